@@ -1,0 +1,45 @@
+"""The only code that touches TinyDB: crash-safe storage, locking and the store itself."""
+
+from cockpit.store.lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock
+from cockpit.store.migrations import (
+    CURRENT,
+    MIGRATIONS,
+    MigrationError,
+    StoreTooNew,
+    migrate,
+    register_kind,
+)
+from cockpit.store.storage import (
+    SafeJSONStorage,
+    StoreConflict,
+    StoreCorrupt,
+    backup_path,
+    restore_backup,
+)
+from cockpit.store.store import (
+    IncidentExists,
+    IncidentSummary,
+    Store,
+    StoreClosed,
+)
+
+__all__ = [
+    "CURRENT",
+    "DEFAULT_TIMEOUT",
+    "MIGRATIONS",
+    "IncidentExists",
+    "IncidentSummary",
+    "MigrationError",
+    "SafeJSONStorage",
+    "Store",
+    "StoreBusy",
+    "StoreClosed",
+    "StoreConflict",
+    "StoreCorrupt",
+    "StoreLock",
+    "StoreTooNew",
+    "backup_path",
+    "migrate",
+    "register_kind",
+    "restore_backup",
+]

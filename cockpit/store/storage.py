@@ -1,0 +1,441 @@
+"""A crash-safe JSON storage for TinyDB.
+
+Stock `JSONStorage` rewrites the file in place, so a writer killed mid-write leaves a
+truncated file, and it caches nothing, so every read parses the whole file. This one:
+
+- writes a new file next to the old one (`.<name>.tmp-<pid>-<random>`, 0600, O_EXCL),
+  fsyncs it, keeps the previous good file as `<name>.bak` (a hard link, so there is never a
+  moment without a valid main file), renames the new file over the main one and fsyncs
+  the directory. A killed writer leaves either the old file or the new one, never half.
+- caches the parsed data keyed on the file's stat signature, so a repeated read is a stat.
+- refuses to guess: a file that does not parse raises `StoreCorrupt` naming the file and the
+  backup, and is never overwritten (writes are refused while it is corrupt).
+- batches: inside `transaction()` TinyDB's reads and writes go to a private copy, written
+  once at the end (one fsync for any number of table operations).
+
+Locking across processes is `StoreLock`'s job; `transaction()` takes the file's lock and
+makes a read-modify-write isolated. A TinyDB write outside a transaction is still atomic,
+and refused (StoreConflict) if another writer changed the file since it was read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from cockpit.domain.errors import CockpitError
+from cockpit.store.lock import DEFAULT_TIMEOUT, StoreLock
+
+Data = dict[str, dict[str, Any]]
+Signature = tuple[int, int, int, int, int]
+
+#: A temp file older than this is a leftover even if a process with its pid is alive.
+STALE_TEMP_SECONDS = 600.0
+
+
+class StoreCorrupt(CockpitError):
+    """A data file cannot be read. It is left untouched; its backup may be restored."""
+
+    def __init__(self, path: Path, backup: Path | None, detail: str = "") -> None:
+        self.path = Path(path)
+        self.backup = backup
+        self.detail = detail
+        what = f"the data file {self.path} cannot be read"
+        if detail:
+            what += f" ({detail})"
+        what += "; it has been left untouched and cockpit will not write to it."
+        if backup is not None:
+            how = (
+                f" A backup of its previous version exists: {backup}. cockpit offers to "
+                "restore it when it starts (the damaged file is kept as "
+                f"{self.path.name}.corrupt-<time>); by hand: move {self.path.name} aside, "
+                f"then copy {backup.name} to {self.path.name}."
+            )
+        else:
+            how = (
+                f" There is no usable backup ({backup_path(self.path).name} is missing or "
+                "unreadable too): repair the file by hand or move it aside to start it empty."
+            )
+        super().__init__(what + how)
+
+
+class StoreConflict(CockpitError):
+    """A write outside `transaction()` found the file changed since it was read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"{path} was changed by another writer between reading and writing it; "
+            "nothing was written: try again"
+        )
+
+
+def backup_path(path: Path) -> Path:
+    """Where the previous good version of `path` is kept."""
+    return path.with_name(path.name + ".bak")
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) as 0700; tighten it if it is open to others."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        path.chmod(0o700)
+
+
+def parse(raw: bytes) -> Data:
+    """Parse a storage file's bytes; ValueError (saying what is wrong) if it is not one."""
+    if not raw.strip():
+        raise ValueError("the file is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 at byte {e.start}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a database: the top level is not an object")
+    for name, table in data.items():
+        if not isinstance(table, dict) or not all(isinstance(d, dict) for d in table.values()):
+            raise ValueError(f"not a database: table {name!r} is not a set of documents")
+    return data
+
+
+def serialize(data: Data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def signature(st: os.stat_result) -> Signature:
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+
+
+def file_signature(path: Path) -> Signature | None:
+    try:
+        return signature(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+def _copy(data: Data) -> Data:
+    """A copy deep enough for TinyDB, which replaces tables and updates documents in place."""
+    return {name: {k: dict(doc) for k, doc in table.items()} for name, table in data.items()}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_new(path: Path, raw: bytes) -> None:
+    """Create `path` (0600, must not exist) holding `raw`, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with open(fd, "wb", closefd=True) as f:
+        f.write(raw)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_TEMP = re.compile(r"\.(?P<name>.+)\.tmp-(?P<pid>[0-9]+)-[0-9a-f]+")
+
+
+def sweep_temp_files(
+    path: Path, *, all_in_dir: bool = False, now: float | None = None
+) -> list[Path]:
+    """Remove temp files that killed writers of `path` (or, with `all_in_dir`, of any file
+    in its directory) left behind; return what was removed.
+
+    A temp file is stale when the process named in it is gone, or when it is older than
+    STALE_TEMP_SECONDS. Readers never look at temp files, so leftovers are harmless anyway.
+    """
+    directory = path if all_in_dir else path.parent
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        m = _TEMP.fullmatch(entry.name)
+        if m is None or (not all_in_dir and m["name"] != path.name):
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:
+            continue
+        pid = int(m["pid"])
+        mine = pid == os.getpid()
+        if age > STALE_TEMP_SECONDS or (not mine and (pid <= 0 or not _pid_alive(pid))):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    sig: Signature | None  # None: the file does not exist
+    raw: bytes
+    data: Data | None
+
+
+_MISSING = _Snapshot(None, b"", None)
+
+
+class SafeJSONStorage(Storage):
+    """TinyDB storage: atomic, fsynced, backed up, cached, and never overwriting a bad file."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.lock = StoreLock(self.path, timeout=lock_timeout)
+        self._cache = _MISSING
+        self._cache_mutex = threading.Lock()
+        self._local = threading.local()
+        self._swept = False
+
+    def __repr__(self) -> str:
+        return f"SafeJSONStorage({str(self.path)!r})"
+
+    # -- TinyDB's interface -----------------------------------------------------------
+    def read(self) -> Data | None:
+        view: Data | None = getattr(self._local, "view", None)
+        if view is not None:
+            return view
+        snap = self._snapshot(verify=False)
+        self._local.read_raw = snap.raw
+        return None if snap.data is None else _copy(snap.data)
+
+    def write(self, data: Data) -> None:
+        """Outside a transaction this is optimistic: if the file changed since this thread
+        last read it (another process wrote), StoreConflict rather than a lost update."""
+        mode = getattr(self._local, "mode", None)
+        if mode == "transaction":
+            self._local.view = data
+            self._local.dirty = True
+            return
+        if mode == "reading":
+            raise RuntimeError(f"{self!r}: write inside reading()")
+        with self.lock:
+            current = self._snapshot(verify=True)  # refuses a file that does not parse
+            read_raw: bytes | None = getattr(self._local, "read_raw", None)
+            if read_raw is not None and read_raw != current.raw:
+                raise StoreConflict(self.path)
+            self._commit(data)
+            self._local.read_raw = None
+
+    def close(self) -> None:
+        with self._cache_mutex:
+            self._cache = _MISSING
+
+    # -- batching ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the file's lock; TinyDB operations inside go to a private copy that is
+        written (once, fsynced) when the block ends without an exception."""
+        mode = getattr(self._local, "mode", None)
+        if mode == "transaction":
+            yield  # nested: part of the outer transaction
+            return
+        if mode is not None:
+            raise RuntimeError(f"{self!r}: transaction inside reading()")
+        with self.lock:
+            snap = self._snapshot(verify=True)
+            self._local.view = {} if snap.data is None else _copy(snap.data)
+            self._local.dirty = False
+            self._local.mode = "transaction"
+            try:
+                yield
+                if self._local.dirty:
+                    self._commit(self._local.view)
+            finally:
+                self._local.view = None
+                self._local.dirty = False
+                self._local.mode = None
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A consistent, lock-free view of the file for several reads (one copy, one stat)."""
+        if getattr(self._local, "mode", None) is not None:
+            yield
+            return
+        snap = self._snapshot(verify=False)
+        self._local.view = {} if snap.data is None else _copy(snap.data)
+        self._local.mode = "reading"
+        try:
+            yield
+        finally:
+            self._local.view = None
+            self._local.mode = None
+
+    # -- the file ---------------------------------------------------------------------
+    def signature(self) -> Signature | None:
+        return file_signature(self.path)
+
+    def _corrupt(self, detail: str) -> StoreCorrupt:
+        bak = backup_path(self.path)
+        try:
+            parse(bak.read_bytes())
+            usable: Path | None = bak
+        except (OSError, ValueError):
+            usable = None
+        return StoreCorrupt(self.path, usable, detail)
+
+    def _snapshot(self, *, verify: bool) -> _Snapshot:
+        """The file's current content. `verify`: compare bytes, not just the stat signature
+        (used under the lock before a write, where a stale cache would lose data)."""
+        with self._cache_mutex:
+            cached = self._cache
+        if not verify and cached.sig is not None and cached.sig == self.signature():
+            return cached
+        for _attempt in range(5):
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                if backup_path(self.path).exists():
+                    raise self._corrupt("the file is missing but its backup exists") from None
+                snap = _MISSING
+                break
+            with open(fd, "rb", closefd=True) as f:
+                sig = signature(os.fstat(f.fileno()))
+                raw = f.read()
+            if cached.sig is not None and cached.raw == raw:
+                snap = _Snapshot(sig, raw, cached.data)
+                break
+            try:
+                snap = _Snapshot(sig, raw, parse(raw))
+            except ValueError as e:
+                if file_signature(self.path) != sig:
+                    continue  # replaced while we read it (only without the lock): read again
+                raise self._corrupt(str(e)) from None
+            break
+        else:  # pragma: no cover - a file replaced five times during one read
+            raise self._corrupt("it kept changing while being read")
+        with self._cache_mutex:
+            self._cache = snap
+        return snap
+
+    def _commit(self, data: Data) -> None:
+        """Atomically replace the file with `data`; return once it is on disk."""
+        raw = serialize(data)
+        directory = self.path.parent
+        ensure_private_dir(directory)
+        if not self._swept:
+            sweep_temp_files(self.path)
+            self._swept = True
+        tmp = _temp_name(self.path)
+        try:
+            _write_new(tmp, raw)
+            self._keep_backup()
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(directory)
+        snap = _Snapshot(file_signature(self.path), raw, parse(raw))
+        with self._cache_mutex:
+            self._cache = snap
+
+    def _keep_backup(self) -> None:
+        """Make the current main file `<name>.bak`, leaving the main file in place."""
+        bak = backup_path(self.path)
+        bak_tmp = self.path.with_name(self.path.name + ".bak.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(bak_tmp)  # a leftover of a killed writer
+        try:
+            os.link(self.path, bak_tmp)
+        except FileNotFoundError:
+            return  # the first write: nothing to keep
+        except OSError:  # a file system without hard links: copy
+            try:
+                raw = self.path.read_bytes()
+            except FileNotFoundError:
+                return
+            _write_new(bak_tmp, raw)
+        os.replace(bak_tmp, bak)
+
+
+def restore_backup(path: Path, *, force: bool = False) -> Path | None:
+    """Put `<path>.bak` in place of a corrupt (or missing) `path`.
+
+    The damaged file is kept as `<name>.corrupt-<UTC time>`; its path is returned (None
+    when there was no main file). A readable main file is left alone unless `force`.
+    """
+    path = Path(path)
+    bak = backup_path(path)
+    with StoreLock(path):
+        try:
+            raw = bak.read_bytes()
+        except FileNotFoundError:
+            raise CockpitError(
+                f"there is no backup of {path} to restore ({bak} does not exist)"
+            ) from None
+        try:
+            parse(raw)
+        except ValueError as e:
+            raise CockpitError(
+                f"the backup {bak} cannot be read either ({e}); not restoring"
+            ) from None
+        try:
+            current = path.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current is not None and not force:
+            try:
+                parse(current)
+            except ValueError:
+                pass
+            else:
+                raise CockpitError(f"{path} is readable: there is nothing to restore")
+        kept: Path | None = None
+        if current is not None:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            kept = path.with_name(f"{path.name}.corrupt-{stamp}")
+            n = 1
+            while kept.exists():
+                n += 1
+                kept = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+            try:
+                os.link(path, kept)
+            except OSError:  # no hard links here: copy the damaged bytes
+                _write_new(kept, current)
+        tmp = _temp_name(path)
+        try:
+            _write_new(tmp, raw)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(path.parent)
+        return kept

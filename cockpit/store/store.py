@@ -1,0 +1,584 @@
+"""The store: incidents, their timelines, checklists and module tables, on disk.
+
+A data dir (0700; every file 0600) holds:
+
+    index.json            table `incidents`: one summary per incident (what lists need);
+                          table `meta`: the store's schema version and the incident id counter
+    incidents/<id>.json   tables `incident` (one document: Incident.to_dict()), `timeline`,
+                          `checklist` (tick history), and tables of later modules (drafts,
+                          the outbox) through `docs` / `put_doc` / `delete_doc`
+    <file>.bak            the previous good version of each file; <file>.lock: its lock
+
+The incident files are the truth and the index is derived from them: an incident file is
+written first, then its summary; `Store.open` repairs an index left behind by a crash
+between the two. The hot path (a tick, a note) rewrites one small incident file.
+
+Every public method is thread-safe and process-safe (each read-modify-write holds that
+file's `StoreLock`), and returns only after its data is fsynced. Our ids only: incidents
+get "1", "2", … from a counter in `meta` (never reused, even after a delete); entries,
+ticks and module documents are found by their own fields, never by TinyDB's doc ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from tinydb.table import Document, Table
+
+from cockpit.domain.checklist import Tick
+from cockpit.domain.clock import from_iso, to_iso
+from cockpit.domain.errors import CockpitError, NotFound
+from cockpit.domain.incident import Incident, Severity, Status
+from cockpit.domain.sanitize import sanitize
+from cockpit.domain.timeline import TimelineEntry, sort_entries
+from cockpit.store.lock import DEFAULT_TIMEOUT
+from cockpit.store.migrations import (
+    STORE_SCHEMA,
+    MigrationError,
+    Registry,
+    StoreTooNew,
+    check_not_newer,
+    migrate,
+)
+from cockpit.store.storage import (
+    SafeJSONStorage,
+    Signature,
+    StoreCorrupt,
+    backup_path,
+    ensure_private_dir,
+    sweep_temp_files,
+)
+
+INDEX_FILE: Final = "index.json"
+INCIDENTS_DIR: Final = "incidents"
+
+T_INCIDENTS: Final = "incidents"
+T_META: Final = "meta"
+T_INCIDENT: Final = "incident"
+T_TIMELINE: Final = "timeline"
+T_CHECKLIST: Final = "checklist"
+RESERVED_TABLES: Final = frozenset({T_INCIDENT, T_TIMELINE, T_CHECKLIST})
+
+_META_KEY: Final = "store"
+_ID = re.compile(r"[1-9][0-9]{0,17}")
+_TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SHARD_CACHE = 64
+_KEEP: Final = object()  # "leave this summary as it is" (its incident file cannot be read)
+
+
+class IncidentExists(CockpitError):
+    """create_incident was given an id that is already taken."""
+
+
+class StoreClosed(CockpitError):
+    """The store was used after close()."""
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """What the index keeps about an incident: enough to list and filter without opening it."""
+
+    id: str
+    title: str
+    severity: Severity | None
+    status: Status
+    first_reported_at: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    canceled_at: datetime | None = None
+    drill: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentSummary:
+        return cls(
+            id=incident.id,
+            title=incident.title,
+            severity=incident.severity,
+            status=incident.status,
+            first_reported_at=incident.first_reported_at,
+            acknowledged_at=incident.acknowledged_at,
+            resolved_at=incident.resolved_at,
+            canceled_at=incident.canceled_at,
+            drill=incident.drill,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": STORE_SCHEMA,
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity.value if self.severity else None,
+            "status": self.status.value,
+            "first_reported_at": to_iso(self.first_reported_at),
+            "acknowledged_at": to_iso(self.acknowledged_at),
+            "resolved_at": to_iso(self.resolved_at),
+            "canceled_at": to_iso(self.canceled_at),
+            "drill": self.drill,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IncidentSummary:
+        first = from_iso(d["first_reported_at"])
+        assert first is not None
+        return cls(
+            id=str(d["id"]),
+            title=sanitize(d.get("title", ""), single_line=True),
+            severity=Severity(d["severity"]) if d.get("severity") else None,
+            status=Status(d.get("status", "reported")),
+            first_reported_at=first,
+            acknowledged_at=from_iso(d.get("acknowledged_at")),
+            resolved_at=from_iso(d.get("resolved_at")),
+            canceled_at=from_iso(d.get("canceled_at")),
+            drill=bool(d.get("drill", False)),
+        )
+
+
+class _Db:
+    """TinyDB tables over one storage, for the length of one transaction or read."""
+
+    def __init__(self, storage: SafeJSONStorage) -> None:
+        self.storage = storage
+        self._tables: dict[str, Table] = {}
+
+    def table(self, name: str) -> Table:
+        t = self._tables.get(name)
+        if t is None:
+            # cache_size=0: the file may change under us between operations
+            t = self._tables[name] = Table(self.storage, name, cache_size=0)
+        return t
+
+
+class Store:
+    """The one owner of cockpit's data on disk. Use `Store.open(data_dir)`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        migrations: Registry | None = None,
+        versions: dict[str, int] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.index_path = self.data_dir / INDEX_FILE
+        self.incidents_dir = self.data_dir / INCIDENTS_DIR
+        self._lock_timeout = lock_timeout
+        self._registry = migrations
+        self._versions = versions
+        self._index = SafeJSONStorage(self.index_path, lock_timeout=lock_timeout)
+        self._shards: OrderedDict[str, SafeJSONStorage] = OrderedDict()
+        self._mutex = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        migrations: Registry | None = None,
+        versions: dict[str, int] | None = None,
+    ) -> Store:
+        """Open (creating if needed) the store in `data_dir`.
+
+        Raises StoreCorrupt if the index cannot be read (offer `restore_backup`), and
+        StoreTooNew if a newer cockpit wrote it.
+        """
+        store = cls(data_dir, lock_timeout=lock_timeout, migrations=migrations, versions=versions)
+        ensure_private_dir(store.data_dir)
+        ensure_private_dir(store.incidents_dir)
+        store._reconcile()
+        return store
+
+    def close(self) -> None:
+        with self._mutex:
+            self._closed = True
+            for shard in self._shards.values():
+                shard.close()
+            self._shards.clear()
+        self._index.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.data_dir)!r})"
+
+    # -- incidents ------------------------------------------------------------------
+    def next_incident_id(self) -> str:
+        """Allocate the next incident id ("1", "2", …); an id is never handed out twice."""
+        with self._write(self._index) as db:
+            meta = self._meta(db)
+            n = int(meta["last_incident_id"]) + 1
+            meta["last_incident_id"] = n
+            self._put_meta(db, meta)
+        return str(n)
+
+    def create_incident(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
+        """Store a new incident (and its first entries) in one write, then list it."""
+        if not _ID.fullmatch(incident.id):
+            raise ValueError(
+                f"incident id {incident.id!r} was not made by the store: use next_incident_id()"
+            )
+        _check_entries(incident.id, entries)
+        shard = self._shard(incident.id)
+        with self._write(shard) as db:
+            if db.table(T_INCIDENT).all():
+                raise IncidentExists(f"incident {incident.id} already exists in {self.data_dir}")
+            db.table(T_INCIDENT).insert(incident.to_dict())
+            _put_entries(db, entries)
+        self._sync_index([incident.id], at_least=int(incident.id))
+
+    def save_incident(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
+        """Replace the incident's document and add `entries`, in one write of its file."""
+        _check_entries(incident.id, entries)
+        shard = self._shard(incident.id)
+        with self._write(shard) as db:
+            old = self._incident_doc(db, incident.id)
+            check_not_newer("incident", old, current=self._versions, source=str(shard.path))
+            table = db.table(T_INCIDENT)
+            table.remove(doc_ids=[old.doc_id])
+            table.insert(Document(incident.to_dict(), doc_id=old.doc_id))
+            _put_entries(db, entries)
+        self._sync_index([incident.id])
+
+    def get_incident(self, incident_id: str) -> Incident:
+        shard = self._shard(incident_id)
+        with self._read(shard) as db:
+            doc = self._incident_doc(db, incident_id)
+        return Incident.from_dict(self._migrate("incident", doc, shard))
+
+    def load_incidents(self, ids: Iterable[str]) -> list[Incident]:
+        return [self.get_incident(i) for i in ids]
+
+    def list_incidents(self, *, open_only: bool = False) -> list[IncidentSummary]:
+        """Summaries from the index, newest report first."""
+        with self._read(self._index) as db:
+            docs = db.table(T_INCIDENTS).all()
+        out = [IncidentSummary.from_dict(self._migrate("summary", d, self._index)) for d in docs]
+        if open_only:
+            out = [s for s in out if s.is_open]
+        out.sort(key=lambda s: (s.first_reported_at, int(s.id)), reverse=True)
+        return out
+
+    def delete_incident(self, incident_id: str) -> None:
+        """Remove an incident and its file. Its id is not given out again."""
+        shard = self._shard(incident_id)
+        with shard.lock:
+            with self._read(shard) as db:
+                self._incident_doc(db, incident_id)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(backup_path(shard.path))
+            os.unlink(shard.path)
+            _fsync_dir(shard.path.parent)
+            shard.close()
+        self._sync_index([incident_id])
+
+    # -- timeline -------------------------------------------------------------------
+    def add_entries(self, incident_id: str, entries: Sequence[TimelineEntry]) -> None:
+        """Add entries in one write. An entry whose id is already stored replaces it, so
+        adding the same entry twice (a retry) never duplicates it."""
+        _check_entries(incident_id, entries)
+        if not entries:
+            return
+        shard = self._shard(incident_id)
+        with self._write(shard) as db:
+            self._incident_doc(db, incident_id)
+            _put_entries(db, entries)
+
+    def update_entry(self, entry: TimelineEntry) -> None:
+        """Replace the stored entry with the same id (NotFound if there is none)."""
+        shard = self._shard(entry.incident_id)
+        with self._write(shard) as db:
+            self._incident_doc(db, entry.incident_id)
+            table = db.table(T_TIMELINE)
+            found = [d for d in table.all() if d.get("id") == entry.id]
+            if not found:
+                raise NotFound(
+                    f"timeline entry {entry.id} is not in incident {entry.incident_id} "
+                    "(it may have been deleted, or belongs to another incident)"
+                )
+            table.remove(doc_ids=[d.doc_id for d in found])
+            table.insert(Document(entry.to_dict(), doc_id=found[0].doc_id))
+
+    def timeline(self, incident_id: str) -> list[TimelineEntry]:
+        """The incident's entries in the order things happened."""
+        shard = self._shard(incident_id)
+        with self._read(shard) as db:
+            self._incident_doc(db, incident_id)
+            docs = db.table(T_TIMELINE).all()
+        return sort_entries(
+            [TimelineEntry.from_dict(self._migrate("entry", d, shard)) for d in docs]
+        )
+
+    # -- checklist ------------------------------------------------------------------
+    def ticks(self, incident_id: str) -> dict[str, Tick]:
+        """The latest tick per checklist item (by its time; the later write breaks a tie)."""
+        shard = self._shard(incident_id)
+        with self._read(shard) as db:
+            self._incident_doc(db, incident_id)
+            docs = db.table(T_CHECKLIST).all()
+        latest: dict[str, Tick] = {}
+        for d in docs:
+            tick = Tick.from_dict(self._migrate("tick", d, shard))
+            held = latest.get(tick.item_id)
+            if held is None or tick.at >= held.at:
+                latest[tick.item_id] = tick
+        return latest
+
+    def set_tick(self, incident_id: str, tick: Tick, entry: TimelineEntry | None = None) -> None:
+        """Record a tick (and the entry that reports it) in one write."""
+        entries = () if entry is None else (entry,)
+        _check_entries(incident_id, entries)
+        shard = self._shard(incident_id)
+        with self._write(shard) as db:
+            self._incident_doc(db, incident_id)
+            db.table(T_CHECKLIST).insert(tick.to_dict())
+            _put_entries(db, entries)
+
+    # -- tables of other modules (drafts, outbox, …) --------------------------------
+    def docs(self, incident_id: str, table: str) -> list[dict[str, Any]]:
+        """The documents of a module's table in an incident's file (copies, migrated)."""
+        _check_table(table, writing=False)
+        shard = self._shard(incident_id)
+        with self._read(shard) as db:
+            self._incident_doc(db, incident_id)
+            raw = db.table(table).all()
+        return [self._migrate(table, copy.deepcopy(dict(d)), shard) for d in raw]
+
+    def put_doc(
+        self,
+        incident_id: str,
+        table: str,
+        doc: dict[str, Any],
+        key: str = "id",
+        *,
+        entries: Sequence[TimelineEntry] = (),
+    ) -> None:
+        """Insert `doc`, or replace the one with the same `doc[key]`; add `entries` in the
+        same write. The document must carry its schema version `"v"` and be JSON."""
+        _check_table(table, writing=True)
+        if key not in doc:
+            raise ValueError(f"a {table} document needs its key {key!r}")
+        if "v" not in doc:
+            raise ValueError(f"a {table} document needs its schema version 'v'")
+        _check_entries(incident_id, entries)
+        value = copy.deepcopy(dict(doc))
+        shard = self._shard(incident_id)
+        with self._write(shard) as db:
+            self._incident_doc(db, incident_id)
+            t = db.table(table)
+            same = [d for d in t.all() if d.get(key) == value[key]]
+            if same:
+                t.remove(doc_ids=[d.doc_id for d in same])
+                t.insert(Document(value, doc_id=same[0].doc_id))
+            else:
+                t.insert(value)
+            _put_entries(db, entries)
+
+    def delete_doc(self, incident_id: str, table: str, value: Any, key: str = "id") -> bool:
+        """Remove the documents whose `key` equals `value`; False if there were none."""
+        _check_table(table, writing=True)
+        shard = self._shard(incident_id)
+        with self._write(shard) as db:
+            self._incident_doc(db, incident_id)
+            t = db.table(table)
+            ids = [d.doc_id for d in t.all() if d.get(key) == value]
+            if ids:
+                t.remove(doc_ids=ids)
+        return bool(ids)
+
+    # -- noticing changes -----------------------------------------------------------
+    def data_version(self, incident_id: str | None = None) -> tuple[Signature | None, ...]:
+        """A cheap (two stats) token that changes when the index or the incident's file
+        changes, whoever wrote it: compare it to notice another process's writes."""
+        incident_sig = None if incident_id is None else self._shard(incident_id).signature()
+        return (self._index.signature(), incident_sig)
+
+    # -- internals ------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(f"the store in {self.data_dir} is closed")
+
+    def _shard(self, incident_id: str) -> SafeJSONStorage:
+        self._check_open()
+        if not isinstance(incident_id, str) or not _ID.fullmatch(incident_id):
+            raise NotFound(f"{incident_id!r} is not an incident id (ids are 1, 2, 3, …)")
+        with self._mutex:
+            shard = self._shards.get(incident_id)
+            if shard is not None:
+                self._shards.move_to_end(incident_id)
+                return shard
+            path = self.incidents_dir / f"{incident_id}.json"
+            shard = SafeJSONStorage(path, lock_timeout=self._lock_timeout)
+            self._shards[incident_id] = shard
+            if len(self._shards) > _SHARD_CACHE:
+                for key, old in list(self._shards.items()):
+                    if len(self._shards) <= _SHARD_CACHE:
+                        break
+                    if not old.lock.busy and key != incident_id:
+                        del self._shards[key]
+            return shard
+
+    @contextlib.contextmanager
+    def _write(self, storage: SafeJSONStorage) -> Iterator[_Db]:
+        self._check_open()
+        with storage.transaction():
+            yield _Db(storage)
+
+    @contextlib.contextmanager
+    def _read(self, storage: SafeJSONStorage) -> Iterator[_Db]:
+        self._check_open()
+        with storage.reading():
+            yield _Db(storage)
+
+    def _migrate(self, kind: str, doc: dict[str, Any], storage: SafeJSONStorage) -> dict[str, Any]:
+        return migrate(
+            kind, doc, registry=self._registry, current=self._versions, source=str(storage.path)
+        )
+
+    def _incident_doc(self, db: _Db, incident_id: str) -> Document:
+        docs = db.table(T_INCIDENT).all()
+        if not docs:
+            raise NotFound(
+                f"there is no incident {incident_id} in {self.data_dir} "
+                "(it was never created here, or it was deleted)"
+            )
+        return docs[0]
+
+    def _meta(self, db: _Db) -> dict[str, Any]:
+        docs = [d for d in db.table(T_META).all() if d.get("key") == _META_KEY]
+        if not docs:
+            return {"v": STORE_SCHEMA, "key": _META_KEY, "last_incident_id": 0}
+        check_not_newer("meta", docs[0], current=self._versions, source=str(self.index_path))
+        return self._migrate("meta", docs[0], self._index)
+
+    def _put_meta(self, db: _Db, meta: dict[str, Any]) -> None:
+        t = db.table(T_META)
+        t.remove(doc_ids=[d.doc_id for d in t.all() if d.get("key") == _META_KEY])
+        t.insert(meta)
+
+    def _wanted_summary(self, incident_id: str) -> object:
+        """The summary the index should hold for an incident, from its file: a dict, None
+        (no such incident), or _KEEP (the file cannot be read: leave the index alone)."""
+        shard = self._shard(incident_id)
+        try:
+            with self._read(shard) as db:
+                docs = db.table(T_INCIDENT).all()
+            if not docs:
+                return None
+            incident = Incident.from_dict(self._migrate("incident", docs[0], shard))
+        except (StoreCorrupt, StoreTooNew, MigrationError, KeyError, ValueError, TypeError):
+            return _KEEP
+        return IncidentSummary.of(incident).to_dict()
+
+    def _index_plan(
+        self, db: _Db, ids: Collection[str], at_least: int
+    ) -> tuple[list[tuple[str, object]], dict[str, Any] | None]:
+        """What to change in the index so it agrees with the incident files `ids`."""
+        current = {str(d.get("id")): d for d in db.table(T_INCIDENTS).all()}
+        changes: list[tuple[str, object]] = []
+        for i in ids:
+            wanted = self._wanted_summary(i)
+            if wanted is not _KEEP and wanted != current.get(i):
+                changes.append((i, wanted))
+        meta = self._meta(db)
+        stored = db.table(T_META).all()
+        if not stored or int(meta["last_incident_id"]) < at_least:
+            meta["last_incident_id"] = max(int(meta["last_incident_id"]), at_least)
+            return changes, meta
+        return changes, None
+
+    def _sync_index(self, ids: Collection[str], *, at_least: int = 0) -> None:
+        """Bring the summaries of `ids` (and the id counter) in line with the files."""
+        with self._read(self._index) as db:
+            changes, meta = self._index_plan(db, ids, at_least)
+        if not changes and meta is None:
+            return
+        with self._write(self._index) as db:
+            # Recomputed under the index lock: the last writer reads the latest files.
+            changes, meta = self._index_plan(db, ids, at_least)
+            table = db.table(T_INCIDENTS)
+            for incident_id, wanted in changes:
+                table.remove(doc_ids=[d.doc_id for d in table.all() if d.get("id") == incident_id])
+                if isinstance(wanted, dict):
+                    table.insert(wanted)
+            if meta is not None:
+                self._put_meta(db, meta)
+
+    def _reconcile(self) -> None:
+        """After a crash between an incident file and the index: list incidents whose file
+        exists, drop summaries whose file is gone, keep the counter above every id, and sweep
+        temp files left by killed writers."""
+        files = {
+            name[: -len(".json")]
+            for name in os.listdir(self.incidents_dir)
+            if name.endswith(".json") and _ID.fullmatch(name[: -len(".json")])
+        }
+        with self._read(self._index) as db:
+            listed = {str(d.get("id")) for d in db.table(T_INCIDENTS).all()}
+            self._meta(db)  # refuses an index written by a newer cockpit
+        gone = {
+            i
+            for i in listed - files
+            if _ID.fullmatch(i) and not backup_path(self.incidents_dir / f"{i}.json").exists()
+        }
+        top = max((int(i) for i in files | listed if _ID.fullmatch(i)), default=0)
+        self._sync_index(sorted((files - listed) | gone, key=int), at_least=top)
+        sweep_temp_files(self.index_path)
+        sweep_temp_files(self.incidents_dir, all_in_dir=True)
+
+
+def _check_entries(incident_id: str, entries: Iterable[TimelineEntry]) -> None:
+    for e in entries:
+        if e.incident_id != incident_id:
+            raise ValueError(f"entry {e.id} belongs to incident {e.incident_id}, not {incident_id}")
+
+
+def _check_table(table: str, *, writing: bool) -> None:
+    if not _TABLE_NAME.fullmatch(table):
+        raise ValueError(f"{table!r} is not a table name (lower case letters, digits, _)")
+    if writing and table in RESERVED_TABLES:
+        raise ValueError(f"table {table!r} is kept by the store itself: use its own methods")
+
+
+def _put_entries(db: _Db, entries: Iterable[TimelineEntry]) -> None:
+    new = {e.id: e.to_dict() for e in entries}
+    if not new:
+        return
+    table = db.table(T_TIMELINE)
+    replaced = [d.doc_id for d in table.all() if d.get("id") in new]
+    if replaced:
+        table.remove(doc_ids=replaced)
+    table.insert_multiple(list(new.values()))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
