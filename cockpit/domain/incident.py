@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from cockpit.domain.clock import from_iso, to_iso, utc
@@ -20,7 +20,7 @@ from cockpit.domain.timeline import EntryKind, TimelineEntry
 SCHEMA_VERSION = 1
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     MINOR = "minor"
     MAJOR = "major"
     CRITICAL = "critical"
@@ -43,7 +43,7 @@ class Severity(str, Enum):
         raise ValueError(f"unknown severity {text!r}: use one of {allowed}")
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     REPORTED = "reported"
     FIXING = "fixing"
     MONITORING = "monitoring"
@@ -84,12 +84,18 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 _HINTS: dict[tuple[Status, Status], str] = {
     (Status.REPORTED, Status.MONITORING): "mark it FIXING first",
-    (Status.REPORTED, Status.RESOLVED): "mark it FIXING first, or CANCELED if it is not an incident",
-    (Status.MONITORING, Status.CANCELED): "an incident that was mitigated is resolved, not canceled",
+    (
+        Status.REPORTED,
+        Status.RESOLVED,
+    ): "mark it FIXING first, or CANCELED if it is not an incident",
+    (
+        Status.MONITORING,
+        Status.CANCELED,
+    ): "an incident that was mitigated is resolved, not canceled",
 }
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     COMMANDER = "commander"
     COMMS = "comms"
 
@@ -121,15 +127,17 @@ class Link:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Link:
-        return cls(url=sanitize(d.get("url", ""), single_line=True),
-                   label=sanitize(d.get("label", ""), single_line=True))
+        return cls(
+            url=sanitize(d.get("url", ""), single_line=True),
+            label=sanitize(d.get("label", ""), single_line=True),
+        )
 
 
 @dataclass
 class Links:
-    thread: Link | None = None       # the originating Slack thread (#incidents / #alerts)
-    channel: Link | None = None      # the incident's own channel, #incident-N
-    ticket: Link | None = None       # the incident ticket (label = the issue key)
+    thread: Link | None = None  # the originating Slack thread (#incidents / #alerts)
+    channel: Link | None = None  # the incident's own channel, #incident-N
+    ticket: Link | None = None  # the incident ticket (label = the issue key)
     status_page: Link | None = None  # the public status-page incident
     follow_ups: list[Link] = field(default_factory=list)
     bugs: list[Link] = field(default_factory=list)
@@ -166,9 +174,9 @@ class Links:
 class Assessment:
     """The playbook's three assess questions."""
 
-    affected: str = ""             # how many people (or partners) does this affect?
+    affected: str = ""  # how many people (or partners) does this affect?
     reproduced: bool | None = None  # have we been able to reproduce it?
-    known: bool | None = None       # False: a new problem; True: something we know of
+    known: bool | None = None  # False: a new problem; True: something we know of
 
     @property
     def answered(self) -> int:
@@ -189,8 +197,11 @@ class Assessment:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Assessment:
-        return cls(affected=sanitize(d.get("affected", "")), reproduced=d.get("reproduced"),
-                   known=d.get("known"))
+        return cls(
+            affected=sanitize(d.get("affected", "")),
+            reproduced=d.get("reproduced"),
+            known=d.get("known"),
+        )
 
 
 @dataclass(frozen=True)
@@ -201,23 +212,31 @@ class RoleChange:
     by: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role": self.role.value, "person": self.person, "at": to_iso(self.at),
-                "by": self.by}
+        return {
+            "role": self.role.value,
+            "person": self.person,
+            "at": to_iso(self.at),
+            "by": self.by,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RoleChange:
         at = from_iso(d["at"])
         assert at is not None
-        return cls(role=Role(d["role"]), person=sanitize(d["person"], single_line=True), at=at,
-                   by=sanitize(d.get("by", ""), single_line=True))
+        return cls(
+            role=Role(d["role"]),
+            person=sanitize(d["person"], single_line=True),
+            at=at,
+            by=sanitize(d.get("by", ""), single_line=True),
+        )
 
 
 @dataclass
 class Incident:
     id: str
     title: str
-    first_reported_at: datetime       # the report's own time: the SLO starts here
-    created_at: datetime              # when cockpit recorded it
+    first_reported_at: datetime  # the report's own time: the SLO starts here
+    created_at: datetime  # when cockpit recorded it
     created_by: str = ""
     summary: str = ""
     severity: Severity | None = None
@@ -228,7 +247,7 @@ class Incident:
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
     canceled_at: datetime | None = None
-    last_update_at: datetime | None = None   # the last stakeholder / status-page update sent
+    last_update_at: datetime | None = None  # the last stakeholder / status-page update sent
     roles: dict[Role, str] = field(default_factory=dict)
     role_history: list[RoleChange] = field(default_factory=list)
     links: Links = field(default_factory=Links)
@@ -258,10 +277,12 @@ class Incident:
         return to in TRANSITIONS[self.status]
 
     # -- changing ------------------------------------------------------------------
-    def _entry(self, kind: EntryKind, text: str, at: datetime, by: str,
-               link: str = "") -> TimelineEntry:
-        return TimelineEntry.new(self.id, kind=kind, text=text, event_at=at, recorded_at=at,
-                                 author=by, link=link)
+    def _entry(
+        self, kind: EntryKind, text: str, at: datetime, by: str, link: str = ""
+    ) -> TimelineEntry:
+        return TimelineEntry.new(
+            self.id, kind=kind, text=text, event_at=at, recorded_at=at, author=by, link=link
+        )
 
     def transition(self, to: Status, *, at: datetime, by: str, reason: str = "") -> TimelineEntry:
         """Move to `to`, stamping its time; an illegal move raises IllegalTransition."""
@@ -269,7 +290,9 @@ class Incident:
         if to == self.status:
             raise IllegalTransition(f"incident {self.id} is already {to.label}")
         if to not in TRANSITIONS[self.status]:
-            allowed = ", ".join(s.label for s in sorted(TRANSITIONS[self.status], key=list(Status).index))
+            allowed = ", ".join(
+                s.label for s in sorted(TRANSITIONS[self.status], key=list(Status).index)
+            )
             hint = _HINTS.get((self.status, to))
             msg = f"incident {self.id} cannot go from {self.status.label} to {to.label}"
             if allowed:
@@ -318,8 +341,7 @@ class Incident:
         before = self.roles.get(role, "")
         self.roles[role] = person
         self.role_history.append(RoleChange(role, person, utc(at), by))
-        text = (f"{role.label}: {before} → {person}" if before
-                else f"{role.label}: {person}")
+        text = f"{role.label}: {before} → {person}" if before else f"{role.label}: {person}"
         return self._entry(EntryKind.ROLE, text, utc(at), by)
 
     def acknowledge(self, *, at: datetime, by: str, ticket: Link | None = None) -> TimelineEntry:
@@ -392,16 +414,20 @@ class Incident:
             role_history=[RoleChange.from_dict(x) for x in d.get("role_history", [])],
             links=Links.from_dict(d.get("links") or {}),
             assessment=Assessment.from_dict(d.get("assessment") or {}),
-            affected_components=[sanitize(x, single_line=True)
-                                 for x in d.get("affected_components", [])],
+            affected_components=[
+                sanitize(x, single_line=True) for x in d.get("affected_components", [])
+            ],
             labels=[sanitize(x, single_line=True) for x in d.get("labels", [])],
             drill=bool(d.get("drill", False)),
         )
 
     def copy(self) -> Incident:
-        return dataclasses.replace(self, roles=dict(self.roles),
-                                   role_history=list(self.role_history),
-                                   links=Links.from_dict(self.links.to_dict()),
-                                   assessment=Assessment.from_dict(self.assessment.to_dict()),
-                                   affected_components=list(self.affected_components),
-                                   labels=list(self.labels))
+        return dataclasses.replace(
+            self,
+            roles=dict(self.roles),
+            role_history=list(self.role_history),
+            links=Links.from_dict(self.links.to_dict()),
+            assessment=Assessment.from_dict(self.assessment.to_dict()),
+            affected_components=list(self.affected_components),
+            labels=list(self.labels),
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from cockpit.domain.clock import from_iso, to_iso, utc
@@ -16,17 +18,17 @@ from cockpit.domain.sanitize import sanitize
 SCHEMA_VERSION = 1
 
 
-class EntryKind(str, Enum):
+class EntryKind(StrEnum):
     NOTE = "note"
-    STATUS = "status"          # a status change
-    SEVERITY = "severity"      # a severity change
-    ROLE = "role"              # a role given or handed over
+    STATUS = "status"  # a status change
+    SEVERITY = "severity"  # a severity change
+    ROLE = "role"  # a role given or handed over
     ASSESSMENT = "assessment"  # answers to the assess questions
-    PINNED = "pinned"          # a Slack message pinned at its own time
-    SENT = "sent"              # a message that went out (thread reply, status page, …)
-    ACTION = "action"          # a playbook action performed (ticket created, channel, …)
-    CHECK = "check"            # a checklist item ticked or unticked
-    HANDOFF = "handoff"        # a shift hand-off summary
+    PINNED = "pinned"  # a Slack message pinned at its own time
+    SENT = "sent"  # a message that went out (thread reply, status page, …)
+    ACTION = "action"  # a playbook action performed (ticket created, channel, …)
+    CHECK = "check"  # a checklist item ticked or unticked
+    HANDOFF = "handoff"  # a shift hand-off summary
 
     @property
     def marker(self) -> str:
@@ -47,24 +49,50 @@ _MARKERS = {
 }
 
 
+_SEQ = itertools.count()
+_NODE = os.urandom(3).hex()
+
+
+def new_entry_id() -> str:
+    """Ids that sort in creation order (time, then a per-process counter), unique across
+    processes: entries recorded in the same instant keep the order they were made in."""
+    return f"{time.time_ns():016x}{next(_SEQ) % 0x10000:04x}{_NODE}"
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     id: str
     incident_id: str
     kind: EntryKind
     text: str
-    event_at: datetime      # when it happened (may be backdated)
-    recorded_at: datetime   # when it was written down
+    event_at: datetime  # when it happened (may be backdated)
+    recorded_at: datetime  # when it was written down
     author: str = ""
     link: str = ""
     edited_at: datetime | None = None
 
     @classmethod
-    def new(cls, incident_id: str, *, kind: EntryKind, text: str, event_at: datetime,
-            recorded_at: datetime, author: str = "", link: str = "") -> TimelineEntry:
-        return cls(id=uuid.uuid4().hex[:16], incident_id=incident_id, kind=kind,
-                   text=sanitize(text), event_at=utc(event_at), recorded_at=utc(recorded_at),
-                   author=sanitize(author, single_line=True), link=sanitize(link, single_line=True))
+    def new(
+        cls,
+        incident_id: str,
+        *,
+        kind: EntryKind,
+        text: str,
+        event_at: datetime,
+        recorded_at: datetime,
+        author: str = "",
+        link: str = "",
+    ) -> TimelineEntry:
+        return cls(
+            id=new_entry_id(),
+            incident_id=incident_id,
+            kind=kind,
+            text=sanitize(text),
+            event_at=utc(event_at),
+            recorded_at=utc(recorded_at),
+            author=sanitize(author, single_line=True),
+            link=sanitize(link, single_line=True),
+        )
 
     @property
     def backdated(self) -> bool:
@@ -91,11 +119,17 @@ class TimelineEntry:
     def from_dict(cls, d: dict[str, Any]) -> TimelineEntry:
         ev, rec = from_iso(d["event_at"]), from_iso(d["recorded_at"])
         assert ev is not None and rec is not None
-        return cls(id=str(d["id"]), incident_id=str(d["incident_id"]), kind=EntryKind(d["kind"]),
-                   text=sanitize(d.get("text", "")), event_at=ev, recorded_at=rec,
-                   author=sanitize(d.get("author", ""), single_line=True),
-                   link=sanitize(d.get("link", ""), single_line=True),
-                   edited_at=from_iso(d.get("edited_at")))
+        return cls(
+            id=str(d["id"]),
+            incident_id=str(d["incident_id"]),
+            kind=EntryKind(d["kind"]),
+            text=sanitize(d.get("text", "")),
+            event_at=ev,
+            recorded_at=rec,
+            author=sanitize(d.get("author", ""), single_line=True),
+            link=sanitize(d.get("link", ""), single_line=True),
+            edited_at=from_iso(d.get("edited_at")),
+        )
 
 
 def sort_entries(entries: list[TimelineEntry]) -> list[TimelineEntry]:
@@ -144,6 +178,7 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
 
 def check_event_time(at: datetime, *, reported_at: datetime, now: datetime, tz: tzinfo) -> None:
     """Refuse a time before the incident's first report or after now."""
+
     def show(t: datetime) -> str:
         return t.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 

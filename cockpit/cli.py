@@ -1,0 +1,373 @@
+"""The `cockpit` command. Kept light: `cockpit --help` imports neither Textual nor httpx."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cockpit import __version__
+
+if TYPE_CHECKING:
+    from cockpit.config import Paths, Settings
+    from cockpit.service import IncidentService
+
+EXIT_USAGE = 2
+
+
+class Context:
+    """What every sub-command needs, built on first use."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from cockpit.config import Paths
+
+        self.args = args
+        env = dict(os.environ)
+        if getattr(args, "config", None):
+            env["COCKPIT_CONFIG"] = args.config
+        if getattr(args, "data_dir", None):
+            env["COCKPIT_DATA_DIR"] = args.data_dir
+        self.paths: Paths = Paths.resolve(env)
+        self.env = env
+        self._settings: Settings | None = None
+        self._service: IncidentService | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from cockpit.config import load_settings
+
+            self._settings = load_settings(self.paths.config_file, self.env)
+        return self._settings
+
+    @property
+    def service(self) -> IncidentService:
+        if self._service is None:
+            from cockpit.domain.clock import SystemClock
+            from cockpit.domain.playbook import default_playbook, load_playbook
+            from cockpit.domain.templates import TemplateLibrary
+            from cockpit.service import DraftOptions, IncidentService
+            from cockpit.store.store import Store
+
+            s = self.settings
+            playbook = load_playbook(s.playbook_path) if s.playbook_path else default_playbook()
+            store = Store.open(self.paths.data_dir)
+            templates = TemplateLibrary(s.templates_dir)
+            for problem in templates.problems:
+                sys.stderr.write(f"cockpit: template {problem} (the shipped one is used)\n")
+            self._service = IncidentService(
+                store,
+                clock=SystemClock(),
+                tz=s.tz,
+                user=s.user,
+                playbook=playbook,
+                configured=s.configured,
+                templates=templates,
+                draft_options=DraftOptions(
+                    guide_url=s.guide_url,
+                    product_channel=s.product_channel,
+                    update_every=s.update_every(),
+                ),
+            )
+        return self._service
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.store.close()
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+# -- sub-commands --------------------------------------------------------------------------
+def cmd_locate(ctx: Context) -> int:
+    p = ctx.paths
+    exists = "" if p.config_file.exists() else "  (not created: defaults in use)"
+    _out(f"config  {p.config_file}{exists}")
+    _out(f"data    {p.data_dir}")
+    _out(f"logs    {p.log_dir}")
+    return 0
+
+
+def cmd_raise(ctx: Context) -> int:
+    from cockpit.domain.incident import Severity
+
+    a = ctx.args
+    severity = Severity.parse(a.severity) if a.severity else None
+    incident = ctx.service.raise_incident(
+        " ".join(a.title), severity=severity, reported_at=a.reported_at, thread=a.thread or ""
+    )
+    _out(incident.id)
+    return 0
+
+
+def cmd_list(ctx: Context) -> int:
+    from cockpit.domain.export import format_duration
+
+    rows = ctx.service.incidents(open_only=not ctx.args.all)
+    if not rows:
+        _out("no open incidents" if not ctx.args.all else "no incidents")
+        return 0
+    tz = ctx.settings.tz
+    now = ctx.service.clock.now()
+    _out(f"{'ID':>5}  {'STATUS':<10} {'SEVERITY':<9} {'REPORTED':<16} {'AGE':>8}  TITLE")
+    for r in rows:
+        sev = r.severity.label if r.severity else "unset"
+        reported = r.first_reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        end = r.resolved_at or r.canceled_at or now
+        _out(
+            f"{r.id:>5}  {r.status.label:<10} {sev:<9} {reported:<16} "
+            f"{format_duration(end - r.first_reported_at):>8}  {r.title}"
+        )
+    return 0
+
+
+def cmd_note(ctx: Context) -> int:
+    a = ctx.args
+    entry = ctx.service.add_note(a.id, " ".join(a.text), at=a.at)
+    when = entry.event_at.astimezone(ctx.settings.tz).strftime("%H:%M:%S")
+    _out(f"noted on incident {entry.incident_id} at {when} ({entry.id})")
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    from cockpit.domain.incident import Status
+
+    a = ctx.args
+    incident = ctx.service.set_status(a.id, Status.parse(a.status), reason=a.reason or "")
+    _out(f"incident {incident.id} is {incident.status.label}")
+    return 0
+
+
+def cmd_severity(ctx: Context) -> int:
+    from cockpit.domain.incident import Severity
+
+    a = ctx.args
+    incident = ctx.service.set_severity(a.id, Severity.parse(a.level))
+    assert incident.severity is not None
+    _out(f"incident {incident.id} is {incident.severity.label}")
+    return 0
+
+
+def cmd_assign(ctx: Context) -> int:
+    from cockpit.domain.incident import Role
+
+    a = ctx.args
+    role = Role.parse(a.role)
+    incident = ctx.service.assign(a.id, role, " ".join(a.person))
+    _out(f"incident {incident.id}: {role.label} is {incident.roles[role]}")
+    return 0
+
+
+def cmd_export(ctx: Context) -> int:
+    from cockpit.domain.export import export_json, export_markdown
+
+    a = ctx.args
+    svc = ctx.service
+    rec = svc.record(a.id)
+    view = svc.checklist(rec.incident, rec.ticks)
+    if a.format == "json":
+        text = export_json(rec.incident, rec.timeline, rec.ticks, view=view)
+    else:
+        text = export_markdown(rec.incident, rec.timeline, tz=ctx.settings.tz, view=view)
+    if a.output:
+        Path(a.output).write_text(text, encoding="utf-8")
+        _out(f"wrote {a.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_templates(ctx: Context) -> int:
+    from cockpit.domain.templates import TEMPLATE_VARIABLES
+
+    lib = ctx.service.templates
+    for info in lib.list():
+        where = "" if info.source == "shipped" else f"  (yours: {info.path})"
+        _out(f"{info.name:<26} {info.kind:<10} {info.title}{where}")
+        if info.description:
+            _out(f"{'':<26} {'':<10} {info.description}")
+    if ctx.args.variables:
+        _out("\nVariables available to every template:")
+        for name, text in TEMPLATE_VARIABLES.items():
+            _out(f"  {name:<24} {text}")
+    else:
+        _out("\n`cockpit templates --variables` lists what templates can use.")
+    if ctx.settings.templates_dir:
+        _out(f"Your templates: {ctx.settings.templates_dir}")
+    else:
+        _out("Override or add templates: set [templates] dir in the config.")
+    return 0
+
+
+def cmd_draft(ctx: Context) -> int:
+    from cockpit.clipboard import copy_text, write_osc52_to_tty
+    from cockpit.domain.lint import lint_public
+
+    a = ctx.args
+    svc = ctx.service
+    draft = svc.new_draft(a.id, a.template)
+    sys.stdout.write(draft.body if draft.body.endswith("\n") else draft.body + "\n")
+    if draft.public:
+        s = ctx.settings
+        incident = svc.get(a.id)
+        for w in lint_public(
+            draft.body,
+            internal_names=s.internal_names,
+            max_length=s.public_max_length,
+            components=incident.affected_components,
+            resolved=not incident.is_open,
+        ):
+            sys.stderr.write(f"warning: {w.message}\n")
+    if a.copy:
+        result = copy_text(draft.body, osc52_writer=write_osc52_to_tty)
+        sys.stderr.write(result.summary() + "\n")
+        return 0 if result.ok else 1
+    return 0
+
+
+def cmd_app(ctx: Context) -> int:
+    """`cockpit` with no sub-command: the full-screen app."""
+    from cockpit.domain.slo import SupportCalendar
+    from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
+
+    s = ctx.settings
+    svc = ctx.service
+    sup = s.support
+    calendar = SupportCalendar.from_settings(
+        timezone=sup.timezone,
+        work_days=list(sup.work_days),
+        holidays=[d.isoformat() for d in sup.holidays],
+        full_hours=sup.full_hours,
+        waking_hours=sup.waking_hours,
+        nonwork_hours=sup.nonwork_hours,
+    )
+    services = AppServices(
+        service=svc,
+        settings=s,
+        clock=svc.clock,
+        calendar=calendar,
+        prefs=data_dir_prefs(ctx.paths.data_dir),
+    )
+    CockpitApp(services, incident_id=getattr(ctx.args, "incident", None)).run()
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cockpit",
+        description="A terminal cockpit for on-call engineers: run the incident playbook "
+        "from the keyboard.",
+        epilog="Times (--at, --reported-at) accept -12m, -1h30m, 14:03 or an ISO time.",
+    )
+    p.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: $COCKPIT_CONFIG or the platform's config dir)",
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data directory (default: $COCKPIT_DATA_DIR or the platform's data dir)",
+    )
+    p.set_defaults(func=cmd_app)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    add("locate", cmd_locate, "show where the config, data and logs live")
+
+    sp = add("raise", cmd_raise, "record a new incident and print its id")
+    sp.add_argument("title", nargs="+", help="what is broken, for whom")
+    sp.add_argument("--severity", "-s", help="minor, major or critical")
+    sp.add_argument(
+        "--reported-at",
+        metavar="TIME",
+        help="when it was first reported (the SLO starts here); default now",
+    )
+    sp.add_argument("--thread", metavar="URL", help="link to the report's Slack thread")
+
+    sp = add("list", cmd_list, "list open incidents (--all for every one)")
+    sp.add_argument("--all", "-a", action="store_true", help="include resolved and canceled")
+
+    sp = add("note", cmd_note, "add a note to an incident's timeline")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("text", nargs="+")
+    sp.add_argument("--at", metavar="TIME", help="when it happened (backdate); default now")
+
+    sp = add("status", cmd_status, "move an incident to fixing, monitoring, resolved or canceled")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("status", choices=["fixing", "monitoring", "resolved", "canceled"])
+    sp.add_argument("--reason", "-r", help="why (required for canceled)")
+
+    sp = add("severity", cmd_severity, "set an incident's severity")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("level", help="minor, major or critical")
+
+    sp = add("assign", cmd_assign, "give a role (commander or comms) to a person")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("role", help="commander or comms")
+    sp.add_argument("person", nargs="+")
+
+    sp = add("templates", cmd_templates, "list the message templates (shipped and yours)")
+    sp.add_argument("--variables", action="store_true", help="also list template variables")
+
+    sp = add("draft", cmd_draft, "render a message for an incident (kept as a draft)")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("template", help="template name (see `cockpit templates`)")
+    sp.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
+
+    sp = add("export", cmd_export, "export an incident as Markdown or JSON")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("--format", "-f", choices=["markdown", "json"], default="markdown")
+    sp.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    return p
+
+
+TIME_OPTIONS = ("--at", "--reported-at")
+
+
+def _join_time_values(argv: list[str]) -> list[str]:
+    """`--at -12m` reads as two options to argparse; glue it into `--at=-12m`."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in TIME_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_join_time_values(list(sys.argv[1:] if argv is None else argv)))
+    from cockpit.domain.errors import CockpitError
+
+    ctx = Context(args)
+    try:
+        return int(args.func(ctx))
+    except CockpitError as e:
+        from cockpit.config import ConfigError
+
+        sys.stderr.write(f"cockpit: {e}\n")
+        return EXIT_USAGE if isinstance(e, ConfigError) else 1
+    except ValueError as e:
+        sys.stderr.write(f"cockpit: {e}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ctx.close()

@@ -1,0 +1,62 @@
+"""A message in the live feed (#incidents, #alerts, #incident-N), as a person reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, tzinfo
+
+from cockpit.domain.clock import utc
+from cockpit.domain.sanitize import sanitize
+
+
+@dataclass(frozen=True)
+class FeedMessage:
+    channel: str  # channel name without '#': "incidents", "alerts", "incident-7"
+    ts: str  # Slack's message ts: unique within a channel, sortable
+    at: datetime  # the message's own time (UTC)
+    author: str
+    text: str
+    thread_ts: str | None = None  # set on replies (and on parents, equal to ts)
+    reply_count: int = 0
+    is_alert: bool = False  # from the alerts channel or posted by an alerting bot
+    permalink: str = ""
+    edited: bool = False
+    deleted: bool = False
+    extra: tuple[str, ...] = field(default=())  # attachment lines (fields, file names)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", utc(self.at))
+        object.__setattr__(self, "author", sanitize(self.author, single_line=True))
+        object.__setattr__(self, "text", sanitize(self.text))
+        object.__setattr__(self, "channel", sanitize(self.channel, single_line=True))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.channel, self.ts)
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    @property
+    def first_line(self) -> str:
+        return self.text.split("\n", 1)[0]
+
+    @property
+    def line_count(self) -> int:
+        return self.text.count("\n") + 1
+
+    def title_guess(self, limit: int = 80) -> str:
+        """A title for an incident raised from this message: its first sentence, shortened."""
+        line = " ".join(self.first_line.split())
+        for stop in (". ", "! ", "? "):
+            if stop in line[:limit]:
+                line = line.split(stop, 1)[0]
+                break
+        return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def in_waking_hours(at: datetime, tz: tzinfo, start: time = time(7), end: time = time(19)) -> bool:
+    """The playbook asks to watch #alerts during business/waking hours only."""
+    local = at.astimezone(tz).time()
+    return start <= local < end

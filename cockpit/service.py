@@ -1,0 +1,352 @@
+"""The use cases, shared by the CLI and the app: raise, note, status, severity, roles, ticks.
+
+No Textual and no network here: this is domain + store, called from the CLI directly and
+from the app's worker threads. Each method writes everything it changed (incident and
+timeline entries) in one store write before returning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from cockpit.domain.checklist import Tick
+from cockpit.domain.clock import Clock
+from cockpit.domain.drafts import Draft
+from cockpit.domain.errors import CockpitError, NotFound
+from cockpit.domain.incident import Assessment, Incident, Link, Role, Severity, Status
+from cockpit.domain.playbook import (
+    ChecklistView,
+    ConditionContext,
+    Playbook,
+    checklist_view,
+)
+from cockpit.domain.templates import TemplateLibrary, build_context
+from cockpit.domain.timeline import (
+    EntryKind,
+    TimelineEntry,
+    check_event_time,
+    parse_when,
+)
+from cockpit.store.store import IncidentSummary, Store
+
+
+@dataclass(frozen=True)
+class DraftOptions:
+    """What templates need beyond the incident (from the settings)."""
+
+    guide_url: str = ""
+    product_channel: str = ""
+    update_every: dict[Severity, timedelta | None] | None = None
+    components: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """An incident with its timeline and checklist ticks, as loaded together."""
+
+    incident: Incident
+    timeline: list[TimelineEntry]
+    ticks: dict[str, Tick]
+
+
+class IncidentService:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock,
+        tz: tzinfo,
+        user: str,
+        playbook: Playbook,
+        configured: frozenset[str] = frozenset(),
+        drill: bool = False,
+        templates: TemplateLibrary | None = None,
+        draft_options: DraftOptions | None = None,
+    ) -> None:
+        self.store = store
+        self._templates = templates
+        self.draft_options = draft_options or DraftOptions()
+        self.clock = clock
+        self.tz = tz
+        self.user = user
+        self.playbook = playbook
+        self.configured = configured
+        self.drill = drill
+
+    # -- reading ---------------------------------------------------------------------
+    def get(self, incident_id: str) -> Incident:
+        return self.store.get_incident(normalize_id(incident_id))
+
+    def record(self, incident_id: str) -> IncidentRecord:
+        iid = normalize_id(incident_id)
+        return IncidentRecord(
+            self.store.get_incident(iid), self.store.timeline(iid), self.store.ticks(iid)
+        )
+
+    @property
+    def templates(self) -> TemplateLibrary:
+        if self._templates is None:
+            self._templates = TemplateLibrary(None)
+        return self._templates
+
+    def incidents(self, *, open_only: bool = False) -> list[IncidentSummary]:
+        return self.store.list_incidents(open_only=open_only)
+
+    def checklist(self, incident: Incident, ticks: dict[str, Tick]) -> ChecklistView:
+        return checklist_view(self.playbook, ticks, self.condition_context(incident))
+
+    def condition_context(self, incident: Incident) -> ConditionContext:
+        return ConditionContext(
+            severity=incident.severity, status=incident.status, configured=self.configured
+        )
+
+    def parse_time(self, text: str | None, incident: Incident | None = None) -> datetime:
+        """What the user typed as a time (None = now), checked against the incident."""
+        now = self.clock.now()
+        at = now if text is None else parse_when(text, now=now, tz=self.tz)
+        if incident is not None:
+            check_event_time(at, reported_at=incident.first_reported_at, now=now, tz=self.tz)
+        elif at > now:
+            check_event_time(at, reported_at=at, now=now, tz=self.tz)
+        return at
+
+    # -- changing --------------------------------------------------------------------
+    def raise_incident(
+        self,
+        title: str,
+        *,
+        severity: Severity | None = None,
+        reported_at: str | datetime | None = None,
+        thread: str = "",
+        summary: str = "",
+        acknowledge: bool = True,
+    ) -> Incident:
+        """Record a new incident. Without a ticket system it is tracked at once (the
+        acknowledgement SLO stops now); with one, the ticket's creation acknowledges it."""
+        title = " ".join(title.split())
+        if not title:
+            raise CockpitError("an incident needs a title (what is broken, for whom?)")
+        now = self.clock.now()
+        if isinstance(reported_at, datetime):
+            first = reported_at
+        elif reported_at:
+            first = parse_when(reported_at, now=now, tz=self.tz)
+        else:
+            first = now
+        check_event_time(first, reported_at=first, now=now, tz=self.tz)
+        incident = Incident(
+            id=self.store.next_incident_id(),
+            title=title,
+            summary=summary,
+            first_reported_at=first,
+            created_at=now,
+            created_by=self.user,
+            drill=self.drill,
+        )
+        if thread:
+            incident.links.thread = Link(url=thread, label="report thread")
+        entries = [
+            TimelineEntry.new(
+                incident.id,
+                kind=EntryKind.NOTE,
+                text=f"reported: {title}",
+                event_at=first,
+                recorded_at=now,
+                author=self.user,
+                link=thread,
+            )
+        ]
+        entries.append(
+            TimelineEntry.new(
+                incident.id,
+                kind=EntryKind.ACTION,
+                text=f"incident {incident.id} raised in cockpit",
+                event_at=now,
+                recorded_at=now,
+                author=self.user,
+            )
+        )
+        if severity is not None:
+            entries.append(incident.set_severity(severity, at=now, by=self.user))
+        if acknowledge:
+            entries.append(incident.acknowledge(at=now, by=self.user))
+        self.store.create_incident(incident, entries)
+        return incident
+
+    def add_note(
+        self,
+        incident_id: str,
+        text: str,
+        *,
+        at: str | None = None,
+        kind: EntryKind = EntryKind.NOTE,
+        link: str = "",
+    ) -> TimelineEntry:
+        incident = self.get(incident_id)
+        if not text.strip():
+            raise CockpitError("a note needs some text")
+        when = self.parse_time(at, incident)
+        entry = TimelineEntry.new(
+            incident.id,
+            kind=kind,
+            text=text.strip(),
+            event_at=when,
+            recorded_at=self.clock.now(),
+            author=self.user,
+            link=link,
+        )
+        self.store.add_entries(incident.id, [entry])
+        return entry
+
+    def pin_message(
+        self, incident_id: str, text: str, *, at: datetime, author: str, link: str = ""
+    ) -> TimelineEntry:
+        """A message kept on the timeline at its own time (clamped to the report time)."""
+        incident = self.get(incident_id)
+        when = max(at, incident.first_reported_at)
+        entry = TimelineEntry.new(
+            incident.id,
+            kind=EntryKind.PINNED,
+            text=f"{author}: {text}" if author else text,
+            event_at=min(when, self.clock.now()),
+            recorded_at=self.clock.now(),
+            author=self.user,
+            link=link,
+        )
+        self.store.add_entries(incident.id, [entry])
+        return entry
+
+    def edit_entry_time(
+        self, incident_id: str, entry_id: str, at: str
+    ) -> tuple[TimelineEntry, bool]:
+        """Move an entry to another time; returns it and whether the move puts it out of
+        the order it was recorded in (the UI warns about that)."""
+        incident = self.get(incident_id)
+        entries = self.store.timeline(incident.id)
+        entry = next((e for e in entries if e.id == entry_id), None)
+        if entry is None:
+            raise CockpitError(f"no timeline entry {entry_id} on incident {incident.id}")
+        when = self.parse_time(at, incident)
+        moved = entry.with_event_at(when, edited_at=self.clock.now())
+        self.store.update_entry(moved)
+        out_of_order = any(
+            (e.recorded_at < moved.recorded_at and e.event_at > moved.event_at)
+            or (e.recorded_at > moved.recorded_at and e.event_at < moved.event_at)
+            for e in entries
+            if e.id != moved.id
+        )
+        return moved, out_of_order
+
+    def set_status(self, incident_id: str, status: Status, *, reason: str = "") -> Incident:
+        incident = self.get(incident_id)
+        entry = incident.transition(status, at=self.clock.now(), by=self.user, reason=reason)
+        self.store.save_incident(incident, [entry])
+        return incident
+
+    def set_severity(
+        self, incident_id: str, severity: Severity, assessment: Assessment | None = None
+    ) -> Incident:
+        incident = self.get(incident_id)
+        now = self.clock.now()
+        entries: list[TimelineEntry] = []
+        if incident.severity != severity:
+            entries.append(incident.set_severity(severity, at=now, by=self.user))
+        if assessment is not None and assessment != incident.assessment:
+            entries.append(incident.record_assessment(assessment, at=now, by=self.user))
+        if not entries:
+            raise CockpitError(f"incident {incident.id} is already {severity.label}")
+        self.store.save_incident(incident, entries)
+        return incident
+
+    def assign(self, incident_id: str, role: Role, person: str) -> Incident:
+        incident = self.get(incident_id)
+        entry = incident.assign(role, person, at=self.clock.now(), by=self.user)
+        self.store.save_incident(incident, [entry])
+        return incident
+
+    def update(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
+        """Save an incident changed by the caller (title, summary, links …)."""
+        self.store.save_incident(incident, list(entries))
+
+    def tick(self, incident_id: str, item_id: str, ticked: bool = True) -> Tick:
+        """Tick (or untick) a checklist item. The tick itself records who and when; the
+        timeline is kept for what happened, so ticks do not clutter it."""
+        iid = normalize_id(incident_id)
+        item = self.playbook.item(item_id)
+        tick = Tick(item_id=item.id, ticked=ticked, by=self.user, at=self.clock.now())
+        self.store.set_tick(iid, tick)
+        return tick
+
+    # -- drafts ----------------------------------------------------------------------
+    def drafts(self, incident_id: str) -> list[Draft]:
+        docs = self.store.docs(normalize_id(incident_id), "drafts")
+        return sorted((Draft.from_dict(d) for d in docs), key=lambda d: d.created_at)
+
+    def draft_context(
+        self, incident: Incident, entries: Sequence[TimelineEntry]
+    ) -> dict[str, object]:
+        opts = self.draft_options
+        every = None
+        if incident.severity is not None and opts.update_every is not None:
+            every = opts.update_every.get(incident.severity)
+        return build_context(
+            incident,
+            entries,
+            now=self.clock.now(),
+            tz=self.tz,
+            guide_url=opts.guide_url,
+            product_channel=opts.product_channel,
+            next_update_in=every,
+            components=opts.components,
+        )
+
+    def render(self, incident_id: str, template: str) -> str:
+        rec = self.record(incident_id)
+        return self.templates.render(template, self.draft_context(rec.incident, rec.timeline))
+
+    def new_draft(self, incident_id: str, template: str) -> Draft:
+        rec = self.record(incident_id)
+        ctx = self.draft_context(rec.incident, rec.timeline)
+        draft = self.templates.draft(template, ctx, at=self.clock.now())
+        self.store.put_doc(rec.incident.id, "drafts", draft.to_dict())
+        return draft
+
+    def get_draft(self, incident_id: str, draft_id: str) -> Draft:
+        for d in self.drafts(incident_id):
+            if d.id == draft_id:
+                return d
+        raise NotFound(f"no draft {draft_id} on incident {incident_id}")
+
+    def edit_draft(self, incident_id: str, draft_id: str, body: str) -> Draft:
+        draft = self.get_draft(incident_id, draft_id).with_body(body, at=self.clock.now())
+        self.store.put_doc(normalize_id(incident_id), "drafts", draft.to_dict())
+        return draft
+
+    def mark_draft_sent_by_hand(self, incident_id: str, draft_id: str) -> Draft:
+        """The user copied the draft and posted it themselves: keep that on the timeline."""
+        draft = self.get_draft(incident_id, draft_id).mark_sent(at=self.clock.now())
+        now = self.clock.now()
+        entry = TimelineEntry.new(
+            draft.incident_id,
+            kind=EntryKind.SENT,
+            text=f"{draft.title} — posted by hand to {draft.target}",
+            event_at=now,
+            recorded_at=now,
+            author=self.user,
+        )
+        self.store.put_doc(draft.incident_id, "drafts", draft.to_dict())
+        self.store.add_entries(draft.incident_id, [entry])
+        return draft
+
+    def delete_draft(self, incident_id: str, draft_id: str) -> None:
+        self.store.delete_doc(normalize_id(incident_id), "drafts", draft_id)
+
+
+def normalize_id(text: str) -> str:
+    """Accept "7", "#7" and "inc-7" for incident 7."""
+    t = text.strip().lstrip("#")
+    if t.lower().startswith("inc-"):
+        t = t[4:]
+    return t

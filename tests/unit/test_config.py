@@ -1,0 +1,139 @@
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from cockpit.config import ConfigError, Paths, load_settings, parse_duration
+from cockpit.domain.incident import Severity
+
+ENV = {"USER": "ada", "TZ": "Europe/London"}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "config.toml"
+    p.write_text(text)
+    return p
+
+
+def test_missing_file_means_defaults(tmp_path: Path):
+    s = load_settings(tmp_path / "nope.toml", ENV)
+    assert s.user == "ada"
+    assert s.support.timezone == "Europe/London"
+    assert s.support.work_days == ("mon", "tue", "wed", "thu", "fri")
+    assert s.severities[Severity.CRITICAL].update_every == timedelta(minutes=30)
+    assert s.severities[Severity.MINOR].update_every is None
+    assert s.configured == frozenset()
+    assert s.source is None
+
+
+def test_full_file(tmp_path: Path):
+    p = write(
+        tmp_path,
+        """
+[user]
+name = "Grace"
+[support]
+timezone = "America/New_York"
+work_days = ["Monday", "tue", "wed", "thu"]
+holidays = ["2026-12-25"]
+[severity.critical]
+description = "Everything is on fire"
+update_every = "15m"
+[severity.minor]
+update_every = "2h"
+[lint]
+internal_names = ["gravity", "metaphysics"]
+max_length = 400
+[slack]
+api_url = "http://127.0.0.1:8123/api/"
+[jira]
+url = "https://example.atlassian.net"
+project = "OPS"
+transitions = { fixing = "In Progress" }
+[statuspage]
+page_id = "abc123"
+""",
+    )
+    s = load_settings(p, ENV)
+    assert s.user == "Grace"
+    assert s.support.work_days == ("mon", "tue", "wed", "thu")
+    assert s.support.holidays == (date(2026, 12, 25),)
+    assert s.severities[Severity.CRITICAL].description == "Everything is on fire"
+    assert s.severities[Severity.CRITICAL].update_every == timedelta(minutes=15)
+    assert s.severities[Severity.MINOR].update_every == timedelta(hours=2)
+    assert s.internal_names == ("gravity", "metaphysics")
+    assert s.public_max_length == 400
+    assert s.slack is not None and s.slack.api_url == "http://127.0.0.1:8123/api"
+    assert s.jira is not None and s.jira.project == "OPS"
+    assert s.jira.transition_fixing == "In Progress" and s.jira.transition_resolved == "RESOLVED"
+    assert s.configured == frozenset({"slack", "jira", "statuspage"})
+
+
+@pytest.mark.parametrize(
+    "text,key,allowed",
+    [
+        ('[support]\ntimezone = "Mars/Base"', "support.timezone", "IANA name"),
+        ('[support]\nwork_days = ["mon", "funday"]', "support.work_days", "mon, tue"),
+        ('[support]\nholidays = ["25/12/2026"]', "support.holidays", "2026-12-25"),
+        ('[support]\nfull_hours = "9 to 5"', "support.full_hours", "09:00-17:00"),
+        ('[suport]\ntimezone = "UTC"', "suport", "unknown section"),
+        ('[support]\ntimzone = "UTC"', "support.timzone", "allowed: full_hours"),
+        ('[severity.critical]\nupdate_every = "soon"', "severity.critical.update_every", "30m"),
+        ("[severity.critical]\nupdate_every = 30", "severity.critical.update_every", "string"),
+        ('[lint]\nmax_length = "long"', "lint.max_length", "whole number"),
+        ('[jira]\nurl = "example.atlassian.net"', "jira.url", "http"),
+        ('[jira]\nproject = "X"', "jira.url", "required"),
+        (
+            '[statuspage]\napi_url = "https://api.statuspage.io/v1"',
+            "statuspage.page_id",
+            "required",
+        ),
+        ('[keys]\nexplode = "x"', "keys.explode", "allowed"),
+        ("user = 3", "user", "table"),
+    ],
+)
+def test_bad_values_name_file_key_and_what_is_allowed(
+    tmp_path: Path, text: str, key: str, allowed: str
+):
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(p, ENV)
+    msg = str(err.value)
+    assert str(p) in msg
+    assert f": {key}:" in msg
+    assert allowed in msg
+    assert err.value.key == key
+
+
+def test_toml_syntax_error_names_file_and_line(tmp_path: Path):
+    p = write(tmp_path, "[support]\ntimezone = \n")
+    with pytest.raises(ConfigError, match=r"config.toml: not valid TOML.*line 2"):
+        load_settings(p, ENV)
+
+
+def test_env_overrides(tmp_path: Path):
+    s = load_settings(None, {"COCKPIT_USER": "lin", "COCKPIT_TIMEZONE": "Asia/Tokyo"})
+    assert s.user == "lin" and s.support.timezone == "Asia/Tokyo"
+
+
+def test_paths_from_env(tmp_path: Path):
+    p = Paths.resolve(
+        {"COCKPIT_CONFIG": str(tmp_path / "c.toml"), "COCKPIT_DATA_DIR": str(tmp_path / "d")}
+    )
+    assert p.config_file == tmp_path / "c.toml" and p.data_dir == tmp_path / "d"
+    default = Paths.resolve({})
+    assert default.config_file.name == "config.toml" and "cockpit" in str(default.data_dir)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("30m", timedelta(minutes=30)),
+        ("1h30m", timedelta(minutes=90)),
+        ("none", None),
+        ("", None),
+        ("45s", timedelta(seconds=45)),
+    ],
+)
+def test_parse_duration(text: str, expected: timedelta | None):
+    assert parse_duration(text) == expected
