@@ -1,0 +1,235 @@
+"""The Textual app: wiring only (themes, keymap, first screen, the store runner)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.worker import Worker, WorkerState
+
+from cockpit.config import Settings
+from cockpit.domain.clock import Clock
+from cockpit.domain.errors import CockpitError
+from cockpit.domain.feed import in_waking_hours
+from cockpit.domain.slo import SupportCalendar
+from cockpit.prefs import Prefs
+from cockpit.service import IncidentRecord, IncidentService
+from cockpit.ui.commands import COMMANDS
+from cockpit.ui.palette import CockpitCommands
+from cockpit.ui.themes import DEFAULT_THEME, load_themes
+
+log = logging.getLogger("cockpit.ui")
+
+
+@dataclass
+class AppServices:
+    """Everything the app needs, built by the CLI (or by tests, with fakes)."""
+
+    service: IncidentService
+    settings: Settings
+    clock: Clock
+    calendar: SupportCalendar
+    prefs: Prefs | None = None
+    drill: bool = False
+    feed_empty_text: str = (
+        "Slack is not configured, so the feed is empty. `cockpit demo` shows a live one."
+    )
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def is_waking(self) -> bool:
+        now = self.clock.now()
+        window = self.calendar.window_at(now)
+        return window.value != "limited support" or in_waking_hours(now, self.settings.tz)
+
+
+class CockpitApp(App[None]):
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "cockpit"
+    COMMANDS = App.COMMANDS | {CockpitCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, services: AppServices, *, incident_id: str | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cockpit-store")
+        self.initial_incident_id = incident_id or (
+            services.prefs.get("incident") if services.prefs else None
+        )
+        self.acknowledge_on_raise = "jira" not in services.settings.configured
+        for theme in load_themes():
+            self.register_theme(theme)
+        wanted = (
+            services.prefs.get("theme") if services.prefs else None
+        ) or services.settings.theme
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        if services.settings.keys:
+            self.set_keymap(dict(services.settings.keys))
+
+    def get_default_screen(self) -> Any:
+        from cockpit.ui.screens.main import CockpitScreen
+
+        return CockpitScreen()
+
+    # -- the store runner: every store call runs on one writer thread, in order -------------
+    def store_call(
+        self, label: str, fn: Callable[[], Any], done: Callable[[Any], None] | None = None
+    ) -> None:
+        self._store_worker(label, fn, done)
+
+    @work(group="store", exit_on_error=False)
+    async def _store_worker(
+        self, label: str, fn: Callable[[], Any], done: Callable[[Any], None] | None
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._writer, fn)
+        except CockpitError as e:
+            self.notify(
+                str(e), title=f"Could not {label}", severity="error", markup=False, timeout=8
+            )
+            return
+        if done is not None:
+            done(result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for worker errors: log it, say it, never a traceback on screen."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Something went wrong",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+
+    async def action_quit(self) -> None:
+        self._writer.shutdown(wait=True)
+        self.exit()
+
+    # -- preferences -------------------------------------------------------------------------
+    def watch_theme(self, theme: str) -> None:
+        prefs = self.services.prefs
+        if prefs is not None and self.is_running:
+            self.store_call("remember theme", lambda: prefs.set("theme", theme))
+
+    def remember_incident(self, incident_id: str | None) -> None:
+        prefs = self.services.prefs
+        if prefs is not None and prefs.get("incident") != incident_id:
+            self.store_call("remember incident", lambda: prefs.set("incident", incident_id))
+
+    def cycle_theme(self) -> None:
+        ours = sorted(n for n in self.available_themes if n.startswith("cockpit-"))
+        i = ours.index(self.theme) if self.theme in ours else -1
+        self.theme = ours[(i + 1) % len(ours)]
+        self.notify(f"Theme: {self.theme}", markup=False, timeout=2)
+
+    def live_keys(self) -> dict[str, str]:
+        """binding id → key as displayed, after remapping, from the live bindings."""
+        keys: dict[str, str] = {}
+        nodes: Iterable[Any] = [self, self.screen, *self.screen.query("*")]
+        for node in nodes:
+            live = node._bindings.copy()
+            if self._keymap:
+                live.apply_keymap(self._keymap)
+            for bindings in live.key_to_bindings.values():
+                for b in bindings:
+                    if b.id and b.id not in keys:
+                        keys[b.id] = self.get_key_display(b)
+        for cmd in COMMANDS:
+            keys.setdefault(cmd.id, cmd.key)
+        return keys
+
+    def reload_incident(self) -> None:
+        from cockpit.ui.screens.main import CockpitScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CockpitScreen):
+                screen.reload()
+
+    # -- clipboard -------------------------------------------------------------------------
+    def copy_text(self, text: str) -> None:
+        """OSC 52 through the terminal and the local clipboard where there is one; the
+        toast says which worked (or why none did) and shows what was copied."""
+        from cockpit.clipboard import copy_text
+
+        def osc52(t: str) -> None:
+            self.call_from_thread(self.copy_to_clipboard, t)
+
+        def done(result: Any) -> None:
+            preview = text.strip().splitlines()[0][:60] if text.strip() else ""
+            self.notify(
+                f"{result.summary()}\n“{preview}”",
+                title="Copy",
+                severity="information" if result.ok else "warning",
+                markup=False,
+                timeout=6,
+            )
+
+        self._copy_worker(lambda: copy_text(text, osc52_writer=osc52), done)
+
+    @work(group="clipboard", exit_on_error=False, thread=True)
+    def _copy_worker(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        result = fn()
+        self.call_from_thread(done, result)
+
+    # -- drafts pane (filled in by the messages feature) -------------------------------------
+    def compose_drafts_pane(self) -> ComposeResult:
+        from cockpit.ui.widgets.drafts import DraftsPane
+
+        pane = DraftsPane(id="drafts")
+        pane.border_title = "4 Drafts"
+        yield pane
+
+    def show_drafts(self, record: IncidentRecord | None) -> None:
+        from cockpit.ui.widgets.drafts import DraftsPane
+
+        self.screen.query_one(DraftsPane).show(record)
+
+    # -- playbook actions --------------------------------------------------------------------
+    def run_playbook_action(self, action: str, item: Any) -> None:
+        """Run a checklist item's action: open the modal or draft that performs it."""
+        screen = self.screen
+        local = {
+            "raise-incident": "raise_incident",
+            "set-severity": "set_severity",
+            "assign-roles": "assign_roles",
+            "cancel-incident": "cancel_incident",
+            "add-note": "add_note",
+            "mark-fixing": "status:fixing",
+            "mark-monitoring": "status:monitoring",
+            "mark-resolved": "status:resolved",
+        }
+        target = local.get(action)
+        if target is None:
+            from cockpit.ui.widgets.drafts import DRAFT_FOR_ACTION, DraftsPane
+
+            template = DRAFT_FOR_ACTION.get(action)
+            if template is not None:
+                screen.query_one(DraftsPane).new_draft(template)
+                return
+            self.notify(
+                f"“{item.item.text}”: nothing to run here yet; tick it with x when done.",
+                markup=False,
+            )
+            return
+        if target.startswith("status:"):
+            from cockpit.domain.incident import Status
+
+            rec = getattr(screen, "record", None)
+            if rec is not None:
+                screen.set_status(rec.incident.id, Status(target.split(":", 1)[1]))  # type: ignore[attr-defined]
+            return
+        self.call_next(screen.run_action, target)
+
+
+def data_dir_prefs(data_dir: Path) -> Prefs:
+    return Prefs(data_dir / "ui-state.json")

@@ -1,0 +1,51 @@
+"""`?`: every key that works right now, built from the live bindings (so remaps show)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from cockpit.ui.commands import COMMANDS
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
+    DEFAULT_CLASSES = "dialog"
+
+    def __init__(self, keys: dict[str, str]) -> None:
+        """`keys`: binding id → the key as displayed, read from the app's live bindings."""
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="help"):
+            yield Label(Content.styled("Keys", "bold"), id="dialog-title")
+            with VerticalScroll(id="help-body"):
+                category = None
+                for cmd in sorted(COMMANDS, key=lambda c: _ORDER.index(c.category)):
+                    if cmd.category != category:
+                        category = cmd.category
+                        yield Static(Content.styled(category, "bold $primary"), classes="help-cat")
+                    where = "" if cmd.scope == "screen" else f"  ({cmd.scope} pane)"
+                    yield Static(
+                        Content.assemble(
+                            (f"{self.keys.get(cmd.id, cmd.key):>9}  ", "bold $accent"),
+                            (cmd.help, ""),
+                            (where, "$text-muted"),
+                        )
+                    )
+                yield Static(
+                    Content.styled(
+                        "Tab / shift+tab move between panes; escape backs out of any dialog. "
+                        "Keys can be remapped in the config's [keys] table by their id.",
+                        "$text-muted italic",
+                    ),
+                    classes="help-cat",
+                )
+
+
+_ORDER = ["Incident", "Timeline", "Feed", "Checklist", "Drafts", "View"]

@@ -1,0 +1,103 @@
+"""Past incidents: browse and search (title, severity, status, date), open one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from cockpit.store.store import IncidentSummary
+from cockpit.ui.widgets.header import severity_content
+
+if TYPE_CHECKING:
+    from cockpit.ui.app import CockpitApp
+
+MAX_ROWS = 200
+
+
+def matches(s: IncidentSummary, query: str, tz: Any) -> bool:
+    """Every word must match the title, id, severity, status or the report date."""
+    hay = " ".join(
+        [
+            s.id,
+            s.title,
+            s.severity.value if s.severity else "unset",
+            s.status.value,
+            s.first_reported_at.astimezone(tz).strftime("%Y-%m-%d"),
+        ]
+    ).lower()
+    return all(word in hay for word in query.lower().split())
+
+
+class HistoryScreen(ModalScreen[str | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Back"),
+        Binding("down", "focus_list", show=False),
+    ]
+    DEFAULT_CLASSES = "dialog"
+
+    app: CockpitApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all: list[IncidentSummary] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Label(Content.styled("Incidents", "bold"), id="dialog-title")
+            yield Input(
+                placeholder="search: words in the title, critical, resolved, 2026-11…", id="search"
+            )
+            yield OptionList(id="results")
+
+    def on_mount(self) -> None:
+        svc = self.app.services.service
+        self.app.store_call("list incidents", lambda: svc.incidents(open_only=False), self.loaded)
+
+    def loaded(self, rows: list[IncidentSummary]) -> None:
+        self.all = rows
+        self.refilter("")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.refilter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_focus_list()
+
+    def action_focus_list(self) -> None:
+        self.query_one("#results", OptionList).focus()
+
+    def refilter(self, query: str) -> None:
+        tz = self.app.services.settings.tz
+        found = [s for s in self.all if matches(s, query, tz)]
+        results = self.query_one("#results", OptionList)
+        results.clear_options()
+        for s in found[:MAX_ROWS]:
+            day = s.first_reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            results.add_option(
+                Option(
+                    Content.assemble(
+                        (f"#{s.id:<5}", "bold $primary"),
+                        (f"{day}  ", "$text-muted"),
+                        severity_content(s.severity),
+                        " ",
+                        (f"{s.status.label:<10} ", "$secondary"),
+                        (s.title, ""),
+                    ),
+                    id=s.id,
+                )
+            )
+        more = len(found) - MAX_ROWS
+        label = f"{len(found)} incident{'s' if len(found) != 1 else ''}"
+        if more > 0:
+            label += f" (first {MAX_ROWS} shown; search to narrow)"
+        results.border_title = label
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

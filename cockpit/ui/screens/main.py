@@ -1,0 +1,400 @@
+"""The cockpit screen: header with the SLO clock, four panes, footer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from cockpit.domain.incident import TRANSITIONS, Role, Severity, Status
+from cockpit.domain.playbook import ItemState
+from cockpit.service import IncidentRecord
+from cockpit.ui import commands
+from cockpit.ui.messages import FeedMessageChosen, IncidentLoaded
+from cockpit.ui.screens.help import HelpScreen
+from cockpit.ui.screens.modals import (
+    CancelModal,
+    ChoiceModal,
+    MessageDetail,
+    NoteModal,
+    NoteRequest,
+    RaiseModal,
+    RaiseRequest,
+    RolesModal,
+    RolesRequest,
+    SeverityModal,
+    SeverityRequest,
+    StatusModal,
+    TextPrompt,
+)
+from cockpit.ui.widgets.feed import FeedView
+from cockpit.ui.widgets.header import IncidentHeader, severity_content
+from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
+
+if TYPE_CHECKING:
+    from cockpit.ui.app import CockpitApp
+
+PANES = ("feed", "timeline", "checklist", "drafts")
+
+
+class CockpitScreen(Screen[None]):
+    BINDINGS = [
+        *commands.bindings("screen"),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False),
+    ]
+
+    app: CockpitApp
+
+    def __init__(self) -> None:
+        super().__init__(id="cockpit")
+        self.record: IncidentRecord | None = None
+        self.active_id: str | None = None
+
+    # -- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        s = self.app.services
+        yield IncidentHeader(s.clock, s.calendar, s.settings.update_every(), drill=s.drill)
+        with Grid(id="panes"):
+            feed = FeedView(
+                tz=s.settings.tz, is_waking=s.is_waking, id="feed", empty_text=s.feed_empty_text
+            )
+            feed.border_title = "1 Feed"
+            yield feed
+            checklist = ChecklistPane(id="checklist")
+            checklist.border_title = "3 Checklist"
+            yield checklist
+            timeline = TimelinePane(tz=s.settings.tz, id="timeline")
+            timeline.border_title = "2 Timeline"
+            yield timeline
+            yield from self.app.compose_drafts_pane()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.active_id = self.app.initial_incident_id
+        self.reload()
+        self.query_one("#checklist").focus()
+
+    # -- loading -------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Reload the active incident (or pick the newest open one) off the UI thread."""
+        svc = self.app.services.service
+        wanted = self.active_id
+
+        def load() -> IncidentLoaded:
+            open_incidents = svc.incidents(open_only=True)
+            iid = wanted
+            if iid is None and open_incidents:
+                iid = open_incidents[0].id
+            if iid is None:
+                return IncidentLoaded(None, None, open_incidents)
+            record = svc.record(iid)
+            return IncidentLoaded(
+                record, svc.checklist(record.incident, record.ticks), open_incidents
+            )
+
+        def loaded(event: IncidentLoaded) -> None:
+            self.post_message(event)
+
+        self.app.store_call("load incident", load, loaded)
+
+    def on_incident_loaded(self, event: IncidentLoaded) -> None:
+        self.record = event.record
+        incident = event.record.incident if event.record else None
+        self.active_id = incident.id if incident else None
+        self.app.remember_incident(self.active_id)
+        self.query_one(IncidentHeader).show(incident, len(event.open_incidents))
+        self.query_one(TimelinePane).show(event.record.timeline if event.record else [])
+        self.query_one(ChecklistPane).show(event.checklist)
+        self.app.show_drafts(event.record)
+        self.sub_title = f"#{incident.id} {incident.title}" if incident else ""
+
+    def change(
+        self,
+        label: str,
+        fn: Callable[[], Any],
+        then: Callable[[Any], None] | None = None,
+        *,
+        switch_to: Callable[[Any], str] | None = None,
+    ) -> None:
+        """Run a store change off the UI thread, then reload the incident."""
+
+        def done(result: Any) -> None:
+            if switch_to is not None:
+                self.active_id = switch_to(result)
+            if then is not None:
+                then(result)
+            self.reload()
+
+        self.app.store_call(label, fn, done)
+
+    def require_incident(self) -> IncidentRecord | None:
+        if self.record is None:
+            self.notify(
+                "No active incident: R raises one, I switches.", severity="warning", markup=False
+            )
+        return self.record
+
+    # -- focus ---------------------------------------------------------------------------
+    def action_focus_pane(self, name: str) -> None:
+        found = self.query(f"#{name}")
+        if not found:
+            return
+        widget = found.first(Widget)
+        if not widget.focusable:
+            widget = next((w for w in widget.query("*") if w.focusable), widget)
+        widget.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.app.live_keys()))
+
+    def action_next_theme(self) -> None:
+        self.app.cycle_theme()
+
+    # -- incident commands ----------------------------------------------------------------
+    def action_raise_incident(
+        self, title: str = "", reported_at: str = "", thread: str = "", source: str = ""
+    ) -> None:
+        svc = self.app.services.service
+
+        def done(req: object) -> None:
+            if not isinstance(req, RaiseRequest):
+                return
+            self.change(
+                "raise incident",
+                lambda: svc.raise_incident(
+                    req.title,
+                    severity=req.severity,
+                    reported_at=req.reported_at or None,
+                    thread=req.thread,
+                    acknowledge=self.app.acknowledge_on_raise,
+                ),
+                lambda inc: self.notify(f"Incident #{inc.id} raised.", markup=False),
+                switch_to=lambda inc: inc.id,
+            )
+
+        self.app.push_screen(
+            RaiseModal(title=title, reported_at=reported_at, thread=thread, source=source), done
+        )
+
+    def action_set_severity(self) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        svc = self.app.services.service
+        defs = {s: d.description for s, d in self.app.services.settings.severities.items()}
+        iid = rec.incident.id
+
+        def done(req: object) -> None:
+            if isinstance(req, SeverityRequest):
+                self.change(
+                    "set severity", lambda: svc.set_severity(iid, req.severity, req.assessment)
+                )
+
+        self.app.push_screen(SeverityModal(rec.incident, defs), done)
+
+    def action_change_status(self) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        inc = rec.incident
+        allowed: list[Status] = [
+            s for s in Status if s in TRANSITIONS[inc.status] and s is not Status.CANCELED
+        ]
+        if not allowed:
+            self.notify(f"#{inc.id} is {inc.status.label}: nothing follows.", markup=False)
+            return
+
+        def done(status: Status | None) -> None:
+            if status is not None:
+                self.set_status(inc.id, status)
+
+        self.app.push_screen(StatusModal(inc, allowed), done)
+
+    def set_status(self, iid: str, status: Status, reason: str = "") -> None:
+        svc = self.app.services.service
+        self.change(
+            f"mark {status.label}",
+            lambda: svc.set_status(iid, status, reason=reason),
+            lambda inc: self.notify(f"#{inc.id} is {inc.status.label}.", markup=False),
+        )
+
+    def action_cancel_incident(self) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        inc = rec.incident
+        if Status.CANCELED not in TRANSITIONS[inc.status]:
+            self.notify(
+                f"#{inc.id} is {inc.status.label}: it can no longer be canceled.",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def done(reason: object) -> None:
+            if isinstance(reason, str):
+                self.set_status(inc.id, Status.CANCELED, reason)
+
+        self.app.push_screen(CancelModal(), done)
+
+    def action_assign_roles(self) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        svc = self.app.services.service
+        inc = rec.incident
+
+        def apply(req: RolesRequest) -> None:
+            if req.commander and req.commander != inc.commander:
+                svc.assign(inc.id, Role.COMMANDER, req.commander)
+            if req.comms and req.comms != inc.comms:
+                svc.assign(inc.id, Role.COMMS, req.comms)
+
+        def done(req: object) -> None:
+            if isinstance(req, RolesRequest):
+                self.change("assign roles", lambda: apply(req))
+
+        self.app.push_screen(RolesModal(inc, self.app.services.settings.user), done)
+
+    def action_add_note(self) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        svc = self.app.services.service
+        iid = rec.incident.id
+
+        def done(req: object) -> None:
+            if isinstance(req, NoteRequest):
+                self.change("add note", lambda: svc.add_note(iid, req.text, at=req.at or None))
+
+        self.app.push_screen(NoteModal(), done)
+
+    def action_switch_incident(self) -> None:
+        svc = self.app.services.service
+
+        def choose(open_incidents: list[Any]) -> None:
+            choices = [
+                (
+                    s.id,
+                    Content.assemble(
+                        (f"#{s.id} ", "bold $primary"),
+                        severity_content(s.severity),
+                        " ",
+                        (f"{s.status.label:<10} ", "$secondary"),
+                        (s.title, ""),
+                    ),
+                )
+                for s in open_incidents
+            ]
+
+            def picked(iid: str | None) -> None:
+                if iid is not None:
+                    self.active_id = iid
+                    self.reload()
+
+            self.app.push_screen(
+                ChoiceModal("Open incidents", choices, "No open incidents. R raises one."), picked
+            )
+
+        self.app.store_call("list incidents", lambda: svc.incidents(open_only=True), choose)
+
+    def action_history(self) -> None:
+        from cockpit.ui.screens.history import HistoryScreen
+
+        def picked(iid: str | None) -> None:
+            if iid is not None:
+                self.active_id = iid
+                self.reload()
+
+        self.app.push_screen(HistoryScreen(), picked)
+
+    # -- pane events -----------------------------------------------------------------------
+    @on(FeedMessageChosen)
+    def feed_message_chosen(self, event: FeedMessageChosen) -> None:
+        m = event.message
+        tz = self.app.services.settings.tz
+        if event.action == "raise":
+            self.action_raise_incident(
+                title=m.title_guess(),
+                reported_at=m.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                thread=m.permalink,
+                source=f"#{m.channel} {m.author}: {m.first_line[:80]}",
+            )
+        elif event.action == "pin":
+            rec = self.require_incident()
+            if rec is None:
+                return
+            svc = self.app.services.service
+            iid = rec.incident.id
+            self.change(
+                "pin message",
+                lambda: svc.pin_message(iid, m.text, at=m.at, author=m.author, link=m.permalink),
+                lambda e: self.notify("Pinned to the timeline.", markup=False),
+            )
+        elif event.action == "open":
+            self.app.push_screen(MessageDetail(f"#{m.channel} · {m.author}", m.text))
+
+    @on(ChecklistPane.TickRequested)
+    def tick_requested(self, event: ChecklistPane.TickRequested) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        iv = event.item
+        if iv.state is ItemState.SKIPPED:
+            self.notify(f"Skipped: {iv.skip_reason}", markup=False)
+            return
+        svc = self.app.services.service
+        ticked = iv.state is not ItemState.DONE
+        iid = rec.incident.id
+        self.change("tick", lambda: svc.tick(iid, iv.item.id, ticked))
+
+    @on(ChecklistPane.RunRequested)
+    def run_requested(self, event: ChecklistPane.RunRequested) -> None:
+        action = event.item.item.action
+        if not action:
+            self.tick_requested(ChecklistPane.TickRequested(event.item))
+            return
+        self.app.run_playbook_action(action, event.item)
+
+    @on(TimelinePane.EditTimeRequested)
+    def edit_time_requested(self, event: TimelinePane.EditTimeRequested) -> None:
+        rec = self.require_incident()
+        if rec is None:
+            return
+        svc = self.app.services.service
+        iid = rec.incident.id
+        entry = event.entry
+        tz = self.app.services.settings.tz
+        current = entry.event_at.astimezone(tz).strftime("%H:%M:%S")
+
+        def moved(result: Any) -> None:
+            _, out_of_order = result
+            if out_of_order:
+                self.notify(
+                    "Moved. Its time is now out of the order it was recorded in: "
+                    "check the timeline still reads right.",
+                    severity="warning",
+                    title="Out of order",
+                    markup=False,
+                )
+
+        def done(text: object) -> None:
+            if isinstance(text, str) and text.strip():
+                self.change("edit time", lambda: svc.edit_entry_time(iid, entry.id, text), moved)
+
+        self.app.push_screen(
+            TextPrompt("Change the entry's time", "-12m, 14:03 or an ISO time", value=current), done
+        )
+
+
+def severity_label(severity: Severity | None) -> str:
+    return severity.label if severity else "unset"

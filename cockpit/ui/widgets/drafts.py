@@ -1,0 +1,270 @@
+"""The drafts pane: the incident's messages on their way out, with their state.
+
+Keys: d drafts a new message from a template, e edits (ctrl+s keeps, escape drops the
+edit), c copies, s sends (a confirm dialog first shows exactly what goes where).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import OptionList, TextArea
+from textual.widgets.option_list import Option
+
+from cockpit.domain.drafts import Draft, DraftState
+from cockpit.domain.lint import lint_public
+from cockpit.service import IncidentRecord
+from cockpit.ui import commands
+
+if TYPE_CHECKING:
+    from cockpit.ui.app import CockpitApp
+
+# checklist actions that are "draft this message"
+DRAFT_FOR_ACTION = {
+    "reply-in-thread": "thread-reply",
+    "post-kickoff": "kickoff",
+    "internal-update": "stakeholder-update",
+    "statuspage-create": "statuspage-investigating",
+    "statuspage-update": "statuspage-identified",
+    "statuspage-resolve": "statuspage-resolved",
+    "final-update": "resolution-update",
+    "post-mortem": "post-mortem",
+    "handoff": "handoff",
+}
+
+STATE_STYLE = {
+    DraftState.DRAFT: "$text-muted",
+    DraftState.QUEUED: "bold $warning",
+    DraftState.SENT: "bold $success",
+    DraftState.FAILED: "bold $error",
+}
+
+
+class DraftList(OptionList):
+    BINDINGS = [Binding("k", "cursor_up", show=False), Binding("j", "cursor_down", show=False)]
+
+
+class DraftsPane(Vertical, can_focus=False):
+    BINDINGS = [
+        *commands.bindings("drafts"),
+        Binding("escape", "stop_editing", "Drop edit", show=False),
+        Binding("ctrl+s", "save_edit", "Keep edit", show=False),
+    ]
+
+    app: CockpitApp
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.record: IncidentRecord | None = None
+        self.drafts: list[Draft] = []
+        self.editing: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DraftList(id="draft-list")
+        yield TextArea(id="draft-body", read_only=True, soft_wrap=True, show_line_numbers=False)
+
+    # -- data --------------------------------------------------------------------------
+    def show(self, record: IncidentRecord | None) -> None:
+        self.record = record
+        if record is None:
+            self._fill([])
+            return
+        svc = self.app.services.service
+        iid = record.incident.id
+        self.app.store_call("load drafts", lambda: svc.drafts(iid), self._fill)
+
+    def _fill(self, drafts: list[Draft]) -> None:
+        keep = self.selected()
+        self.drafts = drafts
+        lst = self.query_one(DraftList)
+        lst.clear_options()
+        if not drafts:
+            hint = (
+                "No active incident."
+                if self.record is None
+                else "No drafts yet. d drafts a message from a template."
+            )
+            lst.add_option(Option(Content.styled(hint, "$text-muted italic"), disabled=True))
+            self._preview(None)
+            self.border_subtitle = ""
+            return
+        for d in drafts:
+            state = Content.styled(f"{d.state.label:<6}", STATE_STYLE[d.state])
+            extra = Content.styled(f"  {d.reason}", "$error") if d.reason else Content("")
+            lst.add_option(
+                Option(
+                    Content.assemble(
+                        state, " ", (d.title, "bold"), (f"  → {d.target}", "$text-muted"), extra
+                    ),
+                    id=d.id,
+                )
+            )
+        index = len(drafts) - 1
+        if keep is not None:
+            index = next((i for i, d in enumerate(drafts) if d.id == keep.id), index)
+        lst.highlighted = index
+        self._preview(drafts[index])
+        waiting = sum(d.state is DraftState.QUEUED for d in drafts)
+        failed = sum(d.state is DraftState.FAILED for d in drafts)
+        bits = [f"{len(drafts)} drafts"]
+        if waiting:
+            bits.append(f"{waiting} waiting")
+        if failed:
+            bits.append(f"{failed} failed")
+        self.border_subtitle = " · ".join(bits)
+
+    def selected(self) -> Draft | None:
+        lst = self.query_one(DraftList)
+        if lst.highlighted is None or not self.drafts:
+            return None
+        oid = lst.get_option_at_index(lst.highlighted).id
+        return next((d for d in self.drafts if d.id == oid), None)
+
+    def _preview(self, draft: Draft | None) -> None:
+        area = self.query_one("#draft-body", TextArea)
+        area.read_only = True
+        self.editing = None
+        area.load_text(draft.body if draft else "")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.editing is None:
+            self._preview(self.selected())
+
+    # -- actions -----------------------------------------------------------------------
+    def _incident_id(self) -> str | None:
+        if self.record is None:
+            self.notify("No active incident.", severity="warning", markup=False)
+            return None
+        return self.record.incident.id
+
+    def action_new_draft(self) -> None:
+        from cockpit.ui.screens.modals import ChoiceModal
+
+        svc = self.app.services.service
+        choices = [
+            (
+                t.name,
+                Content.assemble((t.title or t.name, "bold"), "  ", (t.description, "$text-muted")),
+            )
+            for t in svc.templates.list()
+        ]
+
+        def picked(name: str | None) -> None:
+            if name:
+                self.new_draft(name)
+
+        self.app.push_screen(ChoiceModal("Draft a message", choices), picked)
+
+    def new_draft(self, template: str) -> None:
+        iid = self._incident_id()
+        if iid is None:
+            return
+        svc = self.app.services.service
+
+        def done(draft: Draft) -> None:
+            self.notify(f"Drafted: {draft.title}", markup=False, timeout=3)
+            self.show(self.record)
+            self.query_one(DraftList).focus()
+
+        self.app.store_call("draft message", lambda: svc.new_draft(iid, template), done)
+
+    def action_edit_draft(self) -> None:
+        draft = self.selected()
+        if draft is None:
+            return
+        if not draft.editable:
+            self.notify(
+                f"This draft is {draft.state.label}: it can no longer be edited.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        area = self.query_one("#draft-body", TextArea)
+        area.read_only = False
+        self.editing = draft.id
+        area.focus()
+        self.notify("Editing: ctrl+s keeps the change, escape drops it.", markup=False, timeout=3)
+
+    def action_save_edit(self) -> None:
+        iid = self._incident_id()
+        if self.editing is None or iid is None:
+            return
+        svc = self.app.services.service
+        draft_id, body = self.editing, self.query_one("#draft-body", TextArea).text
+        self.editing = None
+        self.query_one("#draft-body", TextArea).read_only = True
+
+        def done(_: Any) -> None:
+            self.notify("Draft kept.", markup=False, timeout=2)
+            self.show(self.record)
+            self.query_one(DraftList).focus()
+
+        self.app.store_call("save draft", lambda: svc.edit_draft(iid, draft_id, body), done)
+
+    def action_stop_editing(self) -> None:
+        if self.editing is not None:
+            self._preview(self.selected())
+            self.query_one(DraftList).focus()
+
+    def _warnings(self, draft: Draft) -> list[str]:
+        if not draft.public or self.record is None:
+            return []
+        s = self.app.services.settings
+        inc = self.record.incident
+        found = lint_public(
+            draft.body,
+            internal_names=s.internal_names,
+            max_length=s.public_max_length,
+            components=self.app.services.service.draft_options.components
+            or tuple(inc.affected_components),
+            resolved=not inc.is_open,
+        )
+        return [w.message for w in found]
+
+    def action_copy_draft(self) -> None:
+        draft = self.selected()
+        if draft is None:
+            return
+        for w in self._warnings(draft):
+            self.notify(w, title="Public message", severity="warning", markup=False, timeout=8)
+        self.app.copy_text(draft.body)
+
+    def action_send_draft(self) -> None:
+        from cockpit.ui.screens.modals import ConfirmSend
+
+        draft = self.selected()
+        iid = self._incident_id()
+        if draft is None or iid is None:
+            return
+        if draft.state is DraftState.SENT:
+            self.notify("Already sent.", markup=False)
+            return
+        sender = self.app.services.extras.get("sender")
+        where = draft.target
+        if sender is None:
+            where += (
+                "  (no integration configured: it is copied for you to post, "
+                "then marked as posted by hand)"
+            )
+        svc = self.app.services.service
+
+        def confirmed(ok: object) -> None:
+            if not ok:
+                return
+            if sender is not None:
+                sender(draft)
+                return
+            self.app.copy_text(draft.body)
+            self.app.store_call(
+                "mark draft",
+                lambda: svc.mark_draft_sent_by_hand(iid, draft.id),
+                lambda _: self.app.reload_incident(),
+            )
+
+        self.app.push_screen(
+            ConfirmSend(where=where, body=draft.body, warnings=self._warnings(draft)), confirmed
+        )

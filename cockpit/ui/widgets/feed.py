@@ -1,0 +1,347 @@
+"""The live feed: #incidents, #alerts and the incident's channel, merged.
+
+A Line-API view (one row per message, only the visible rows are ever rendered), so a
+storm of thousands of alerts costs nothing to show. Remote text is never parsed as
+markup: rows are built from plain segments.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from cockpit.domain.feed import FeedMessage
+from cockpit.ui import commands
+from cockpit.ui.messages import FeedMessageChosen
+
+MAX_MESSAGES = 5000  # older messages stay in the store, not on screen
+
+
+@dataclass(frozen=True)
+class Row:
+    message: FeedMessage
+    depth: int  # 0 for a message, 1 for a reply shown under its parent
+    hidden_replies: int
+
+
+class FeedView(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("enter", "toggle_thread", "Thread", show=True),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("r", "raise_from", "Raise from msg", show=True),
+        Binding("o", "open_message", "Open", show=True),
+        *commands.bindings("feed"),
+    ]
+    COMPONENT_CLASSES = {
+        "feed--cursor",
+        "feed--time",
+        "feed--author",
+        "feed--incidents",
+        "feed--alerts",
+        "feed--channel",
+        "feed--dim",
+        "feed--reply",
+        "feed--empty",
+    }
+
+    paused: reactive[bool] = reactive(False)
+    pending: reactive[int] = reactive(0)
+    filter_text: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        *,
+        tz: tzinfo,
+        is_waking: Callable[[], bool] | None = None,
+        empty_text: str = "No messages yet.",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self._messages: list[FeedMessage] = []  # sorted by time
+        self._keys: set[tuple[str, str]] = set()
+        self._rows: list[Row] = []
+        self._expanded: set[tuple[str, str]] = set()
+        self._held: list[FeedMessage] = []  # arrived while paused
+        self._cache: dict[tuple[int, int, bool], Strip] = {}
+        self.cursor = 0
+        self.empty_text = empty_text
+        self._is_waking = is_waking or (lambda: True)
+
+    # -- data ------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[FeedMessage]:
+        return list(self._messages)
+
+    @property
+    def rows(self) -> list[Row]:
+        return list(self._rows)
+
+    def add_messages(self, messages: Iterable[FeedMessage]) -> int:
+        """Take new messages; returns how many were new. While paused they are held."""
+        fresh = [m for m in messages if m.key not in self._keys]
+        if not fresh:
+            return 0
+        for m in fresh:
+            self._keys.add(m.key)
+        if self.paused:
+            self._held.extend(fresh)
+            self.pending = len(self._held)
+            return len(fresh)
+        self._take(fresh)
+        return len(fresh)
+
+    def _take(self, fresh: list[FeedMessage]) -> None:
+        at_bottom = self.cursor >= len(self._rows) - 1
+        selected = self._rows[self.cursor].message.key if self._rows else None
+        if self._messages and all(m.at >= self._messages[-1].at for m in fresh):
+            self._messages.extend(sorted(fresh, key=lambda m: (m.at, m.ts)))
+        else:
+            for m in fresh:
+                bisect.insort(self._messages, m, key=lambda x: (x.at, x.ts))
+        if len(self._messages) > MAX_MESSAGES:
+            dropped = self._messages[: len(self._messages) - MAX_MESSAGES]
+            del self._messages[: len(dropped)]
+            for m in dropped:
+                self._keys.discard(m.key)
+        self._rebuild(keep=None if at_bottom else selected, stick=at_bottom)
+
+    def _rebuild(self, *, keep: tuple[str, str] | None = None, stick: bool = False) -> None:
+        needle = self.filter_text.lower()
+        replies: dict[tuple[str, str], list[FeedMessage]] = {}
+        parents: list[FeedMessage] = []
+        for m in self._messages:
+            if m.is_reply and m.thread_ts is not None:
+                replies.setdefault((m.channel, m.thread_ts), []).append(m)
+            else:
+                parents.append(m)
+        rows: list[Row] = []
+        for m in parents:
+            thread = replies.get((m.channel, m.ts), [])
+            if (
+                needle
+                and needle not in self._haystack(m)
+                and not any(needle in self._haystack(r) for r in thread)
+            ):
+                continue
+            expanded = m.key in self._expanded
+            rows.append(Row(m, 0, 0 if expanded else max(len(thread), m.reply_count)))
+            if expanded:
+                rows.extend(Row(r, 1, 0) for r in thread)
+        self._rows = rows
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(rows))
+        if stick or keep is None:
+            self.cursor = (
+                max(0, len(rows) - 1) if stick else min(self.cursor, max(0, len(rows) - 1))
+            )
+        else:
+            for i, row in enumerate(rows):
+                if row.message.key == keep:
+                    self.cursor = i
+                    break
+        self._scroll_cursor_into_view(animate=False)
+        self.refresh()
+
+    @staticmethod
+    def _haystack(m: FeedMessage) -> str:
+        return f"{m.channel} {m.author} {m.text}".lower()
+
+    def selected(self) -> FeedMessage | None:
+        if not self._rows:
+            return None
+        return self._rows[min(self.cursor, len(self._rows) - 1)].message
+
+    # -- reactive --------------------------------------------------------------------
+    def watch_paused(self, paused: bool) -> None:
+        if not paused and self._held:
+            held, self._held = self._held, []
+            self.pending = 0
+            self._take(held)
+        self._update_title()
+
+    def watch_pending(self) -> None:
+        self._update_title()
+
+    def watch_filter_text(self) -> None:
+        selected = self.selected()
+        self._rebuild(keep=selected.key if selected else None)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        parts = []
+        if self.paused:
+            parts.append(f"PAUSED · {self.pending} new" if self.pending else "PAUSED")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        self.border_subtitle = "  ·  ".join(parts)
+
+    # -- actions ---------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(len(self._rows) - 1)
+
+    def _move(self, index: int) -> None:
+        if not self._rows:
+            return
+        old = self.cursor
+        self.cursor = max(0, min(index, len(self._rows) - 1))
+        if old != self.cursor:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] not in (old, self.cursor)}
+            self._scroll_cursor_into_view()
+            self.refresh()
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        height = self.scrollable_content_region.height or 1
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=animate, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=animate, immediate=True)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def action_toggle_thread(self) -> None:
+        m = self.selected()
+        if m is None:
+            return
+        key = (m.channel, m.thread_ts) if m.is_reply and m.thread_ts else m.key
+        if key in self._expanded:
+            self._expanded.discard(key)
+        else:
+            self._expanded.add(key)
+        self._rebuild(keep=key)
+
+    def action_clear_filter(self) -> None:
+        self.filter_text = ""
+
+    def action_filter(self) -> None:
+        from cockpit.ui.screens.modals import TextPrompt
+
+        def done(text: object) -> None:
+            if isinstance(text, str):
+                self.filter_text = text.strip()
+
+        self.app.push_screen(
+            TextPrompt(
+                "Filter the feed", "text to look for (empty: show all)", value=self.filter_text
+            ),
+            done,
+        )
+
+    def action_raise_from(self) -> None:
+        m = self.selected()
+        if m is not None:
+            self.post_message(FeedMessageChosen(m, "raise"))
+
+    def action_open_message(self) -> None:
+        m = self.selected()
+        if m is not None:
+            self.post_message(FeedMessageChosen(m, "open"))
+
+    def action_pin(self) -> None:
+        m = self.selected()
+        if m is not None:
+            self.post_message(FeedMessageChosen(m, "pin"))
+
+    # -- rendering -------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(event.size.width, len(self._rows))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = int(self.scroll_y) + y
+        base = self.rich_style
+        if not self._rows:
+            if y == 0:
+                st = self.get_component_rich_style("feed--empty")
+                return Strip([Segment(" " + self.empty_text, st)]).crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        is_cursor = index == self.cursor and self.has_focus
+        key = (index, width, is_cursor)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(self._rows[index], width, is_cursor, base)
+            self._cache[key] = strip
+        return strip.apply_offsets(0, index)
+
+    def _render_row(self, row: Row, width: int, is_cursor: bool, base: Style) -> Strip:
+        m = row.message
+        get = self.get_component_rich_style
+        dim = m.is_alert and not self._is_waking()
+        if m.channel.startswith("alerts") or (m.is_alert and not m.channel.startswith("incident")):
+            tag_style = get("feed--alerts")
+        elif m.channel == "incidents":
+            tag_style = get("feed--incidents")
+        else:
+            tag_style = get("feed--channel")
+        tag = f"#{m.channel}"[:14].ljust(14)
+        time_text = m.at.astimezone(self.tz).strftime("%H:%M")
+        segs: list[Segment] = []
+        if row.depth:
+            segs.append(Segment("   ↳ ", get("feed--reply")))
+        segs.append(Segment(("⚠ " if m.is_alert else "  "), tag_style))
+        segs.append(Segment(tag + " ", tag_style))
+        segs.append(Segment(time_text + " ", get("feed--time")))
+        segs.append(Segment(m.author[:20] + ": ", get("feed--author")))
+        text = m.first_line
+        if m.deleted:
+            text = "(message deleted)"
+        segs.append(Segment(text, base))
+        extra = []
+        if m.line_count > 1:
+            extra.append(f"+{m.line_count - 1} lines")
+        if row.hidden_replies:
+            extra.append(f"{row.hidden_replies} repl{'y' if row.hidden_replies == 1 else 'ies'}")
+        if m.edited:
+            extra.append("edited")
+        if extra:
+            segs.append(Segment("  (" + ", ".join(extra) + ")", get("feed--reply")))
+        strip = Strip(segs)
+        if dim:
+            strip = Strip(Segment.apply_style(strip, post_style=get("feed--dim")))
+        strip = strip.crop_extend(0, width, base)
+        if is_cursor:
+            strip = Strip(Segment.apply_style(strip, post_style=get("feed--cursor")))
+        return strip
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()

@@ -1,0 +1,201 @@
+"""The timeline, checklist and drafts panes of the cockpit screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from cockpit.domain.playbook import ChecklistView, ItemState, ItemView, StepProgress
+from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
+from cockpit.ui import commands
+
+KIND_STYLE = {
+    EntryKind.NOTE: "$foreground",
+    EntryKind.STATUS: "bold $secondary",
+    EntryKind.SEVERITY: "bold $warning",
+    EntryKind.ROLE: "$primary",
+    EntryKind.ASSESSMENT: "$primary",
+    EntryKind.PINNED: "$accent",
+    EntryKind.SENT: "$success",
+    EntryKind.ACTION: "$success",
+    EntryKind.CHECK: "$text-muted",
+    EntryKind.HANDOFF: "$secondary",
+}
+
+
+def bar(fraction: float, width: int = 10) -> str:
+    full = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * full + "░" * (width - full)
+
+
+class TimelinePane(OptionList):
+    """Entries ordered by event time, with kind markers and a warning on out-of-order edits."""
+
+    BINDINGS = [
+        Binding("k", "cursor_up", show=False),
+        Binding("j", "cursor_down", show=False),
+        *commands.bindings("timeline"),
+    ]
+
+    def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.entries: list[TimelineEntry] = []
+
+    def show(self, entries: list[TimelineEntry], *, keep_bottom: bool = True) -> None:
+        highlighted = self.highlighted_entry()
+        self.entries = sort_entries(entries)
+        self.clear_options()
+        if not self.entries:
+            self.add_option(
+                Option(
+                    Content.styled("No entries yet. n adds a note.", "$text-muted italic"),
+                    disabled=True,
+                )
+            )
+            return
+        self.add_options([Option(self._prompt(e), id=e.id) for e in self.entries])
+        if highlighted is not None and any(e.id == highlighted.id for e in self.entries):
+            self.highlighted = self.get_option_index(highlighted.id)
+        elif keep_bottom:
+            self.highlighted = len(self.entries) - 1
+
+    def _prompt(self, e: TimelineEntry) -> Content:
+        local = e.event_at.astimezone(self.tz).strftime("%H:%M")
+        flags = []
+        if e.backdated:
+            flags.append(("  ⟲ backdated", "$text-muted italic"))
+        if e.edited_at is not None:
+            flags.append(("  ✎ time edited", "$warning italic"))
+        text = e.text + (f"  → {e.link}" if e.link else "")
+        return Content.assemble(
+            (f"{local} ", "$text-muted"),
+            (f"{e.kind.marker} ", KIND_STYLE[e.kind]),
+            (
+                text,
+                "$text-muted"
+                if e.kind is EntryKind.CHECK
+                else KIND_STYLE[e.kind]
+                if e.kind in (EntryKind.STATUS, EntryKind.SEVERITY)
+                else "",
+            ),
+            (f"  — {e.author}" if e.author else "", "$text-muted"),
+            *flags,
+        )
+
+    def highlighted_entry(self) -> TimelineEntry | None:
+        if self.highlighted is None or not self.entries:
+            return None
+        option = self.get_option_at_index(self.highlighted)
+        return next((e for e in self.entries if e.id == option.id), None)
+
+    @dataclass
+    class EditTimeRequested(Message):
+        entry: TimelineEntry
+
+    def action_edit_time(self) -> None:
+        e = self.highlighted_entry()
+        if e is not None:
+            self.post_message(self.EditTimeRequested(e))
+
+
+class ChecklistPane(OptionList):
+    """The playbook's five steps with progress bars; tick, untick, run an item's action."""
+
+    BINDINGS = [
+        Binding("k", "cursor_up", show=False),
+        Binding("j", "cursor_down", show=False),
+        Binding("space", "tick", show=False),
+        *commands.bindings("checklist"),
+    ]
+
+    @dataclass
+    class TickRequested(Message):
+        item: ItemView
+
+    @dataclass
+    class RunRequested(Message):
+        item: ItemView
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: ChecklistView | None = None
+        self._items: dict[str, ItemView] = {}
+
+    def show(self, view: ChecklistView | None) -> None:
+        current = self.highlighted_item()
+        self.view = view
+        self.clear_options()
+        self._items = {}
+        if view is None:
+            self.add_option(
+                Option(Content.styled("No active incident.", "$text-muted italic"), disabled=True)
+            )
+            self.border_subtitle = ""
+            return
+        options: list[Option] = []
+        for n, step in enumerate(view.steps, 1):
+            options.append(Option(self._step_prompt(n, step), disabled=True))
+            for iv in step.items:
+                self._items[iv.item.id] = iv
+                options.append(Option(self._item_prompt(iv), id=iv.item.id))
+        self.add_options(options)
+        self.border_subtitle = f"{bar(view.fraction, 12)} {view.done}/{view.total}"
+        target = current.item.id if current is not None else None
+        if target is None:
+            first_open = next(
+                (iv for s in view.steps for iv in s.items if iv.state is ItemState.OPEN), None
+            )
+            target = first_open.item.id if first_open else None
+        if target is not None:
+            self.highlighted = self.get_option_index(target)
+
+    @staticmethod
+    def _step_prompt(n: int, step: StepProgress) -> Content:
+        style = "bold $success" if step.complete else "bold $primary"
+        return Content.assemble(
+            (f"{n} {step.step.title}", style),
+            "  ",
+            (bar(step.fraction, 8), "$success" if step.complete else "$primary"),
+            (f" {step.done}/{step.total_applicable}", "$text-muted"),
+        )
+
+    @staticmethod
+    def _item_prompt(iv: ItemView) -> Content:
+        if iv.state is ItemState.DONE:
+            who = f"  {iv.tick.by}" if iv.tick else ""
+            return Content.assemble(
+                ("  ✔ ", "bold $success"),
+                (iv.item.text, "$text-muted"),
+                (who, "$text-muted italic"),
+            )
+        if iv.state is ItemState.SKIPPED:
+            return Content.assemble(
+                ("  – ", "$text-muted"),
+                (iv.item.text, "$text-muted strike"),
+                ("  skipped", "$text-muted italic"),
+            )
+        run = "  ↵" if iv.item.action else ""
+        return Content.assemble(("  ☐ ", "bold"), (iv.item.text, ""), (run, "$accent"))
+
+    def highlighted_item(self) -> ItemView | None:
+        if self.highlighted is None:
+            return None
+        option = self.get_option_at_index(self.highlighted)
+        return self._items.get(option.id) if option.id else None
+
+    def action_tick(self) -> None:
+        iv = self.highlighted_item()
+        if iv is not None:
+            self.post_message(self.TickRequested(iv))
+
+    def action_run_item(self) -> None:
+        iv = self.highlighted_item()
+        if iv is not None:
+            self.post_message(self.RunRequested(iv))

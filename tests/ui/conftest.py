@@ -1,0 +1,108 @@
+"""The real app, on a real store in a temp dir, with a frozen clock and fixed settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cockpit.config import Settings, load_settings
+from cockpit.domain.clock import FrozenClock
+from cockpit.domain.feed import FeedMessage
+from cockpit.domain.playbook import default_playbook
+from cockpit.domain.slo import SupportCalendar
+from cockpit.domain.templates import TemplateLibrary
+from cockpit.prefs import Prefs
+from cockpit.service import DraftOptions, IncidentService
+from cockpit.store.store import Store
+from cockpit.ui.app import AppServices, CockpitApp
+
+# Friday 27 November 2026, 14:20 in London: full support hours.
+NOW = datetime(2026, 11, 27, 14, 20, tzinfo=UTC)
+SIZE = (150, 44)
+
+
+def make_settings(**overrides: object) -> Settings:
+    base = load_settings(None, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "Europe/London"})
+    fields = {**base.__dict__, **overrides}
+    return Settings(**fields)  # type: ignore[arg-type]
+
+
+class Harness:
+    def __init__(self, tmp: Path, settings: Settings | None = None) -> None:
+        self.dir = tmp
+        self.clock = FrozenClock(NOW)
+        self.settings = settings or make_settings()
+        self.store = Store.open(tmp / "data")
+        self.service = IncidentService(
+            self.store,
+            clock=self.clock,
+            tz=self.settings.tz,
+            user=self.settings.user,
+            playbook=default_playbook(),
+            configured=self.settings.configured,
+            templates=TemplateLibrary(None),
+            draft_options=DraftOptions(update_every=self.settings.update_every()),
+        )
+        sup = self.settings.support
+        self.calendar = SupportCalendar.from_settings(
+            timezone=sup.timezone, work_days=list(sup.work_days), holidays=[]
+        )
+        self.prefs = Prefs(tmp / "data" / "ui-state.json")
+
+    def app(self, incident_id: str | None = None, *, drill: bool = False) -> CockpitApp:
+        services = AppServices(
+            service=self.service,
+            settings=self.settings,
+            clock=self.clock,
+            calendar=self.calendar,
+            prefs=self.prefs,
+            drill=drill,
+        )
+        return CockpitApp(services, incident_id=incident_id)
+
+    def raise_incident(
+        self,
+        title: str = "Checkout payments failing for EU buyers",
+        minutes_ago: int = 12,
+        **kw: object,
+    ) -> str:
+        inc = self.service.raise_incident(
+            title, reported_at=NOW - timedelta(minutes=minutes_ago), **kw
+        )  # type: ignore[arg-type]
+        return inc.id
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    h = Harness(tmp_path)
+    yield h
+    h.store.close()
+
+
+def feed_message(
+    text: str,
+    *,
+    channel: str = "incidents",
+    minutes_ago: int = 5,
+    author: str = "sam",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    is_alert: bool = False,
+    reply_count: int = 0,
+) -> FeedMessage:
+    at = NOW - timedelta(minutes=minutes_ago)
+    ts = ts or f"{at.timestamp():.6f}"
+    return FeedMessage(
+        channel=channel,
+        ts=ts,
+        at=at,
+        author=author,
+        text=text,
+        thread_ts=thread_ts,
+        is_alert=is_alert,
+        reply_count=reply_count,
+        permalink=f"https://example.slack.com/archives/C1/p{ts.replace('.', '')}",
+    )

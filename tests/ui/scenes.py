@@ -1,0 +1,150 @@
+"""Realistic scenes for snapshots and screenshots: an incident mid-flight, its feed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cockpit.domain.drafts import DraftState
+from cockpit.domain.feed import FeedMessage
+from cockpit.domain.incident import Assessment, Link, Role, Severity, Status
+
+from .conftest import NOW, Harness
+
+
+def mid_flight(h: Harness) -> str:
+    """Incident #2, Critical, FIXING, 14 minutes in; a second, minor one is open too."""
+    svc = h.service
+    svc.raise_incident(
+        "Search results empty for some collectors",
+        severity=Severity.MINOR,
+        reported_at=NOW - timedelta(hours=2),
+    )
+    h.clock.set(NOW - timedelta(minutes=11))
+    inc = svc.raise_incident(
+        "Checkout payments failing for EU buyers",
+        reported_at=NOW - timedelta(minutes=14),
+        thread="https://example.slack.com/archives/C9RK0BLEP/p1764252960000100",
+    )
+    iid = inc.id
+    h.clock.set(NOW - timedelta(minutes=10))
+    svc.set_status(iid, Status.FIXING)
+    svc.assign(iid, Role.COMMS, "grace")
+    h.clock.set(NOW - timedelta(minutes=8))
+    svc.set_severity(
+        iid, Severity.CRITICAL, Assessment("most card payments in the EU", True, False)
+    )
+    inc = svc.get(iid)
+    inc.links.ticket = Link("https://example.atlassian.net/browse/INCIDENT-142", "INCIDENT-142")
+    inc.links.channel = Link("https://example.slack.com/archives/C0INC142", "#incident-142")
+    inc.affected_components = ["Payments"]
+    svc.update(inc)
+    for item in (
+        "watch-incidents",
+        "raise-incident",
+        "create-ticket",
+        "link-thread",
+        "create-channel",
+        "reply-in-thread",
+        "mark-fixing",
+        "assign-roles",
+        "answer-assess-questions",
+        "set-severity",
+    ):
+        svc.tick(iid, item)
+    h.clock.set(NOW - timedelta(minutes=5))
+    svc.pin_message(
+        iid,
+        "Payments API error rate 23% (threshold 5%)",
+        at=NOW - timedelta(minutes=13),
+        author="Datadog",
+    )
+    svc.add_note(iid, "Stripe webhooks time out since the 14:02 deploy", at="-9m")
+    h.clock.set(NOW - timedelta(minutes=2))
+    svc.add_note(iid, "Rolling back payments-api to v2024.11.3")
+    h.clock.set(NOW)
+    reply = svc.new_draft(iid, "thread-reply")
+    svc.store.put_doc(
+        iid,
+        "drafts",
+        reply.mark_sent(
+            at=NOW - timedelta(minutes=6),
+            remote_link="https://example.slack.com/archives/C9RK0BLEP/p1764253300",
+        ).to_dict(),
+    )
+    update = svc.new_draft(iid, "stakeholder-update")
+    failed = update.mark_queued(at=NOW).mark_failed(
+        "Slack: not_in_channel — invite the cockpit bot to #incidents", at=NOW
+    )
+    svc.store.put_doc(iid, "drafts", failed.to_dict())
+    public = svc.new_draft(iid, "statuspage-investigating")
+    assert public.state is DraftState.DRAFT
+    return iid
+
+
+def feed(h: Harness) -> list[FeedMessage]:
+    def msg(minutes: float, channel: str, author: str, text: str, **kw: object) -> FeedMessage:
+        at = NOW - timedelta(minutes=minutes)
+        return FeedMessage(
+            channel=channel,
+            ts=kw.pop("ts", f"{at.timestamp():.6f}"),  # type: ignore[arg-type]
+            at=at,
+            author=author,
+            text=text,
+            **kw,
+        )  # type: ignore[arg-type]
+
+    report_ts = f"{(NOW - timedelta(minutes=14)).timestamp():.6f}"
+    return [
+        msg(
+            31, "alerts", "Pingdom", "Website response time 1.9 s (threshold 1.5 s)", is_alert=True
+        ),
+        msg(27, "incidents", "maya", "Is anyone else seeing slow image uploads in the CMS?"),
+        msg(
+            16,
+            "alerts",
+            "Datadog",
+            "[Triggered] Payments API error rate > 5% (23.1%)",
+            is_alert=True,
+        ),
+        msg(
+            14,
+            "incidents",
+            "sam",
+            "Checkout is failing for a lot of buyers. Card payments error out at the last step.",
+            ts=report_ts,
+            reply_count=3,
+        ),
+        msg(13, "incidents", "ada", "Looking now — tracking it.", thread_ts=report_ts),
+        msg(12, "alerts", "Datadog", "[Recovered] Payments API error rate > 5%", is_alert=True),
+        msg(
+            11,
+            "alerts",
+            "Datadog",
+            "[Triggered] Payments API error rate > 5% (18.4%)",
+            is_alert=True,
+        ),
+        msg(
+            10,
+            "incidents",
+            "ada",
+            "Tracked as INCIDENT-142, discussion in #incident-142",
+            thread_ts=report_ts,
+        ),
+        msg(9, "incident-142", "ada", "Kick-off: IC ada, Comms grace. Payments failing in EU."),
+        msg(8, "incident-142", "lin", "Stripe dashboard shows webhook timeouts from 14:03"),
+        msg(6, "incidents", "priya", "One partner can't log in to the CMS — is that related?"),
+        msg(
+            4,
+            "incident-142",
+            "lin",
+            "Deploy 14:02 changed the webhook client timeout to 500 ms\nstack trace in the ticket",
+        ),
+        msg(3, "incidents", "jo", "Any update for the EU sales team?", thread_ts=report_ts),
+        msg(
+            1,
+            "alerts",
+            "Sentry",
+            "New issue: TimeoutError in payments-api webhooks.py:88",
+            is_alert=True,
+        ),
+    ]

@@ -1,0 +1,392 @@
+"""Pilot tests: every key path of the cockpit screen, asserting state and messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import Input
+
+from cockpit.domain.incident import Role, Severity, Status
+from cockpit.domain.playbook import ItemState
+from cockpit.domain.timeline import EntryKind
+from cockpit.ui.messages import IncidentLoaded
+from cockpit.ui.screens.help import HelpScreen
+from cockpit.ui.screens.main import CockpitScreen
+from cockpit.ui.screens.modals import CancelModal, NoteModal, RaiseModal, SeverityModal
+from cockpit.ui.widgets.feed import FeedView
+from cockpit.ui.widgets.header import IncidentHeader
+from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
+
+from .conftest import NOW, SIZE, Harness, feed_message
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def header_text(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one("#incident-summary").render())
+
+
+async def test_starts_empty_and_raises_from_the_modal(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "no active incident" in header_text(app)
+        await pilot.press("R")
+        assert isinstance(app.screen, RaiseModal)
+        await pilot.press(*"Search is down")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CockpitScreen)
+        rows = harness.service.incidents()
+        assert [r.title for r in rows] == ["Search is down"]
+        assert app.screen.active_id == rows[0].id
+        assert "Search is down" in header_text(app)
+        # without a ticket system, raising tracks it: the SLO stops now
+        assert harness.service.get(rows[0].id).acknowledged_at == NOW
+
+
+async def test_raise_modal_refuses_an_empty_title_and_escape_backs_out(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R", "ctrl+s")
+        assert isinstance(app.screen, RaiseModal)
+        assert "title is needed" in str(app.screen.query_one("#dialog-error").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CockpitScreen)
+        assert harness.service.incidents() == []
+
+
+async def test_tick_and_untick_persist_immediately(harness: Harness):
+    iid = harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        checklist = app.screen.query_one(ChecklistPane)
+        assert checklist.has_focus
+        first = checklist.highlighted_item()
+        assert first is not None and first.state is ItemState.OPEN
+        await pilot.press("x")
+        await settle(pilot)
+        ticks = harness.store.ticks(iid)
+        assert ticks[first.item.id].ticked and ticks[first.item.id].by == "ada"
+        assert checklist.view is not None and checklist.view.done == 1
+        assert checklist.highlighted_item().item.id == first.item.id  # cursor stays put
+        await pilot.press("x")
+        await settle(pilot)
+        assert not harness.store.ticks(iid)[first.item.id].ticked
+        assert checklist.view.done == 0
+
+
+async def test_skipped_items_cannot_be_ticked(harness: Harness):
+    iid = harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        checklist = app.screen.query_one(ChecklistPane)
+        skipped = next(
+            iv for s in checklist.view.steps for iv in s.items if iv.state is ItemState.SKIPPED
+        )
+        checklist.highlighted = checklist.get_option_index(skipped.item.id)
+        await pilot.press("x")
+        await settle(pilot)
+        assert skipped.item.id not in harness.store.ticks(iid)
+
+
+async def test_note_with_backdating_and_a_refused_time(harness: Harness):
+    iid = harness.raise_incident(minutes_ago=30)
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        assert isinstance(app.screen, NoteModal)
+        await pilot.press(*"Stripe webhooks timing out")
+        await pilot.press("tab")
+        await pilot.press(*"-12m")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        notes = [e for e in harness.store.timeline(iid) if e.text == "Stripe webhooks timing out"]
+        assert len(notes) == 1 and notes[0].event_at == NOW - timedelta(minutes=12)
+        assert notes[0].backdated
+        # a time before the report is refused, with a message, and nothing is written
+        await pilot.press("n", *"too early", "tab", *"-2h", "ctrl+s")
+        await settle(pilot)
+        assert not any(e.text == "too early" for e in harness.store.timeline(iid))
+        assert any(
+            "before the incident was first reported" in str(n.message) for n in app._notifications
+        )
+        timeline = app.screen.query_one(TimelinePane)
+        assert any(e.text == "Stripe webhooks timing out" for e in timeline.entries)
+
+
+async def test_single_letter_keys_do_not_fire_while_typing(harness: Harness):
+    harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"RSXAIn?x")
+        assert isinstance(app.screen, NoteModal)
+        assert app.screen.query_one("#note", Input).value == "RSXAIn?x"
+
+
+async def test_severity_with_the_assess_questions(harness: Harness):
+    iid = harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        assert isinstance(app.screen, SeverityModal)
+        modal = app.screen
+        modal.query_one("#affected", Input).value = "all EU buyers"
+        modal.query_one("#reproduced").query("RadioButton")[1].value = True
+        modal.query_one("#known").query("RadioButton")[1].value = True
+        modal.query_one("#severity").query("RadioButton")[0].value = True  # Critical first
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        inc = harness.service.get(iid)
+        assert inc.severity is Severity.CRITICAL
+        assert inc.assessment.affected == "all EU buyers"
+        assert inc.assessment.reproduced is True and inc.assessment.known is False
+        kinds = [e.kind for e in harness.store.timeline(iid)]
+        assert EntryKind.SEVERITY in kinds and EntryKind.ASSESSMENT in kinds
+        assert "CRITICAL" in header_text(app)
+
+
+async def test_status_path_and_cancel(harness: Harness):
+    iid = harness.raise_incident()
+    other = harness.raise_incident("One partner cannot log in to the CMS")
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("enter")  # first choice from REPORTED: FIXING
+        await settle(pilot)
+        inc = harness.service.get(iid)
+        assert inc.status is Status.FIXING and inc.commander == "ada"
+        # switch to the other one and cancel it as not an incident
+        app.screen.active_id = other
+        app.screen.reload()
+        await settle(pilot)
+        await pilot.press("X")
+        assert isinstance(app.screen, CancelModal)
+        await pilot.press(*"single partner, CMS access", "ctrl+s")
+        await settle(pilot)
+        cancelled = harness.service.get(other)
+        assert cancelled.status is Status.CANCELED
+        assert cancelled.cancel_reason == "single partner, CMS access"
+
+
+async def test_roles_modal_records_hand_offs(harness: Harness):
+    iid = harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        app.screen.query_one("#comms", Input).value = "grace"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        inc = harness.service.get(iid)
+        assert inc.roles == {Role.COMMANDER: "ada", Role.COMMS: "grace"}
+        assert "grace" in header_text(app)
+
+
+async def test_switch_between_open_incidents(harness: Harness):
+    first = harness.raise_incident("Search is down")
+    second = harness.raise_incident("Login failures")
+    app = harness.app(incident_id=first)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.active_id == first
+        await pilot.press("I")
+        await settle(pilot)
+        await pilot.press("enter")  # newest first: Login failures
+        await settle(pilot)
+        assert app.screen.active_id == second
+        assert harness.prefs.get("incident") == second
+
+
+async def test_feed_hostile_text_is_literal_and_raise_from_message(harness: Harness):
+    app = harness.app()
+    hostile = (
+        "[@click=app.quit]click me[/] [/x] [b]bold?[/b] \x1b]52;c;ZXZpbA==\x07\x1b[2J\u202eevil"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        feed.add_messages(
+            [
+                feed_message(
+                    "Checkout is failing for a lot of buyers. Card payments error out.",
+                    minutes_ago=9,
+                ),
+                feed_message(hostile, minutes_ago=3, author="[red]mallory[/red]"),
+            ]
+        )
+        await pilot.press("1")
+        await settle(pilot)
+        lines = [feed.render_line(y).text for y in range(2)]
+        assert "[@click=app.quit]click me[/] [/x] [b]bold?" in lines[1]
+        assert "\x1b" not in lines[1] and "\u202e" not in lines[1]
+        assert "[red]mallory[/red]" in lines[1]
+        await pilot.click("#feed", offset=(5, 1))  # clicking never runs the markup's action
+        await settle(pilot)
+        assert app.is_running
+        await pilot.press("up", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, RaiseModal)
+        assert (
+            app.screen.query_one("#title", Input).value == "Checkout is failing for a lot of buyers"
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        inc = harness.service.get(harness.service.incidents()[0].id)
+        assert inc.first_reported_at == NOW - timedelta(minutes=9)
+        assert inc.links.thread is not None and "archives/C1" in inc.links.thread.url
+
+
+async def test_pin_message_at_its_own_time(harness: Harness):
+    iid = harness.raise_incident(minutes_ago=20)
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        feed.add_messages([feed_message("error rate back to normal", minutes_ago=4)])
+        await pilot.press("1", "p")
+        await settle(pilot)
+        pinned = [e for e in harness.store.timeline(iid) if e.kind is EntryKind.PINNED]
+        assert len(pinned) == 1
+        assert pinned[0].event_at == NOW - timedelta(minutes=4)
+        assert pinned[0].text == "sam: error rate back to normal"
+
+
+async def test_pause_counts_new_messages_and_resume_shows_them(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        feed.add_messages([feed_message("one", minutes_ago=10)])
+        await pilot.press("1", "space")
+        assert feed.paused
+        feed.add_messages([feed_message(f"m{i}", minutes_ago=9 - i) for i in range(3)])
+        await pilot.pause()
+        assert feed.pending == 3 and len(feed.rows) == 1
+        assert "3 new" in str(feed.border_subtitle)
+        await pilot.press("space")
+        assert not feed.paused and len(feed.rows) == 4 and feed.pending == 0
+
+
+async def test_feed_sticks_to_bottom_only_when_there(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        feed.add_messages([feed_message(f"m{i}", minutes_ago=100 - i) for i in range(50)])
+        assert feed.cursor == 49
+        feed.add_messages([feed_message("newest", minutes_ago=1)])
+        assert feed.cursor == 50  # was at the bottom: follows
+        await pilot.press("1", "home")
+        feed.add_messages([feed_message("another", minutes_ago=0)])
+        assert feed.cursor == 0  # was reading old messages: stays
+        assert feed.selected().text == "m0"
+
+
+async def test_threads_fold_under_their_parent(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        parent = feed_message("payments down?", ts="100.000001", minutes_ago=10, reply_count=2)
+        feed.add_messages(
+            [
+                parent,
+                feed_message(
+                    "yes, since 14:05", ts="100.000002", thread_ts="100.000001", minutes_ago=9
+                ),
+                feed_message("on it", ts="100.000003", thread_ts="100.000001", minutes_ago=8),
+            ]
+        )
+        assert len(feed.rows) == 1 and feed.rows[0].hidden_replies == 2
+        await pilot.press("1", "enter")
+        assert [r.message.text for r in feed.rows] == [
+            "payments down?",
+            "yes, since 14:05",
+            "on it",
+        ]
+        assert [r.depth for r in feed.rows] == [0, 1, 1]
+
+
+async def test_help_is_built_from_live_bindings_and_remaps(tmp_path):
+    from .conftest import make_settings
+
+    h = Harness(tmp_path, make_settings(keys={"note": "N"}))
+    h.raise_incident()
+    app = h.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("N")
+        assert isinstance(app.screen, NoteModal)
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.keys["note"] == "N"
+    h.store.close()
+
+
+async def test_theme_switch_is_remembered(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "cockpit-dark"
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert app.theme == "cockpit-light"
+        assert harness.prefs.get("theme") == "cockpit-light"
+    app2 = harness.app()
+    async with app2.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app2.theme == "cockpit-light"
+
+
+async def test_edit_entry_time_warns_when_out_of_order(harness: Harness):
+    iid = harness.raise_incident(minutes_ago=30)
+    harness.service.add_note(iid, "first finding")
+    harness.clock.advance(minutes=2)
+    harness.service.add_note(iid, "second finding")
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = app.screen.query_one(TimelinePane)
+        await pilot.press("2")
+        target = next(i for i, e in enumerate(timeline.entries) if e.text == "second finding")
+        timeline.highlighted = target
+        await pilot.press("t")
+        await settle(pilot)
+        field = app.screen.query_one("#text", Input)
+        field.value = "-20m"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        moved = next(e for e in harness.store.timeline(iid) if e.text == "second finding")
+        assert moved.event_at == NOW + timedelta(minutes=2) - timedelta(minutes=20)
+        assert moved.edited_at is not None
+        assert any(n.title == "Out of order" for n in app._notifications)
+
+
+async def test_loaded_message_is_posted(harness: Harness):
+    harness.raise_incident()
+    app = harness.app()
+    seen: list[IncidentLoaded] = []
+    async with app.run_test(
+        size=SIZE, message_hook=lambda m: seen.append(m) if isinstance(m, IncidentLoaded) else None
+    ) as pilot:
+        await settle(pilot)
+        assert seen and seen[-1].record is not None
+        assert seen[-1].checklist is not None and seen[-1].checklist.total > 20
+        assert app.screen.query_one(IncidentHeader).query_one("#slo").render()

@@ -1,0 +1,81 @@
+"""A snapshot per screen, modal and theme, at a fixed size with a frozen clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from cockpit.ui.screens.main import CockpitScreen
+from cockpit.ui.widgets.feed import FeedView
+
+from . import scenes
+from .conftest import SIZE, Harness
+
+
+async def _prepare(pilot, h: Harness, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app.screen.query_one(FeedView).add_messages(scenes.feed(h))
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    if keys:
+        await pilot.press(*keys)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+@pytest.mark.parametrize("theme", ["cockpit-dark", "cockpit-light", "cockpit-contrast"])
+def test_main_screen_mid_flight(snap_compare, harness: Harness, theme: str):
+    scenes.mid_flight(harness)
+    harness.prefs.set("theme", theme)
+    app = harness.app()
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_empty_cockpit(snap_compare, harness: Harness):
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_drill_badge(snap_compare, harness: Harness):
+    scenes.mid_flight(harness)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness)
+
+    assert snap_compare(harness.app(drill=True), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    "name,keys",
+    [
+        ("raise-from-feed", ("1", "up", "up", "up", "up", "up", "up", "up", "up", "up", "up", "r")),
+        ("severity", ("S",)),
+        ("note", ("n", *"Rolled back; error rate falling", "tab", *"-3m")),
+        ("cancel", ("X",)),
+        ("roles", ("A",)),
+        ("status", ("ctrl+t",)),
+        ("switch", ("I",)),
+        ("history", ("H",)),
+        ("help", ("question_mark",)),
+        ("confirm-send", ("4", "s")),
+        ("new-draft", ("4", "d")),
+        ("palette", ("ctrl+p", *"sev")),
+    ],
+)
+def test_modals(snap_compare, harness: Harness, name: str, keys: tuple[str, ...]):
+    scenes.mid_flight(harness)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness, *keys)
+        assert not isinstance(pilot.app.screen, CockpitScreen) or name == "none"
+
+    assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
