@@ -23,12 +23,21 @@ class Tick:
         object.__setattr__(self, "at", utc(self.at))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"v": SCHEMA_VERSION, "item_id": self.item_id, "ticked": self.ticked,
-                "by": self.by, "at": to_iso(self.at)}
+        return {
+            "v": SCHEMA_VERSION,
+            "item_id": self.item_id,
+            "ticked": self.ticked,
+            "by": self.by,
+            "at": to_iso(self.at),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Tick:
         at = from_iso(d["at"])
         assert at is not None
-        return cls(item_id=str(d["item_id"]), ticked=bool(d["ticked"]),
-                   by=sanitize(d.get("by", ""), single_line=True), at=at)
+        return cls(
+            item_id=str(d["item_id"]),
+            ticked=bool(d["ticked"]),
+            by=sanitize(d.get("by", ""), single_line=True),
+            at=at,
+        )

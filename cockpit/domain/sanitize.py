@@ -35,9 +35,7 @@ _C1_SEQUENCE = re.compile(
 _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
 # Everything left that must go: C0 except \t and \n, DEL, C1, bidi controls, surrogates.
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI_CONTROLS + "\ud800-\udfff]"
-)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI_CONTROLS + "\ud800-\udfff]")
 
 # A pile of combining marks on one character ("zalgo") is capped, so that one message
 # cannot smear across lines of the screen.
