@@ -13,7 +13,9 @@ from cockpit import __version__
 
 if TYPE_CHECKING:
     from cockpit.config import Paths, Settings
+    from cockpit.domain.slo import SupportCalendar
     from cockpit.service import IncidentService
+    from cockpit.store import StoreCorrupt
 
 EXIT_USAGE = 2
 
@@ -73,6 +75,20 @@ class Context:
                 ),
             )
         return self._service
+
+    @property
+    def calendar(self) -> SupportCalendar:
+        from cockpit.domain.slo import SupportCalendar
+
+        sup = self.settings.support
+        return SupportCalendar.from_settings(
+            timezone=sup.timezone,
+            work_days=list(sup.work_days),
+            holidays=[d.isoformat() for d in sup.holidays],
+            full_hours=sup.full_hours,
+            waking_hours=sup.waking_hours,
+            nonwork_hours=sup.nonwork_hours,
+        )
 
     def close(self) -> None:
         if self._service is not None:
@@ -165,15 +181,28 @@ def cmd_assign(ctx: Context) -> int:
 
 def cmd_export(ctx: Context) -> int:
     from cockpit.domain.export import export_json, export_markdown
+    from cockpit.domain.postmortem import postmortem_markdown
 
     a = ctx.args
     svc = ctx.service
+    s = ctx.settings
     rec = svc.record(a.id)
     view = svc.checklist(rec.incident, rec.ticks)
     if a.format == "json":
         text = export_json(rec.incident, rec.timeline, rec.ticks, view=view)
+    elif a.format == "record":
+        text = export_markdown(rec.incident, rec.timeline, tz=s.tz, view=view)
     else:
-        text = export_markdown(rec.incident, rec.timeline, tz=ctx.settings.tz, view=view)
+        text = postmortem_markdown(
+            rec.incident,
+            rec.timeline,
+            calendar=ctx.calendar,
+            tz=s.tz,
+            now=svc.clock.now(),
+            library=svc.templates,
+            guide_url=s.guide_url,
+            product_channel=s.product_channel,
+        )
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
         _out(f"wrote {a.output}")
@@ -230,27 +259,43 @@ def cmd_draft(ctx: Context) -> int:
     return 0
 
 
+def cmd_report(ctx: Context) -> int:
+    import json
+
+    from cockpit.domain.metrics import compute_metrics, parse_since, render_csv, render_text
+
+    a = ctx.args
+    svc = ctx.service
+    calendar = ctx.calendar
+    now = svc.clock.now()
+    since = parse_since(a.since, now=now, tz=calendar.tz)
+    ids = [r.id for r in svc.store.list_incidents() if r.first_reported_at >= since or r.is_open]
+    m = compute_metrics(
+        svc.store.load_incidents(ids),
+        calendar=calendar,
+        since=since,
+        until=now,
+        include_drills=a.include_drills,
+    )
+    if a.format == "json":
+        sys.stdout.write(json.dumps(m.to_dict(), indent=2) + "\n")
+    elif a.format == "csv":
+        sys.stdout.write(render_csv(m))
+    else:
+        sys.stdout.write(render_text(m))
+    return 0
+
+
 def cmd_app(ctx: Context) -> int:
     """`cockpit` with no sub-command: the full-screen app."""
-    from cockpit.domain.slo import SupportCalendar
     from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
 
-    s = ctx.settings
     svc = ctx.service
-    sup = s.support
-    calendar = SupportCalendar.from_settings(
-        timezone=sup.timezone,
-        work_days=list(sup.work_days),
-        holidays=[d.isoformat() for d in sup.holidays],
-        full_hours=sup.full_hours,
-        waking_hours=sup.waking_hours,
-        nonwork_hours=sup.nonwork_hours,
-    )
     services = AppServices(
         service=svc,
-        settings=s,
+        settings=ctx.settings,
         clock=svc.clock,
-        calendar=calendar,
+        calendar=ctx.calendar,
         prefs=data_dir_prefs(ctx.paths.data_dir),
     )
     CockpitApp(services, incident_id=getattr(ctx.args, "incident", None)).run()
@@ -318,6 +363,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("role", help="commander or comms")
     sp.add_argument("person", nargs="+")
 
+    sp = add(
+        "report",
+        cmd_report,
+        "response metrics: incidents by severity and week, the SLO, time to resolve",
+    )
+    sp.add_argument("--since", default="30d", help="30d, 2w, 12h or a date (default 30d)")
+    sp.add_argument("--format", "-f", choices=["text", "json", "csv"], default="text")
+    sp.add_argument("--include-drills", action="store_true", help="count drill incidents too")
+
+    sp = add(
+        "restore-backup",
+        cmd_restore_backup,
+        "put a damaged data file's backup in place (the damaged one is kept)",
+    )
+    sp.add_argument("file", help="the data file named in the error")
+    sp.add_argument("--force", action="store_true", help="restore even if the file reads fine")
+
     sp = add("templates", cmd_templates, "list the message templates (shipped and yours)")
     sp.add_argument("--variables", action="store_true", help="also list template variables")
 
@@ -326,11 +388,54 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("template", help="template name (see `cockpit templates`)")
     sp.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
 
-    sp = add("export", cmd_export, "export an incident as Markdown or JSON")
+    sp = add(
+        "export",
+        cmd_export,
+        "export an incident: a post-mortem draft (markdown), the record, or JSON",
+    )
     sp.add_argument("id", help="incident id")
-    sp.add_argument("--format", "-f", choices=["markdown", "json"], default="markdown")
+    sp.add_argument(
+        "--format",
+        "-f",
+        choices=["markdown", "record", "json"],
+        default="markdown",
+        help="markdown: blameless post-mortem draft; record: the incident record "
+        "with its checklist; json: everything, for scripts",
+    )
     sp.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     return p
+
+
+def _offer_backup(e: StoreCorrupt) -> int:
+    """A data file is damaged: say which, offer its backup, never overwrite it."""
+    from cockpit.store import restore_backup
+
+    sys.stderr.write(f"cockpit: {e}\n")
+    if e.backup is None:
+        return 1
+    if not sys.stdin.isatty():
+        sys.stderr.write(f"cockpit: to restore the backup: cockpit restore-backup {e.path}\n")
+        return 1
+    sys.stderr.write(f"Restore the backup {e.backup} now? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        sys.stderr.write("Left as it is.\n")
+        return 1
+    kept = restore_backup(e.path)
+    sys.stderr.write(f"Restored. The damaged file is kept as {kept}. Run the command again.\n")
+    return 1
+
+
+def cmd_restore_backup(ctx: Context) -> int:
+    from cockpit.store import restore_backup
+
+    path = Path(ctx.args.file)
+    kept = restore_backup(path, force=ctx.args.force)
+    if kept is None:
+        _out(f"{path} reads fine: nothing to restore (--force restores the backup anyway)")
+        return 0
+    _out(f"restored {path} from its backup; the damaged file is kept as {kept}")
+    return 0
 
 
 TIME_OPTIONS = ("--at", "--reported-at")
@@ -361,7 +466,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(ctx))
     except CockpitError as e:
         from cockpit.config import ConfigError
+        from cockpit.store import StoreCorrupt
 
+        if isinstance(e, StoreCorrupt):
+            return _offer_backup(e)
         sys.stderr.write(f"cockpit: {e}\n")
         return EXIT_USAGE if isinstance(e, ConfigError) else 1
     except ValueError as e:
