@@ -1,0 +1,202 @@
+"""What goes wrong when cockpit talks to Slack, Jira or Statuspage, said in plain words.
+
+Every failure of a remote call is a `RemoteError`. It says which system failed, what
+happened and what the user can do, and carries what the caller needs to decide the next
+step: may it be retried (`retryable`), may the request already have taken effect
+(`ambiguous`: a timeout or a dropped connection after the request was sent, or a 5xx
+answer to a call that is not idempotent), and how long the service asked us to wait
+(`retry_after`).
+
+Text that comes from a response (error strings, bodies) is hostile: it is sanitized,
+shortened, and never holds a token (`redact`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from cockpit.domain.errors import CockpitError
+from cockpit.domain.sanitize import sanitize
+
+MAX_DETAIL = 200  # characters of a remote error text kept in a message
+REDACTED = "[redacted]"
+
+# Credentials that must never be shown even when we were not told about them:
+# Slack tokens, and the value of any Authorization-like header or token parameter.
+_TOKEN_PATTERNS = (
+    re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"\b(Bearer|Basic|OAuth)\s+(?=[^\s]*\d)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
+    re.compile(r"\b(token|api_key|access_token)=[^&\s\"']+", re.IGNORECASE),
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret (and anything that looks like a token) replaced.
+
+    Secrets shorter than 4 characters are ignored (replacing them would mangle text
+    without protecting anything).
+    """
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(_redact_match, text)
+    return text
+
+
+def _redact_match(m: re.Match[str]) -> str:
+    whole = m.group(0)
+    if m.re.groups and m.group(1):
+        sep = "=" if "=" in whole[: len(m.group(1)) + 1] else " "
+        return f"{m.group(1)}{sep}{REDACTED}"
+    return REDACTED
+
+
+def shorten(text: str, limit: int = MAX_DETAIL) -> str:
+    """One line, at most `limit` characters, sanitized."""
+    one = " ".join(sanitize(text, single_line=True).split())
+    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
+
+
+def looks_like_html(content_type: str, body: bytes | str) -> bool:
+    if "html" in content_type.lower():
+        return True
+    head = body[:200] if isinstance(body, str) else body[:200].decode("utf-8", "replace")
+    head = head.lstrip().lower()
+    return head.startswith(("<!doctype html", "<html", "<head", "<body", "<?xml"))
+
+
+def describe_body(
+    system: str, status: int, content_type: str, body: bytes, secrets: Iterable[str] = ()
+) -> str:
+    """A short, safe description of an unexpected response body, for an error message."""
+    if looks_like_html(content_type, body):
+        return f"{system} answered {status} with an HTML page (a proxy error?)"
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text:
+        return f"{system} answered {status} with an empty body"
+    return f"{system} answered {status}: {shorten(redact(_json_detail(text), secrets))}"
+
+
+def _json_detail(text: str) -> str:
+    """The message inside a JSON error document ({"error": ...}, {"message": ...}, …)."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if isinstance(doc, dict):
+        for key in ("error", "message", "errorMessages", "errors", "detail", "error_description"):
+            value = doc.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, list) and value:
+                return "; ".join(str(v) for v in value[:3])
+            if isinstance(value, dict) and value:
+                return "; ".join(f"{k}: {v}" for k, v in list(value.items())[:3])
+    return text
+
+
+# A `what` starting with one of these is a phrase about the system ("is rate limiting
+# us"), so the message reads "Slack is rate limiting us", not "Slack: is rate limiting us".
+_VERB_PHRASES = frozenset(
+    {
+        "answered",
+        "is",
+        "timed",
+        "could",
+        "dropped",
+        "gave",
+        "had",
+        "has",
+        "sent",
+        "cannot",
+        "refused",
+        "rejected",
+    }
+)
+
+
+class RemoteError(CockpitError):
+    """A remote call failed. `str()` is what the user reads:
+
+    "Slack: channel name is taken (name_taken) — pick another name or …"
+    """
+
+    def __init__(
+        self,
+        system: str,
+        what: str,
+        *,
+        hint: str = "",
+        status: int | None = None,
+        code: str | None = None,
+        retryable: bool = False,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        secrets = tuple(secrets)
+        self.system = system
+        what = shorten(redact(what, secrets), 300)
+        if what.split(" ", 1)[0] in _VERB_PHRASES:
+            what = f"{system} {what}"  # "answered 502 …" reads "Slack answered 502 …"
+        self.what = what
+        self.hint = shorten(redact(hint, secrets), 300)
+        self.status = status
+        self.code = shorten(redact(code, secrets), 80) if code else None
+        self.retryable = retryable
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self.what.startswith(self.system + " "):
+            text = self.what
+        else:
+            text = f"{self.system}: {self.what}"
+        if self.code and self.code not in self.what:
+            text += f" ({self.code})"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.system!r}, {self.what!r}, status={self.status!r}, "
+            f"code={self.code!r}, retryable={self.retryable!r}, "
+            f"ambiguous={self.ambiguous!r}, retry_after={self.retry_after!r})"
+        )
+
+
+class NameTaken(RemoteError):
+    """Slack: a channel with that name already exists."""
+
+
+class NotInChannel(RemoteError):
+    """Slack: the app is not a member of the channel it tried to read or post to."""
+
+
+class TransitionUnavailable(RemoteError):
+    """Jira: the issue's workflow offers no transition of that name right now.
+
+    `available` lists the names it does offer.
+    """
+
+    def __init__(
+        self,
+        system: str,
+        what: str,
+        *,
+        available: Iterable[str] = (),
+        hint: str = "",
+        code: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.available = tuple(available)
+        super().__init__(system, what, hint=hint, code=code, status=status)

@@ -1,0 +1,395 @@
+"""Jira Cloud REST v3 client: the incident ticket.
+
+Basic auth with the user's email and an API token; REST at `<url>/rest/api/3/...`.
+Rich text (description, comments) is Atlassian Document Format (see `adf.py`), never a
+plain string. Transitions are looked up by name among those the issue's workflow offers
+right now, never by hard-coded id, so two projects with different workflows both work.
+
+For the outbox's idempotency checks after an ambiguous failure:
+* `create_issue(..., properties=...)` stores entity properties with the new issue, and
+  `search_by_label` finds an issue we may already have created (labels are indexed);
+* `add_comment(..., marker=...)` stores a comment property that
+  `find_comment_with_marker` looks for;
+* `remote_link` sends a `globalId`, so sending it again updates rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from cockpit.domain.sanitize import sanitize, sanitize_tree
+from cockpit.integrations.errors import RemoteError, TransitionUnavailable, shorten
+from cockpit.integrations.http import ApiClient, Reply, require
+
+API = "rest/api/3"
+MARKER_PROPERTY = "cockpit.marker"
+
+
+@dataclass(frozen=True)
+class JiraUser:
+    account_id: str
+    display_name: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class CreatedIssue:
+    key: str
+    id: str
+    url: str  # the browse URL people open
+
+
+@dataclass(frozen=True)
+class Issue:
+    key: str
+    id: str
+    url: str
+    summary: str = ""
+    status: str = ""
+    labels: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)  # sanitized, as Jira sent them
+
+
+@dataclass(frozen=True)
+class Transition:
+    id: str
+    name: str
+    to_status: str = ""
+
+
+def _path_key(key: str) -> str:
+    return quote(key, safe="")
+
+
+def jql_string(value: str) -> str:
+    """`value` as a quoted JQL string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def label(value: str) -> str:
+    """`value` as a Jira label (labels cannot hold spaces)."""
+    return re.sub(r"\s+", "-", sanitize(value, single_line=True).strip())[:255]
+
+
+class JiraClient(ApiClient):
+    system = "Jira"
+    auth_hint = "check the Jira email and API token (id.atlassian.com → Security → API tokens)"
+
+    def __init__(self, url: str, email: str, token: str, **kwargs: Any) -> None:
+        """`kwargs` go to `ApiClient` (transport, sleep, clock, retry, deadline, …)."""
+        basic = base64.b64encode(f"{email}:{token}".encode()).decode("ascii")
+        super().__init__(
+            url, headers={"Authorization": f"Basic {basic}"}, secrets=(token, basic), **kwargs
+        )
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.base_url}/browse/{key}"
+
+    # -- errors ---------------------------------------------------------------------------
+    def error_for_status(self, reply: Reply, body: bytes, content_type: str) -> RemoteError:
+        messages = _jira_messages(reply.data)
+        status = reply.status
+        if status == 401:
+            what = "the email or API token was refused"
+        elif status == 403:
+            what = "the account is not allowed to do this"
+        elif status == 404:
+            what = "not found"
+        elif status == 409:
+            what = "the issue is being changed by someone else"
+        else:
+            what = "refused the request"
+        if messages:
+            what = f"{what}: {messages}"
+        elif status not in (401, 403, 404):
+            return super().error_for_status(reply, body, content_type)
+        hints = {
+            401: self.auth_hint,
+            403: "ask a Jira admin for the project permission",
+            404: "check the issue key, the project and the Jira URL",
+            409: "try again in a moment",
+        }
+        return self.error(
+            what,
+            hint=hints.get(status, "check the fields the ticket needs"),
+            status=status,
+            retryable=status == 409,
+        )
+
+    # -- calls ----------------------------------------------------------------------------
+    async def myself(self) -> JiraUser:
+        reply = await self.request("GET", f"{API}/myself")
+        doc = reply.as_dict()
+        return JiraUser(
+            account_id=sanitize(require(doc, "accountId", str, reply), single_line=True),
+            display_name=sanitize(doc.get("displayName") or "", single_line=True),
+            email=sanitize(doc.get("emailAddress") or "", single_line=True),
+        )
+
+    async def create_issue(
+        self,
+        project: str,
+        summary: str,
+        description_adf: Mapping[str, Any],
+        issue_type: str = "Task",
+        labels: Iterable[str] = (),
+        *,
+        properties: Mapping[str, Any] | None = None,
+    ) -> CreatedIssue:
+        """Create an issue; `properties` are stored as issue entity properties with it."""
+        fields: dict[str, Any] = {
+            "project": {"key": project},
+            "summary": sanitize(summary, single_line=True)[:255],
+            "issuetype": {"name": issue_type},
+            "description": dict(description_adf),
+        }
+        clean_labels = [lb for lb in (label(x) for x in labels) if lb]
+        if clean_labels:
+            fields["labels"] = clean_labels
+        body: dict[str, Any] = {"fields": fields}
+        if properties:
+            body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
+        reply = await self.request("POST", f"{API}/issue", json_body=body)
+        doc = reply.as_dict()
+        key = sanitize(require(doc, "key", str, reply), single_line=True)
+        return CreatedIssue(key=key, id=str(doc.get("id", "")), url=self.browse_url(key))
+
+    async def get_issue(
+        self, key: str, fields: Iterable[str] = ("summary", "status", "labels")
+    ) -> Issue:
+        reply = await self.request(
+            "GET", f"{API}/issue/{_path_key(key)}", params={"fields": ",".join(fields)}
+        )
+        return self._issue(reply.as_dict(), reply)
+
+    def _issue(self, doc: Mapping[str, Any], reply: Reply) -> Issue:
+        key = sanitize(require(doc, "key", str, reply), single_line=True)
+        raw_fields = doc.get("fields") if isinstance(doc.get("fields"), dict) else {}
+        fields = sanitize_tree(raw_fields)
+        assert isinstance(fields, dict)
+        status = fields.get("status")
+        labels = fields.get("labels")
+        return Issue(
+            key=key,
+            id=str(doc.get("id", "")),
+            url=self.browse_url(key),
+            summary=sanitize(fields.get("summary") or "", single_line=True),
+            status=str(status.get("name", "")) if isinstance(status, dict) else "",
+            labels=tuple(x for x in labels if isinstance(x, str))
+            if isinstance(labels, list)
+            else (),
+            fields=fields,
+        )
+
+    async def search(
+        self,
+        jql: str,
+        fields: Iterable[str] = ("summary", "status", "labels"),
+        *,
+        max_results: int = 50,
+        limit: int = 500,
+    ) -> list[Issue]:
+        """Issues matching `jql` (POST /search/jql, following nextPageToken)."""
+        out: list[Issue] = []
+        token: str | None = None
+        while len(out) < limit:
+            body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": max_results}
+            if token:
+                body["nextPageToken"] = token
+            reply = await self.request("POST", f"{API}/search/jql", json_body=body, idempotent=True)
+            doc = reply.as_dict()
+            issues = doc.get("issues", [])
+            if not isinstance(issues, list):
+                raise reply.shape_error("'issues' is not a list")
+            out.extend(self._issue(i, reply) for i in issues if isinstance(i, dict))
+            token = doc.get("nextPageToken") if isinstance(doc.get("nextPageToken"), str) else None
+            if doc.get("isLast", True) is True or not token or not issues:
+                break
+        return out[:limit]
+
+    async def search_by_label(
+        self,
+        value: str,
+        *,
+        project: str | None = None,
+        fields: Iterable[str] = ("summary", "status", "labels"),
+    ) -> list[Issue]:
+        """Issues carrying label `value`, newest first (to find one we may have created)."""
+        jql = f"labels = {jql_string(label(value))}"
+        if project:
+            jql = f"project = {jql_string(project)} AND {jql}"
+        return await self.search(jql + " ORDER BY created DESC", fields)
+
+    async def transitions(self, key: str) -> list[Transition]:
+        reply = await self.request("GET", f"{API}/issue/{_path_key(key)}/transitions")
+        items = reply.as_dict().get("transitions")
+        if not isinstance(items, list):
+            raise reply.shape_error("'transitions' is not a list")
+        out: list[Transition] = []
+        for t in items:
+            if isinstance(t, dict) and isinstance(t.get("id"), str):
+                raw_to = t.get("to")
+                to: dict[str, Any] = raw_to if isinstance(raw_to, dict) else {}
+                out.append(
+                    Transition(
+                        id=t["id"],
+                        name=sanitize(t.get("name") or "", single_line=True),
+                        to_status=sanitize(to.get("name") or "", single_line=True),
+                    )
+                )
+        return out
+
+    async def transition_to(
+        self, key: str, name: str, *, comment: Mapping[str, Any] | None = None
+    ) -> Transition | None:
+        """Move `key` through the transition called `name` (case-insensitive).
+
+        A transition is matched by its own name first, then by the name of the status it
+        leads to. When none matches but the issue already is in status `name`, nothing
+        is sent and None is returned (a repeat after an ambiguous failure is harmless).
+        Otherwise `TransitionUnavailable` lists the names on offer.
+        """
+        wanted = name.strip().casefold()
+        offered = await self.transitions(key)
+        chosen = next((t for t in offered if t.name.casefold() == wanted), None) or next(
+            (t for t in offered if t.to_status.casefold() == wanted), None
+        )
+        if chosen is None:
+            issue = await self.get_issue(key, fields=("status",))
+            if issue.status.casefold() == wanted:
+                return None
+            names = ", ".join(t.name for t in offered) or "none"
+            raise TransitionUnavailable(
+                self.system,
+                f"{key} cannot move to {shorten(name, 60)!r} from {issue.status or 'its status'}",
+                available=[t.name for t in offered],
+                hint=f"transitions on offer: {names}; set the name in [jira.transitions]",
+                code="transition_not_found",
+            )
+        body: dict[str, Any] = {"transition": {"id": chosen.id}}
+        if comment is not None:
+            body["update"] = {"comment": [{"add": {"body": dict(comment)}}]}
+        await self.request("POST", f"{API}/issue/{_path_key(key)}/transitions", json_body=body)
+        return chosen
+
+    async def add_comment(
+        self, key: str, adf: Mapping[str, Any], *, marker: str | None = None
+    ) -> str:
+        """Comment on `key`; returns the comment id. `marker` is kept as a comment property."""
+        body: dict[str, Any] = {"body": dict(adf)}
+        if marker:
+            body["properties"] = [{"key": MARKER_PROPERTY, "value": {"marker": marker}}]
+        reply = await self.request("POST", f"{API}/issue/{_path_key(key)}/comment", json_body=body)
+        return str(require(reply.as_dict(), "id", str, reply))
+
+    async def comments(
+        self, key: str, *, with_properties: bool = False, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """The comments of `key`, oldest first (sanitized)."""
+        out: list[dict[str, Any]] = []
+        start = 0
+        while len(out) < limit:
+            params: dict[str, Any] = {"startAt": start, "maxResults": 100}
+            if with_properties:
+                params["expand"] = "properties"
+            reply = await self.request(
+                "GET", f"{API}/issue/{_path_key(key)}/comment", params=params
+            )
+            doc = reply.as_dict()
+            page = doc.get("comments")
+            if not isinstance(page, list):
+                raise reply.shape_error("'comments' is not a list")
+            cleaned = sanitize_tree([c for c in page if isinstance(c, dict)])
+            assert isinstance(cleaned, list)
+            out.extend(cleaned)
+            total = doc.get("total")
+            start += len(page)
+            if not page or not isinstance(total, int) or start >= total:
+                break
+        return out
+
+    async def find_comment_with_marker(self, key: str, marker: str) -> str | None:
+        """The id of the comment on `key` added with `marker`, or None."""
+        for c in await self.comments(key, with_properties=True):
+            for prop in c.get("properties") or []:
+                if (
+                    isinstance(prop, dict)
+                    and prop.get("key") == MARKER_PROPERTY
+                    and isinstance(prop.get("value"), dict)
+                    and prop["value"].get("marker") == marker
+                ):
+                    return str(c.get("id", ""))
+        return None
+
+    async def remote_link(
+        self, key: str, url: str, title: str, *, global_id: str | None = None
+    ) -> None:
+        """Link `url` from the issue. Repeating it updates the same link (globalId)."""
+        gid = global_id or (
+            url if len(url) <= 255 else "cockpit:" + hashlib.sha256(url.encode()).hexdigest()
+        )
+        body = {
+            "globalId": gid,
+            "object": {"url": url, "title": sanitize(title, single_line=True)[:255] or url},
+        }
+        await self.request(
+            "POST", f"{API}/issue/{_path_key(key)}/remotelink", json_body=body, idempotent=True
+        )
+
+    async def link_issues(self, inward: str, outward: str, type_name: str = "Relates") -> None:
+        body = {
+            "type": {"name": type_name},
+            "inwardIssue": {"key": inward},
+            "outwardIssue": {"key": outward},
+        }
+        await self.request("POST", f"{API}/issueLink", json_body=body, idempotent=True)
+
+    async def add_labels(self, key: str, labels: Iterable[str]) -> None:
+        ops = [{"add": lb} for lb in (label(x) for x in labels) if lb]
+        if not ops:
+            return
+        await self.request(
+            "PUT", f"{API}/issue/{_path_key(key)}", json_body={"update": {"labels": ops}}
+        )
+
+    async def assign(self, key: str, account_id: str | None) -> None:
+        """Assign `key` to `account_id` (None unassigns)."""
+        await self.request(
+            "PUT", f"{API}/issue/{_path_key(key)}/assignee", json_body={"accountId": account_id}
+        )
+
+    async def set_property(self, key: str, prop: str, value: Any) -> None:
+        await self.request(
+            "PUT", f"{API}/issue/{_path_key(key)}/properties/{_path_key(prop)}", json_body=value
+        )
+
+    async def get_property(self, key: str, prop: str) -> Any:
+        """The value of issue property `prop` (sanitized), or None when it is not set."""
+        reply = await self.request(
+            "GET", f"{API}/issue/{_path_key(key)}/properties/{_path_key(prop)}", allow_status=(404,)
+        )
+        if reply.status == 404:
+            return None
+        return sanitize_tree(reply.as_dict().get("value"))
+
+
+def _jira_messages(doc: object) -> str:
+    """Jira's {"errorMessages": [...], "errors": {field: message}} as one short line."""
+    if not isinstance(doc, dict):
+        return ""
+    parts: list[str] = []
+    msgs = doc.get("errorMessages")
+    if isinstance(msgs, list):
+        parts.extend(str(m) for m in msgs if m)
+    errs = doc.get("errors")
+    if isinstance(errs, dict):
+        parts.extend(f"{k}: {v}" for k, v in errs.items())
+    if not parts and isinstance(doc.get("message"), str):
+        parts.append(doc["message"])
+    return shorten("; ".join(parts), 240)

@@ -1,0 +1,796 @@
+"""Slack Web API client, and how a raw Slack message reads on screen.
+
+* `SlackClient`: the calls cockpit makes (read channels and threads, post, create the
+  incident channel, invite, topic, permalinks, user names). Reads are GET with query
+  arguments, writes are POST with a JSON body; the token travels only in the
+  `Authorization: Bearer` header. Slack reports most errors as HTTP 200
+  `{"ok": false, "error": "..."}`: those become a `RemoteError` in plain words.
+* `marker_metadata` / `SlackClient.find_message_with_marker`: every message cockpit
+  posts can carry Slack message metadata naming the outbox action that sent it, so
+  after an ambiguous failure the outbox can tell whether the message is already there.
+* `render_message` / `to_feed_message`: a message as a person reads it in Slack
+  (mentions, channel links, URLs, entities, bot attachments and blocks, edits,
+  deletions, broadcasts, files). Everything returned is sanitized.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cockpit.domain.feed import FeedMessage
+from cockpit.domain.sanitize import sanitize, sanitize_tree
+from cockpit.integrations.errors import NameTaken, NotInChannel, RemoteError, shorten
+from cockpit.integrations.http import ApiClient, Reply
+
+MARKER_EVENT_TYPE = "cockpit_action"
+CHANNEL_NAME_MAX = 80
+_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
+
+# Slack's error codes, in plain words: (what happened, what the user can do).
+_ERRORS: dict[str, tuple[str, str]] = {
+    "not_authed": ("no token was sent", "store the Slack token (keyring, or COCKPIT_SLACK_TOKEN)"),
+    "invalid_auth": (
+        "the token was refused",
+        "check the Slack token: it may be mistyped or revoked",
+    ),
+    "token_revoked": ("the token has been revoked", "create a new token and store it"),
+    "token_expired": ("the token has expired", "create a new token and store it"),
+    "account_inactive": (
+        "the token belongs to a deactivated account or app",
+        "use the token of an active app",
+    ),
+    "channel_not_found": (
+        "channel not found",
+        "check the channel name; a private channel must invite the app first",
+    ),
+    "not_in_channel": (
+        "the app is not a member of this channel",
+        "invite it there (/invite @app) or let cockpit join the channel",
+    ),
+    "name_taken": ("channel name is taken", "pick another name or use the existing channel"),
+    "ratelimited": ("is rate limiting us (too many requests)", "wait a little and try again"),
+    "rate_limited": ("is rate limiting us (too many requests)", "wait a little and try again"),
+    "is_archived": ("the channel is archived", "unarchive it in Slack or use another channel"),
+    "msg_too_long": (
+        "the message is too long",
+        "shorten it: Slack takes at most 40,000 characters",
+    ),
+    "no_text": ("the message is empty", "write some text"),
+    "invalid_name": (
+        "that channel name is not allowed",
+        "use lowercase letters, digits, - and _ (at most 80 characters)",
+    ),
+    "invalid_name_specials": (
+        "that channel name has characters Slack does not allow",
+        "use lowercase letters, digits, - and _",
+    ),
+    "invalid_name_punctuation": (
+        "that channel name is only punctuation",
+        "use some letters or digits",
+    ),
+    "invalid_name_maxlength": ("that channel name is too long", "use at most 80 characters"),
+    "invalid_name_required": ("no channel name was given", "give the channel a name"),
+    "user_not_found": ("user not found", "check the user id"),
+    "users_not_found": ("some of those users were not found", "check the user ids"),
+    "user_is_bot": ("that user is a bot", "invite people, not bots"),
+    "cant_invite_self": ("the app cannot invite itself", ""),
+    "method_not_supported_for_channel_type": (
+        "that cannot be done in this kind of channel",
+        "for a private channel, invite the app instead",
+    ),
+    "restricted_action": ("the workspace does not allow the app to do this", "ask a Slack admin"),
+    "thread_not_found": ("the thread was not found", "its first message may have been deleted"),
+    "message_not_found": ("the message was not found", "it may have been deleted"),
+    "too_many_users": ("too many users at once", "invite fewer people at a time"),
+    "invalid_arguments": ("refused the request as malformed", "this is a bug in cockpit"),
+    "invalid_arg_name": ("refused an argument name", "this is a bug in cockpit"),
+    "invalid_json": ("could not read the request", "this is a bug in cockpit"),
+    "internal_error": ("had an internal error", "try again in a moment"),
+    "fatal_error": ("had an internal error", "try again in a moment"),
+    "service_unavailable": ("is unavailable right now", "try again in a moment"),
+    "request_timeout": ("timed out handling the request", "try again in a moment"),
+}
+_RETRYABLE = {
+    "ratelimited",
+    "rate_limited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+# Codes after which a write may have (partly) taken effect, per Slack's documentation.
+_MAYBE_DONE = {"internal_error", "fatal_error"}
+
+
+# -- small helpers -----------------------------------------------------------------------
+def ts_key(ts: str) -> tuple[int, int]:
+    """A sort key for Slack's "1700000000.000100" timestamps (exact, unlike float)."""
+    whole, _, frac = str(ts).partition(".")
+    try:
+        return int(whole or 0), int((frac + "000000")[:6])
+    except ValueError:
+        return (0, 0)
+
+
+def ts_to_datetime(ts: str) -> datetime:
+    seconds, micros = ts_key(ts)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+
+
+def channel_name(text: str) -> str:
+    """`text` made into a name Slack accepts: lowercase, a–z 0–9 - _, at most 80."""
+    name = sanitize(text, single_line=True).lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", name)
+    name = re.sub(r"-{2,}", "-", name).strip("-")
+    return name[:CHANNEL_NAME_MAX].rstrip("-")
+
+
+def is_valid_channel_name(name: str) -> bool:
+    return bool(_CHANNEL_NAME.match(name))
+
+
+def marker_metadata(
+    marker: str, event_type: str = MARKER_EVENT_TYPE, **payload: str | int | bool
+) -> dict[str, Any]:
+    """Slack message metadata that marks a message as sent by outbox action `marker`."""
+    return {"event_type": event_type, "event_payload": {"marker": marker, **payload}}
+
+
+def message_marker(msg: Mapping[str, Any]) -> str | None:
+    """The outbox marker a message carries in its metadata, if any."""
+    meta = msg.get("metadata")
+    if not isinstance(meta, Mapping):
+        return None
+    payload = meta.get("event_payload")
+    if not isinstance(payload, Mapping):
+        return None
+    marker = payload.get("marker")
+    return marker if isinstance(marker, str) else None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the token is (auth.test)."""
+
+    user_id: str
+    user: str
+    team_id: str
+    team: str
+    url: str
+    bot_id: str = ""
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    is_member: bool = False
+    is_archived: bool = False
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a posted message landed: channel id and its ts."""
+
+    channel: str
+    ts: str
+
+
+# -- the client ---------------------------------------------------------------------------
+class SlackClient(ApiClient):
+    system = "Slack"
+    auth_hint = "check the Slack token"
+
+    def __init__(self, api_url: str, token: str, **kwargs: Any) -> None:
+        """`kwargs` go to `ApiClient` (transport, sleep, clock, retry, deadline, …)."""
+        super().__init__(
+            api_url, headers={"Authorization": f"Bearer {token}"}, secrets=(token,), **kwargs
+        )
+        self._user_names: dict[str, str] = {}
+
+    # -- the call and its errors ----------------------------------------------------------
+    async def call(
+        self,
+        method: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        write: bool = False,
+        idempotent: bool | None = None,
+        accept_errors: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Call Web API `method`; return the ok:true document (sanitized).
+
+        Reads go as GET with query arguments; writes as POST with a JSON body.
+        Error codes in `accept_errors` are returned as their document, not raised.
+        """
+        if write:
+            reply = await self.request(
+                "POST", method, json_body=dict(args or {}), idempotent=idempotent
+            )
+        else:
+            reply = await self.request("GET", method, params=args, idempotent=idempotent)
+        doc = reply.as_dict()
+        ok = doc.get("ok")
+        if ok is True:
+            clean = sanitize_tree(doc)
+            assert isinstance(clean, dict)
+            return clean
+        if ok is False:
+            code = doc.get("error")
+            if isinstance(code, str) and code in set(accept_errors):
+                return {"ok": False, "error": code}
+            raise self._slack_error(doc, reply)
+        raise reply.shape_error("no 'ok' field")
+
+    def error_for_status(self, reply: Reply, body: bytes, content_type: str) -> RemoteError:
+        if isinstance(reply.data, dict) and reply.data.get("ok") is False:
+            return self._slack_error(reply.data, reply)
+        return super().error_for_status(reply, body, content_type)
+
+    def _slack_error(self, doc: Mapping[str, Any], reply: Reply) -> RemoteError:
+        code = sanitize(doc.get("error") or "unknown_error", single_line=True)[:80]
+        what, hint = _ERRORS.get(code, ("refused the request", ""))
+        if code == "missing_scope":
+            needed = shorten(str(doc.get("needed") or "another"), 80)
+            what = f"the app lacks the {needed} permission (scope)"
+            hint = f"add the {needed} scope to the Slack app and reinstall it"
+        details = _response_messages(doc)
+        if details and code not in _ERRORS:
+            what = f"{what}: {details}"
+        retry_after = None
+        if code in ("ratelimited", "rate_limited"):
+            raw = reply.headers.get("retry-after", "")
+            retry_after = float(raw) if raw.replace(".", "", 1).isdigit() else None
+        cls: type[RemoteError] = RemoteError
+        if code == "name_taken":
+            cls = NameTaken
+        elif code == "not_in_channel":
+            cls = NotInChannel
+        return cls(
+            self.system,
+            what,
+            hint=hint,
+            status=reply.status,
+            code=code,
+            retryable=code in _RETRYABLE,
+            ambiguous=code in _MAYBE_DONE and not reply.idempotent,
+            retry_after=retry_after,
+            secrets=self.secrets,
+        )
+
+    async def _pages(
+        self, method: str, args: Mapping[str, Any], key: str
+    ) -> AsyncIterator[list[Any]]:
+        """Each page's `key` list, following `response_metadata.next_cursor`."""
+        cursor = ""
+        while True:
+            doc = await self.call(method, {**args, "cursor": cursor or None})
+            items = doc.get(key)
+            if not isinstance(items, list):
+                raise self.error(
+                    f"answered {method} without a list of {key}", hint="try again later"
+                )
+            yield items
+            meta = doc.get("response_metadata")
+            cursor = meta.get("next_cursor", "") if isinstance(meta, dict) else ""
+            if not cursor:
+                return
+
+    # -- reads ----------------------------------------------------------------------------
+    async def auth_test(self) -> Identity:
+        doc = await self.call("auth.test")
+        return Identity(
+            user_id=str(doc.get("user_id", "")),
+            user=str(doc.get("user", "")),
+            team_id=str(doc.get("team_id", "")),
+            team=str(doc.get("team", "")),
+            url=str(doc.get("url", "")),
+            bot_id=str(doc.get("bot_id", "") or ""),
+        )
+
+    async def conversations_list(
+        self,
+        *,
+        types: str = "public_channel,private_channel",
+        exclude_archived: bool = True,
+        limit: int = 200,
+    ) -> AsyncGenerator[Channel, None]:
+        """Every channel the token can see, page by page."""
+        args = {"types": types, "exclude_archived": exclude_archived, "limit": limit}
+        async for page in self._pages("conversations.list", args, "channels"):
+            for ch in page:
+                if isinstance(ch, dict) and isinstance(ch.get("id"), str):
+                    yield Channel(
+                        id=ch["id"],
+                        name=str(ch.get("name", "")),
+                        is_private=bool(ch.get("is_private")),
+                        is_member=bool(ch.get("is_member")),
+                        is_archived=bool(ch.get("is_archived")),
+                    )
+
+    async def find_channel(
+        self, name: str, *, types: str = "public_channel,private_channel"
+    ) -> Channel | None:
+        """The channel called `name` (with or without '#'), or None; stops paging once found."""
+        wanted = name.lstrip("#").lower()
+        async with aclosing(self.conversations_list(types=types)) as channels:
+            async for ch in channels:
+                if ch.name.lower() == wanted:
+                    return ch
+        return None
+
+    async def history(
+        self,
+        channel_id: str,
+        oldest: str | None = None,
+        *,
+        limit: int = 200,
+        include_all_metadata: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Messages of a channel newer than `oldest` (exclusive), oldest first."""
+        args = {
+            "channel": channel_id,
+            "oldest": oldest,
+            "limit": limit,
+            "include_all_metadata": include_all_metadata or None,
+        }
+        out: list[dict[str, Any]] = []
+        async for page in self._pages("conversations.history", args, "messages"):
+            out.extend(m for m in page if isinstance(m, dict) and isinstance(m.get("ts"), str))
+        out.sort(key=lambda m: ts_key(m["ts"]))
+        return out
+
+    async def replies(
+        self,
+        channel_id: str,
+        thread_ts: str,
+        oldest: str | None = None,
+        *,
+        limit: int = 200,
+        include_all_metadata: bool = False,
+    ) -> list[dict[str, Any]]:
+        """A thread: its first message and the replies newer than `oldest`, oldest first."""
+        args = {
+            "channel": channel_id,
+            "ts": thread_ts,
+            "oldest": oldest,
+            "limit": limit,
+            "include_all_metadata": include_all_metadata or None,
+        }
+        out: list[dict[str, Any]] = []
+        async for page in self._pages("conversations.replies", args, "messages"):
+            out.extend(m for m in page if isinstance(m, dict) and isinstance(m.get("ts"), str))
+        unique = {m["ts"]: m for m in out}  # the first message comes on every page
+        return sorted(unique.values(), key=lambda m: ts_key(m["ts"]))
+
+    async def find_message_with_marker(
+        self, channel: str, marker: str, oldest: str | None = None, *, thread_ts: str | None = None
+    ) -> Posted | None:
+        """The message carrying outbox `marker` in its metadata, posted after `oldest`.
+
+        Thread replies do not appear in a channel's history: pass `thread_ts` to look
+        in that thread instead.
+        """
+        if thread_ts:
+            messages = await self.replies(channel, thread_ts, oldest, include_all_metadata=True)
+        else:
+            messages = await self.history(channel, oldest, include_all_metadata=True)
+        for msg in messages:
+            if message_marker(msg) == marker:
+                return Posted(channel=channel, ts=msg["ts"])
+        return None
+
+    async def permalink(self, channel: str, ts: str) -> str:
+        doc = await self.call("chat.getPermalink", {"channel": channel, "message_ts": ts})
+        link = doc.get("permalink")
+        if not isinstance(link, str):
+            raise self.error("gave no permalink for the message", hint="try again later")
+        return link
+
+    async def user_name(self, user_id: str) -> str:
+        """The name people see for `user_id` (cached for the client's life)."""
+        if user_id in self._user_names:
+            return self._user_names[user_id]
+        doc = await self.call(
+            "users.info", {"user": user_id}, accept_errors=("user_not_found", "user_not_visible")
+        )
+        user = doc.get("user") if doc.get("ok") else None
+        name = user_id
+        if isinstance(user, dict):
+            raw_profile = user.get("profile")
+            profile: dict[str, Any] = raw_profile if isinstance(raw_profile, dict) else {}
+            for candidate in (
+                profile.get("display_name"),
+                profile.get("real_name"),
+                user.get("real_name"),
+                user.get("name"),
+            ):
+                if isinstance(candidate, str) and candidate.strip():
+                    name = sanitize(candidate, single_line=True).strip()
+                    break
+        self._user_names[user_id] = name
+        return name
+
+    def remember_user(self, user_id: str, name: str) -> None:
+        self._user_names[user_id] = sanitize(name, single_line=True)
+
+    @property
+    def known_user_names(self) -> Mapping[str, str]:
+        return dict(self._user_names)
+
+    # -- writes ---------------------------------------------------------------------------
+    async def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        reply_broadcast: bool = False,
+    ) -> Posted:
+        """Post `text` (mrkdwn) to `channel` (id or name), as a thread reply with `thread_ts`.
+
+        `metadata` ({"event_type": ..., "event_payload": {...}}, see `marker_metadata`)
+        lets `find_message_with_marker` find the message again.
+        """
+        args: dict[str, Any] = {"channel": channel, "text": text}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+            if reply_broadcast:
+                args["reply_broadcast"] = True
+        if metadata is not None:
+            args["metadata"] = dict(metadata)
+        if blocks is not None:
+            args["blocks"] = blocks
+        doc = await self.call("chat.postMessage", args, write=True)
+        ts, where = doc.get("ts"), doc.get("channel")
+        if not isinstance(ts, str) or not isinstance(where, str):
+            raise self.error(
+                "answered chat.postMessage without the message's ts",
+                hint="the message was probably posted; check the channel",
+                ambiguous=True,
+            )
+        return Posted(channel=where, ts=ts)
+
+    async def create_channel(self, name: str, *, is_private: bool = False) -> Channel:
+        """Create channel `name`; a name in use raises `NameTaken`."""
+        if not is_valid_channel_name(name):
+            raise RemoteError(
+                self.system,
+                f"{name!r} is not a valid channel name",
+                code="invalid_name",
+                hint=f"use lowercase letters, digits, - and _ (at most 80), e.g. "
+                f"{channel_name(name) or 'incident-1'!r}",
+            )
+        doc = await self.call(
+            "conversations.create", {"name": name, "is_private": is_private}, write=True
+        )
+        ch = doc.get("channel")
+        if not isinstance(ch, dict) or not isinstance(ch.get("id"), str):
+            raise self.error(
+                "answered conversations.create without the channel",
+                hint="the channel was probably created; look for it",
+                ambiguous=True,
+            )
+        return Channel(
+            id=ch["id"], name=str(ch.get("name", name)), is_private=is_private, is_member=True
+        )
+
+    async def join(self, channel: str) -> None:
+        await self.call(
+            "conversations.join",
+            {"channel": channel},
+            write=True,
+            idempotent=True,
+            accept_errors=("already_in_channel",),
+        )
+
+    async def invite(self, channel: str, user_ids: Iterable[str]) -> None:
+        """Invite people; those already in the channel are fine."""
+        users = [u for u in user_ids if u]
+        if not users:
+            return
+        await self.call(
+            "conversations.invite",
+            {"channel": channel, "users": ",".join(users)},
+            write=True,
+            idempotent=True,
+            accept_errors=("already_in_channel", "cant_invite_self"),
+        )
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        await self.call(
+            "conversations.setTopic",
+            {"channel": channel, "topic": topic},
+            write=True,
+            idempotent=True,
+        )
+
+
+def _response_messages(doc: Mapping[str, Any]) -> str:
+    meta = doc.get("response_metadata")
+    if not isinstance(meta, Mapping):
+        return ""
+    msgs = meta.get("messages")
+    if not isinstance(msgs, list):
+        return ""
+    return shorten("; ".join(str(m) for m in msgs[:3]), 160)
+
+
+# -- how a message reads --------------------------------------------------------------------
+@dataclass(frozen=True)
+class FeedText:
+    """A Slack message as a person reads it. All fields are sanitized."""
+
+    author: str
+    text: str
+    extra: tuple[str, ...] = ()  # attachment fields, file names, notes
+    edited: bool = False
+    deleted: bool = False
+    is_bot: bool = False
+    user_id: str = ""
+
+
+_TOKEN = re.compile(r"<([^<>\n]*)>")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def mrkdwn_to_text(
+    text: str, user_names: Mapping[str, str], channel_names: Mapping[str, str] | None = None
+) -> str:
+    """Slack mrkdwn as read: <@U1> → @name, <#C1|x> → #x, <url|label> → label (url)."""
+    channel_names = channel_names or {}
+    out: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        out.append(_unescape(text[pos : m.start()]))
+        out.append(_render_token(m.group(1), user_names, channel_names))
+        pos = m.end()
+    out.append(_unescape(text[pos:]))
+    return "".join(out)
+
+
+def _render_token(
+    body: str, user_names: Mapping[str, str], channel_names: Mapping[str, str]
+) -> str:
+    target, _, label = body.partition("|")
+    label = _unescape(label)
+    if target.startswith("@"):
+        uid = target[1:]
+        name = user_names.get(uid) or label.lstrip("@") or uid
+        return "@" + name
+    if target.startswith("#"):
+        cid = target[1:]
+        return "#" + (label or channel_names.get(cid) or cid)
+    if target.startswith("!"):
+        word = target[1:]
+        if word in _SPECIAL:
+            return _SPECIAL[word]
+        if word.startswith("subteam^"):
+            return label or "@" + word.split("^", 1)[1]
+        return label or "@" + word.split("^", 1)[0]
+    url = _unescape(target)
+    if url.startswith("mailto:"):
+        return label or url[len("mailto:") :]
+    if not label or label == url:
+        return url
+    return f"{label} ({url})"
+
+
+def mentioned_users(msg: Mapping[str, Any]) -> set[str]:
+    """User ids a message names (author and <@U…> mentions), to look their names up first."""
+    ids: set[str] = set()
+    for m in (msg, msg.get("message"), msg.get("previous_message")):
+        if isinstance(m, Mapping):
+            if isinstance(m.get("user"), str):
+                ids.add(m["user"])
+            ids.update(re.findall(r"<@([A-Z0-9]+)(?:\|[^>]*)?>", str(m.get("text") or "")))
+    return ids
+
+
+def _blocks_text(blocks: object) -> list[str]:
+    lines: list[str] = []
+    if not isinstance(blocks, list):
+        return lines
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind in ("section", "header"):
+            t = block.get("text")
+            if isinstance(t, dict) and isinstance(t.get("text"), str):
+                lines.append(t["text"])
+            for f in block.get("fields") or []:
+                if isinstance(f, dict) and isinstance(f.get("text"), str):
+                    lines.append(f["text"])
+        elif kind == "context":
+            parts = [
+                e["text"]
+                for e in block.get("elements") or []
+                if isinstance(e, dict) and isinstance(e.get("text"), str)
+            ]
+            if parts:
+                lines.append(" ".join(parts))
+        elif kind == "rich_text":
+            text = _rich_text(block.get("elements"))
+            if text:
+                lines.append(text)
+    return lines
+
+
+def _rich_text(elements: object) -> str:
+    out: list[str] = []
+    if not isinstance(elements, list):
+        return ""
+    for el in elements:
+        if not isinstance(el, dict):
+            continue
+        kind = el.get("type")
+        if kind in ("rich_text_section", "rich_text_preformatted", "rich_text_quote"):
+            out.append(_rich_text(el.get("elements")))
+            out.append("\n")
+        elif kind == "rich_text_list":
+            for item in el.get("elements") or []:
+                if isinstance(item, dict):
+                    out.append("• " + _rich_text(item.get("elements")).strip() + "\n")
+        elif kind == "text":
+            out.append(str(el.get("text", "")))
+        elif kind == "link":
+            url = str(el.get("url", ""))
+            label = str(el.get("text", "") or "")
+            out.append(f"{label} ({url})" if label and label != url else url)
+        elif kind == "user":
+            out.append(f"<@{el.get('user_id', '')}>")
+        elif kind == "channel":
+            out.append(f"<#{el.get('channel_id', '')}>")
+        elif kind == "emoji":
+            out.append(f":{el.get('name', '')}:")
+        elif kind == "broadcast":
+            out.append(f"<!{el.get('range', 'here')}>")
+    return "".join(out).strip("\n")
+
+
+def _attachment_lines(attachments: object) -> tuple[list[str], list[str]]:
+    """(main lines, field lines) of legacy attachments, as alert bots post them."""
+    main: list[str] = []
+    fields: list[str] = []
+    if not isinstance(attachments, list):
+        return main, fields
+    for att in attachments:
+        if not isinstance(att, dict):
+            continue
+        before = len(main)
+        for key in ("pretext", "author_name"):
+            if isinstance(att.get(key), str) and att[key].strip():
+                main.append(att[key])
+        title = att.get("title")
+        if isinstance(title, str) and title.strip():
+            link = att.get("title_link")
+            main.append(f"{title} ({link})" if isinstance(link, str) and link else title)
+        if isinstance(att.get("text"), str) and att["text"].strip():
+            main.append(att["text"])
+        for f in att.get("fields") or []:
+            if isinstance(f, dict):
+                t, v = str(f.get("title") or "").strip(), str(f.get("value") or "").strip()
+                if t or v:
+                    fields.append(f"{t}: {v}" if t and v else t or v)
+        main.extend(_blocks_text(att.get("blocks")))
+        if len(main) == before and not fields and isinstance(att.get("fallback"), str):
+            main.append(att["fallback"])
+        footer = att.get("footer")
+        if isinstance(footer, str) and footer.strip():
+            fields.append(footer)
+    return main, fields
+
+
+def _author(msg: Mapping[str, Any], user_names: Mapping[str, str]) -> tuple[str, bool]:
+    user = msg.get("user")
+    profile = msg.get("bot_profile")
+    is_bot = bool(msg.get("bot_id")) or msg.get("subtype") == "bot_message"
+    if is_bot:
+        for name in (
+            msg.get("username"),
+            profile.get("name") if isinstance(profile, Mapping) else None,
+        ):
+            if isinstance(name, str) and name.strip():
+                return name, True
+    if isinstance(user, str) and user:
+        return user_names.get(user, user), is_bot
+    if isinstance(msg.get("username"), str):
+        return msg["username"], is_bot
+    return (str(msg.get("bot_id") or "unknown"), is_bot)
+
+
+def render_message(
+    msg: Mapping[str, Any],
+    user_names: Mapping[str, str],
+    channel_names: Mapping[str, str] | None = None,
+) -> FeedText:
+    """A raw Slack message (from history/replies) as a person reads it in Slack."""
+    subtype = msg.get("subtype")
+    if subtype == "message_changed" and isinstance(msg.get("message"), Mapping):
+        inner = render_message(msg["message"], user_names, channel_names)
+        return FeedText(
+            author=inner.author,
+            text=inner.text,
+            extra=inner.extra,
+            edited=True,
+            is_bot=inner.is_bot,
+            user_id=inner.user_id,
+        )
+    if subtype == "message_deleted":
+        prev = msg.get("previous_message")
+        author = _author(prev, user_names)[0] if isinstance(prev, Mapping) else ""
+        return FeedText(
+            author=sanitize(author, single_line=True), text="(message deleted)", deleted=True
+        )
+
+    author, is_bot = _author(msg, user_names)
+    text = str(msg.get("text") or "")
+    main, fields = _attachment_lines(msg.get("attachments"))
+    extra: list[str] = []
+    if not text.strip():
+        block_lines = _blocks_text(msg.get("blocks"))
+        text = "\n".join(main or block_lines)
+    elif main and is_bot:
+        # The text is an integration's fallback; show what it stands for as well.
+        extra.extend(line for line in main if line.strip() != text.strip())
+    extra.extend(fields)
+    if subtype == "thread_broadcast":
+        extra.append("↳ a thread reply, also sent to the channel")
+    for f in msg.get("files") or []:
+        if isinstance(f, Mapping):
+            name = f.get("name") or f.get("title") or "a file"
+            extra.append(f"📎 {name}")
+    edited = isinstance(msg.get("edited"), Mapping)
+    return FeedText(
+        author=sanitize(author, single_line=True),
+        text=sanitize(mrkdwn_to_text(text, user_names, channel_names)).strip(),
+        extra=tuple(
+            sanitize(mrkdwn_to_text(e, user_names, channel_names), single_line=True) for e in extra
+        ),
+        edited=edited,
+        is_bot=is_bot,
+        user_id=sanitize(msg.get("user") or "", single_line=True),
+    )
+
+
+def to_feed_message(
+    msg: Mapping[str, Any],
+    channel: str,
+    user_names: Mapping[str, str],
+    *,
+    is_alert: bool = False,
+    permalink: str = "",
+    channel_names: Mapping[str, str] | None = None,
+) -> FeedMessage:
+    """A raw Slack message as the domain's `FeedMessage` for channel name `channel`."""
+    shown = render_message(msg, user_names, channel_names)
+    ts = str(msg.get("ts", ""))
+    thread_ts = msg.get("thread_ts")
+    reply_count = msg.get("reply_count")
+    return FeedMessage(
+        channel=channel,
+        ts=ts,
+        at=ts_to_datetime(ts),
+        author=shown.author,
+        text=shown.text,
+        thread_ts=thread_ts if isinstance(thread_ts, str) else None,
+        reply_count=reply_count if isinstance(reply_count, int) else 0,
+        is_alert=is_alert,
+        permalink=permalink,
+        edited=shown.edited,
+        deleted=shown.deleted,
+        extra=shown.extra,
+    )
