@@ -286,6 +286,12 @@ def cmd_report(ctx: Context) -> int:
     return 0
 
 
+def cmd_sandbox(ctx: Context) -> int:
+    from cockpit.sandbox.server import run_from_args
+
+    return run_from_args(ctx.args)
+
+
 def cmd_app(ctx: Context) -> int:
     """`cockpit` with no sub-command: the full-screen app."""
     from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
@@ -303,7 +309,7 @@ def cmd_app(ctx: Context) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cockpit",
         description="A terminal cockpit for on-call engineers: run the incident playbook "
@@ -362,6 +368,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("id", help="incident id")
     sp.add_argument("role", help="commander or comms")
     sp.add_argument("person", nargs="+")
+
+    sp = add(
+        "sandbox",
+        cmd_sandbox,
+        "the drill range: a loopback server speaking Slack, Jira and Statuspage",
+    )
+    if "sandbox" in argv:  # its options cost an import: only when it is asked for
+        from cockpit.sandbox.server import add_arguments as add_sandbox_arguments
+
+        add_sandbox_arguments(sp)
 
     sp = add(
         "report",
@@ -457,8 +473,9 @@ def _join_time_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_join_time_values(list(sys.argv[1:] if argv is None else argv)))
+    arguments = _join_time_values(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     from cockpit.domain.errors import CockpitError
 
     ctx = Context(args)

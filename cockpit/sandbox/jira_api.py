@@ -1,0 +1,1325 @@
+"""The Jira Cloud REST v3 endpoints cockpit uses, at `<base>/rest/api/3/...`.
+
+Basic auth (`email:api-token`) is required and any pair is accepted; the email becomes the
+Jira user (`GET /myself`). Rich text is Atlassian Document Format only: a plain string where
+a document belongs gets Jira's 400 `{"errorMessages": [], "errors": {"description": ...}}`.
+
+Projects: INCIDENT (workflow Pending → FIXING → Fixing → MONITORING → Monitoring → RESOLVED
+→ Resolved, CANCELED from Pending/Fixing, REOPEN from Resolved/Canceled; FIXING assigns the
+caller when nobody is assigned) and BUG (To Do / In Progress / Done) for follow-ups.
+Transitions are posted by id, as in Jira; an id not available from the current status is a 400.
+The search endpoint understands a JQL subset: AND/OR/NOT and parentheses over `field = v`,
+`!=`, `~`, `IN (...)`, `NOT IN (...)`, `IS [NOT] EMPTY` on project, key, labels, status,
+statusCategory, issuetype, priority, assignee, reporter, resolution, summary and text, with
+`currentUser()` and `ORDER BY`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from cockpit.sandbox.state import (
+    ISSUE_TYPES,
+    LINK_TYPES,
+    PRIORITIES,
+    STATUS_CATEGORIES,
+    JiraIssue,
+    JiraProject,
+    Request,
+    Response,
+    SandboxState,
+    iso_jira,
+)
+
+JSON = dict[str, Any]
+
+ADF_NODES = frozenset(
+    {
+        "blockCard",
+        "blockTaskItem",
+        "blockquote",
+        "bodiedExtension",
+        "bodiedSyncBlock",
+        "bulletList",
+        "caption",
+        "codeBlock",
+        "date",
+        "decisionItem",
+        "decisionList",
+        "embedCard",
+        "emoji",
+        "expand",
+        "extension",
+        "hardBreak",
+        "heading",
+        "inlineCard",
+        "inlineExtension",
+        "layoutColumn",
+        "layoutSection",
+        "listItem",
+        "media",
+        "mediaGroup",
+        "mediaInline",
+        "mediaSingle",
+        "mention",
+        "nestedExpand",
+        "orderedList",
+        "panel",
+        "paragraph",
+        "placeholder",
+        "rule",
+        "status",
+        "syncBlock",
+        "table",
+        "tableCell",
+        "tableHeader",
+        "tableRow",
+        "taskItem",
+        "taskList",
+        "text",
+    }
+)
+ADF_MARKS = frozenset(
+    {
+        "alignment",
+        "annotation",
+        "backgroundColor",
+        "border",
+        "breakout",
+        "code",
+        "dataConsumer",
+        "em",
+        "fontSize",
+        "fragment",
+        "indentation",
+        "link",
+        "strike",
+        "strong",
+        "subsup",
+        "textColor",
+        "underline",
+    }
+)
+NOT_ADF = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+CREATE_FIELDS = frozenset(
+    {
+        "project",
+        "summary",
+        "description",
+        "issuetype",
+        "labels",
+        "priority",
+        "assignee",
+        "reporter",
+        "environment",
+        "duedate",
+        "components",
+    }
+)
+EDIT_FIELDS = frozenset(
+    {"summary", "description", "labels", "priority", "assignee", "environment", "duedate"}
+)
+
+
+class JiraError(Exception):
+    def __init__(
+        self, status: int, messages: list[str] | None = None, errors: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(messages, errors)
+        self.status = status
+        self.messages = messages or []
+        self.errors = errors or {}
+
+    def response(self) -> Response:
+        return Response.json(self.status, {"errorMessages": self.messages, "errors": self.errors})
+
+
+def adf_problem(doc: Any) -> str | None:
+    """Why `doc` is not an ADF document (None if it is one, structurally)."""
+    if not isinstance(doc, dict) or doc.get("type") != "doc":
+        return "not a document"
+    if doc.get("version") != 1:
+        return "version must be 1"
+    if not isinstance(doc.get("content"), list):
+        return "content must be a list"
+    if set(doc) - {"type", "version", "content"}:
+        return "unexpected keys in doc"
+
+    def walk(node: Any, depth: int) -> str | None:
+        if depth > 50:
+            return "nested too deeply"
+        if not isinstance(node, dict) or node.get("type") not in ADF_NODES:
+            return f"unknown node {node.get('type') if isinstance(node, dict) else node!r}"
+        if node["type"] == "text" and (not isinstance(node.get("text"), str) or not node["text"]):
+            return "text nodes need non-empty text"
+        marks = node.get("marks", [])
+        if not isinstance(marks, list) or any(
+            not isinstance(m, dict) or m.get("type") not in ADF_MARKS for m in marks
+        ):
+            return "bad marks"
+        if "attrs" in node and not isinstance(node["attrs"], dict):
+            return "attrs must be an object"
+        content = node.get("content", [])
+        if not isinstance(content, list):
+            return "content must be a list"
+        for child in content:
+            problem = walk(child, depth + 1)
+            if problem:
+                return problem
+        return None
+
+    for node in doc["content"]:
+        problem = walk(node, 1)
+        if problem:
+            return problem
+    return None
+
+
+def _require_adf(value: Any, field: str) -> None:
+    if value is not None and adf_problem(value) is not None:
+        raise JiraError(400, [], {field: NOT_ADF})
+
+
+Route = tuple[str, re.Pattern[str], str]
+_ROUTES: list[Route] = [
+    (m, re.compile("^" + p + "$"), name)
+    for m, p, name in (
+        ("GET", r"/myself", "myself"),
+        ("GET", r"/serverInfo", "server_info"),
+        ("GET", r"/user/search", "user_search"),
+        ("POST", r"/issue", "create_issue"),
+        ("GET", r"/issue/([^/]+)", "get_issue"),
+        ("PUT", r"/issue/([^/]+)", "edit_issue"),
+        ("GET", r"/search/jql", "search"),
+        ("POST", r"/search/jql", "search"),
+        ("GET", r"/issue/([^/]+)/transitions", "get_transitions"),
+        ("POST", r"/issue/([^/]+)/transitions", "do_transition"),
+        ("GET", r"/issue/([^/]+)/comment", "get_comments"),
+        ("POST", r"/issue/([^/]+)/comment", "add_comment"),
+        ("GET", r"/issue/([^/]+)/remotelink", "get_remote_links"),
+        ("POST", r"/issue/([^/]+)/remotelink", "add_remote_link"),
+        ("POST", r"/issueLink", "link_issues"),
+        ("PUT", r"/issue/([^/]+)/assignee", "assign"),
+        ("GET", r"/issue/([^/]+)/properties", "property_keys"),
+        ("GET", r"/issue/([^/]+)/properties/([^/]+)", "get_property"),
+        ("PUT", r"/issue/([^/]+)/properties/([^/]+)", "set_property"),
+        ("DELETE", r"/issue/([^/]+)/properties/([^/]+)", "delete_property"),
+    )
+]
+
+
+class JiraAPI:
+    PREFIX = "/rest/api/3"
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    # -- entry ----------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        caller = self._auth(request)
+        if caller is None:
+            return Response.json(
+                401,
+                {
+                    "errorMessages": ["Client must be authenticated to access this resource."],
+                    "errors": {},
+                },
+                [("WWW-Authenticate", 'Basic realm="protected-area"')],
+            )
+        sub = request.path[len(self.PREFIX) :] or "/"
+        allowed = False
+        for method, pattern, name in _ROUTES:
+            match = pattern.match(sub)
+            if not match:
+                continue
+            if method != request.method:
+                allowed = True
+                continue
+            handler: Callable[..., Response] = getattr(self, name)
+            try:
+                with self.state.lock:
+                    return handler(request, caller, *match.groups())
+            except JiraError as err:
+                return err.response()
+        if allowed:
+            return Response.empty(405)
+        return Response.json(
+            404, {"errorMessages": [f"null for uri: {request.path}"], "errors": {}}
+        )
+
+    def _auth(self, request: Request) -> JSON | None:
+        auth = request.header("Authorization")
+        if not auth.lower().startswith("basic "):
+            return None
+        try:
+            raw = base64.b64decode(auth[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        email, sep, token = raw.partition(":")
+        if not sep or not email.strip() or not token:
+            return None
+        return self.state.jira_user(email)
+
+    def _body(self, request: Request) -> JSON:
+        if not request.body:
+            raise JiraError(400, ["No content to map due to end-of-input"])
+        try:
+            body = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise JiraError(400, ["Unexpected character in the request body: not JSON"]) from exc
+        if not isinstance(body, dict):
+            raise JiraError(400, ["The request body must be a JSON object"])
+        return body
+
+    def _issue(self, key: str) -> JiraIssue:
+        issue = self.state.issue(key)
+        if issue is None:
+            raise JiraError(404, ["Issue does not exist or you do not have permission to see it."])
+        return issue
+
+    # -- rendering ------------------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        return self.state.base_url
+
+    def user_json(self, account_id: str | None, *, full: bool = False) -> JSON | None:
+        """A `UserDetails` (as in issues and comments), or with `full` a `User` (/myself)."""
+        if account_id is None:
+            return None
+        user = self.state.jira_users.get(account_id)
+        if user is None:
+            return None
+        avatar = "https://avatar-management.example/sandbox/{0}/{1}x{1}.png"
+        out = {
+            "self": f"{self.base}/rest/api/3/user?accountId={quote(account_id)}",
+            **user,
+            "avatarUrls": {f"{n}x{n}": avatar.format(account_id[-8:], n) for n in (16, 24, 32, 48)},
+        }
+        if not full:
+            out.pop("locale", None)
+        return out
+
+    def status_json(self, project: JiraProject, name: str) -> JSON:
+        status = project.workflow.status(name)
+        cat = STATUS_CATEGORIES[status.category]
+        return {
+            "self": f"{self.base}/rest/api/3/status/{status.id}",
+            "description": "",
+            "iconUrl": f"{self.base}/images/icons/statuses/generic.png",
+            "name": status.name,
+            "id": status.id,
+            "statusCategory": {"self": f"{self.base}/rest/api/3/statuscategory/{cat['id']}", **cat},
+        }
+
+    def project_json(self, project: JiraProject) -> JSON:
+        return {
+            "self": f"{self.base}/rest/api/3/project/{project.id}",
+            "id": project.id,
+            "key": project.key,
+            "name": project.name,
+            "projectTypeKey": "software",
+            "simplified": False,
+        }
+
+    def issue_ref(self, issue: JiraIssue) -> JSON:
+        project = self.state.projects[issue.project]
+        return {
+            "id": issue.id,
+            "key": issue.key,
+            "self": f"{self.base}/rest/api/3/issue/{issue.id}",
+            "fields": {
+                "summary": issue.fields.get("summary", ""),
+                "status": self.status_json(project, issue.status),
+                "priority": self._priority(issue.fields.get("priority")),
+                "issuetype": self._issuetype(issue.fields["issuetype"]),
+            },
+        }
+
+    def _priority(self, name: str | None) -> JSON | None:
+        if name is None:
+            return None
+        pid = PRIORITIES[name]
+        return {
+            "self": f"{self.base}/rest/api/3/priority/{pid}",
+            "name": name,
+            "id": pid,
+            "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg",
+        }
+
+    def _issuetype(self, name: str) -> JSON:
+        t = ISSUE_TYPES[name]
+        return {
+            "self": f"{self.base}/rest/api/3/issuetype/{t['id']}",
+            **t,
+            "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.svg",
+        }
+
+    def comment_json(self, issue: JiraIssue, comment: JSON) -> JSON:
+        return {
+            "self": f"{self.base}/rest/api/3/issue/{issue.id}/comment/{comment['id']}",
+            "id": comment["id"],
+            "author": self.user_json(comment["author"]),
+            "body": comment["body"],
+            "updateAuthor": self.user_json(comment["author"]),
+            "created": comment["created"],
+            "updated": comment["created"],
+            "jsdPublic": True,
+        }
+
+    def all_fields(self, issue: JiraIssue) -> JSON:
+        project = self.state.projects[issue.project]
+        f = issue.fields
+        links = []
+        for link in issue.links:
+            other_key = link["outward"] if link["inward"] == issue.key else link["inward"]
+            other = self.state.issue(other_key)
+            if other is None:
+                continue
+            lt = LINK_TYPES[link["type"]]
+            entry: JSON = {
+                "id": link["id"],
+                "self": f"{self.base}/rest/api/3/issueLink/{link['id']}",
+                "type": {**lt, "self": f"{self.base}/rest/api/3/issueLinkType/{lt['id']}"},
+            }
+            # On the inward issue the link points out to the outward issue, and back.
+            side = "outwardIssue" if link["inward"] == issue.key else "inwardIssue"
+            entry[side] = self.issue_ref(other)
+            links.append(entry)
+        comments = [self.comment_json(issue, c) for c in issue.comments]
+        resolution = None
+        if issue.resolution:
+            rid = "10000" if issue.resolution == "Done" else "10001"
+            resolution = {
+                "self": f"{self.base}/rest/api/3/resolution/{rid}",
+                "id": rid,
+                "name": issue.resolution,
+                "description": "",
+            }
+        fields: JSON = {
+            "summary": f.get("summary", ""),
+            "description": f.get("description"),
+            "issuetype": self._issuetype(f["issuetype"]),
+            "project": self.project_json(project),
+            "status": self.status_json(project, issue.status),
+            "statuscategorychangedate": iso_jira(issue.updated),
+            "labels": list(f.get("labels", [])),
+            "priority": self._priority(f.get("priority")),
+            "assignee": self.user_json(issue.assignee),
+            "reporter": self.user_json(issue.reporter),
+            "creator": self.user_json(issue.reporter),
+            "created": iso_jira(issue.created),
+            "updated": iso_jira(issue.updated),
+            "resolution": resolution,
+            "resolutiondate": iso_jira(issue.resolutiondate) if issue.resolutiondate else None,
+            "environment": f.get("environment"),
+            "duedate": f.get("duedate"),
+            "components": list(f.get("components", [])),
+            "fixVersions": [],
+            "issuelinks": links,
+            "comment": {
+                "comments": comments,
+                "self": f"{self.base}/rest/api/3/issue/{issue.id}/comment",
+                "maxResults": len(comments),
+                "total": len(comments),
+                "startAt": 0,
+            },
+            "lastViewed": None,
+        }
+        fields.update({k: v for k, v in f.items() if k.startswith("customfield_")})
+        return fields
+
+    def issue_json(
+        self,
+        issue: JiraIssue,
+        fields: list[str] | None,
+        properties: list[str] | None = None,
+        expand: str = "",
+    ) -> JSON:
+        """`fields` as Jira takes them: names, `*all`, `*navigable`, `-name`; None = all."""
+        out: JSON = {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog,"
+            "versionedRepresentations",
+            "id": issue.id,
+            "self": f"{self.base}/rest/api/3/issue/{issue.id}",
+            "key": issue.key,
+        }
+        everything = self.all_fields(issue)
+        wanted = fields if fields is not None else ["*all"]
+        chosen: JSON = {}
+        if any(w in ("*all", "*navigable") for w in wanted):
+            chosen = dict(everything)
+        for w in wanted:
+            if w in everything:
+                chosen[w] = everything[w]
+        for w in wanted:
+            if w.startswith("-"):
+                chosen.pop(w[1:], None)
+        out["fields"] = chosen
+        if properties:
+            keys = issue.properties if "*all" in properties else properties
+            out["properties"] = {k: issue.properties[k] for k in keys if k in issue.properties}
+        expands = {e.strip() for e in expand.split(",") if e.strip()}
+        if "transitions" in expands:
+            out["transitions"] = self._transitions(issue)
+        if "names" in expands:
+            out["names"] = {k: k.capitalize() for k in chosen}
+        return out
+
+    def _transitions(self, issue: JiraIssue) -> list[JSON]:
+        project = self.state.projects[issue.project]
+        return [
+            {
+                "id": t.id,
+                "name": t.name,
+                "to": self.status_json(project, t.to),
+                "hasScreen": False,
+                "isGlobal": False,
+                "isInitial": False,
+                "isAvailable": True,
+                "isConditional": False,
+                "isLooped": False,
+            }
+            for t in project.workflow.available(issue.status)
+        ]
+
+    # -- users ----------------------------------------------------------------------------
+    def myself(self, request: Request, caller: JSON) -> Response:
+        return Response.json(200, self.user_json(caller["accountId"], full=True))
+
+    def server_info(self, request: Request, caller: JSON) -> Response:
+        return Response.json(
+            200,
+            {
+                "baseUrl": self.base,
+                "version": "1001.0.0-SNAPSHOT",
+                "deploymentType": "Cloud",
+                "serverTitle": "Drill Range Jira",
+                "buildNumber": 100000,
+            },
+        )
+
+    def user_search(self, request: Request, caller: JSON) -> Response:
+        query = (request.arg("query") or "").strip().lower()
+        if not query:
+            raise JiraError(400, ["The query parameter 'query' is required."])
+        found = [
+            self.user_json(a, full=True)
+            for a, u in self.state.jira_users.items()
+            if query in u["emailAddress"].lower()
+            or query in u["displayName"].lower()
+            or query == a.lower()
+        ]
+        return Response.json(200, found)
+
+    # -- issues ---------------------------------------------------------------------------
+    def create_issue(self, request: Request, caller: JSON) -> Response:
+        body = self._body(request)
+        fields = body.get("fields")
+        if not isinstance(fields, dict):
+            raise JiraError(
+                400,
+                [],
+                {
+                    "project": "Specify a valid project ID or key",
+                    "summary": "You must specify a summary of the issue.",
+                },
+            )
+        errors: dict[str, str] = {}
+        for name in fields:
+            if name not in CREATE_FIELDS and not name.startswith("customfield_"):
+                errors[name] = (
+                    f"Field '{name}' cannot be set. It is not on the appropriate "
+                    "screen, or unknown."
+                )
+        project = self._project_ref(fields.get("project"))
+        if project is None:
+            errors["project"] = "Specify a valid project ID or key"
+        itype = self._issuetype_ref(fields.get("issuetype"), project)
+        if itype is None:
+            errors["issuetype"] = "Specify a valid issue type"
+        summary = fields.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(summary) > 255:
+            errors["summary"] = "Summary must be less than 255 characters."
+        if fields.get("description") is not None and adf_problem(fields["description"]):
+            errors["description"] = NOT_ADF
+        if fields.get("environment") is not None and adf_problem(fields["environment"]):
+            errors["environment"] = NOT_ADF
+        labels = fields.get("labels", [])
+        label_error = _labels_problem(labels)
+        if label_error:
+            errors["labels"] = label_error
+        priority = self._priority_ref(fields.get("priority"))
+        if fields.get("priority") is not None and priority is None:
+            errors["priority"] = "Specify a valid priority"
+        assignee = self._account_ref(fields.get("assignee"), errors, "assignee")
+        reporter = self._account_ref(fields.get("reporter"), errors, "reporter")
+        if errors:
+            raise JiraError(400, [], errors)
+        assert project is not None and itype is not None
+        now = self.state.now()
+        number = project.next_number
+        project.next_number += 1
+        issue_id = str(self.state.next_id("jira-issue", 10000))
+        stored = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
+        stored.update(
+            {"issuetype": itype, "labels": list(labels), "priority": priority or "Medium"}
+        )
+        issue = JiraIssue(
+            id=issue_id,
+            key=f"{project.key}-{number}",
+            project=project.key,
+            fields=stored,
+            status=project.workflow.initial,
+            reporter=reporter or caller["accountId"],
+            assignee=assignee,
+            created=now,
+            updated=now,
+        )
+        self._apply_update(issue, body.get("update"), caller)
+        for prop in body.get("properties") or []:
+            if isinstance(prop, dict) and isinstance(prop.get("key"), str):
+                issue.properties[prop["key"]] = prop.get("value")
+        self.state.issues[issue.key] = issue
+        return Response.json(
+            201,
+            {"id": issue.id, "key": issue.key, "self": f"{self.base}/rest/api/3/issue/{issue.id}"},
+        )
+
+    def _project_ref(self, ref: Any) -> JiraProject | None:
+        if not isinstance(ref, dict):
+            return None
+        for p in self.state.projects.values():
+            if ref.get("key") == p.key or str(ref.get("id")) == p.id:
+                return p
+        return None
+
+    def _issuetype_ref(self, ref: Any, project: JiraProject | None) -> str | None:
+        if not isinstance(ref, dict):
+            return None
+        for name, t in ISSUE_TYPES.items():
+            if (ref.get("name") == name or str(ref.get("id")) == t["id"]) and (
+                project is None or name in project.issue_types
+            ):
+                return name
+        return None
+
+    def _priority_ref(self, ref: Any) -> str | None:
+        if not isinstance(ref, dict):
+            return None
+        for name, pid in PRIORITIES.items():
+            if ref.get("name") == name or str(ref.get("id")) == pid:
+                return name
+        return None
+
+    def _account_ref(self, ref: Any, errors: dict[str, str], field: str) -> str | None:
+        if ref is None:
+            return None
+        account = ref.get("accountId") if isinstance(ref, dict) else None
+        if account is None:
+            return None
+        if account not in self.state.jira_users:
+            errors[field] = f"User '{account}' cannot be assigned issues."
+            return None
+        return str(account)
+
+    def get_issue(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        fields = _list_arg(request, "fields")
+        props = _list_arg(request, "properties")
+        return Response.json(
+            200, self.issue_json(issue, fields or None, props, request.arg("expand") or "")
+        )
+
+    def edit_issue(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        body = self._body(request)
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise JiraError(400, ["fields must be an object"])
+        errors: dict[str, str] = {}
+        for name, value in fields.items():
+            if name not in EDIT_FIELDS and not name.startswith("customfield_"):
+                errors[name] = (
+                    f"Field '{name}' cannot be set. It is not on the appropriate "
+                    "screen, or unknown."
+                )
+            elif (
+                name in ("description", "environment") and value is not None and adf_problem(value)
+            ):
+                errors[name] = NOT_ADF
+            elif name == "labels" and _labels_problem(value):
+                errors[name] = _labels_problem(value) or ""
+            elif name == "summary" and (not isinstance(value, str) or not value.strip()):
+                errors[name] = "You must specify a summary of the issue."
+            elif name == "priority" and self._priority_ref(value) is None:
+                errors[name] = "Specify a valid priority"
+        assignee = self._account_ref(fields.get("assignee"), errors, "assignee")
+        if errors:
+            raise JiraError(400, [], errors)
+        for name, value in fields.items():
+            if name == "priority":
+                issue.fields["priority"] = self._priority_ref(value)
+            elif name == "assignee":
+                issue.assignee = assignee
+            else:
+                issue.fields[name] = list(value) if name == "labels" else value
+        self._apply_update(issue, body.get("update"), caller)
+        issue.updated = self.state.now()
+        if (request.arg("returnIssue") or "").lower() == "true":
+            return Response.json(200, self.issue_json(issue, None))
+        return Response.empty(204)
+
+    def _apply_update(self, issue: JiraIssue, update: Any, caller: JSON) -> None:
+        """The `update` verbs Jira takes: labels add/remove/set, comment add."""
+        if not update:
+            return
+        if not isinstance(update, dict):
+            raise JiraError(400, ["update must be an object"])
+        for name, ops in update.items():
+            if name not in ("labels", "comment"):
+                raise JiraError(
+                    400,
+                    [],
+                    {
+                        name: f"Field '{name}' cannot be set. It is not on "
+                        "the appropriate screen, or unknown."
+                    },
+                )
+            if not isinstance(ops, list):
+                raise JiraError(400, [], {name: "Operations must be a list"})
+            for op in ops:
+                if not isinstance(op, dict) or len(op) != 1:
+                    raise JiraError(400, [], {name: "Each operation needs exactly one verb"})
+                verb, value = next(iter(op.items()))
+                if name == "labels":
+                    self._label_op(issue, verb, value)
+                elif verb == "add" and isinstance(value, dict):
+                    _require_adf(value.get("body"), "comment")
+                    if value.get("body") is None:
+                        raise JiraError(400, [], {"comment": "Comment body can not be empty!"})
+                    self._add_comment(issue, value["body"], caller)
+                else:
+                    raise JiraError(400, [], {"comment": f"Unsupported operation '{verb}'"})
+
+    def _label_op(self, issue: JiraIssue, verb: str, value: Any) -> None:
+        labels: list[str] = issue.fields.setdefault("labels", [])
+        values = value if verb == "set" else [value]
+        problem = _labels_problem(values)
+        if problem:
+            raise JiraError(400, [], {"labels": problem})
+        if verb == "add":
+            if value not in labels:
+                labels.append(value)
+        elif verb == "remove":
+            if value in labels:
+                labels.remove(value)
+        elif verb == "set":
+            issue.fields["labels"] = list(values)
+        else:
+            raise JiraError(400, [], {"labels": f"Unsupported operation '{verb}'"})
+
+    # -- search ---------------------------------------------------------------------------
+    def search(self, request: Request, caller: JSON) -> Response:
+        if request.method == "POST":
+            body = self._body(request)
+            jql = body.get("jql") or ""
+            fields = body.get("fields")
+            props = body.get("properties")
+            max_results = body.get("maxResults", 50)
+            token = body.get("nextPageToken")
+            expand = body.get("expand") or ""
+        else:
+            jql = request.arg("jql") or ""
+            fields = _list_arg(request, "fields")
+            props = _list_arg(request, "properties")
+            max_results = request.arg("maxResults") or 50
+            token = request.arg("nextPageToken")
+            expand = request.arg("expand") or ""
+        query = parse_jql(str(jql))
+        if query.where is None:
+            raise JiraError(
+                400,
+                [
+                    "Unbounded JQL queries are not allowed here. Please add a "
+                    "search restriction to your query."
+                ],
+            )
+        try:
+            limit = max(1, min(int(max_results), 5000))
+            start = int(base64.b64decode(str(token)).decode()) if token else 0
+        except (ValueError, binascii.Error) as exc:
+            raise JiraError(400, ["Invalid maxResults or nextPageToken"]) from exc
+        matches = [i for i in self.state.issues.values() if query.where(self._values(i, caller))]
+        for field, descending in reversed(query.order or [("created", True)]):
+            matches.sort(key=self._sort_key(field), reverse=descending)
+        page = matches[start : start + limit]
+        wanted = [f for f in (fields or []) if f != "id"]
+        issues = []
+        for issue in page:
+            if wanted or props or expand:
+                issues.append(self.issue_json(issue, wanted, props or None, str(expand)))
+            else:
+                issues.append({"id": issue.id})
+        out: JSON = {"issues": issues, "isLast": start + limit >= len(matches)}
+        if not out["isLast"]:
+            out["nextPageToken"] = base64.b64encode(str(start + limit).encode()).decode()
+        return Response.json(200, out)
+
+    def _values(self, issue: JiraIssue, caller: JSON) -> Callable[[str], list[str]]:
+        project = self.state.projects[issue.project]
+
+        def values(field: str) -> list[str]:
+            f = issue.fields
+            if field == "currentuser":
+                return [caller["accountId"]]
+            return {
+                "project": [project.key.lower(), project.name.lower(), project.id],
+                "key": [issue.key.lower(), issue.id],
+                "issuekey": [issue.key.lower(), issue.id],
+                "labels": list(f.get("labels", [])),
+                "status": [issue.status.lower(), project.workflow.status(issue.status).id],
+                "statuscategory": [
+                    STATUS_CATEGORIES[project.workflow.status(issue.status).category][
+                        "name"
+                    ].lower(),
+                    project.workflow.status(issue.status).category,
+                ],
+                "issuetype": [f["issuetype"].lower()],
+                "type": [f["issuetype"].lower()],
+                "priority": [str(f.get("priority") or "").lower()],
+                "assignee": [issue.assignee] if issue.assignee else [],
+                "reporter": [issue.reporter],
+                "resolution": [issue.resolution.lower()] if issue.resolution else [],
+                "summary": [str(f.get("summary", ""))],
+                "text": [
+                    str(f.get("summary", "")),
+                    json.dumps(f.get("description")),
+                    *(json.dumps(c["body"]) for c in issue.comments),
+                ],
+            }[field]
+
+        return values
+
+    def _sort_key(self, field: str) -> Callable[[JiraIssue], Any]:
+        if field in ("created", "key", "issuekey"):
+            return lambda i: (i.project, int(i.key.rsplit("-", 1)[1]))
+        if field == "updated":
+            return lambda i: i.updated
+        if field == "priority":
+            return lambda i: -int(PRIORITIES.get(i.fields.get("priority") or "Medium", "3"))
+        if field == "status":
+            return lambda i: i.status
+        if field == "summary":
+            return lambda i: str(i.fields.get("summary", ""))
+        raise JiraError(
+            400,
+            [f"Error in the JQL Query: Field '{field}' cannot be ordered by in the drill range."],
+        )
+
+    # -- transitions ----------------------------------------------------------------------
+    def get_transitions(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        return Response.json(
+            200, {"expand": "transitions", "transitions": self._transitions(issue)}
+        )
+
+    def do_transition(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        body = self._body(request)
+        transition = body.get("transition")
+        tid = str(transition.get("id") or "") if isinstance(transition, dict) else ""
+        if not tid:
+            raise JiraError(400, ["'transition' identifier must be specified."])
+        project = self.state.projects[issue.project]
+        chosen = next((t for t in project.workflow.available(issue.status) if t.id == tid), None)
+        if chosen is None:
+            raise JiraError(400, [f"Transition id '{tid}' is not valid for this issue."])
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict) or set(fields) - {"resolution", "assignee"}:
+            bad = (
+                sorted(set(fields) - {"resolution", "assignee"})
+                if isinstance(fields, dict)
+                else ["fields"]
+            )
+            raise JiraError(
+                400,
+                [],
+                {
+                    b: f"Field '{b}' cannot be set. It is not on the "
+                    "appropriate screen, or unknown."
+                    for b in bad
+                },
+            )
+        self._apply_update(issue, body.get("update"), caller)
+        before = issue.status
+        issue.status = chosen.to
+        category = project.workflow.status(chosen.to).category
+        now = self.state.now()
+        if category == "done":
+            resolution = fields.get("resolution")
+            name = resolution.get("name") if isinstance(resolution, dict) else None
+            issue.resolution = name or ("Won't Do" if chosen.to == "Canceled" else "Done")
+            issue.resolutiondate = now
+        else:
+            issue.resolution = None
+            issue.resolutiondate = None
+        if chosen.name == "FIXING" and issue.assignee is None:
+            issue.assignee = caller["accountId"]  # the playbook: whoever marks FIXING owns it
+        issue.history.append(
+            {
+                "from": before,
+                "to": chosen.to,
+                "transition": chosen.name,
+                "by": caller["accountId"],
+                "at": iso_jira(now),
+            }
+        )
+        issue.updated = now
+        return Response.empty(204)
+
+    # -- comments -------------------------------------------------------------------------
+    def _add_comment(self, issue: JiraIssue, body: Any, caller: JSON) -> JSON:
+        comment = {
+            "id": str(self.state.next_id("jira-comment", 10000)),
+            "body": body,
+            "author": caller["accountId"],
+            "created": iso_jira(self.state.now()),
+        }
+        issue.comments.append(comment)
+        issue.updated = self.state.now()
+        return comment
+
+    def add_comment(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        body = self._body(request)
+        if body.get("body") is None:
+            raise JiraError(400, [], {"comment": "Comment body can not be empty!"})
+        _require_adf(body.get("body"), "comment")
+        comment = self._add_comment(issue, body["body"], caller)
+        return Response.json(201, self.comment_json(issue, comment))
+
+    def get_comments(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        try:
+            start = int(request.arg("startAt") or 0)
+            limit = int(request.arg("maxResults") or 5000)
+        except ValueError as exc:
+            raise JiraError(400, ["startAt and maxResults must be numbers"]) from exc
+        comments = list(issue.comments)
+        if (request.arg("orderBy") or "").lstrip("+") == "-created":
+            comments.reverse()
+        page = comments[start : start + limit]
+        return Response.json(
+            200,
+            {
+                "startAt": start,
+                "maxResults": limit,
+                "total": len(comments),
+                "comments": [self.comment_json(issue, c) for c in page],
+            },
+        )
+
+    # -- links ----------------------------------------------------------------------------
+    def add_remote_link(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        body = self._body(request)
+        obj = body.get("object")
+        errors: dict[str, str] = {}
+        if not isinstance(obj, dict) or not isinstance(obj.get("url"), str) or not obj["url"]:
+            errors["url"] = "'url' is required."
+        if not isinstance(obj, dict) or not isinstance(obj.get("title"), str) or not obj["title"]:
+            errors["title"] = "'title' is required."
+        global_id = body.get("globalId")
+        if global_id is not None and (not isinstance(global_id, str) or len(global_id) > 255):
+            errors["globalId"] = "globalId must be a string of at most 255 characters."
+        if errors:
+            raise JiraError(400, [], errors)
+        link: JSON = {k: body[k] for k in ("globalId", "application", "relationship") if k in body}
+        link["object"] = obj
+        existing = next(
+            (
+                r
+                for r in issue.remote_links
+                if global_id is not None and r.get("globalId") == global_id
+            ),
+            None,
+        )
+        if existing is not None:
+            link_id = existing["id"]
+            existing.clear()
+            existing.update(
+                link,
+                id=link_id,
+                self=f"{self.base}/rest/api/3/issue/{issue.key}/remotelink/{link_id}",
+            )
+            status = 200
+        else:
+            link_id = self.state.next_id("jira-remotelink", 10000)
+            link.update(
+                id=link_id, self=f"{self.base}/rest/api/3/issue/{issue.key}/remotelink/{link_id}"
+            )
+            issue.remote_links.append(link)
+            status = 201
+        issue.updated = self.state.now()
+        return Response.json(
+            status,
+            {
+                "id": link_id,
+                "self": f"{self.base}/rest/api/3/issue/{issue.key}/remotelink/{link_id}",
+            },
+        )
+
+    def get_remote_links(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        global_id = request.arg("globalId")
+        if global_id is not None:
+            for r in issue.remote_links:
+                if r.get("globalId") == global_id:
+                    return Response.json(200, r)
+            raise JiraError(404, ["No remote link with the given globalId was found."])
+        return Response.json(200, list(issue.remote_links))
+
+    def link_issues(self, request: Request, caller: JSON) -> Response:
+        body = self._body(request)
+        ref = body.get("type")
+        lt = None
+        if isinstance(ref, dict):
+            lt = next(
+                (
+                    t
+                    for t in LINK_TYPES.values()
+                    if ref.get("name") == t["name"] or str(ref.get("id")) == t["id"]
+                ),
+                None,
+            )
+        if lt is None:
+            name = ref.get("name") if isinstance(ref, dict) else ref
+            raise JiraError(404, [f"No issue link type with name '{name}' found."])
+        keys = []
+        for side in ("inwardIssue", "outwardIssue"):
+            value = body.get(side)
+            ident = (value.get("key") or value.get("id")) if isinstance(value, dict) else None
+            issue = self.state.issue(str(ident)) if ident else None
+            if issue is None:
+                raise JiraError(
+                    404,
+                    [f"Issue '{ident}' does not exist or you do not have permission to see it."],
+                )
+            keys.append(issue.key)
+        inward, outward = keys
+        first = self._issue(inward)
+        duplicate = any(
+            link["type"] == lt["name"] and link["inward"] == inward and link["outward"] == outward
+            for link in first.links
+        )
+        if not duplicate:
+            link = {
+                "id": str(self.state.next_id("jira-link", 10000)),
+                "type": lt["name"],
+                "inward": inward,
+                "outward": outward,
+            }
+            first.links.append(link)
+            if outward != inward:
+                self._issue(outward).links.append(link)
+        comment = body.get("comment")
+        if isinstance(comment, dict) and comment.get("body") is not None:
+            _require_adf(comment["body"], "comment")
+            self._add_comment(first, comment["body"], caller)
+        return Response.empty(201)
+
+    # -- assignee -------------------------------------------------------------------------
+    def assign(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        body = self._body(request)
+        if "accountId" not in body:
+            raise JiraError(400, [], {"accountId": "accountId is required (null to unassign)"})
+        account = body["accountId"]
+        if account is None:
+            issue.assignee = None
+        elif account == "-1":
+            issue.assignee = issue.reporter
+        elif account in self.state.jira_users:
+            issue.assignee = str(account)
+        else:
+            raise JiraError(400, [], {"assignee": f"User '{account}' cannot be assigned issues."})
+        issue.updated = self.state.now()
+        return Response.empty(204)
+
+    # -- properties -----------------------------------------------------------------------
+    def property_keys(self, request: Request, caller: JSON, key: str) -> Response:
+        issue = self._issue(key)
+        return Response.json(
+            200,
+            {
+                "keys": [
+                    {
+                        "self": f"{self.base}/rest/api/3/issue/{issue.id}/properties/{quote(k)}",
+                        "key": k,
+                    }
+                    for k in issue.properties
+                ]
+            },
+        )
+
+    def get_property(self, request: Request, caller: JSON, key: str, prop: str) -> Response:
+        issue = self._issue(key)
+        if prop not in issue.properties:
+            raise JiraError(404, [f"The property with key '{prop}' does not exist."])
+        return Response.json(200, {"key": prop, "value": issue.properties[prop]})
+
+    def set_property(self, request: Request, caller: JSON, key: str, prop: str) -> Response:
+        issue = self._issue(key)
+        if len(prop) > 255:
+            raise JiraError(400, ["The property key can not be longer than 255 characters."])
+        if len(request.body) > 32768:
+            raise JiraError(400, ["The property value can not be longer than 32768 bytes."])
+        try:
+            value = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise JiraError(400, ["The property value must be valid JSON."]) from exc
+        created = prop not in issue.properties
+        issue.properties[prop] = value
+        return Response.empty(201 if created else 200)
+
+    def delete_property(self, request: Request, caller: JSON, key: str, prop: str) -> Response:
+        issue = self._issue(key)
+        if issue.properties.pop(prop, _MISSING) is _MISSING:
+            raise JiraError(404, [f"The property with key '{prop}' does not exist."])
+        return Response.empty(204)
+
+
+_MISSING = object()
+
+
+def _list_arg(request: Request, name: str) -> list[str]:
+    out: list[str] = []
+    for value in request.query.get(name, []):
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return out
+
+
+def _labels_problem(labels: Any) -> str | None:
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        return "Labels must be a list of strings."
+    for label in labels:
+        if not label or any(c.isspace() for c in label):
+            return f"The label '{label}' contains spaces which is invalid."
+        if len(label) > 255:
+            return "The label must not exceed 255 characters."
+    return None
+
+
+# -- JQL ---------------------------------------------------------------------------------
+_TOKEN = re.compile(
+    r"""\s*(?:
+    (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<op>!=|!~|>=|<=|=|~|>|<)
+  | (?P<punct>[(),])
+  | (?P<word>[A-Za-z0-9_.\-\[\]:*]+(?:\(\))?)
+)""",
+    re.VERBOSE,
+)
+
+FIELDS = frozenset(
+    {
+        "project",
+        "key",
+        "issuekey",
+        "labels",
+        "status",
+        "statuscategory",
+        "issuetype",
+        "type",
+        "priority",
+        "assignee",
+        "reporter",
+        "resolution",
+        "summary",
+        "text",
+    }
+)
+Values = Callable[[str], list[str]]
+Predicate = Callable[[Values], bool]
+
+
+class Jql:
+    def __init__(self, where: Predicate | None, order: list[tuple[str, bool]]) -> None:
+        self.where = where
+        self.order = order
+
+
+def _jql_error(message: str) -> JiraError:
+    return JiraError(400, [f"Error in the JQL Query: {message}"])
+
+
+def _tokenize(jql: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = jql.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            char = text[pos:].strip()[:1]
+            raise _jql_error(
+                f"The character '{char}' is a reserved JQL character. You must "
+                f"enclose it in a string or use the escape '\\u{ord(char):04x}' "
+                f"instead. (line 1, character {pos + 1})"
+            )
+        kind = m.lastgroup or ""
+        value = m.group(kind)
+        if kind == "str":
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        tokens.append((kind, value))
+        pos = m.end()
+    return tokens
+
+
+def parse_jql(jql: str) -> Jql:
+    tokens = _tokenize(jql)
+    pos = 0
+
+    def peek(offset: int = 0) -> tuple[str, str] | None:
+        return tokens[pos + offset] if pos + offset < len(tokens) else None
+
+    def keyword(*words: str) -> bool:
+        tok = peek()
+        return tok is not None and tok[0] == "word" and tok[1].upper() in words
+
+    def take() -> tuple[str, str]:
+        nonlocal pos
+        tok = peek()
+        if tok is None:
+            raise _jql_error("Expecting more input at the end of the query.")
+        pos += 1
+        return tok
+
+    def value() -> str:
+        kind, text = take()
+        if kind not in ("str", "word"):
+            raise _jql_error(f"Expecting a value but got '{text}'.")
+        return text
+
+    def clause() -> Predicate:
+        kind, field = take()
+        if kind not in ("word", "str"):
+            raise _jql_error(f"Expecting a field name but got '{field}'.")
+        name = field.lower()
+        if name not in FIELDS:
+            raise _jql_error(
+                f"Field '{field}' does not exist or you do not have permission to view it."
+            )
+        if keyword("IS"):
+            take()
+            negate = keyword("NOT")
+            if negate:
+                take()
+            if not keyword("EMPTY", "NULL"):
+                raise _jql_error("Expecting EMPTY or NULL after IS.")
+            take()
+            return lambda v: bool(v(name)) if negate else not v(name)
+        if keyword("NOT") and (peek(1) or ("", ""))[1].upper() == "IN":
+            take()
+            take()
+            wanted = value_list()
+            return lambda v: bool(v(name)) and not any(_eq(name, x, v) for x in wanted)
+        if keyword("IN"):
+            take()
+            wanted = value_list()
+            return lambda v: any(_eq(name, x, v) for x in wanted)
+        kind, op = take()
+        if kind != "op":
+            raise _jql_error(f"Expecting an operator but got '{op}'.")
+        operand = value()
+        if op == "=":
+            return lambda v: _eq(name, operand, v)
+        if op == "!=":
+            return lambda v: bool(v(name)) and not _eq(name, operand, v)
+        if op in ("~", "!~"):
+            if name not in ("summary", "text"):
+                raise _jql_error(f"The operator '{op}' is not supported by the '{field}' field.")
+            needle = operand.lower().strip("*")
+            hit: Predicate = lambda v: any(needle in s.lower() for s in v(name))  # noqa: E731
+            return hit if op == "~" else (lambda v: not hit(v))
+        raise _jql_error(f"The operator '{op}' is not supported by the '{field}' field.")
+
+    def value_list() -> list[str]:
+        if take() != ("punct", "("):
+            raise _jql_error("Expecting '(' before the list of values.")
+        items = [value()]
+        while peek() == ("punct", ","):
+            take()
+            items.append(value())
+        if take() != ("punct", ")"):
+            raise _jql_error("Expecting ')' after the list of values.")
+        return items
+
+    def factor() -> Predicate:
+        if keyword("NOT"):
+            take()
+            inner = factor()
+            return lambda v: not inner(v)
+        if peek() == ("punct", "("):
+            take()
+            inner = expr()
+            if take() != ("punct", ")"):
+                raise _jql_error("Expecting ')'.")
+            return inner
+        return clause()
+
+    def term() -> Predicate:
+        parts = [factor()]
+        while keyword("AND"):
+            take()
+            parts.append(factor())
+        return lambda v: all(p(v) for p in parts)
+
+    def expr() -> Predicate:
+        parts = [term()]
+        while keyword("OR"):
+            take()
+            parts.append(term())
+        return lambda v: any(p(v) for p in parts)
+
+    where: Predicate | None = None
+    if peek() is not None and not keyword("ORDER"):
+        where = expr()
+    order: list[tuple[str, bool]] = []
+    if keyword("ORDER"):
+        take()
+        if not keyword("BY"):
+            raise _jql_error("Expecting 'BY' after 'ORDER'.")
+        take()
+        while True:
+            _, field = take()
+            descending = False
+            if keyword("ASC", "DESC"):
+                descending = take()[1].upper() == "DESC"
+            order.append((field.lower(), descending))
+            if peek() != ("punct", ","):
+                break
+            take()
+    if peek() is not None:
+        raise _jql_error(f"Expecting operator but got '{take()[1]}'.")
+    return Jql(where, order)
+
+
+def _eq(field: str, operand: str, values: Values) -> bool:
+    if operand.lower() == "currentuser()":
+        return values("currentuser")[0] in values(field)
+    if operand.upper() in ("EMPTY", "NULL"):
+        return not values(field)
+    have = values(field)
+    if field == "labels":
+        return operand in have
+    if field in ("summary", "text"):
+        return any(operand.lower() == h.lower() for h in have)
+    return operand.lower() in have or operand in have

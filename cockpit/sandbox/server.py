@@ -1,0 +1,555 @@
+"""The drill range's HTTP server: Slack, Jira and Statuspage on one loopback port.
+
+    <base>/api/<method>              Slack Web API
+    <base>/rest/api/3/...            Jira Cloud REST v3
+    <base>/v1/pages/<page_id>/...    Statuspage v1
+    <base>/_sandbox/state            read-only JSON dump of everything (never faulted)
+
+In-process (for `cockpit demo` and tests):
+
+    server = SandboxServer(scenario="outage", speed=10).start()
+    ... server.base_url, server.state.snapshot(), server.config_snippet() ...
+    server.stop()
+
+As a command: `run_sandbox(argv)` (wired as `cockpit sandbox`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import json
+import logging
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cockpit.sandbox.faults import (
+    FAULT_KINDS,
+    SLACK_TIER_LIMITS,
+    Fault,
+    FaultInjector,
+    RateLimiter,
+    fault_response,
+)
+from cockpit.sandbox.jira_api import JiraAPI
+from cockpit.sandbox.scenarios import Scenario, ScenarioError, ScenarioRunner, load_scenario
+from cockpit.sandbox.slack_api import SlackAPI
+from cockpit.sandbox.state import PAGE_ID, Request, Response, SandboxState
+from cockpit.sandbox.statuspage_api import StatuspageAPI
+
+log = logging.getLogger("cockpit.sandbox")
+
+DEFAULT_PORT = 8765
+MAX_BODY = 10 * 1024 * 1024
+
+
+class SandboxError(Exception):
+    """A sandbox that cannot start: a non-loopback host, a port in use, a bad scenario."""
+
+
+def check_loopback(host: str) -> None:
+    """Refuse anything but a loopback address: the sandbox accepts any token."""
+    if host.strip().lower() == "localhost":
+        return
+    try:
+        addr = ipaddress.ip_address(host.strip().strip("[]"))
+    except ValueError:
+        addr = None
+    if addr is None or not addr.is_loopback:
+        raise SandboxError(
+            f"refusing to listen on {host!r}: the sandbox accepts any token, so it only binds "
+            "a loopback address (127.0.0.1, another 127.x.y.z, ::1 or localhost)"
+        )
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+        self.sandbox = sandbox
+        host = address[0]
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
+    server: _HTTPServer
+    server_version = "drill-range/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.sandbox.verbose:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        else:
+            log.debug(format, *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size_line = self.rfile.readline(65537).split(b";", 1)[0].strip()
+                size = int(size_line or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self._send(
+                Response.json(413, {"message": "request body too large or malformed"}), close=True
+            )
+            return
+        parts = urlsplit(self.path)
+        request = Request(
+            self.command,
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            self.headers,
+            body,
+        )
+        try:
+            self.server.sandbox.serve(request, self)
+        except Exception:  # a bug in the sandbox must not kill the connection silently
+            log.exception("sandbox error on %s %s", self.command, self.path)
+            self._send(Response.json(500, {"message": "sandbox internal error"}))
+
+    def _send(self, response: Response, *, close: bool = False) -> None:
+        """Send `response`; with `close`, say so (`Connection: close`) and close after it."""
+        try:
+            self.send_response(response.status)
+            names = {k.lower() for k, _ in response.headers}
+            for k, v in response.headers:
+                self.send_header(k, v)
+            if "content-length" not in names:
+                self.send_header("Content-Length", str(len(response.body)))
+            if close:
+                self.send_header("Connection", "close")  # also sets close_connection
+            self.end_headers()
+            if self.command != "HEAD" and response.body:
+                self.wfile.write(response.body)
+            self.wfile.flush()
+        except OSError:  # the client went away (e.g. after a timeout fault)
+            self.close_connection = True
+
+    def _drop(self) -> None:
+        """Close the connection without a response."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class SandboxServer:
+    """The drill range, in-process. `start()` serves on a background thread."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        scenario: str | Path | Scenario | None = "quiet",
+        speed: float = 1.0,
+        faults: float = 0.0,
+        seed: int | None = None,
+        *,
+        fault_delay: float = 12.0,
+        fault_kinds: Sequence[str] = FAULT_KINDS,
+        rate_limits: Mapping[str, int] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        check_loopback(host)
+        if speed <= 0:
+            raise SandboxError(f"speed must be greater than 0, got {speed}")
+        self.host, self.port = host, port
+        self.verbose = verbose
+        self.state = SandboxState()
+        try:
+            self.scenario = (
+                scenario
+                if isinstance(scenario, Scenario) or scenario is None
+                else load_scenario(scenario, self.state)
+            )
+        except ScenarioError as exc:
+            raise SandboxError(str(exc)) from exc
+        self.speed = speed
+        try:
+            self.faults = FaultInjector(faults, seed=seed, delay=fault_delay, kinds=fault_kinds)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from exc
+        self.rate_limiter = RateLimiter(rate_limits)
+        self.slack = SlackAPI(self.state, self.rate_limiter)
+        self.jira = JiraAPI(self.state)
+        self.statuspage = StatuspageAPI(self.state)
+        self.runner: ScenarioRunner | None = None
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            return self
+        try:
+            self._httpd = _HTTPServer((self.host, self.port), self)
+        except OSError as exc:
+            raise SandboxError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from exc
+        self.port = self._httpd.server_address[1]
+        self.state.base_url = self.base_url
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="sandbox-http",
+            daemon=True,
+        )
+        self._thread.start()
+        if self.scenario is not None:
+            self.runner = ScenarioRunner(self.state, self.scenario, speed=self.speed)
+            self.runner.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.runner is not None:
+            self.runner.stop()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the sandbox is not started")
+        raw = self._httpd.server_address[0]
+        host = raw.decode() if isinstance(raw, bytes) else str(raw)
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def page_id(self) -> str:
+        return PAGE_ID
+
+    def settings(self) -> dict[str, dict[str, str]]:
+        """The config values that point cockpit at this sandbox, by section.
+
+        Any email works for Jira (it becomes the Jira user); BUG is the follow-up project.
+        """
+        base = self.base_url
+        return {
+            "slack": {"api_url": f"{base}/api"},
+            "jira": {
+                "url": base,
+                "email": "oncall@drill-range.example",
+                "follow_up_project": "BUG",
+            },
+            "statuspage": {"api_url": f"{base}/v1", "page_id": PAGE_ID},
+        }
+
+    def config_snippet(self) -> str:
+        lines = []
+        for section, values in self.settings().items():
+            lines.append(f"[{section}]")
+            lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())
+            lines.append("")
+        return "\n".join(lines)
+
+    # -- requests -------------------------------------------------------------------------
+    def serve(self, request: Request, handler: _Handler) -> None:
+        path = request.path
+        if path == "/_sandbox/state" or path.startswith("/_sandbox/"):
+            handler._send(self._inspect(request))
+            return
+        service = self._service(path)
+        if service is None:
+            handler._send(Response.json(404, {"message": f"no such endpoint: {path}"}))
+            return
+        with self.state.lock:
+            if service == "slack":
+                key = "slack:" + path[len("/api/") :]
+            else:
+                key = f"{service}:{request.method} {path}"
+            self.state.requests[key] += 1
+        fault = self.faults.decide()
+        if fault is not None:
+            record = {
+                "kind": fault.kind,
+                "when": fault.when,
+                "status": fault.status,
+                "service": service,
+                "method": request.method,
+                "path": path,
+                "at": self.state.now(),
+            }
+            self.state.record_fault(record)
+            if fault.when == "before":
+                self._fail(handler, fault, service, None)
+                return
+            response = self._route(service, request)
+            self._fail(handler, fault, service, response)
+            return
+        handler._send(self._route(service, request))
+
+    def _fail(
+        self, handler: _Handler, fault: Fault, service: str, applied: Response | None
+    ) -> None:
+        if fault.kind == "timeout":
+            self._stopping.wait(self.faults.delay)
+            if applied is None:
+                handler._drop()
+            else:
+                handler._send(applied)
+            return
+        if fault.kind == "drop":
+            handler._drop()
+            return
+        # A proxy's error page comes with `Connection: close`, as nginx sends it.
+        handler._send(fault_response(fault, service), close=fault.kind == "server_error")
+
+    @staticmethod
+    def _service(path: str) -> str | None:
+        if path.startswith("/api/"):
+            return "slack"
+        if path.startswith("/rest/api/3/") or path == "/rest/api/3":
+            return "jira"
+        if path.startswith(StatuspageAPI.PREFIX):
+            return "statuspage"
+        return None
+
+    def _route(self, service: str, request: Request) -> Response:
+        if service == "slack":
+            return self.slack.handle(request, request.path[len("/api/") :])
+        # Jira and Statuspage are limited only when asked (`rate_limits={"statuspage": 60}`).
+        wait = self.rate_limiter.hit(service)
+        if wait is not None:
+            return fault_response(Fault("ratelimit", "before", 429, retry_after=wait), service)
+        if service == "jira":
+            return self.jira.handle(request)
+        return self.statuspage.handle(request)
+
+    def _inspect(self, request: Request) -> Response:
+        if request.path != "/_sandbox/state":
+            return Response.json(404, {"message": "only /_sandbox/state is here"})
+        if request.method not in ("GET", "HEAD"):
+            return Response.json(
+                405, {"message": "the inspection endpoint is read-only"}, [("Allow", "GET, HEAD")]
+            )
+        return Response.json(200, self.state.snapshot())
+
+
+# -- the command ---------------------------------------------------------------------------
+def _rate_limit(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name.strip():
+            raise ValueError
+        return name.strip(), int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=N (a tier t1..t5 or a Slack method, N per minute), got {text!r}"
+        ) from exc
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `cockpit sandbox` options, for a parser (or sub-parser) the CLI owns."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="quiet",
+        metavar="NAME|FILE",
+        help="a shipped scenario (quiet, outage, storm) or a TOML file (default quiet)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        metavar="X",
+        help="play the scenario X times faster (default 1)",
+    )
+    parser.add_argument(
+        "--faults",
+        type=_probability,
+        default=0.0,
+        metavar="P",
+        help="fail each request with probability P (0..1; default 0)",
+    )
+    parser.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        metavar="LIST",
+        help=f"which faults to inject (default {','.join(FAULT_KINDS)})",
+    )
+    parser.add_argument(
+        "--fault-delay",
+        type=_positive,
+        default=12.0,
+        metavar="S",
+        help="how long a timeout fault holds the response (default 12 s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for the faults, to replay the same run"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="requests per minute for a Slack tier (t1..t5), a Slack method, or jira / "
+        "statuspage as a whole (0 = unlimited); repeatable",
+    )
+    parser.add_argument(
+        "--slack-limits",
+        action="store_true",
+        help="use Slack's published tier limits instead of generous ones",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every request")
+
+
+def build_parser(prog: str = "cockpit sandbox") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run the drill range: a loopback server speaking the Slack, Jira and "
+        "Statuspage APIs, with scripted scenarios. Any token is accepted.",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def server_from_args(args: argparse.Namespace) -> SandboxServer:
+    limits = dict(SLACK_TIER_LIMITS) if args.slack_limits else {}
+    limits.update(dict(args.rate_limit))
+    kinds = [k.strip() for k in str(args.fault_kinds).split(",") if k.strip()]
+    return SandboxServer(
+        args.host,
+        args.port,
+        scenario=args.scenario,
+        speed=args.speed,
+        faults=args.faults,
+        seed=args.seed,
+        fault_delay=args.fault_delay,
+        fault_kinds=kinds,
+        rate_limits=limits,
+        verbose=args.verbose,
+    )
+
+
+def banner(server: SandboxServer) -> str:
+    base = server.base_url
+    scenario = server.scenario.name if server.scenario else "none"
+    faults = server.faults.probability
+    return "\n".join(
+        [
+            f"cockpit sandbox: Slack, Jira and Statuspage on {base}",
+            f"  scenario {scenario!r} at speed {server.speed:g}x, faults {faults:.0%}"
+            + (f" ({', '.join(server.faults.kinds)})" if faults else ""),
+            "",
+            "Point cockpit at it (config.toml); any non-empty token or API key is accepted:",
+            "",
+            server.config_snippet().rstrip(),
+            "",
+            f"Inspect everything:   curl {base}/_sandbox/state",
+            "Report as a person:   curl -H 'Authorization: Bearer xoxp-trainer' "
+            f"-d channel=incidents -d text='Search is down' {base}/api/chat.postMessage",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+def run_sandbox(argv: Sequence[str] | None = None) -> int:
+    """`cockpit sandbox [--host H] [--port N] [--scenario NAME|FILE] [--speed X] ...`."""
+    args = build_parser().parse_args(argv)
+    return run_from_args(args)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    try:
+        server = server_from_args(args).start()
+    except SandboxError as exc:
+        print(f"cockpit sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(banner(server), flush=True)
+    done = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if in_main else None
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+        server.stop()
+        print("\ncockpit sandbox: stopped.", flush=True)
+    return 0
+
+
+main = run_sandbox
