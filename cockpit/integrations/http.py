@@ -12,7 +12,7 @@ What it does for every call (DESIGN.md §6):
   connection after sending, 5xx, a cut-off answer) is *not* repeated: it raises a
   `RemoteError` with `ambiguous=True`, and the outbox looks at the remote for the effect
   before it tries again;
-* 429: waits `Retry-After` and tries again when the wait is short (≤
+* 429: for idempotent calls, waits `Retry-After` and tries again when the wait is short (≤
   `RetryPolicy.max_retry_after`), else raises with `retry_after` set;
 * bodies are capped (5 MB by default), and HTML, empty, broken or cut-off JSON become
   a clear `RemoteError` instead of a parser traceback or 40 KB of HTML on screen.
@@ -266,8 +266,11 @@ class ApiClient:
                 wait = _retry_after(headers)
                 if wait is None:
                     wait = self._delay(waits + 1)
+                # A write answered 429 is not repeated here: a server can apply a request
+                # and still answer 429 (a proxy, a lie), so the outbox checks first.
                 if (
-                    waits < self.retry.rate_limit_waits
+                    idem
+                    and waits < self.retry.rate_limit_waits
                     and wait <= self.retry.max_retry_after
                     and self._clock() - started + wait <= self.retry.total
                 ):
@@ -277,9 +280,12 @@ class ApiClient:
                     continue
                 raise self.error(
                     "is rate limiting us (too many requests)",
-                    hint=f"wait {wait:.0f} s and try again",
+                    hint=f"wait {wait:.0f} s and try again"
+                    if idem
+                    else f"cockpit waits {wait:.0f} s and checks before sending it again",
                     status=status,
                     retryable=True,
+                    ambiguous=not idem,
                     retry_after=wait,
                 )
             if status >= 500:

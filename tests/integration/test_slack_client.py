@@ -261,11 +261,19 @@ async def test_429_waits_retry_after_then_succeeds(
     assert clock.sleeps == [3.0]
 
 
-async def test_429_on_post_is_retried_safely(slack: SlackClient, fake: SlackFake, clock: FakeClock):
+async def test_429_on_post_is_left_to_the_outbox(
+    slack: SlackClient, fake: SlackFake, clock: FakeClock
+):
+    """A write answered 429 is not repeated by the client: a server may have applied it
+    anyway, so the outbox waits Retry-After and checks for the effect first."""
     cid = fake.add_channel("incidents")
     fake.inject("chat.postMessage", rate_limited("2"))
+    with pytest.raises(RemoteError) as info:
+        await slack.post_message(cid, "once")
+    assert info.value.retryable and info.value.ambiguous and info.value.retry_after == 2.0
+    assert clock.sleeps == [] and fake.messages(cid) == []
     await slack.post_message(cid, "once")
-    assert [m["text"] for m in fake.messages(cid)] == ["once"] and clock.sleeps == [2.0]
+    assert [m["text"] for m in fake.messages(cid)] == ["once"]
 
 
 async def test_429_with_a_long_wait_is_raised(

@@ -1,0 +1,306 @@
+"""What each playbook action (and each draft sent) asks of the remote systems.
+
+A plan is a list of outbox items, queued together and sent in order. Message texts come
+either from the draft the user confirmed (`text`: exactly what they saw) or, for the
+automatic steps of raising, from a template rendered when the item is sent (`template`),
+so that a reply names the channel created a moment before it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cockpit.domain.drafts import Draft
+from cockpit.domain.incident import Incident, Status
+from cockpit.domain.outbox import OutboxItem
+
+# where a Slack draft goes, by template
+SLACK_TARGET = {
+    "thread-reply": "thread",
+    "not-an-incident": "thread",
+    "stakeholder-update": "thread",
+    "resolution-update": "thread",
+    "kickoff": "channel",
+}
+STATUSPAGE_STATUS = {
+    "statuspage-investigating": "investigating",
+    "statuspage-identified": "identified",
+    "statuspage-monitoring": "monitoring",
+    "statuspage-resolved": "resolved",
+}
+# playbook actions whose remote part is a status change of the ticket
+TRANSITIONS = {
+    "mark-fixing": Status.FIXING,
+    "mark-monitoring": Status.MONITORING,
+    "mark-resolved": Status.RESOLVED,
+}
+
+
+class Planner:
+    def __init__(self, configured: frozenset[str]) -> None:
+        self.configured = configured
+
+    def _item(
+        self,
+        incident: Incident,
+        operation: str,
+        title: str,
+        at: datetime,
+        item_id: str = "",
+        draft_id: str = "",
+        **params: object,
+    ) -> OutboxItem:
+        return OutboxItem.new(
+            incident.id, operation, title, dict(params), at=at, item_id=item_id, draft_id=draft_id
+        )
+
+    def raise_chain(self, incident: Incident, at: datetime) -> list[OutboxItem]:
+        """Raise → ticket (links the thread) → #incident-N (linked from the ticket) →
+        reply in the original thread pointing to both."""
+        items: list[OutboxItem] = []
+        if "jira" in self.configured:
+            items.append(
+                self._item(
+                    incident,
+                    "jira.create_issue",
+                    "Create the incident ticket",
+                    at,
+                    item_id="create-ticket",
+                )
+            )
+        if "slack" in self.configured:
+            items.append(
+                self._item(
+                    incident,
+                    "slack.create_channel",
+                    "Create the incident channel",
+                    at,
+                    item_id="create-channel",
+                )
+            )
+            if "jira" in self.configured:
+                items.append(
+                    self._item(
+                        incident,
+                        "jira.remote_link",
+                        "Link the channel from the ticket",
+                        at,
+                        what="channel",
+                        item_id="link-thread",
+                    )
+                )
+            if incident.links.thread is not None:
+                items.append(
+                    self._item(
+                        incident,
+                        "slack.post",
+                        "Reply in the original thread",
+                        at,
+                        to="thread",
+                        template="thread-reply",
+                        item_id="reply-in-thread",
+                    )
+                )
+        return items
+
+    def for_action(
+        self, action: str, incident: Incident, at: datetime, *, item_id: str = ""
+    ) -> list[OutboxItem]:
+        """The remote part of a checklist action (the local part is done by the caller)."""
+        jira, slack = "jira" in self.configured, "slack" in self.configured
+        if action == "create-ticket" and jira:
+            return [
+                self._item(
+                    incident, "jira.create_issue", "Create the incident ticket", at, item_id=item_id
+                )
+            ]
+        if action == "create-channel" and slack:
+            items = [
+                self._item(
+                    incident,
+                    "slack.create_channel",
+                    "Create the incident channel",
+                    at,
+                    item_id=item_id,
+                )
+            ]
+            if jira:
+                items.append(
+                    self._item(
+                        incident,
+                        "jira.remote_link",
+                        "Link the channel from the ticket",
+                        at,
+                        what="channel",
+                    )
+                )
+            return items
+        if action == "reply-in-thread" and slack:
+            return [
+                self._item(
+                    incident,
+                    "slack.post",
+                    "Reply in the original thread",
+                    at,
+                    to="thread",
+                    template="thread-reply",
+                    item_id=item_id,
+                )
+            ]
+        if action == "post-kickoff" and slack:
+            return [
+                self._item(
+                    incident,
+                    "slack.post",
+                    "Kick-off in the incident channel",
+                    at,
+                    to="channel",
+                    template="kickoff",
+                    item_id=item_id,
+                )
+            ]
+        if action in TRANSITIONS and jira and incident.links.ticket is not None:
+            to = TRANSITIONS[action]
+            items = [
+                self._item(
+                    incident,
+                    "jira.transition",
+                    f"Mark {to.label} in Jira",
+                    at,
+                    to=to.value,
+                    assign_me=to is Status.FIXING,
+                    item_id=item_id,
+                )
+            ]
+            if to is Status.RESOLVED and slack and incident.links.thread is not None:
+                items.append(
+                    self._item(
+                        incident,
+                        "slack.post",
+                        "Final update in the thread",
+                        at,
+                        to="thread",
+                        template="resolution-update",
+                    )
+                )
+            return items
+        if action == "cancel-incident" and incident.links.ticket is not None and jira:
+            items = [
+                self._item(
+                    incident,
+                    "jira.transition",
+                    "Mark CANCELED in Jira",
+                    at,
+                    to="canceled",
+                    item_id=item_id,
+                )
+            ]
+            if slack and incident.links.thread is not None:
+                items.append(
+                    self._item(
+                        incident,
+                        "slack.post",
+                        "Kind reply in the thread",
+                        at,
+                        to="thread",
+                        template="not-an-incident",
+                    )
+                )
+            return items
+        if action == "final-update" and jira and incident.links.ticket is not None:
+            return [
+                self._item(
+                    incident,
+                    "jira.comment",
+                    "Final update on the ticket",
+                    at,
+                    template="resolution-update",
+                    item_id=item_id,
+                )
+            ]
+        return []
+
+    def follow_up(
+        self, incident: Incident, summary: str, at: datetime, *, kind: str, item_id: str = ""
+    ) -> list[OutboxItem]:
+        title = "Create a bug ticket" if kind == "bug" else "Create a follow-up ticket"
+        return [
+            self._item(
+                incident,
+                "jira.create_follow_up",
+                title,
+                at,
+                summary=summary,
+                kind=kind,
+                item_id=item_id,
+            )
+        ]
+
+    def link_bug(
+        self, incident: Incident, key: str, at: datetime, *, item_id: str = ""
+    ) -> list[OutboxItem]:
+        return [
+            self._item(incident, "jira.link_issue", f"Link bug {key}", at, key=key, item_id=item_id)
+        ]
+
+    def for_draft(self, draft: Draft, incident: Incident, at: datetime) -> list[OutboxItem]:
+        """Send a draft, exactly as the user saw it. Empty when it has nowhere to go."""
+        if draft.template in STATUSPAGE_STATUS and "statuspage" in self.configured:
+            status = STATUSPAGE_STATUS[draft.template]
+            if incident.links.status_page is None:
+                items = [
+                    self._item(
+                        incident,
+                        "statuspage.create",
+                        "Open the status-page incident",
+                        at,
+                        draft_id=draft.id,
+                        status=status,
+                        text=draft.body,
+                        item_id="statuspage-acknowledge",
+                    )
+                ]
+                if "jira" in self.configured and incident.links.ticket is not None:
+                    items.append(
+                        self._item(
+                            incident,
+                            "jira.remote_link",
+                            "Link the status page from the ticket",
+                            at,
+                            what="status_page",
+                        )
+                    )
+                return items
+            item_id = "statuspage-resolve" if status == "resolved" else "statuspage-progress"
+            return [
+                self._item(
+                    incident,
+                    "statuspage.update",
+                    f"Status page: {status}",
+                    at,
+                    draft_id=draft.id,
+                    status=status,
+                    text=draft.body,
+                    item_id=item_id,
+                )
+            ]
+        if draft.template in SLACK_TARGET and "slack" in self.configured:
+            to = SLACK_TARGET[draft.template]
+            item_id = {
+                "thread-reply": "reply-in-thread",
+                "kickoff": "post-kickoff",
+                "stakeholder-update": "share-workarounds",
+            }.get(draft.template, "")
+            return [
+                self._item(
+                    incident,
+                    "slack.post",
+                    draft.title,
+                    at,
+                    draft_id=draft.id,
+                    to=to,
+                    text=draft.body,
+                    item_id=item_id,
+                )
+            ]
+        return []
