@@ -3,9 +3,7 @@ through faults, interruptions and restarts."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -237,7 +235,7 @@ async def test_thirty_percent_faults_same_end_state(tmp_path: Path, seed: int):
         kickoffs = [
             m
             for m in state["slack"]["channels"][channel]["messages"]
-            if m.get("bot_id") and "Kick-off" in m["text"] or "kick" in m["text"].lower()
+            if (m.get("bot_id") and "Kick-off" in m["text"]) or "kick" in m["text"].lower()
         ]
         assert (
             len(
