@@ -14,6 +14,7 @@ from cockpit import __version__
 if TYPE_CHECKING:
     from cockpit.config import Paths, Settings
     from cockpit.domain.slo import SupportCalendar
+    from cockpit.secrets import Secrets
     from cockpit.service import IncidentService
     from cockpit.store import StoreCorrupt
 
@@ -36,6 +37,15 @@ class Context:
         self.env = env
         self._settings: Settings | None = None
         self._service: IncidentService | None = None
+        self._secrets: Secrets | None = None
+
+    @property
+    def secrets(self) -> Secrets:
+        if self._secrets is None:
+            from cockpit.secrets import Secrets
+
+            self._secrets = Secrets(env=self.env)
+        return self._secrets
 
     @property
     def settings(self) -> Settings:
@@ -286,6 +296,24 @@ def cmd_report(ctx: Context) -> int:
     return 0
 
 
+def cmd_auth(ctx: Context) -> int:
+    from cockpit.config import ConfigError
+    from cockpit.secrets import cmd_auth as run
+
+    try:
+        settings: Settings | None = ctx.settings
+    except ConfigError:
+        settings = None  # `auth set` must work even with a broken config
+    return run(ctx.args, settings, ctx.secrets, sys.stdin, sys.stdout, sys.stderr)
+
+
+def cmd_doctor(ctx: Context) -> int:
+    from cockpit.doctor import cmd_doctor as run
+
+    # a ConfigError becomes a failed check instead of stopping the doctor
+    return run(ctx.args, lambda: ctx.settings, ctx.paths, ctx.secrets, sys.stdout, env=ctx.env)
+
+
 def cmd_sandbox(ctx: Context) -> int:
     from cockpit.sandbox.server import run_from_args
 
@@ -329,6 +357,11 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_app)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    from cockpit.doctor import add_doctor_parser
+    from cockpit.secrets import add_auth_parser
+
+    add_auth_parser(sub, func=cmd_auth)
+    add_doctor_parser(sub, func=cmd_doctor)
 
     def add(name: str, func: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
@@ -479,6 +512,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cockpit.domain.errors import CockpitError
 
     ctx = Context(args)
+    if args.func is not cmd_sandbox:
+        from cockpit.logs import setup_logging
+
+        try:
+            setup_logging(ctx.paths.log_dir, secrets_values=ctx.secrets.known_values)
+        except OSError as e:
+            sys.stderr.write(f"cockpit: not logging ({e})\n")
     try:
         return int(args.func(ctx))
     except CockpitError as e:
