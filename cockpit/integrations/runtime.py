@@ -1,0 +1,167 @@
+"""The remote side of a running cockpit: the outbox sender and the feed poller, on one
+event loop in one background thread (the app runs `run_forever` in a thread worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cockpit.config import Settings
+from cockpit.domain.clock import Clock
+from cockpit.domain.feed import FeedMessage
+from cockpit.domain.incident import Incident
+from cockpit.domain.outbox import OutboxItem
+from cockpit.integrations.feed import FeedPoller
+from cockpit.integrations.outbox import Clients, OutboxSender, RemoteActions, build_clients
+from cockpit.integrations.plans import Planner
+from cockpit.store.store import Store
+
+log = logging.getLogger("cockpit.remote")
+
+
+class Remote:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        *,
+        user: str,
+        token: Callable[[str], str | None],
+        render: Callable[[Incident, str], str],
+        **client_kw: Any,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.user = user
+        self.token = token
+        self.render = render
+        self.client_kw = client_kw
+        self.planner = Planner(settings.configured)
+        self.clients: Clients | None = None
+        self.sender: OutboxSender | None = None
+        self.poller: FeedPoller | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+
+    @property
+    def configured(self) -> frozenset[str]:
+        return self.settings.configured
+
+    def run_forever(
+        self,
+        *,
+        deliver: Callable[[list[FeedMessage]], None],
+        on_change: Callable[[str], None],
+        on_status: Callable[[str], None],
+        quiet_alerts: Callable[[], bool],
+    ) -> None:
+        """Blocks until `stop()`: builds the clients, then sends and polls."""
+        asyncio.run(self._main(deliver, on_change, on_status, quiet_alerts))
+
+    async def _main(
+        self,
+        deliver: Callable[[list[FeedMessage]], None],
+        on_change: Callable[[str], None],
+        on_status: Callable[[str], None],
+        quiet_alerts: Callable[[], bool],
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.clients = build_clients(self.settings, self.token, **self.client_kw)
+        missing = sorted(
+            self.configured
+            - {n for n in ("slack", "jira", "statuspage") if getattr(self.clients, n) is not None}
+        )
+        if missing:
+            on_status(
+                "no token for "
+                + ", ".join(missing)
+                + ": `cockpit auth set NAME` (actions for it wait in the outbox)"
+            )
+        self.sender = OutboxSender(
+            self.store,
+            RemoteActions(self.clients, self.render),
+            self.clock,
+            user=self.user,
+            on_change=on_change,
+        )
+        tasks = [asyncio.create_task(self.sender.run())]
+        if self.clients.slack is not None and self.settings.slack is not None:
+            s = self.settings.slack
+            self.poller = FeedPoller(
+                self.clients.slack,
+                deliver,
+                incidents=s.incidents_channel,
+                alerts=s.alerts_channel,
+                quiet_alerts=quiet_alerts,
+                on_status=on_status,
+            )
+            self._watch_open_incidents()
+            tasks.append(asyncio.create_task(self.poller.run()))
+        self._ready.set()
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await self.clients.aclose()
+
+    def _watch_open_incidents(self) -> None:
+        if self.poller is None:
+            return
+        from cockpit.integrations.outbox import thread_of
+
+        names = []
+        for inc in self.store.load_incidents(
+            [s.id for s in self.store.list_incidents(open_only=True)]
+        ):
+            if inc.links.channel is not None:
+                names.append(inc.links.channel.label)
+            where = thread_of(inc.links.thread)
+            if where is not None:
+                self.poller.watch_thread_in(*where)
+        self.poller.watch_channels(names)
+
+    def changed(self, incident: Incident) -> None:
+        """An incident changed: watch its channel (once created) and its report thread."""
+        from cockpit.integrations.outbox import thread_of
+
+        poller, loop = self.poller, self._loop
+        if poller is None or loop is None:
+            return
+        if incident.links.channel:
+            loop.call_soon_threadsafe(poller.watch_channels, [incident.links.channel.label])
+        where = thread_of(incident.links.thread)
+        if where is not None:
+            loop.call_soon_threadsafe(poller.watch_thread_in, *where)
+
+    def enqueue(self, items: list[OutboxItem]) -> None:
+        if not items:
+            return
+        if self.sender is not None:
+            self.sender.enqueue(items)
+        else:  # not started yet: the sender finds them on disk when it starts
+            for item in items:
+                self.store.put_doc(item.incident_id, "outbox", item.to_dict())
+
+    def items(self, incident_id: str) -> list[OutboxItem]:
+        docs = self.store.docs(incident_id, "outbox")
+        return sorted((OutboxItem.from_dict(d) for d in docs), key=lambda i: i.id)
+
+    def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
+        if self.poller is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.poller.stop)
+        if self._loop is not None:
+            loop = self._loop
+
+            def cancel_all() -> None:
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+
+            loop.call_soon_threadsafe(cancel_all)
