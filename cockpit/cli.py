@@ -314,6 +314,12 @@ def cmd_doctor(ctx: Context) -> int:
     return run(ctx.args, lambda: ctx.settings, ctx.paths, ctx.secrets, sys.stdout, env=ctx.env)
 
 
+def cmd_demo(ctx: Context) -> int:
+    from cockpit.demo import run_demo
+
+    return run_demo(ctx.args, data_dir=ctx.args.data_dir, env=ctx.env)
+
+
 def cmd_sandbox(ctx: Context) -> int:
     from cockpit.sandbox.server import run_from_args
 
@@ -401,6 +407,20 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sp.add_argument("id", help="incident id")
     sp.add_argument("role", help="commander or comms")
     sp.add_argument("person", nargs="+")
+
+    sp = add(
+        "demo",
+        cmd_demo,
+        "practise a whole incident on the drill range: no accounts, nothing real touched",
+    )
+    from cockpit.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(sp)
+    sp.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep the drill's data here (default: a throwaway directory)",
+    )
 
     sp = add(
         "sandbox",
@@ -512,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cockpit.domain.errors import CockpitError
 
     ctx = Context(args)
-    if args.func is not cmd_sandbox:
+    if args.func not in (cmd_sandbox, cmd_demo):
         from cockpit.logs import setup_logging
 
         try:

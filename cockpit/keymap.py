@@ -30,6 +30,8 @@ BINDING_IDS: tuple[str, ...] = (
     "tick",
     "run-item",
     "new-draft",
+    "retry",
+    "discard",
     "edit-draft",
     "copy",
     "send",

@@ -324,6 +324,11 @@ class IncidentService:
         self.store.put_doc(normalize_id(incident_id), "drafts", draft.to_dict())
         return draft
 
+    def queue_draft(self, incident_id: str, draft_id: str) -> Draft:
+        draft = self.get_draft(incident_id, draft_id).mark_queued(at=self.clock.now())
+        self.store.put_doc(normalize_id(incident_id), "drafts", draft.to_dict())
+        return draft
+
     def mark_draft_sent_by_hand(self, incident_id: str, draft_id: str) -> Draft:
         """The user copied the draft and posted it themselves: keep that on the timeline."""
         draft = self.get_draft(incident_id, draft_id).mark_sent(at=self.clock.now())

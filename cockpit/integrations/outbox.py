@@ -536,13 +536,13 @@ class OutboxSender:
 
     def retry(self, incident_id: str, item_id: str) -> OutboxItem:
         item = self._get(incident_id, item_id).retried(at=self.clock.now())
-        self.store.put_doc(incident_id, OUTBOX, item.to_dict())
+        self._store(item)
         self._wake.set()
         return item
 
     def discard(self, incident_id: str, item_id: str) -> OutboxItem:
         item = self._get(incident_id, item_id).discarded(at=self.clock.now())
-        self.store.put_doc(incident_id, OUTBOX, item.to_dict())
+        self._store(item)
         self._wake.set()
         return item
 
@@ -637,7 +637,28 @@ class OutboxSender:
 
     def _store(self, item: OutboxItem) -> None:
         self.store.put_doc(item.incident_id, OUTBOX, item.to_dict())
+        if item.draft_id:
+            self._draft_follows(item)
         self.on_change(item.incident_id)
+
+    def _draft_follows(self, item: OutboxItem) -> None:
+        """A draft's state follows the item that sends it: FAILED with the reason, or
+        QUEUED again when the user retries."""
+        from cockpit.domain.drafts import Draft, DraftState
+
+        for doc in self.store.docs(item.incident_id, "drafts"):
+            if doc.get("id") != item.draft_id:
+                continue
+            draft = Draft.from_dict(doc)
+            if item.state is OutboxState.FAILED and draft.state is not DraftState.SENT:
+                draft = draft.mark_failed(item.reason, at=self.clock.now())
+            elif item.state is OutboxState.QUEUED and draft.state is DraftState.FAILED:
+                draft = draft.mark_queued(at=self.clock.now())
+            elif item.state is OutboxState.DISCARDED and draft.state is DraftState.QUEUED:
+                draft = draft.mark_failed("discarded: not sent", at=self.clock.now())
+            else:
+                return
+            self.store.put_doc(item.incident_id, "drafts", draft.to_dict())
 
     def _finish(self, item: OutboxItem, outcome: Outcome) -> None:
         """Sent: the item, the incident's new links, a timeline entry and the checklist

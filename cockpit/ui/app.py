@@ -19,6 +19,7 @@ from cockpit.domain.clock import Clock
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.feed import in_waking_hours
 from cockpit.domain.slo import SupportCalendar
+from cockpit.integrations.runtime import Remote
 from cockpit.prefs import Prefs
 from cockpit.service import IncidentRecord, IncidentService
 from cockpit.ui.commands import COMMANDS
@@ -42,6 +43,7 @@ class AppServices:
         "Slack is not configured, so the feed is empty. `cockpit demo` shows a live one."
     )
     extras: dict[str, Any] = field(default_factory=dict)
+    remote: Remote | None = None
 
     def is_waking(self) -> bool:
         now = self.clock.now()
@@ -63,6 +65,7 @@ class CockpitApp(App[None]):
             services.prefs.get("incident") if services.prefs else None
         )
         self.acknowledge_on_raise = "jira" not in services.settings.configured
+        self._reload_timer: Any = None
         for theme in load_themes():
             self.register_theme(theme)
         wanted = (
@@ -112,6 +115,8 @@ class CockpitApp(App[None]):
             )
 
     async def action_quit(self) -> None:
+        if self.services.remote is not None:
+            self.services.remote.stop()
         self._writer.shutdown(wait=True)
         self.exit()
 
@@ -194,41 +199,194 @@ class CockpitApp(App[None]):
 
         self.screen.query_one(DraftsPane).show(record)
 
+    # -- the remote side: outbox sender and feed poller -------------------------------------
+    def on_mount(self) -> None:
+        if self.services.remote is not None:
+            self._run_remote()
+
+    @work(thread=True, group="remote", exit_on_error=False, name="remote")
+    def _run_remote(self) -> None:
+        remote = self.services.remote
+        assert remote is not None
+        remote.run_forever(
+            deliver=lambda msgs: self.call_from_thread(self._feed_arrived, msgs),
+            on_change=lambda iid: self.call_from_thread(self._remote_changed, iid),
+            on_status=lambda text: self.call_from_thread(self._remote_status, text),
+            quiet_alerts=lambda: not self.services.is_waking(),
+        )
+
+    def _cockpit(self) -> Any:
+        from cockpit.ui.screens.main import CockpitScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, CockpitScreen)), None)
+
+    def _feed_arrived(self, messages: list[Any]) -> None:
+        from cockpit.ui.widgets.feed import FeedView
+
+        screen = self._cockpit()
+        if screen is not None:
+            screen.query_one(FeedView).add_messages(messages)
+
+    def _remote_changed(self, incident_id: str) -> None:
+        screen = self._cockpit()
+        if screen is not None and screen.active_id == incident_id:
+            if self._reload_timer is not None:
+                self._reload_timer.stop()
+            self._reload_timer = self.set_timer(0.15, screen.reload)
+
+    def _remote_status(self, text: str) -> None:
+        from cockpit.ui.widgets.feed import FeedView
+
+        screen = self._cockpit()
+        if screen is not None:
+            screen.query_one(FeedView).remote_status = text
+
+    def incident_loaded(self, record: IncidentRecord | None) -> None:
+        if record is not None and self.services.remote is not None:
+            self.services.remote.changed(record.incident)
+
+    def queue_remote(
+        self, action: str, incident_id: str, *, item_id: str = "", local_note: str = ""
+    ) -> None:
+        """Queue the remote part of a playbook action; say plainly when there is none."""
+        remote = self.services.remote
+        svc = self.services.service
+        if remote is None:
+            if local_note:
+                self.notify(local_note, markup=False, timeout=6)
+            return
+
+        def plan() -> list[Any]:
+            incident = svc.get(incident_id)
+            items = remote.planner.for_action(action, incident, svc.clock.now(), item_id=item_id)
+            remote.enqueue(items)
+            return items
+
+        def done(items: list[Any]) -> None:
+            if items:
+                self.notify("Queued: " + "; ".join(i.title for i in items), markup=False, timeout=4)
+                self.reload_incident()
+            elif local_note:
+                self.notify(local_note, markup=False, timeout=6)
+
+        self.store_call("queue " + action, plan, done)
+
+    def queue_items(self, label: str, plan: Callable[[], list[Any]]) -> None:
+        remote = self.services.remote
+        if remote is None:
+            return
+
+        def run() -> list[Any]:
+            items = plan()
+            remote.enqueue(items)
+            return items
+
+        def done(items: list[Any]) -> None:
+            if items:
+                self.notify("Queued: " + "; ".join(i.title for i in items), markup=False, timeout=4)
+            self.reload_incident()
+
+        self.store_call(label, run, done)
+
     # -- playbook actions --------------------------------------------------------------------
     def run_playbook_action(self, action: str, item: Any) -> None:
-        """Run a checklist item's action: open the modal or draft that performs it."""
-        screen = self.screen
-        local = {
+        """Run a checklist item's action: a modal, a draft, or the remote systems."""
+        from cockpit.domain.incident import Status
+        from cockpit.ui.widgets.drafts import DRAFT_FOR_ACTION, DraftsPane
+
+        screen = self._cockpit()
+        if screen is None:
+            return
+        modal = {
             "raise-incident": "raise_incident",
             "set-severity": "set_severity",
             "assign-roles": "assign_roles",
             "cancel-incident": "cancel_incident",
             "add-note": "add_note",
-            "mark-fixing": "status:fixing",
-            "mark-monitoring": "status:monitoring",
-            "mark-resolved": "status:resolved",
         }
-        target = local.get(action)
-        if target is None:
-            from cockpit.ui.widgets.drafts import DRAFT_FOR_ACTION, DraftsPane
-
-            template = DRAFT_FOR_ACTION.get(action)
-            if template is not None:
-                screen.query_one(DraftsPane).new_draft(template)
-                return
-            self.notify(
-                f"“{item.item.text}”: nothing to run here yet; tick it with x when done.",
-                markup=False,
+        if action in modal:
+            self.call_next(screen.run_action, modal[action])
+            return
+        rec = screen.record
+        if rec is None:
+            self.notify("No active incident.", severity="warning", markup=False)
+            return
+        iid = rec.incident.id
+        status = {
+            "mark-fixing": Status.FIXING,
+            "mark-monitoring": Status.MONITORING,
+            "mark-resolved": Status.RESOLVED,
+        }.get(action)
+        if status is not None:
+            screen.set_status(iid, status, item_id=item.item.id)
+            return
+        template = DRAFT_FOR_ACTION.get(action)
+        configured = self.services.settings.configured
+        remote_ok = self.services.remote is not None
+        if (
+            action
+            in (
+                "create-ticket",
+                "create-channel",
+                "reply-in-thread",
+                "post-kickoff",
+                "final-update",
             )
+            and remote_ok
+        ):
+            need = {"create-ticket": "jira", "final-update": "jira"}.get(action, "slack")
+            if need in configured:
+                self.queue_remote(action, iid, item_id=item.item.id)
+                return
+        if action in ("create-follow-up", "link-bug") and "jira" in configured and remote_ok:
+            self._ask_follow_up(action, iid, item.item.id)
             return
-        if target.startswith("status:"):
-            from cockpit.domain.incident import Status
+        if template is not None:
+            screen.query_one(DraftsPane).new_draft(template)
+            return
+        why = {
+            "create-ticket": "Jira is not configured: create the ticket by hand, link it, "
+            "then tick this item (x).",
+            "create-channel": "Slack is not configured: create the channel by hand and link "
+            "it from the ticket (the playbook's fallback), then tick it.",
+            "escalate": "No escalation directory is configured: find the point person for "
+            "the system, invite them to the channel, then tick this item.",
+        }.get(action, f"“{item.item.text}”: do it, then tick it with x.")
+        self.notify(why, markup=False, timeout=8)
 
-            rec = getattr(screen, "record", None)
-            if rec is not None:
-                screen.set_status(rec.incident.id, Status(target.split(":", 1)[1]))  # type: ignore[attr-defined]
-            return
-        self.call_next(screen.run_action, target)
+    def _ask_follow_up(self, action: str, iid: str, item_id: str) -> None:
+        from cockpit.ui.screens.modals import TextPrompt
+
+        remote = self.services.remote
+        svc = self.services.service
+        assert remote is not None
+        if action == "link-bug":
+            prompt = TextPrompt(
+                "Link a bug to the ticket", "the bug's key, e.g. BUG-123", required=True
+            )
+        else:
+            prompt = TextPrompt("Create a follow-up ticket", "what needs doing", required=True)
+
+        def done(text: object) -> None:
+            if not isinstance(text, str) or not text.strip():
+                return
+            value = text.strip()
+            if action == "link-bug":
+                self.queue_items(
+                    "link bug",
+                    lambda: remote.planner.link_bug(
+                        svc.get(iid), value, svc.clock.now(), item_id=item_id
+                    ),
+                )
+            else:
+                self.queue_items(
+                    "create follow-up",
+                    lambda: remote.planner.follow_up(
+                        svc.get(iid), value, svc.clock.now(), kind="follow-up", item_id=item_id
+                    ),
+                )
+
+        self.push_screen(prompt, done)
 
 
 def data_dir_prefs(data_dir: Path) -> Prefs:

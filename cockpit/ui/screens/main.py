@@ -115,6 +115,7 @@ class CockpitScreen(Screen[None]):
         self.query_one(TimelinePane).show(event.record.timeline if event.record else [])
         self.query_one(ChecklistPane).show(event.checklist)
         self.app.show_drafts(event.record)
+        self.app.incident_loaded(event.record)
         self.sub_title = f"#{incident.id} {incident.title}" if incident else ""
 
     def change(
@@ -168,18 +169,28 @@ class CockpitScreen(Screen[None]):
         def done(req: object) -> None:
             if not isinstance(req, RaiseRequest):
                 return
-            self.change(
-                "raise incident",
-                lambda: svc.raise_incident(
+
+            def raised(inc: Any) -> None:
+                self.notify(f"Incident #{inc.id} raised.", markup=False)
+                remote = self.app.services.remote
+                if remote is not None:
+                    self.app.queue_items(
+                        "raise", lambda: remote.planner.raise_chain(inc, svc.clock.now())
+                    )
+
+            def do_raise() -> Any:
+                inc = svc.raise_incident(
                     req.title,
                     severity=req.severity,
                     reported_at=req.reported_at or None,
                     thread=req.thread,
                     acknowledge=self.app.acknowledge_on_raise,
-                ),
-                lambda inc: self.notify(f"Incident #{inc.id} raised.", markup=False),
-                switch_to=lambda inc: inc.id,
-            )
+                )
+                if any(i.id == "raise-incident" for i in svc.playbook.items):
+                    svc.tick(inc.id, "raise-incident")
+                return inc
+
+            self.change("raise incident", do_raise, raised, switch_to=lambda inc: inc.id)
 
         self.app.push_screen(
             RaiseModal(title=title, reported_at=reported_at, thread=thread, source=source), done
@@ -219,13 +230,37 @@ class CockpitScreen(Screen[None]):
 
         self.app.push_screen(StatusModal(inc, allowed), done)
 
-    def set_status(self, iid: str, status: Status, reason: str = "") -> None:
+    def set_status(self, iid: str, status: Status, reason: str = "", *, item_id: str = "") -> None:
+        """Change the status here and now (ticking the item that asked for it); the ticket
+        follows through the outbox."""
         svc = self.app.services.service
-        self.change(
-            f"mark {status.label}",
-            lambda: svc.set_status(iid, status, reason=reason),
-            lambda inc: self.notify(f"#{inc.id} is {inc.status.label}.", markup=False),
+        action = {
+            Status.FIXING: "mark-fixing",
+            Status.MONITORING: "mark-monitoring",
+            Status.RESOLVED: "mark-resolved",
+            Status.CANCELED: "cancel-incident",
+        }[status]
+        tick = (
+            item_id
+            or {
+                "mark-fixing": "mark-fixing",
+                "mark-monitoring": "mark-monitoring",
+                "mark-resolved": "mark-resolved",
+                "cancel-incident": "not-incident-cancel",
+            }[action]
         )
+
+        def apply() -> Any:
+            incident = svc.set_status(iid, status, reason=reason)
+            if any(i.id == tick for i in svc.playbook.items):
+                svc.tick(iid, tick)
+            return incident
+
+        def done(inc: Any) -> None:
+            self.notify(f"#{inc.id} is {inc.status.label}.", markup=False)
+            self.app.queue_remote(action, iid)
+
+        self.change(f"mark {status.label}", apply, done)
 
     def action_cancel_incident(self) -> None:
         rec = self.require_incident()

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.domain.drafts import Draft, DraftState
 from cockpit.domain.lint import lint_public
+from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.service import IncidentRecord
 from cockpit.ui import commands
 
@@ -42,6 +43,13 @@ STATE_STYLE = {
     DraftState.SENT: "bold $success",
     DraftState.FAILED: "bold $error",
 }
+OUTBOX_STYLE = {
+    OutboxState.QUEUED: "bold $warning",
+    OutboxState.SENDING: "bold $warning",
+    OutboxState.SENT: "bold $success",
+    OutboxState.FAILED: "bold $error",
+    OutboxState.DISCARDED: "$text-muted strike",
+}
 
 
 class DraftList(OptionList):
@@ -61,6 +69,7 @@ class DraftsPane(Vertical, can_focus=False):
         super().__init__(id=id)
         self.record: IncidentRecord | None = None
         self.drafts: list[Draft] = []
+        self.actions: list[OutboxItem] = []
         self.editing: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -71,18 +80,74 @@ class DraftsPane(Vertical, can_focus=False):
     def show(self, record: IncidentRecord | None) -> None:
         self.record = record
         if record is None:
-            self._fill([])
+            self._fill(([], []))
             return
         svc = self.app.services.service
+        remote = self.app.services.remote
         iid = record.incident.id
-        self.app.store_call("load drafts", lambda: svc.drafts(iid), self._fill)
 
-    def _fill(self, drafts: list[Draft]) -> None:
-        keep = self.selected()
-        self.drafts = drafts
+        def load() -> tuple[list[Draft], list[OutboxItem]]:
+            return svc.drafts(iid), remote.items(iid) if remote is not None else []
+
+        self.app.store_call("load drafts", load, self._fill)
+
+    def _fill(self, loaded: tuple[list[Draft], list[OutboxItem]]) -> None:
+        drafts, actions = loaded
+        keep = self.query_one(DraftList).highlighted
+        keep_id = None
+        if keep is not None and self.drafts + self.actions:
+            keep_id = self.query_one(DraftList).get_option_at_index(keep).id
+        self.drafts, self.actions = drafts, actions
         lst = self.query_one(DraftList)
         lst.clear_options()
-        if not drafts:
+        by_draft = {a.draft_id: a for a in actions if a.draft_id}
+        options: list[Option] = []
+        for d in drafts:
+            item = by_draft.get(d.id)
+            state = Content.styled(f"{d.state.label:<6}", STATE_STYLE[d.state])
+            reason = d.reason or (
+                item.reason if item is not None and item.state is not OutboxState.SENT else ""
+            )
+            extra = (
+                Content.styled(
+                    f"  {reason}", "$error" if d.state is DraftState.FAILED else "$warning"
+                )
+                if reason
+                else Content("")
+            )
+            options.append(
+                Option(
+                    Content.assemble(
+                        state, " ", (d.title, "bold"), (f"  → {d.target}", "$text-muted"), extra
+                    ),
+                    id=f"d:{d.id}",
+                )
+            )
+        for a in actions:
+            if a.draft_id:
+                continue
+            state = Content.styled(f"{a.state.label:<6}", OUTBOX_STYLE[a.state])
+            extra = (
+                Content.styled(
+                    f"  {a.reason}", "$error" if a.state is OutboxState.FAILED else "$warning"
+                )
+                if a.reason and a.state is not OutboxState.SENT
+                else Content("")
+            )
+            options.append(
+                Option(
+                    Content.assemble(
+                        state,
+                        " ",
+                        ("⚙ ", "$text-muted"),
+                        (a.title, ""),
+                        (f"  → {a.system}", "$text-muted"),
+                        extra,
+                    ),
+                    id=f"o:{a.id}",
+                )
+            )
+        if not options:
             hint = (
                 "No active incident."
                 if self.record is None
@@ -92,37 +157,75 @@ class DraftsPane(Vertical, can_focus=False):
             self._preview(None)
             self.border_subtitle = ""
             return
-        for d in drafts:
-            state = Content.styled(f"{d.state.label:<6}", STATE_STYLE[d.state])
-            extra = Content.styled(f"  {d.reason}", "$error") if d.reason else Content("")
-            lst.add_option(
-                Option(
-                    Content.assemble(
-                        state, " ", (d.title, "bold"), (f"  → {d.target}", "$text-muted"), extra
-                    ),
-                    id=d.id,
-                )
-            )
-        index = len(drafts) - 1
-        if keep is not None:
-            index = next((i for i, d in enumerate(drafts) if d.id == keep.id), index)
+        lst.add_options(options)
+        ids = [o.id for o in options]
+        index = ids.index(keep_id) if keep_id in ids else len(options) - 1
         lst.highlighted = index
-        self._preview(drafts[index])
-        waiting = sum(d.state is DraftState.QUEUED for d in drafts)
-        failed = sum(d.state is DraftState.FAILED for d in drafts)
+        self._show_selected()
+        waiting = sum(a.state.pending for a in actions) + sum(
+            d.state is DraftState.QUEUED and d.id not in by_draft for d in drafts
+        )
+        failed = sum(a.state is OutboxState.FAILED for a in actions) + sum(
+            d.state is DraftState.FAILED for d in drafts
+        )
         bits = [f"{len(drafts)} drafts"]
+        if actions:
+            bits.append(f"{sum(a.state is OutboxState.SENT for a in actions)}/{len(actions)} sent")
         if waiting:
             bits.append(f"{waiting} waiting")
         if failed:
             bits.append(f"{failed} failed")
         self.border_subtitle = " · ".join(bits)
 
-    def selected(self) -> Draft | None:
+    def _selected_id(self) -> str | None:
         lst = self.query_one(DraftList)
-        if lst.highlighted is None or not self.drafts:
+        if lst.highlighted is None or not (self.drafts or self.actions):
             return None
-        oid = lst.get_option_at_index(lst.highlighted).id
-        return next((d for d in self.drafts if d.id == oid), None)
+        return lst.get_option_at_index(lst.highlighted).id
+
+    def selected(self) -> Draft | None:
+        oid = self._selected_id()
+        if not oid or not oid.startswith("d:"):
+            return None
+        return next((d for d in self.drafts if d.id == oid[2:]), None)
+
+    def selected_action(self) -> OutboxItem | None:
+        """The outbox item of the selected row (an action, or a draft's send)."""
+        oid = self._selected_id()
+        if not oid:
+            return None
+        if oid.startswith("o:"):
+            return next((a for a in self.actions if a.id == oid[2:]), None)
+        return next((a for a in self.actions if a.draft_id == oid[2:]), None)
+
+    def _show_selected(self) -> None:
+        draft = self.selected()
+        if draft is not None:
+            self._preview(draft)
+            return
+        action = self.selected_action()
+        area = self.query_one("#draft-body", TextArea)
+        area.read_only = True
+        self.editing = None
+        if action is None:
+            area.load_text("")
+            return
+        lines = [
+            f"{action.title} ({action.system})",
+            f"state: {action.state.label}",
+            f"attempts: {action.attempts}",
+        ]
+        if action.reason:
+            lines.append(f"last problem: {action.reason}")
+        if action.uncertain:
+            lines.append(
+                "the last attempt may have gone through: cockpit checks before trying again"
+            )
+        if action.remote_link:
+            lines.append(f"link: {action.remote_link}")
+        if action.state is OutboxState.FAILED:
+            lines.append("r tries again, D gives up on it")
+        area.load_text("\n".join(lines))
 
     def _preview(self, draft: Draft | None) -> None:
         area = self.query_one("#draft-body", TextArea)
@@ -132,7 +235,7 @@ class DraftsPane(Vertical, can_focus=False):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if self.editing is None:
-            self._preview(self.selected())
+            self._show_selected()
 
     # -- actions -----------------------------------------------------------------------
     def _incident_id(self) -> str | None:
@@ -243,20 +346,34 @@ class DraftsPane(Vertical, can_focus=False):
         if draft.state is DraftState.SENT:
             self.notify("Already sent.", markup=False)
             return
-        sender = self.app.services.extras.get("sender")
+        remote = self.app.services.remote
+        svc = self.app.services.service
+        assert self.record is not None
+        planned = (
+            remote.planner.for_draft(draft, self.record.incident, svc.clock.now())
+            if remote is not None
+            else []
+        )
         where = draft.target
-        if sender is None:
+        if planned:
+            where += "  (" + "; then ".join(f"{i.title} via {i.system}" for i in planned) + ")"
+        else:
             where += (
-                "  (no integration configured: it is copied for you to post, "
+                "  (not configured to send this: it is copied for you to post, "
                 "then marked as posted by hand)"
             )
-        svc = self.app.services.service
 
         def confirmed(ok: object) -> None:
             if not ok:
                 return
-            if sender is not None:
-                sender(draft)
+            if planned and remote is not None:
+
+                def queue() -> None:
+                    svc.queue_draft(iid, draft.id)
+                    remote.enqueue(planned)
+
+                self.app.store_call("send draft", queue, lambda _: self.app.reload_incident())
+                self.notify(f"Queued: {draft.title}", markup=False, timeout=3)
                 return
             self.app.copy_text(draft.body)
             self.app.store_call(
@@ -267,4 +384,38 @@ class DraftsPane(Vertical, can_focus=False):
 
         self.app.push_screen(
             ConfirmSend(where=where, body=draft.body, warnings=self._warnings(draft)), confirmed
+        )
+
+    def action_retry(self) -> None:
+        action = self.selected_action()
+        remote = self.app.services.remote
+        if action is None or remote is None or action.state is not OutboxState.FAILED:
+            self.notify("Select a failed action to retry.", markup=False)
+            return
+        sender = remote.sender
+        if sender is None:
+            return
+        self.app.store_call(
+            "retry",
+            lambda: sender.retry(action.incident_id, action.id),
+            lambda _: self.app.reload_incident(),
+        )
+
+    def action_discard(self) -> None:
+        action = self.selected_action()
+        remote = self.app.services.remote
+        if (
+            action is None
+            or remote is None
+            or not (action.state is OutboxState.FAILED or action.state.pending)
+        ):
+            self.notify("Select a failed or waiting action to discard.", markup=False)
+            return
+        sender = remote.sender
+        if sender is None:
+            return
+        self.app.store_call(
+            "discard",
+            lambda: sender.discard(action.incident_id, action.id),
+            lambda _: self.app.reload_incident(),
         )

@@ -64,6 +64,7 @@ class FeedView(ScrollView, can_focus=True):
     paused: reactive[bool] = reactive(False)
     pending: reactive[int] = reactive(0)
     filter_text: reactive[str] = reactive("")
+    remote_status: reactive[str] = reactive("")
 
     def __init__(
         self,
@@ -185,8 +186,13 @@ class FeedView(ScrollView, can_focus=True):
         self._rebuild(keep=selected.key if selected else None)
         self._update_title()
 
+    def watch_remote_status(self) -> None:
+        self._update_title()
+
     def _update_title(self) -> None:
         parts = []
+        if self.remote_status:
+            parts.append(f"⚠ {self.remote_status}")
         if self.paused:
             parts.append(f"PAUSED · {self.pending} new" if self.pending else "PAUSED")
         if self.filter_text:

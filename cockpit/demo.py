@@ -1,0 +1,178 @@
+"""`cockpit demo`: the drill range and the cockpit in one process, with no accounts.
+
+The sandbox runs on loopback in a thread; the cockpit talks to it through its normal
+clients with throwaway tokens kept in memory (the OS keyring is not touched) and, unless
+`--data-dir` is given, a throwaway data directory. Everything it records is marked as a
+drill. When the app closes, a debrief is printed: for each incident, the SLO result and
+the timeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+DRILL_TOKENS = {"slack": "xoxb-drill-range", "jira": "drill-range", "statuspage": "drill-range"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        default="outage",
+        metavar="NAME|FILE",
+        help="quiet, outage (default) or storm, or a scenario file",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="play the scenario X times faster (default 1)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="sandbox port (default: any free)")
+    parser.add_argument(
+        "--faults",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="make each request fail with probability P (practise outages)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the throwaway data directory (its path is printed)",
+    )
+
+
+def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, str]) -> int:
+    from cockpit.config import load_settings
+    from cockpit.domain.clock import SystemClock
+    from cockpit.domain.playbook import default_playbook
+    from cockpit.domain.slo import SupportCalendar
+    from cockpit.domain.templates import TemplateLibrary
+    from cockpit.integrations.runtime import Remote
+    from cockpit.sandbox.server import SandboxServer
+    from cockpit.service import DraftOptions, IncidentService
+    from cockpit.store.store import Store
+    from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
+
+    own_dir = data_dir is None
+    root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = SandboxServer(
+        port=args.port, scenario=args.scenario, speed=args.speed, faults=args.faults
+    )
+    server.start()
+    try:
+        config = root / "demo-config.toml"
+        config.write_text('[ui]\ntheme = "cockpit-dark"\n\n' + server.config_snippet())
+        settings = load_settings(config, env)
+        store = Store.open(root / "data")
+        clock = SystemClock()
+        sup = settings.support
+        calendar = SupportCalendar.from_settings(
+            timezone=sup.timezone,
+            work_days=list(sup.work_days),
+            holidays=[d.isoformat() for d in sup.holidays],
+            full_hours=sup.full_hours,
+            waking_hours=sup.waking_hours,
+            nonwork_hours=sup.nonwork_hours,
+        )
+        service = IncidentService(
+            store,
+            clock=clock,
+            tz=settings.tz,
+            user=settings.user,
+            playbook=default_playbook(),
+            configured=settings.configured,
+            templates=TemplateLibrary(None),
+            drill=True,
+            draft_options=DraftOptions(
+                update_every=settings.update_every(),
+                components=("Website", "API", "Payments", "Search"),
+            ),
+        )
+
+        def render(incident, template):  # type: ignore[no-untyped-def]
+            return service.templates.render(
+                template, service.draft_context(incident, store.timeline(incident.id))
+            )
+
+        remote = Remote(
+            settings, store, clock, user=settings.user, token=DRILL_TOKENS.get, render=render
+        )
+        services = AppServices(
+            service=service,
+            settings=settings,
+            clock=clock,
+            calendar=calendar,
+            prefs=data_dir_prefs(root),
+            drill=True,
+            remote=remote,
+            feed_empty_text="The drill range is starting: the first messages arrive in a "
+            "few seconds. A report will come into #incidents.",
+        )
+        CockpitApp(services).run()
+        print(debrief(service, calendar))
+        store.close()
+    finally:
+        server.stop()
+        if own_dir and not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"The drill's data is kept in {root}")
+    return 0
+
+
+def debrief(service: object, calendar: object) -> str:
+    """For each incident of the drill: the SLO result and the timeline."""
+    from cockpit.domain.metrics import ack_outcome
+    from cockpit.domain.postmortem import postmortem_markdown
+    from cockpit.service import IncidentService
+
+    assert isinstance(service, IncidentService)
+    rows = service.incidents()
+    if not rows:
+        return "Debrief: no incident was raised in this drill."
+    out = ["", "Debrief of the drill", "===================="]
+    for row in reversed(rows):
+        rec = service.record(row.id)
+        inc = rec.incident
+        window, outcome = ack_outcome(inc, calendar, now=service.clock.now())  # type: ignore[arg-type]
+        took = ""
+        if inc.acknowledged_at is not None:
+            seconds = int((inc.acknowledged_at - inc.first_reported_at).total_seconds())
+            took = f", tracked {seconds} s after the report"
+        out.append(
+            f"\nIncident {inc.id}: {inc.title} — {inc.status.label}\n"
+            f"Acknowledgement SLO ({window.label}): {outcome.value}{took}"
+        )
+        text = postmortem_markdown(
+            inc,
+            rec.timeline,
+            calendar=calendar,  # type: ignore[arg-type]
+            tz=service.tz,
+            now=service.clock.now(),
+            library=service.templates,
+        )
+        start = text.find("## Timeline")
+        end = text.find("\n## ", start + 5)
+        out.append(text[start : end if end > 0 else None].rstrip())
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:  # for `python -m cockpit.demo`
+    import os
+
+    parser = argparse.ArgumentParser(prog="cockpit demo")
+    add_arguments(parser)
+    parser.add_argument("--data-dir")
+    args = parser.parse_args(argv)
+    return run_demo(args, data_dir=args.data_dir, env=dict(os.environ))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
