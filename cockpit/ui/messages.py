@@ -19,6 +19,7 @@ class IncidentLoaded(Message):
     record: IncidentRecord | None
     checklist: ChecklistView | None
     open_incidents: list[IncidentSummary]
+    version: object = None  # the store's data version this was read at
 
 
 @dataclass

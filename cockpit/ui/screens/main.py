@@ -53,6 +53,7 @@ class CockpitScreen(Screen[None]):
     ]
 
     app: CockpitApp
+    AUTO_FOCUS = "#checklist"
 
     def __init__(self) -> None:
         super().__init__(id="cockpit")
@@ -80,7 +81,25 @@ class CockpitScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.active_id = self.app.initial_incident_id
+        self._seen_version: object = None
         self.reload()
+        self.set_interval(2.0, self._check_other_writers)
+
+    def _check_other_writers(self) -> None:
+        """The CLI (or a second cockpit) may write while we run: two stats every 2 s tell
+        whether the index or the active incident's file changed; if so, reload."""
+        store = self.app.services.service.store
+        iid = self.active_id
+
+        def version() -> object:
+            return store.data_version(iid)
+
+        def compare(v: object) -> None:
+            if v != self._seen_version:
+                self._seen_version = v
+                self.reload()
+
+        self.app.store_call("check for changes", version, compare)
         self.query_one("#checklist").focus()
 
     # -- loading -------------------------------------------------------------------------
@@ -94,11 +113,12 @@ class CockpitScreen(Screen[None]):
             iid = wanted
             if iid is None and open_incidents:
                 iid = open_incidents[0].id
+            version = svc.store.data_version(iid)
             if iid is None:
-                return IncidentLoaded(None, None, open_incidents)
+                return IncidentLoaded(None, None, open_incidents, version)
             record = svc.record(iid)
             return IncidentLoaded(
-                record, svc.checklist(record.incident, record.ticks), open_incidents
+                record, svc.checklist(record.incident, record.ticks), open_incidents, version
             )
 
         def loaded(event: IncidentLoaded) -> None:
@@ -108,6 +128,7 @@ class CockpitScreen(Screen[None]):
 
     def on_incident_loaded(self, event: IncidentLoaded) -> None:
         self.record = event.record
+        self._seen_version = event.version
         incident = event.record.incident if event.record else None
         self.active_id = incident.id if incident else None
         self.app.remember_incident(self.active_id)

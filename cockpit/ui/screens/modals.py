@@ -21,7 +21,7 @@ class Dialog(ModalScreen[object]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Back", show=True),
-        Binding("ctrl+s", "submit", "OK", show=True, priority=True),
+        Binding("ctrl+s", "submit", "OK", show=True),
     ]
     DEFAULT_CLASSES = "dialog"
     TITLE_TEXT = ""

@@ -190,6 +190,12 @@ class ChecklistPane(OptionList):
         option = self.get_option_at_index(self.highlighted)
         return self._items.get(option.id) if option.id else None
 
+    def action_first(self) -> None:
+        """Home goes to the first item (step headers cannot be selected)."""
+        super().action_first()
+        if self.highlighted is not None and self.get_option_at_index(self.highlighted).disabled:
+            self.action_cursor_down()
+
     def action_tick(self) -> None:
         iv = self.highlighted_item()
         if iv is not None:
