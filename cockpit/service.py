@@ -279,6 +279,17 @@ class IncidentService:
         self.store.set_tick(iid, tick)
         return tick
 
+    def tick_done(self, incident_id: str, item_id: str) -> Tick | None:
+        """Tick an item that an action just completed, if this playbook has it and it is
+        not ticked yet (a custom playbook may not)."""
+        iid = normalize_id(incident_id)
+        if not any(i.id == item_id for i in self.playbook.items):
+            return None
+        current = self.store.ticks(iid).get(item_id)
+        if current is not None and current.ticked:
+            return current
+        return self.tick(iid, item_id)
+
     # -- drafts ----------------------------------------------------------------------
     def drafts(self, incident_id: str) -> list[Draft]:
         docs = self.store.docs(normalize_id(incident_id), "drafts")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -197,7 +198,9 @@ class CockpitApp(App[None]):
     def show_drafts(self, record: IncidentRecord | None) -> None:
         from cockpit.ui.widgets.drafts import DraftsPane
 
-        self.screen.query_one(DraftsPane).show(record)
+        screen = self._cockpit()  # a dialog may be on top of it
+        if screen is not None:
+            screen.query_one(DraftsPane).show(record)
 
     # -- the remote side: outbox sender and feed poller -------------------------------------
     def on_mount(self) -> None:
@@ -208,10 +211,19 @@ class CockpitApp(App[None]):
     def _run_remote(self) -> None:
         remote = self.services.remote
         assert remote is not None
+
+        def to_ui(fn: Callable[..., Any]) -> Callable[..., None]:
+            def call(*args: Any) -> None:
+                if self.is_running:  # after quitting, the last results have nowhere to go
+                    with contextlib.suppress(RuntimeError):
+                        self.call_from_thread(fn, *args)
+
+            return call
+
         remote.run_forever(
-            deliver=lambda msgs: self.call_from_thread(self._feed_arrived, msgs),
-            on_change=lambda iid: self.call_from_thread(self._remote_changed, iid),
-            on_status=lambda text: self.call_from_thread(self._remote_status, text),
+            deliver=to_ui(self._feed_arrived),
+            on_change=to_ui(self._remote_changed),
+            on_status=to_ui(self._remote_status),
             quiet_alerts=lambda: not self.services.is_waking(),
         )
 

@@ -71,7 +71,8 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         for k in keys:
             self._run("send-keys", "-t", self.session, k)
-            time.sleep(0.05)
+            # an ESC followed at once by a key reads as alt+key in any terminal
+            time.sleep(0.4 if k.lower() in ("escape", "esc") else 0.05)
 
     def type(self, text: str) -> None:
         self.send_literal(text)

@@ -100,7 +100,6 @@ class CockpitScreen(Screen[None]):
                 self.reload()
 
         self.app.store_call("check for changes", version, compare)
-        self.query_one("#checklist").focus()
 
     # -- loading -------------------------------------------------------------------------
     def reload(self) -> None:
@@ -166,6 +165,15 @@ class CockpitScreen(Screen[None]):
         return self.record
 
     # -- focus ---------------------------------------------------------------------------
+    def on_descendant_focus(self, event: Any) -> None:
+        self._last_focus = event.widget
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: focus goes back where it was, not to a default pane."""
+        last = getattr(self, "_last_focus", None)
+        if last is not None and last.is_attached and last.focusable and self.focused is not last:
+            self.set_focus(last)
+
     def action_focus_pane(self, name: str) -> None:
         found = self.query(f"#{name}")
         if not found:
@@ -173,7 +181,7 @@ class CockpitScreen(Screen[None]):
         widget = found.first(Widget)
         if not widget.focusable:
             widget = next((w for w in widget.query("*") if w.focusable), widget)
-        widget.focus()
+        self.set_focus(widget)  # at once: the next key may already be on its way
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.app.live_keys()))
@@ -227,9 +235,15 @@ class CockpitScreen(Screen[None]):
 
         def done(req: object) -> None:
             if isinstance(req, SeverityRequest):
-                self.change(
-                    "set severity", lambda: svc.set_severity(iid, req.severity, req.assessment)
-                )
+
+                def apply() -> Any:
+                    incident = svc.set_severity(iid, req.severity, req.assessment)
+                    svc.tick_done(iid, "set-severity")
+                    if req.assessment.answered == 3:
+                        svc.tick_done(iid, "answer-assess-questions")
+                    return incident
+
+                self.change("set severity", apply)
 
         self.app.push_screen(SeverityModal(rec.incident, defs), done)
 
@@ -314,6 +328,8 @@ class CockpitScreen(Screen[None]):
                 svc.assign(inc.id, Role.COMMANDER, req.commander)
             if req.comms and req.comms != inc.comms:
                 svc.assign(inc.id, Role.COMMS, req.comms)
+            if req.commander and req.comms:
+                svc.tick_done(inc.id, "assign-roles")
 
         def done(req: object) -> None:
             if isinstance(req, RolesRequest):

@@ -16,6 +16,15 @@ from cockpit.domain.incident import Assessment, Incident, Severity, Status
 from cockpit.domain.timeline import WHEN_HELP
 
 
+class Choice(RadioSet):
+    """A radio set that highlights its pressed (or first) button when it gets focus, so
+    `enter` picks straight away instead of first needing an arrow key."""
+
+    def on_focus(self) -> None:
+        if self._selected is None:  # Textual keeps the highlight here (pinned version)
+            self._selected = max(self.pressed_index, 0)
+
+
 class Dialog(ModalScreen[object]):
     """Base: a titled box, `escape` cancels, `ctrl+s` (or the OK button) submits."""
 
@@ -119,7 +128,7 @@ class RaiseModal(Dialog):
         yield Label("Title: what is broken, for whom")
         yield Input(value=title, placeholder="Checkout payments failing for EU buyers", id="title")
         yield Label("Severity (can be set later, after assessing)")
-        with RadioSet(id="severity"):
+        with Choice(id="severity"):
             yield RadioButton("unset", value=True)
             for s in Severity:
                 yield RadioButton(s.label)
@@ -158,17 +167,17 @@ class SeverityModal(Dialog):
         yield Label("How many people (or partners) does this affect?")
         yield Input(value=a.affected, placeholder="e.g. all EU buyers, 3 partners", id="affected")
         yield Label("Have you been able to reproduce it?")
-        with RadioSet(id="reproduced"):
+        with Choice(id="reproduced"):
             yield RadioButton("not yet known", value=a.reproduced is None)
             yield RadioButton("yes, reproduced", value=a.reproduced is True)
             yield RadioButton("no, could not", value=a.reproduced is False)
         yield Label("Is this a new problem or one we know of?")
-        with RadioSet(id="known"):
+        with Choice(id="known"):
             yield RadioButton("not yet known", value=a.known is None)
             yield RadioButton("new problem", value=a.known is False)
             yield RadioButton("known problem", value=a.known is True)
         yield Label("Severity")
-        with RadioSet(id="severity"):
+        with Choice(id="severity"):
             for s in reversed(Severity):
                 yield RadioButton(
                     Content.assemble(
@@ -260,9 +269,15 @@ class RolesModal(Dialog):
 
 
 class StatusModal(ModalScreen[Status | None]):
-    """Pick the next status among those the incident's status allows."""
+    """Pick the next status among those the incident's status allows: arrows and enter,
+    or its first letter (f, m, r)."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Back"),
+        Binding("f", "pick('fixing')", "FIXING", show=False),
+        Binding("m", "pick('monitoring')", "MONITORING", show=False),
+        Binding("r", "pick('resolved')", "RESOLVED", show=False),
+    ]
     DEFAULT_CLASSES = "dialog"
 
     def __init__(self, incident: Incident, allowed: list[Status]) -> None:
@@ -279,8 +294,20 @@ class StatusModal(ModalScreen[Status | None]):
                 id="dialog-title",
             )
             yield OptionList(
-                *[Option(Content(s.label), id=s.value) for s in self.allowed], id="choices"
+                *[
+                    Option(
+                        Content.assemble((f"{s.value[0]}  ", "bold $accent"), (s.label, "bold")),
+                        id=s.value,
+                    )
+                    for s in self.allowed
+                ],
+                id="choices",
             )
+
+    def action_pick(self, value: str) -> None:
+        status = Status(value)
+        if status in self.allowed:
+            self.dismiss(status)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

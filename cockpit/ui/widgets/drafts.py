@@ -71,6 +71,7 @@ class DraftsPane(Vertical, can_focus=False):
         self.drafts: list[Draft] = []
         self.actions: list[OutboxItem] = []
         self.editing: str | None = None
+        self.select_next: str | None = None  # a row to select once it shows up
 
     def compose(self) -> ComposeResult:
         yield DraftList(id="draft-list")
@@ -159,6 +160,8 @@ class DraftsPane(Vertical, can_focus=False):
             return
         lst.add_options(options)
         ids = [o.id for o in options]
+        if self.select_next in ids:
+            keep_id, self.select_next = self.select_next, None
         index = ids.index(keep_id) if keep_id in ids else len(options) - 1
         lst.highlighted = index
         self._show_selected()
@@ -269,6 +272,7 @@ class DraftsPane(Vertical, can_focus=False):
         svc = self.app.services.service
 
         def done(draft: Draft) -> None:
+            self.select_next = f"d:{draft.id}"
             self.notify(f"Drafted: {draft.title}", markup=False, timeout=3)
             self.show(self.record)
             self.query_one(DraftList).focus()

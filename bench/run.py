@@ -1,0 +1,830 @@
+"""Benchmarks for the budgets in DESIGN.md §7, on a realistic store.
+
+    python bench/run.py [--quick] [--json FILE] [--only NAME ...] [--keep]
+
+Prints one table: benchmark, figure, baseline (measured in the same run), ratio, budget,
+PASS / MISS. These are measurements, not tests: nothing here is tuned to pass, and a MISS
+is a finding to fix in cockpit, not in the benchmark. Progress and per-round figures go to
+stderr; `--json` also writes every figure and its breakdown.
+
+The store comes from bench/generate.py (cached under /tmp, generated on first use; the
+full size takes ~15 s once): 1,000 incidents, 50,000 timeline entries, ~22,000 checklist
+ticks, 20,000 cached feed messages. `--quick` uses a smaller store (200 incidents, 10,000
+entries, 4,000 feed messages), fewer rounds and a short polling run, and finishes in under
+a minute. Every benchmark works on a private copy of the store.
+
+1. cold start: `cockpit` (the real CLI entry point) vs a bare Textual app (Header + Static +
+   Footer), each in fresh interpreters, headless at 160x48, alternating, after one
+   unmeasured warm-up each (so both have their .pyc files and the OS cache warm); time from
+   just before the process is spawned to the first full paint (see bench/_startup.py),
+   median of the rounds. Budget ≤ 1.25x the bare app.
+2. peak memory: the peak RSS of those same processes, median. Budget ≤ 1.5x bare. Read as
+   VmHWM by the child as it exits: the ru_maxrss that os.wait4 returns may include the
+   forking parent's high-water mark (Linux keeps it over exec; one run showed both apps at
+   this runner's 52 MB); it is kept in the JSON details for reference.
+3. tick: the real app under `run_test` on the store, the checklist focused (`3`); press `x`
+   on the same item again and again (tick, untick, …); from the key press to the store's
+   write having returned (fsynced) and to the first screen update that shows the checklist
+   pane with the item's new state. Baseline: `Store.set_tick` alone on the same incident.
+   Budget p95 ≤ 10 ms.
+4. alert storm: the real app, its feed view first filled from the feed cache (as the poller
+   will on start); then 10,000 messages (90% alerts) delivered as the feed poller does: a
+   thread parses one poll result of 200 after another and hands each to
+   `FeedView.add_messages` with `App.call_from_thread`. A 5 ms timer task on the event loop
+   records its gaps: the longest is the longest stall (baseline: the same timer with the
+   app idle). Also: time until the last message is on screen, messages kept by the view,
+   RSS growth over the storm and over a second one. Budget: no stall over 50 ms; the view
+   keeps at most MAX_MESSAGES.
+5. steady-state polling (when cockpit/integrations/feed.py exists): the real app with its
+   remote side (`Remote`, wired as `cockpit demo` wires it) polling the sandbox's Slack
+   (cockpit.sandbox), the open incidents' channels created there as they would exist; a
+   new message every 2 s in turn in #incidents, #alerts and the active incident's channel.
+   Counts every request the sandbox answers (most in any 60 s, in the first minute and in
+   the last minute) and the time from each post to its row on screen (posts after the first
+   minute; the quick run judges all of them). Budget ≤ 25 requests a minute; ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if __package__ in (None, ""):  # run as a file: make the repository and bench importable
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(1, str(HERE))
+
+import generate  # noqa: E402
+
+SIZE = (160, 48)
+MB = 1024 * 1024
+
+
+@dataclass
+class Row:
+    name: str
+    figure: str
+    baseline: str = ""
+    ratio: str = ""
+    budget: str = ""
+    verdict: str = ""  # PASS, MISS, or "" (reported, not judged)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool
+    rounds: int  # cold starts of each app
+    ticks: int
+    storm: int  # messages in one alert storm
+    batch: int  # messages per poll result in the storm
+    poll_seconds: float  # how long the steady-state polling runs
+    poll_every: float = 2.0  # a new Slack message every … seconds, in turn per channel
+
+    @classmethod
+    def make(cls, quick: bool) -> Config:
+        if quick:
+            return cls(True, rounds=3, ticks=60, storm=10_000, batch=200, poll_seconds=15)
+        return cls(False, rounds=7, ticks=200, storm=10_000, batch=200, poll_seconds=120)
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of `values`."""
+    s = sorted(values)
+    return s[max(0, math.ceil(q / 100 * len(s)) - 1)]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms"
+
+
+# -- environment ---------------------------------------------------------------------------
+def isolated_env(tmp: Path) -> dict[str, str]:
+    """The environment for cockpit: no user config, logs in `tmp`, a fixed user and zone,
+    no Textual switches from the caller's shell."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TEXTUAL", "COCKPIT_")) and k not in ("COLUMNS", "LINES")
+    }
+    env.update(
+        COCKPIT_CONFIG=str(tmp / "no-config.toml"),  # missing: defaults
+        COCKPIT_LOG_DIR=str(tmp / "logs"),
+        COCKPIT_USER="ada",
+        COCKPIT_TIMEZONE="Europe/London",
+        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
+        XDG_DATA_HOME=str(tmp / "xdg-data"),
+        XDG_STATE_HOME=str(tmp / "xdg-state"),
+        XDG_CACHE_HOME=str(tmp / "xdg-cache"),
+    )
+    return env
+
+
+@contextlib.contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# -- 1 and 2: cold start and peak memory ----------------------------------------------------
+def spawn_start(kind: str, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """One cold start in a new interpreter; its times (from spawn) and peak RSS."""
+    cmd = [sys.executable, str(HERE / "_startup.py"), kind, str(SIZE[0]), str(SIZE[1])]
+    if kind == "cockpit":
+        cmd += ["--data-dir", str(data_dir)]
+    t_spawn = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
+    )
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()  # type: ignore[union-attr]
+    proc.stderr.close()  # type: ignore[union-attr]
+    if proc.returncode != 0 or not out.strip():
+        raise RuntimeError(
+            f"{kind} start failed ({proc.returncode}):\n{err.decode(errors='replace')[-3000:]}"
+        )
+    r = json.loads(out.decode().strip().splitlines()[-1])
+    if r["paint"] is None:
+        raise RuntimeError(f"{kind} never painted fully within 60 s: {r}")
+    return {
+        "paint": r["paint"] - t_spawn,
+        "interpreter": r["main"] - t_spawn,
+        "imports_and_wiring": r["run"] - r["main"],
+        "run_to_first_update": r["first"] - r["run"],
+        "first_update_to_full_paint": r["paint"] - r["first"],
+        "screen_updates": r["displays"],
+        "peak_rss": r["vmhwm"],
+        "rss_at_run": r["rss_at_run"],
+        # inflated: Linux keeps the forking parent's (this runner's) high-water mark
+        "ru_maxrss_wait4": usage.ru_maxrss * 1024,
+        "checks": r["checks"],
+    }
+
+
+def bench_start(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    env = isolated_env(tmp)
+    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "cockpit": []}
+    for kind in ("bare", "cockpit"):  # warm-up: .pyc files, OS cache, the prefs file
+        spawn_start(kind, data_dir, env)
+    for n in range(cfg.rounds):
+        order = ("bare", "cockpit") if n % 2 == 0 else ("cockpit", "bare")
+        for kind in order:
+            runs[kind].append(spawn_start(kind, data_dir, env))
+        log(
+            f"  start round {n + 1}/{cfg.rounds}: bare {ms(runs['bare'][-1]['paint'])}, "
+            f"cockpit {ms(runs['cockpit'][-1]['paint'])}"
+        )
+    bad = [r["checks"] for r in runs["cockpit"] if not all(r["checks"].values())]
+    if bad:
+        raise RuntimeError(f"cockpit's first full paint lacked something: {bad[0]}")
+
+    def med(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[kind])
+
+    keys = (
+        "paint",
+        "interpreter",
+        "imports_and_wiring",
+        "run_to_first_update",
+        "first_update_to_full_paint",
+        "peak_rss",
+        "rss_at_run",
+        "ru_maxrss_wait4",
+    )
+    detail = {
+        kind: {
+            **{key: med(kind, key) for key in keys},
+            "paint_all": [r["paint"] for r in runs[kind]],
+            "peak_rss_all": [r["peak_rss"] for r in runs[kind]],
+        }
+        for kind in runs
+    }
+    c, b = detail["cockpit"], detail["bare"]
+    t_ratio = c["paint"] / b["paint"]
+    m_ratio = c["peak_rss"] / b["peak_rss"]
+    return [
+        Row(
+            "cold start to first full paint",
+            f"{ms(c['paint'])} (median of {cfg.rounds})",
+            f"bare app {ms(b['paint'])}",
+            f"{t_ratio:.2f}x",
+            "<= 1.25x bare",
+            "PASS" if t_ratio <= 1.25 else "MISS",
+            detail,
+        ),
+        Row(
+            "peak memory at start (VmHWM)",
+            f"{c['peak_rss'] / MB:.1f} MB",
+            f"bare app {b['peak_rss'] / MB:.1f} MB",
+            f"{m_ratio:.2f}x",
+            "<= 1.5x bare",
+            "PASS" if m_ratio <= 1.5 else "MISS",
+            {"cockpit": c["peak_rss_all"], "bare": b["peak_rss_all"]},
+        ),
+    ]
+
+
+# -- the app in process (3 and 4) -----------------------------------------------------------
+def make_app(data_dir: Path, *, remote_token: str | None = None) -> Any:
+    """The app wired as `cockpit --data-dir DIR` wires it (cli.cmd_app), with a screen
+    update hook for the measurements. With `remote_token`, also the remote side (outbox
+    sender and feed poller) for the integrations the config names, as `cockpit demo`
+    wires it, with that throwaway token."""
+    from cockpit.cli import Context, build_parser
+    from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
+
+    ctx = Context(build_parser().parse_args(["--data-dir", str(data_dir)]))
+    svc = ctx.service
+    remote = None
+    if remote_token is not None:
+        from cockpit.integrations.runtime import Remote
+
+        store = svc.store
+
+        def render(incident: Any, template: str) -> str:
+            context = svc.draft_context(incident, store.timeline(incident.id))
+            return svc.templates.render(template, context)
+
+        remote = Remote(
+            ctx.settings,
+            store,
+            svc.clock,
+            user=ctx.settings.user,
+            token=lambda _name: remote_token,
+            render=render,
+        )
+    services = AppServices(
+        service=svc,
+        settings=ctx.settings,
+        clock=svc.clock,
+        calendar=ctx.calendar,
+        prefs=data_dir_prefs(ctx.paths.data_dir),
+        **({"remote": remote} if remote is not None else {}),
+    )
+    app = CockpitApp(services)
+    hooks: list[Callable[[], None]] = []
+
+    def post_display_hook() -> None:  # called by Textual after every screen update
+        for hook in list(hooks):
+            hook()
+
+    app.display_hooks = hooks  # type: ignore[attr-defined]
+    app.post_display_hook = post_display_hook  # type: ignore[method-assign]
+    return app, ctx
+
+
+async def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not cond():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.0005)
+
+
+# -- 3: tick ----------------------------------------------------------------------------------
+async def _tick_run(data_dir: Path, cfg: Config) -> dict[str, Any]:
+    from cockpit.domain.playbook import ItemState
+    from cockpit.ui.widgets.panes import ChecklistPane
+
+    app, ctx = make_app(data_dir)
+    store = ctx.service.store
+    persisted: list[float] = []
+    original_set_tick = store.set_tick
+
+    def set_tick(*args: Any, **kwargs: Any) -> None:
+        original_set_tick(*args, **kwargs)
+        persisted.append(time.perf_counter())
+
+    store.set_tick = set_tick
+    painted: list[float] = []
+    want: dict[str, Any] = {}
+
+    def on_display() -> None:
+        if not want:
+            return
+        pane = app.screen.query_one(ChecklistPane)
+        view = pane.view
+        if view is None:
+            return
+        state = next(iv.state for s in view.steps for iv in s.items if iv.item.id == want["id"])
+        if state is want["state"]:
+            painted.append(time.perf_counter())
+            want.clear()
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: getattr(app.screen, "record", None) is not None)
+            await pilot.pause(0.2)
+            pane = app.screen.query_one(ChecklistPane)
+            if app.focused is not pane:
+                await pilot.press("3")  # focus the checklist pane, as a person would
+                await pilot.pause(0.1)
+            assert app.focused is pane, f"the checklist should have focus, not {app.focused}"
+            item = pane.highlighted_item()
+            assert item is not None
+            iid = app.screen.record.incident.id
+            app.display_hooks.append(on_display)
+            state = item.state
+            total: list[float] = []
+            stored: list[float] = []
+            for _ in range(cfg.ticks):
+                target = ItemState.OPEN if state is ItemState.DONE else ItemState.DONE
+                want.update(id=item.item.id, state=target)
+                n_persisted = len(persisted)
+                n_painted = len(painted)
+                t0 = time.perf_counter()
+                await pilot.press("x")
+                await wait_for(lambda: len(painted) > n_painted)  # noqa: B023
+                if len(persisted) <= n_persisted:
+                    raise RuntimeError("the pane showed the tick before the store had it")
+                total.append(painted[-1] - t0)
+                stored.append(persisted[n_persisted] - t0)
+                ticks = store.ticks(iid)
+                if ticks[item.item.id].ticked != (target is ItemState.DONE):
+                    raise RuntimeError("the store does not hold the tick the pane shows")
+                state = target
+                await asyncio.sleep(0.005)  # a person does not press twice in one frame
+    finally:
+        ctx.close()
+    return {"total": total, "persisted": stored, "incident": iid, "item": item.item.id}
+
+
+def _set_tick_baseline(data_dir: Path, incident_id: str, n: int) -> list[float]:
+    from cockpit.domain.checklist import Tick
+    from cockpit.store.store import Store
+
+    times = []
+    with Store.open(data_dir) as store:
+        at = generate.ANCHOR + timedelta(days=1)
+        for k in range(n):
+            tick = Tick("update-playbooks", k % 2 == 0, "ada", at + timedelta(seconds=k))
+            t = time.perf_counter()
+            store.set_tick(incident_id, tick)
+            times.append(time.perf_counter() - t)
+    return times
+
+
+def bench_tick(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    with environ(isolated_env(tmp)):
+        r = asyncio.run(_tick_run(data_dir, cfg))
+    base = _set_tick_baseline(data_dir, r["incident"], cfg.ticks)
+    total, stored = r["total"], r["persisted"]
+    p = {q: pct(total, q) for q in (50, 95, 99)}
+    figure = f"p50 {ms(p[50])}  p95 {ms(p[95])}  p99 {ms(p[99])}"
+    log(f"  tick: {figure}; persisted p95 {ms(pct(stored, 95))}")
+    return [
+        Row(
+            "tick: key -> fsynced -> repainted",
+            figure,
+            f"set_tick alone p95 {ms(pct(base, 95))}",
+            f"{p[95] / pct(base, 95):.1f}x",
+            "p95 <= 10 ms",
+            "PASS" if p[95] <= 0.010 else "MISS",
+            {
+                "ticks": len(total),
+                "incident": r["incident"],
+                "item": r["item"],
+                "total_ms": {q: v * 1e3 for q, v in p.items()},
+                "persisted_ms": {q: pct(stored, q) * 1e3 for q in (50, 95, 99)},
+                "set_tick_alone_ms": {q: pct(base, q) * 1e3 for q in (50, 95, 99)},
+                "max_ms": max(total) * 1e3,
+            },
+        )
+    ]
+
+
+# -- 4: alert storm ---------------------------------------------------------------------------
+def rss() -> int:
+    """The current resident set size of this process, in bytes."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class LoopMonitor:
+    """A task that wakes every 5 ms and records how long each wait really took."""
+
+    def __init__(self, period: float = 0.005) -> None:
+        self.period = period
+        self.gaps: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(self.period)
+            now = time.perf_counter()
+            self.gaps.append(now - last)
+            last = now
+
+    def start(self) -> None:
+        self.gaps = []
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> list[float]:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        return self.gaps
+
+
+def storm_lines(n: int, seed: int, minutes_after: int) -> list[str]:
+    """An alert storm as the poller receives it, JSON text (90% alerts) over 5 minutes,
+    newer than the cache. Kept as strings until delivered, like a response body, so the
+    benchmark holds no extra objects that the app's garbage collections would scan."""
+    end = generate.ANCHOR + timedelta(minutes=minutes_after)
+    dicts = generate.feed_dicts(n, seed=seed, end=end, span=timedelta(minutes=5), alerts=0.9)
+    return [json.dumps(d) for d in dicts]
+
+
+async def _storm_run(data_dir: Path, cfg: Config, log: Callable[[str], None]) -> dict[str, Any]:
+    from cockpit.ui.widgets.feed import MAX_MESSAGES, FeedView
+
+    app, ctx = make_app(data_dir)
+    storms = [storm_lines(cfg.storm, 11, 10), storm_lines(cfg.storm, 12, 20)]
+    result: dict[str, Any] = {}
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: getattr(app.screen, "record", None) is not None)
+            feed = app.screen.query_one(FeedView)
+            cache = generate.read_feed_cache(data_dir / generate.FEED_CACHE)
+            result["cached"] = len(cache)
+            feed.add_messages(cache)  # what the poller will show on start
+            del cache
+            await pilot.pause(0.3)
+            monitor = LoopMonitor()
+            monitor.start()
+            await asyncio.sleep(1.0)
+            result["idle_gaps"] = await monitor.stop()
+            for k, lines in enumerate(storms, 1):
+                last = json.loads(lines[-1])
+                # the newest row (a reply is a row only under an expanded thread)
+                parent = next(
+                    d for d in map(json.loads, reversed(lines)) if d["thread_ts"] in (None, d["ts"])
+                )
+                last_key = (parent["channel"], parent["ts"])
+                on_screen: list[float] = []
+
+                def hook(last_key: Any = last_key, on_screen: list[float] = on_screen) -> None:
+                    if not on_screen and any(r.message.key == last_key for r in feed._rows[-3:]):
+                        on_screen.append(time.perf_counter())
+
+                def poll(lines: list[str] = lines) -> None:
+                    """The poller's thread: parse each poll result, hand it to the UI."""
+                    for i in range(0, len(lines), cfg.batch):
+                        batch = [
+                            generate.feed_message(json.loads(x)) for x in lines[i : i + cfg.batch]
+                        ]
+                        app.call_from_thread(feed.add_messages, batch)
+
+                app.display_hooks.append(hook)
+                rss0 = rss()
+                monitor.start()
+                t0 = time.perf_counter()
+                await asyncio.to_thread(poll)
+                t_delivered = time.perf_counter() - t0
+                await wait_for(lambda on_screen=on_screen: bool(on_screen))
+                await asyncio.sleep(0.2)
+                gaps = await monitor.stop()
+                app.display_hooks.remove(hook)
+                result[f"storm{k}"] = {
+                    "gaps": gaps,
+                    "delivered_s": t_delivered,
+                    "on_screen_s": on_screen[0] - t0,
+                    "rss_growth": rss() - rss0,
+                    "in_view": len(feed._messages),
+                    "last_in_view": feed._messages[-1].key == (last["channel"], last["ts"]),
+                }
+                log(
+                    f"  storm {k}: longest stall {ms(max(gaps))}, on screen after "
+                    f"{ms(on_screen[0] - t0)}, view holds {len(feed._messages)}, "
+                    f"RSS {(rss() - rss0) / MB:+.1f} MB"
+                )
+            result["max_messages"] = MAX_MESSAGES
+    finally:
+        ctx.close()
+    return result
+
+
+def bench_storm(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    with environ(isolated_env(tmp)):
+        r = asyncio.run(_storm_run(data_dir, cfg, log))
+    s1, s2 = r["storm1"], r["storm2"]
+    stall = max(s1["gaps"])
+    idle = max(r["idle_gaps"])
+    over = sum(g > 0.050 for g in s1["gaps"])
+    bounded = s1["in_view"] <= r["max_messages"] and s2["in_view"] <= r["max_messages"]
+    details = {
+        "storm": cfg.storm,
+        "batch": cfg.batch,
+        "feed_cache_prefill": r["cached"],
+        "idle_max_gap_ms": idle * 1e3,
+        "storm1": {k: v for k, v in s1.items() if k != "gaps"},
+        "storm2": {k: v for k, v in s2.items() if k != "gaps"},
+        "storm1_gaps_over_50ms": over,
+        "storm1_gap_p99_ms": pct(s1["gaps"], 99) * 1e3,
+        "storm2_max_gap_ms": max(s2["gaps"]) * 1e3,
+        "max_messages": r["max_messages"],
+    }
+    return [
+        Row(
+            f"alert storm ({cfg.storm:,} in batches of {cfg.batch}): longest stall",
+            f"{ms(stall)} ({over} gaps > 50 ms)",
+            f"idle app {ms(idle)}",
+            f"{stall / idle:.1f}x",
+            "<= 50 ms",
+            "PASS" if stall <= 0.050 else "MISS",
+            details,
+        ),
+        Row(
+            "alert storm: all in view / memory",
+            f"last on screen after {ms(s1['on_screen_s'])}; view keeps {s1['in_view']:,}; "
+            f"RSS {s1['rss_growth'] / MB:+.1f} MB, 2nd storm {s2['rss_growth'] / MB:+.1f} MB",
+            "",
+            "",
+            f"view <= MAX_MESSAGES ({r['max_messages']:,})",
+            "PASS" if bounded and s1["last_in_view"] and s2["last_in_view"] else "MISS",
+        ),
+    ]
+
+
+# -- 5: steady-state polling ----------------------------------------------------------------
+GRACE = 8.0  # how long to wait for the last posts to show
+
+
+def sliding_max(times: list[float], window: float = 60.0) -> int:
+    """The most events in any `window` seconds."""
+    times = sorted(times)
+    best = lo = 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+async def _polling_run(data_dir: Path, cfg: Config, log: Callable[[str], None]) -> dict[str, Any]:
+    from cockpit.sandbox.server import SandboxServer
+    from cockpit.ui.widgets.feed import FeedView
+
+    server = SandboxServer(scenario=None).start()
+    requests: list[tuple[float, str]] = []
+    serve = server.serve
+
+    def counted(request: Any, handler: Any) -> None:  # every request the sandbox answers
+        if request.path.startswith("/api/"):
+            requests.append((time.monotonic(), request.path[5:]))
+        serve(request, handler)
+
+    server.serve = counted  # type: ignore[method-assign]
+    state = server.state
+    config = Path(os.environ["COCKPIT_CONFIG"])
+    config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
+    app = ctx = None
+    result: dict[str, Any] = {}
+    try:
+        app, ctx = make_app(data_dir, remote_token="xoxb-cockpit-bench")
+        open_ids = [s.id for s in ctx.service.store.list_incidents(open_only=True)]
+        for iid in open_ids:  # the open incidents' channels exist, as they would in Slack
+            state.create_channel(f"incident-{iid}", "U0SBXALICE1")
+        targets = ["incidents", "alerts", f"incident-{open_ids[0]}"]
+        posts: list[dict[str, Any]] = []
+
+        def hook() -> None:
+            waiting = [p for p in posts if p["screen"] is None]
+            if not waiting:
+                return
+            shown = {r.message.key for r in feed._rows[-40:]}
+            now = time.monotonic()
+            for p in waiting:
+                if p["key"] in shown:
+                    p["screen"] = now
+
+        async with app.run_test(size=SIZE):
+            await wait_for(lambda: getattr(app.screen, "record", None) is not None)
+            feed = app.screen.query_one(FeedView)
+            app.display_hooks.append(hook)
+            await wait_for(lambda: len(requests) >= 3)
+            t_start = time.monotonic()
+            await asyncio.sleep(3.0)  # past the first fetch of each channel
+            k = 0
+            while time.monotonic() - t_start < cfg.poll_seconds:
+                name = targets[k % len(targets)]
+                channel = state.channel_by_name(name)
+                assert channel is not None
+                if name == "alerts":
+                    bot = state.bots["datadog"]
+                    msg = state.bot_message(bot, f"[Triggered] checkout-api error rate > 5% #{k}")
+                else:
+                    msg = state.person_message("U0SBXBENJI1", f"still seeing errors ({k})")
+                posted = state.post(channel, msg)
+                posts.append(
+                    {"channel": name, "key": (name, posted["ts"]), "at": time.monotonic()}
+                    | {"screen": None}
+                )
+                k += 1
+                await asyncio.sleep(cfg.poll_every)
+            t_end = time.monotonic()
+            with contextlib.suppress(TimeoutError):  # later than the budget is a miss anyway
+                await wait_for(lambda: all(p["screen"] is not None for p in posts), GRACE)
+            app.services.remote.stop()
+        result = {
+            "seconds": t_end - t_start,
+            "requests": list(requests),
+            "posts": posts,
+            "grace": GRACE,
+            "channels_watched": 2 + len(open_ids),
+        }
+    finally:
+        if ctx is not None:
+            ctx.close()
+        server.stop()
+    return result
+
+
+def bench_polling(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    if not (ROOT / "cockpit" / "integrations" / "feed.py").exists():
+        msg = "not measured: needs the feed poller (cockpit/integrations/feed.py)"
+        return [Row("steady-state feed polling", msg, "", "", "<= 25 req/min, <= 5 s", "")]
+    env = isolated_env(tmp)
+    env["COCKPIT_CONFIG"] = str(tmp / "slack-config.toml")
+    with environ(env):
+        r = asyncio.run(_polling_run(data_dir, cfg, log))
+    times = [t for t, _ in r["requests"]]
+    t0 = min(times)  # the poller's first request
+    any_minute = sliding_max(times)
+    first_minute = sum(t < t0 + 60 for t in times)
+    steady = r["seconds"] >= 90  # a minute after the first one
+    if steady:
+        last = max(p["at"] for p in r["posts"])
+        steady_minute = sum(last - 60 <= t < last for t in times)
+        posts = [p for p in r["posts"] if p["at"] >= t0 + 60]
+        req_figure = (
+            f"{steady_minute}/min steady; {first_minute} in the first minute; "
+            f"{any_minute} max in any 60 s"
+        )
+    else:
+        posts = r["posts"]
+        req_figure = f"{len(times)} in the whole {r['seconds'] + 3:.0f} s run (quick)"
+    seen = [p for p in posts if p["screen"] is not None]
+    lat = [p["screen"] - p["at"] for p in seen]
+    missing = len(posts) - len(seen)
+    by_channel = {}
+    for ch in sorted({p["channel"] for p in posts}):
+        xs = [p["screen"] - p["at"] for p in seen if p["channel"] == ch]
+        by_channel[ch] = {
+            "posted": sum(p["channel"] == ch for p in posts),
+            "p50_s": pct(xs, 50) if xs else None,
+            "max_s": max(xs) if xs else None,
+        }
+    worst = max(lat) if lat else math.inf
+    when = "steady state" if steady else "quick, from start-up"
+    lat_figure = (
+        f"p50 {pct(lat, 50):.1f} s, max {worst:.1f} s ({when})"
+        if lat
+        else f"nothing reached the screen ({when})"
+    )
+    if missing:
+        lat_figure += f"; {missing} of {len(posts)} not shown {r['grace']:.0f} s after the run"
+    methods: dict[str, int] = {}
+    for _, m in r["requests"]:
+        methods[m] = methods.get(m, 0) + 1
+    log(f"  polling: requests {req_figure}; on screen {lat_figure}; by method {methods}")
+    details = {
+        "run_seconds": r["seconds"],
+        "requests_max_in_any_60s": any_minute,
+        "requests_first_60s": first_minute,
+        "requests_by_method": methods,
+        "channels_watched": r["channels_watched"],
+        "posts_judged": len(posts),
+        "latency_s": {q: pct(lat, q) for q in (50, 95, 100)} if lat else None,
+        "by_channel": by_channel,
+    }
+    watched = f"{r['channels_watched']} channels watched"
+    return [
+        Row(
+            "feed polling: Slack requests",
+            req_figure,
+            watched,
+            "",
+            "<= 25 per minute",
+            "PASS" if any_minute <= 25 else "MISS",
+            details,
+        ),
+        Row(
+            "feed polling: new message on screen",
+            lat_figure,
+            f"a post every {cfg.poll_every:.0f} s",
+            "",
+            "<= 5 s",
+            "PASS" if worst <= 5.0 and not missing else "MISS",
+        ),
+    ]
+
+
+BENCHMARKS: dict[str, Callable[[Path, Path, Config, Callable[[str], None]], list[Row]]] = {
+    "start": bench_start,
+    "tick": bench_tick,
+    "storm": bench_storm,
+    "polling": bench_polling,
+}
+
+
+# -- output -----------------------------------------------------------------------------------
+def table(rows: list[Row]) -> str:
+    head = ("benchmark", "figure", "baseline", "ratio", "budget", "result")
+    cells = [head] + [(r.name, r.figure, r.baseline, r.ratio, r.budget, r.verdict) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    lines = []
+    for n, c in enumerate(cells):
+        lines.append("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Run the budget benchmarks (DESIGN.md §7).")
+    p.add_argument("--quick", action="store_true", help="smaller store, fewer rounds (< 1 min)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these")
+    p.add_argument("--keep", action="store_true", help="keep the working copies of the store")
+    a = p.parse_args(argv)
+    cfg = Config.make(a.quick)
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    params = generate.QUICK if a.quick else generate.FULL
+    report = generate.ensure(params)
+    log(report.describe())
+    rows: list[Row] = []
+    tmp = Path(tempfile.mkdtemp(prefix="cockpit-bench-run-"))
+    try:
+        for name, bench in BENCHMARKS.items():
+            if a.only and name not in a.only:
+                continue
+            log(f"{name} …")
+            work = tmp / name
+            work.mkdir()
+            data_dir = generate.working_copy(report, work)
+            rows.extend(bench(data_dir, work, cfg, log))
+    finally:
+        if a.keep:
+            log(f"working copies kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    print(table(rows))
+    print(
+        f"\n{'quick' if a.quick else 'full'} run in {elapsed:.0f} s on {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; store: {report.incidents} incidents, "
+        f"{report.entries} entries, {report.ticks} ticks, {report.feed} cached feed messages "
+        f"(generated in {report.seconds:.1f} s)"
+    )
+    if a.json:
+        doc = {
+            "quick": a.quick,
+            "seconds": elapsed,
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "maxrss_runner": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            },
+            "store": report.to_dict(),
+            "rows": [r.__dict__ for r in rows],
+        }
+        a.json.write_text(json.dumps(doc, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
