@@ -60,16 +60,12 @@ class Context:
         if self._service is None:
             from cockpit.domain.clock import SystemClock
             from cockpit.domain.playbook import default_playbook, load_playbook
-            from cockpit.domain.templates import TemplateLibrary
             from cockpit.service import DraftOptions, IncidentService
             from cockpit.store.store import Store
 
             s = self.settings
             playbook = load_playbook(s.playbook_path) if s.playbook_path else default_playbook()
             store = Store.open(self.paths.data_dir)
-            templates = TemplateLibrary(s.templates_dir)
-            for problem in templates.problems:
-                sys.stderr.write(f"cockpit: template {problem} (the shipped one is used)\n")
             self._service = IncidentService(
                 store,
                 clock=SystemClock(),
@@ -77,7 +73,7 @@ class Context:
                 user=s.user,
                 playbook=playbook,
                 configured=s.configured,
-                templates=templates,
+                templates_dir=s.templates_dir,
                 draft_options=DraftOptions(
                     guide_url=s.guide_url,
                     product_channel=s.product_channel,
@@ -221,9 +217,15 @@ def cmd_export(ctx: Context) -> int:
     return 0
 
 
+def _template_problems(ctx: Context) -> None:
+    for problem in ctx.service.templates.problems:
+        sys.stderr.write(f"cockpit: template {problem} (the shipped one is used)\n")
+
+
 def cmd_templates(ctx: Context) -> int:
     from cockpit.domain.templates import TEMPLATE_VARIABLES
 
+    _template_problems(ctx)
     lib = ctx.service.templates
     for info in lib.list():
         where = "" if info.source == "shipped" else f"  (yours: {info.path})"
@@ -249,6 +251,7 @@ def cmd_draft(ctx: Context) -> int:
 
     a = ctx.args
     svc = ctx.service
+    _template_problems(ctx)
     draft = svc.new_draft(a.id, a.template)
     sys.stdout.write(draft.body if draft.body.endswith("\n") else draft.body + "\n")
     if draft.public:

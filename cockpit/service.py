@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.domain.checklist import Tick
 from cockpit.domain.clock import Clock
@@ -22,7 +24,6 @@ from cockpit.domain.playbook import (
     Playbook,
     checklist_view,
 )
-from cockpit.domain.templates import TemplateLibrary, build_context
 from cockpit.domain.timeline import (
     EntryKind,
     TimelineEntry,
@@ -30,6 +31,9 @@ from cockpit.domain.timeline import (
     parse_when,
 )
 from cockpit.store.store import IncidentSummary, Store
+
+if TYPE_CHECKING:
+    from cockpit.domain.templates import TemplateLibrary
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,12 @@ class IncidentService:
         configured: frozenset[str] = frozenset(),
         drill: bool = False,
         templates: TemplateLibrary | None = None,
+        templates_dir: Path | None = None,
         draft_options: DraftOptions | None = None,
     ) -> None:
         self.store = store
         self._templates = templates
+        self._templates_dir = templates_dir
         self.draft_options = draft_options or DraftOptions()
         self.clock = clock
         self.tz = tz
@@ -87,8 +93,12 @@ class IncidentService:
 
     @property
     def templates(self) -> TemplateLibrary:
+        """The message templates, loaded on first use (they cost a Jinja2 import and a
+        test render each, which a cockpit that drafts nothing should not pay at start)."""
         if self._templates is None:
-            self._templates = TemplateLibrary(None)
+            from cockpit.domain.templates import TemplateLibrary
+
+            self._templates = TemplateLibrary(self._templates_dir)
         return self._templates
 
     def incidents(self, *, open_only: bool = False) -> list[IncidentSummary]:
@@ -302,6 +312,8 @@ class IncidentService:
         every = None
         if incident.severity is not None and opts.update_every is not None:
             every = opts.update_every.get(incident.severity)
+        from cockpit.domain.templates import build_context
+
         return build_context(
             incident,
             entries,

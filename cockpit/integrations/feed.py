@@ -31,6 +31,7 @@ FIRST_FETCH = 50  # messages shown from a channel's history when cockpit starts
 PAGE = 999  # Slack's largest history page
 THREAD_PERIOD = 30.0  # how often a watched thread is asked for new replies
 THREAD_WATCH = 3600.0  # how long a thread stays watched after its last activity
+OTHER_CHANNEL_PERIOD = 60.0  # channels of open incidents other than the active one
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ChannelState:
     name: str
     period: float
     alert: bool = False
+    fixed: bool = False  # #incidents and #alerts keep their own pace
     id: str = ""
     oldest: str | None = None
     cursor: str | None = None
@@ -89,8 +91,8 @@ class FeedPoller:
         self.clock = clock
         self.sleep = sleep
         self.channels: dict[str, ChannelState] = {
-            incidents: ChannelState(incidents, max(5.0, incidents_period)),
-            alerts: ChannelState(alerts, self.alerts_period, alert=True),
+            incidents: ChannelState(incidents, max(5.0, incidents_period), fixed=True),
+            alerts: ChannelState(alerts, self.alerts_period, alert=True, fixed=True),
         }
         self.threads: dict[tuple[str, str], ThreadState] = {}
         self.stats = PollStats()
@@ -98,34 +100,59 @@ class FeedPoller:
         self._stop = asyncio.Event()
         self._unknown_users: set[str] = set()
         self._pending_threads: set[tuple[str, str]] = set()  # (channel id, ts)
+        self._ids: dict[str, str] = {}  # channel name → id, from one listing
+        self._listed_at = float("-inf")
+        self._last_request = float("-inf")
 
     # -- what to watch -----------------------------------------------------------------
     def watch_channels(self, names: Iterable[str]) -> None:
-        """The incidents' own channels (#incident-N), added as they are created."""
+        """The incidents' own channels (#incident-N): polled now and then (every minute)
+        unless it is the active incident's (`set_active_channel`)."""
         for name in names:
             name = name.lstrip("#")
             if name and name not in self.channels:
-                self.channels[name] = ChannelState(name, self.channel_period)
+                self.channels[name] = ChannelState(name, OTHER_CHANNEL_PERIOD)
+
+    def set_active_channel(self, name: str) -> None:
+        """The active incident's channel is polled often; the other incidents' rarely."""
+        name = name.lstrip("#")
+        self.watch_channels([name])
+        for ch in self.channels.values():
+            if ch.fixed:
+                continue
+            was = ch.period
+            ch.period = self.channel_period if ch.name == name else OTHER_CHANNEL_PERIOD
+            if ch.period < was:
+                ch.due = min(ch.due, self.clock())
 
     def stop(self) -> None:
         self._stop.set()
 
     # -- budget ------------------------------------------------------------------------
     def _budget_wait(self) -> float:
+        """How long to wait before the next request: requests are spread evenly (one every
+        60/budget s, so no burst then silence) and never more than `budget` a minute."""
         now = self.clock()
         window = self.stats.requests
         while window and now - window[0] >= 60.0:
             window.popleft()
-        if len(window) < self.budget:
-            return 0.0
-        return 60.0 - (now - window[0]) + 0.01
+        wait = max(0.0, self._last_request + 60.0 / self.budget - now)
+        if len(window) >= self.budget:
+            wait = max(wait, 60.0 - (now - window[0]) + 0.01)
+        return wait
 
-    async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    async def _spend(self) -> None:
+        """Every Slack request the feed makes goes through here: the budget counts all."""
         wait = self._budget_wait()
         if wait > 0:
             await self.sleep(wait)
-        self.stats.requests.append(self.clock())
+        now = self.clock()
+        self._last_request = now
+        self.stats.requests.append(now)
         self.stats.total_requests += 1
+
+    async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        await self._spend()
         return await self.slack.call(method, args)
 
     # -- the loop ------------------------------------------------------------------------
@@ -147,6 +174,7 @@ class FeedPoller:
     async def step(self) -> list[FeedMessage]:
         """Do the most overdue task (a channel page or a thread), waiting until it is due."""
         if not self._workspace:
+            await self._spend()
             self._workspace = (await self.slack.auth_test()).url.rstrip("/")
         task = self._next_task()
         delay = task.due - self.clock()
@@ -172,23 +200,49 @@ class FeedPoller:
         tasks: list[ChannelState | ThreadState] = [*self.channels.values(), *self.threads.values()]
         return min(tasks, key=lambda t: t.due)
 
+    async def _list_channels(self) -> None:
+        """One listing (paged) names every channel: later lookups cost nothing."""
+        cursor = None
+        members: set[str] = set()
+        while True:
+            args: dict[str, Any] = {
+                "types": "public_channel,private_channel",
+                "exclude_archived": True,
+                "limit": 1000,
+            }
+            if cursor:
+                args["cursor"] = cursor
+            doc = await self._call("conversations.list", args)
+            for c in doc.get("channels") or []:
+                if isinstance(c, dict) and isinstance(c.get("id"), str):
+                    self._ids[str(c.get("name", ""))] = c["id"]
+                    if c.get("is_member"):
+                        members.add(c["id"])
+            meta = doc.get("response_metadata") or {}
+            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+            if not cursor:
+                break
+        self._members = members
+        self._listed_at = self.clock()
+
     async def _resolve(self, ch: ChannelState) -> bool:
         if ch.id:
             return True
-        found = await self.slack.find_channel(ch.name)
-        self.stats.requests.append(self.clock())
-        self.stats.total_requests += 1
-        if found is None:
+        if ch.name not in self._ids and self.clock() - self._listed_at > 60.0:
+            await self._list_channels()
+        cid = self._ids.get(ch.name)
+        if cid is None:
             ch.due = self.clock() + 60.0  # not created yet (or not visible): look later
             return False
-        ch.id = found.id
+        ch.id = cid
         for cid, ts in list(self._pending_threads):
             if cid == ch.id:
                 self._pending_threads.discard((cid, ts))
                 self._watch_thread(ch, ts, ts)
-        if not found.is_member:
+        if cid not in getattr(self, "_members", set()):
             try:
-                await self.slack.join(found.id)
+                await self._spend()
+                await self.slack.join(cid)
             except RemoteError as e:
                 log.info("cannot join #%s: %s", ch.name, e)
         return True
@@ -282,6 +336,7 @@ class FeedPoller:
         )
         for uid in list(unknown)[:3]:  # a few per turn: names are cached for good
             try:
+                await self._spend()
                 await self.slack.user_name(uid)
             except RemoteError:
                 self._unknown_users.add(uid)

@@ -133,8 +133,8 @@ class Remote:
         poller, loop = self.poller, self._loop
         if poller is None or loop is None:
             return
-        if incident.links.channel:
-            loop.call_soon_threadsafe(poller.watch_channels, [incident.links.channel.label])
+        if incident.links.channel:  # the active incident: its channel is polled often
+            loop.call_soon_threadsafe(poller.set_active_channel, incident.links.channel.label)
         where = thread_of(incident.links.thread)
         if where is not None:
             loop.call_soon_threadsafe(poller.watch_thread_in, *where)

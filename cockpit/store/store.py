@@ -278,6 +278,8 @@ class Store:
         """Summaries from the index, newest report first."""
         with self._read(self._index) as db:
             docs = db.table(T_INCIDENTS).all()
+        if open_only:  # cheap first pass on the raw status: most of a history is closed
+            docs = [d for d in docs if d.get("status") not in ("resolved", "canceled")]
         out = [IncidentSummary.from_dict(self._migrate("summary", d, self._index)) for d in docs]
         if open_only:
             out = [s for s in out if s.is_open]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -20,12 +21,14 @@ from cockpit.domain.clock import Clock
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.feed import in_waking_hours
 from cockpit.domain.slo import SupportCalendar
-from cockpit.integrations.runtime import Remote
 from cockpit.prefs import Prefs
 from cockpit.service import IncidentRecord, IncidentService
 from cockpit.ui.commands import COMMANDS
 from cockpit.ui.palette import CockpitCommands
 from cockpit.ui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:  # the remote side (httpx and the clients) loads only when configured
+    from cockpit.integrations.runtime import Remote
 
 log = logging.getLogger("cockpit.ui")
 
@@ -206,6 +209,9 @@ class CockpitApp(App[None]):
     def on_mount(self) -> None:
         if self.services.remote is not None:
             self._run_remote()
+        # What exists after start-up lives for the app's life: keep it out of the garbage
+        # collector's full passes, which otherwise stall the loop during an alert storm.
+        self.call_after_refresh(gc.freeze)
 
     @work(thread=True, group="remote", exit_on_error=False, name="remote")
     def _run_remote(self) -> None:

@@ -390,3 +390,27 @@ async def test_loaded_message_is_posted(harness: Harness):
         assert seen and seen[-1].record is not None
         assert seen[-1].checklist is not None and seen[-1].checklist.total > 20
         assert app.screen.query_one(IncidentHeader).query_one("#slo").render()
+
+
+async def test_feed_memory_is_bounded_and_keeps_the_newest(harness: Harness):
+    from cockpit.ui.widgets.feed import MAX_MESSAGES
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        total = MAX_MESSAGES + 1200
+        for start in range(0, total, 400):  # as the poller delivers: a page at a time
+            feed.add_messages([
+                feed_message(f"alert {n}", channel="alerts", is_alert=True,
+                             ts=f"{1_700_000_000 + n}.000100", minutes_ago=0)
+                for n in range(start, min(start + 400, total))
+            ])
+        assert len(feed.messages) == MAX_MESSAGES and len(feed.rows) == MAX_MESSAGES
+        assert feed.rows[0].message.text == f"alert {total - MAX_MESSAGES}"
+        assert feed.rows[-1].message.text == f"alert {total - 1}"
+        assert feed.cursor == MAX_MESSAGES - 1  # still following the newest
+        # an old message arriving late goes in its place (a full rebuild path)
+        feed.add_messages([feed_message("late report", ts="1699999999.000001",
+                                        minutes_ago=0)])
+        assert len(feed.rows) == MAX_MESSAGES

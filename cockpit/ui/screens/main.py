@@ -427,7 +427,17 @@ class CockpitScreen(Screen[None]):
         svc = self.app.services.service
         ticked = iv.state is not ItemState.DONE
         iid = rec.incident.id
-        self.change("tick", lambda: svc.tick(iid, iv.item.id, ticked))
+
+        def ticked_now(tick: Any) -> None:
+            """Only the checklist changes: show it without reloading the incident."""
+            current = self.record
+            if current is None or current.incident.id != iid:
+                return
+            ticks = {**current.ticks, tick.item_id: tick}
+            self.record = IncidentRecord(current.incident, current.timeline, ticks)
+            self.query_one(ChecklistPane).show(svc.checklist(current.incident, ticks))
+
+        self.app.store_call("tick", lambda: svc.tick(iid, iv.item.id, ticked), ticked_now)
 
     @on(ChecklistPane.RunRequested)
     def run_requested(self, event: ChecklistPane.RunRequested) -> None:

@@ -112,17 +112,40 @@ class FeedView(ScrollView, can_focus=True):
     def _take(self, fresh: list[FeedMessage]) -> None:
         at_bottom = self.cursor >= len(self._rows) - 1
         selected = self._rows[self.cursor].message.key if self._rows else None
-        if self._messages and all(m.at >= self._messages[-1].at for m in fresh):
-            self._messages.extend(sorted(fresh, key=lambda m: (m.at, m.ts)))
+        fresh.sort(key=lambda m: (m.at, m.ts))
+        in_order = not self._messages or fresh[0].at >= self._messages[-1].at
+        if in_order:
+            self._messages.extend(fresh)
         else:
             for m in fresh:
                 bisect.insort(self._messages, m, key=lambda x: (x.at, x.ts))
-        if len(self._messages) > MAX_MESSAGES:
-            dropped = self._messages[: len(self._messages) - MAX_MESSAGES]
-            del self._messages[: len(dropped)]
-            for m in dropped:
+        dropped = max(0, len(self._messages) - MAX_MESSAGES)
+        if dropped:
+            for m in self._messages[:dropped]:
                 self._keys.discard(m.key)
+            del self._messages[:dropped]
+        # The common case (new top-level messages, newer than all, no filter): append rows
+        # and trim the oldest, instead of rebuilding thousands of rows per poll.
+        if in_order and not self.filter_text and not any(m.is_reply for m in fresh):
+            self._append_rows(fresh, dropped, stick=at_bottom)
+            return
         self._rebuild(keep=None if at_bottom else selected, stick=at_bottom)
+
+    def _append_rows(self, fresh: list[FeedMessage], dropped: int, *, stick: bool) -> None:
+        self._rows.extend(Row(m, 0, m.reply_count) for m in fresh)
+        if dropped:  # the oldest messages left memory: their rows (at the front) go too
+            keys = self._keys
+            trimmed = 0
+            while trimmed < len(self._rows) and self._rows[trimmed].message.key not in keys:
+                trimmed += 1
+            del self._rows[:trimmed]
+            self.cursor = max(0, self.cursor - trimmed)
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self._rows))
+        if stick:
+            self.cursor = max(0, len(self._rows) - 1)
+        self._scroll_cursor_into_view(animate=False)
+        self.refresh()
 
     def _rebuild(self, *, keep: tuple[str, str] | None = None, stick: bool = False) -> None:
         needle = self.filter_text.lower()

@@ -129,6 +129,9 @@ class ChecklistPane(OptionList):
         self._items: dict[str, ItemView] = {}
 
     def show(self, view: ChecklistView | None) -> None:
+        if view is not None and self._same_shape(view):
+            self._update_in_place(view)
+            return
         current = self.highlighted_item()
         self.view = view
         self.clear_options()
@@ -141,7 +144,9 @@ class ChecklistPane(OptionList):
             return
         options: list[Option] = []
         for n, step in enumerate(view.steps, 1):
-            options.append(Option(self._step_prompt(n, step), disabled=True))
+            options.append(
+                Option(self._step_prompt(n, step), id=f"step:{step.step.id}", disabled=True)
+            )
             for iv in step.items:
                 self._items[iv.item.id] = iv
                 options.append(Option(self._item_prompt(iv), id=iv.item.id))
@@ -155,6 +160,29 @@ class ChecklistPane(OptionList):
             target = first_open.item.id if first_open else None
         if target is not None:
             self.highlighted = self.get_option_index(target)
+
+    def _same_shape(self, view: ChecklistView) -> bool:
+        old = self.view
+        if old is None or len(old.steps) != len(view.steps):
+            return False
+        return all(
+            a.step.id == b.step.id and [i.item.id for i in a.items] == [i.item.id for i in b.items]
+            for a, b in zip(old.steps, view.steps, strict=True)
+        )
+
+    def _update_in_place(self, view: ChecklistView) -> None:
+        """Same playbook, new states (a tick): replace only the prompts that changed, so a
+        tick costs a few lines of repaint, not a rebuilt list."""
+        assert self.view is not None
+        for n, (old, new) in enumerate(zip(self.view.steps, view.steps, strict=True), 1):
+            if (old.done, old.total_applicable) != (new.done, new.total_applicable):
+                self.replace_option_prompt(f"step:{new.step.id}", self._step_prompt(n, new))
+            for before, after in zip(old.items, new.items, strict=True):
+                if (before.state, before.tick) != (after.state, after.tick):
+                    self.replace_option_prompt(after.item.id, self._item_prompt(after))
+                self._items[after.item.id] = after
+        self.view = view
+        self.border_subtitle = f"{bar(view.fraction, 12)} {view.done}/{view.total}"
 
     @staticmethod
     def _step_prompt(n: int, step: StepProgress) -> Content:
