@@ -32,6 +32,7 @@ PAGE = 999  # Slack's largest history page
 THREAD_PERIOD = 30.0  # how often a watched thread is asked for new replies
 THREAD_WATCH = 3600.0  # how long a thread stays watched after its last activity
 OTHER_CHANNEL_PERIOD = 60.0  # channels of open incidents other than the active one
+BURST = 5  # requests that may go back to back (start-up: listing, joins, first pages)
 
 
 @dataclass
@@ -102,7 +103,8 @@ class FeedPoller:
         self._pending_threads: set[tuple[str, str]] = set()  # (channel id, ts)
         self._ids: dict[str, str] = {}  # channel name → id, from one listing
         self._listed_at = float("-inf")
-        self._last_request = float("-inf")
+        self._tokens = float(BURST)  # a few requests may go at once (start-up), then even
+        self._refilled = clock()
 
     # -- what to watch -----------------------------------------------------------------
     def watch_channels(self, names: Iterable[str]) -> None:
@@ -111,7 +113,10 @@ class FeedPoller:
         for name in names:
             name = name.lstrip("#")
             if name and name not in self.channels:
-                self.channels[name] = ChannelState(name, OTHER_CHANNEL_PERIOD)
+                # #incidents and #alerts come first: another incident's history can wait
+                self.channels[name] = ChannelState(
+                    name, OTHER_CHANNEL_PERIOD, due=self.clock() + 15.0
+                )
 
     def set_active_channel(self, name: str) -> None:
         """The active incident's channel is polled often; the other incidents' rarely."""
@@ -130,13 +135,17 @@ class FeedPoller:
 
     # -- budget ------------------------------------------------------------------------
     def _budget_wait(self) -> float:
-        """How long to wait before the next request: requests are spread evenly (one every
-        60/budget s, so no burst then silence) and never more than `budget` a minute."""
+        """How long to wait before the next request. A token bucket (a burst of BURST,
+        refilled at budget/60 a second) spreads requests evenly instead of a burst and a
+        silence, and a sliding minute keeps the hard limit of `budget` a minute."""
         now = self.clock()
+        rate = self.budget / 60.0
+        self._tokens = min(float(BURST), self._tokens + (now - self._refilled) * rate)
+        self._refilled = now
         window = self.stats.requests
         while window and now - window[0] >= 60.0:
             window.popleft()
-        wait = max(0.0, self._last_request + 60.0 / self.budget - now)
+        wait = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / rate
         if len(window) >= self.budget:
             wait = max(wait, 60.0 - (now - window[0]) + 0.01)
         return wait
@@ -146,8 +155,9 @@ class FeedPoller:
         wait = self._budget_wait()
         if wait > 0:
             await self.sleep(wait)
+            self._budget_wait()  # refill for the time slept
+        self._tokens -= 1.0
         now = self.clock()
-        self._last_request = now
         self.stats.requests.append(now)
         self.stats.total_requests += 1
 

@@ -70,6 +70,8 @@ class CockpitApp(App[None]):
         )
         self.acknowledge_on_raise = "jira" not in services.settings.configured
         self._reload_timer: Any = None
+        self._feed_pending: list[Any] = []
+        self._feed_flush: Any = None
         for theme in load_themes():
             self.register_theme(theme)
         wanted = (
@@ -86,17 +88,32 @@ class CockpitApp(App[None]):
 
     # -- the store runner: every store call runs on one writer thread, in order -------------
     def store_call(
-        self, label: str, fn: Callable[[], Any], done: Callable[[Any], None] | None = None
+        self,
+        label: str,
+        fn: Callable[[], Any],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[], None] | None = None,
     ) -> None:
-        self._store_worker(label, fn, done)
+        """Run `fn` on the store's writer thread (in order with every other store call),
+        then `done(result)` here; on a refusal, say why and call `failed()`."""
+        self._store_worker(label, fn, done, failed)
 
     @work(group="store", exit_on_error=False)
     async def _store_worker(
-        self, label: str, fn: Callable[[], Any], done: Callable[[Any], None] | None
+        self,
+        label: str,
+        fn: Callable[[], Any],
+        done: Callable[[Any], None] | None,
+        failed: Callable[[], None] | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self._writer, fn)
+            try:
+                result = await loop.run_in_executor(self._writer, fn)
+            except BaseException:
+                if failed is not None:
+                    failed()
+                raise
         except CockpitError as e:
             self.notify(
                 str(e), title=f"Could not {label}", severity="error", markup=False, timeout=8
@@ -239,11 +256,20 @@ class CockpitApp(App[None]):
         return next((s for s in self.screen_stack if isinstance(s, CockpitScreen)), None)
 
     def _feed_arrived(self, messages: list[Any]) -> None:
+        """Messages from the poller: gathered and handed to the feed at most every 50 ms,
+        so a storm of pages costs one layout per frame, not one per page."""
+        self._feed_pending.extend(messages)
+        if self._feed_flush is None:
+            self._feed_flush = self.set_timer(0.05, self._flush_feed)
+
+    def _flush_feed(self) -> None:
         from cockpit.ui.widgets.feed import FeedView
 
+        self._feed_flush = None
+        batch, self._feed_pending = self._feed_pending, []
         screen = self._cockpit()
-        if screen is not None:
-            screen.query_one(FeedView).add_messages(messages)
+        if screen is not None and batch:
+            screen.query_one(FeedView).add_messages(batch)
 
     def _remote_changed(self, incident_id: str) -> None:
         screen = self._cockpit()

@@ -401,16 +401,44 @@ async def test_feed_memory_is_bounded_and_keeps_the_newest(harness: Harness):
         feed = app.screen.query_one(FeedView)
         total = MAX_MESSAGES + 1200
         for start in range(0, total, 400):  # as the poller delivers: a page at a time
-            feed.add_messages([
-                feed_message(f"alert {n}", channel="alerts", is_alert=True,
-                             ts=f"{1_700_000_000 + n}.000100", minutes_ago=0)
-                for n in range(start, min(start + 400, total))
-            ])
+            feed.add_messages(
+                [
+                    feed_message(
+                        f"alert {n}",
+                        channel="alerts",
+                        is_alert=True,
+                        ts=f"{1_700_000_000 + n}.000100",
+                        minutes_ago=0,
+                    )
+                    for n in range(start, min(start + 400, total))
+                ]
+            )
         assert len(feed.messages) == MAX_MESSAGES and len(feed.rows) == MAX_MESSAGES
         assert feed.rows[0].message.text == f"alert {total - MAX_MESSAGES}"
         assert feed.rows[-1].message.text == f"alert {total - 1}"
         assert feed.cursor == MAX_MESSAGES - 1  # still following the newest
         # an old message arriving late goes in its place (a full rebuild path)
-        feed.add_messages([feed_message("late report", ts="1699999999.000001",
-                                        minutes_ago=0)])
+        feed.add_messages([feed_message("late report", ts="1699999999.000001", minutes_ago=0)])
         assert len(feed.rows) == MAX_MESSAGES
+
+
+async def test_a_refused_tick_is_put_back_and_said(harness: Harness, monkeypatch):
+    from cockpit.domain.errors import CockpitError
+
+    harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        checklist = app.screen.query_one(ChecklistPane)
+        item = checklist.highlighted_item()
+        assert item is not None and item.state is ItemState.OPEN
+
+        def refuse(*_a: object, **_k: object) -> None:
+            raise CockpitError("the disk is full")
+
+        monkeypatch.setattr(harness.service, "tick", refuse)
+        await pilot.press("x")
+        await settle(pilot)
+        assert checklist.view is not None
+        assert checklist._items[item.item.id].state is ItemState.OPEN  # shown as it is on disk
+        assert any("the disk is full" in str(n.message) for n in app._notifications)

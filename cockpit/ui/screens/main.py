@@ -428,16 +428,17 @@ class CockpitScreen(Screen[None]):
         ticked = iv.state is not ItemState.DONE
         iid = rec.incident.id
 
-        def ticked_now(tick: Any) -> None:
-            """Only the checklist changes: show it without reloading the incident."""
+        def show(tick: Any) -> None:
+            """Only the checklist changes: repaint it without reloading the incident."""
             current = self.record
             if current is None or current.incident.id != iid:
                 return
-            ticks = {**current.ticks, tick.item_id: tick}
+            ticks = {**current.ticks, iv.item.id: tick}
             self.record = IncidentRecord(current.incident, current.timeline, ticks)
             self.query_one(ChecklistPane).show(svc.checklist(current.incident, ticks))
 
-        self.app.store_call("tick", lambda: svc.tick(iid, iv.item.id, ticked), ticked_now)
+        # Shown once it is on disk (fsynced): the screen never claims what is not kept.
+        self.app.store_call("tick", lambda: svc.tick(iid, iv.item.id, ticked), show)
 
     @on(ChecklistPane.RunRequested)
     def run_requested(self, event: ChecklistPane.RunRequested) -> None:
