@@ -116,6 +116,17 @@ class StatuspageSettings:
 
 
 @dataclass(frozen=True)
+class EscalationTarget:
+    """A system's point people (the playbook's "contact the relevant point-person")."""
+
+    system: str  # the key in [escalation.<system>]
+    name: str  # as people say it: "Payments"
+    slack_ids: tuple[str, ...]  # Slack user ids to invite (U…)
+    contacts: tuple[str, ...]  # their names, for the timeline and the message
+    links: tuple[str, ...]  # runbook / wiki / dashboards
+
+
+@dataclass(frozen=True)
 class Settings:
     user: str
     support: SupportSettings
@@ -131,6 +142,7 @@ class Settings:
     slack: SlackSettings | None = None
     jira: JiraSettings | None = None
     statuspage: StatuspageSettings | None = None
+    escalation: dict[str, EscalationTarget] = field(default_factory=dict)
     source: Path | None = None
 
     @property
@@ -262,6 +274,7 @@ TOP_LEVEL = {
     "slack",
     "jira",
     "statuspage",
+    "escalation",
 }
 
 
@@ -429,6 +442,34 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
             page_id=page_id,
         )
 
+    escalation: dict[str, EscalationTarget] = {}
+    esc = r.data.get("escalation")
+    if esc is not None:
+        if not isinstance(esc, dict):
+            raise r.fail("escalation", "must be tables: [escalation.<system>]")
+        for system, sub in esc.items():
+            key = f"escalation.{system}"
+            if not isinstance(sub, dict):
+                raise r.fail(key, "must be a table with people, contacts, links")
+            for k in sub:
+                if k not in ("name", "people", "contacts", "links"):
+                    raise r.fail(
+                        f"{key}.{k}", "unknown key; allowed: contacts, links, name, people"
+                    )
+            people = r.strings(sub, key, "people") or []
+            for uid in people:
+                if not re.fullmatch(r"[UW][A-Z0-9]{2,}", uid):
+                    raise r.fail(
+                        f"{key}.people", f"{uid!r} is not a Slack user id (like U024BE7LH)"
+                    )
+            escalation[system] = EscalationTarget(
+                system=system,
+                name=r.text(sub, key, "name", system),
+                slack_ids=tuple(people),
+                contacts=tuple(r.strings(sub, key, "contacts") or ()),
+                links=tuple(r.strings(sub, key, "links") or ()),
+            )
+
     return Settings(
         user=user,
         support=support,
@@ -444,6 +485,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         slack=slack,
         jira=jira,
         statuspage=statuspage,
+        escalation=escalation,
         source=source,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cockpit.config import EscalationTarget
 from cockpit.domain.drafts import Draft
 from cockpit.domain.incident import Incident, Status
 from cockpit.domain.outbox import OutboxItem
@@ -241,6 +242,46 @@ class Planner:
     ) -> list[OutboxItem]:
         return [
             self._item(incident, "jira.link_issue", f"Link bug {key}", at, key=key, item_id=item_id)
+        ]
+
+    def escalate(
+        self,
+        incident: Incident,
+        target: EscalationTarget,
+        at: datetime,
+        *,
+        item_id: str = "escalate",
+    ) -> list[OutboxItem]:
+        """Invite the system's point people to the incident channel and tell them why."""
+        if "slack" not in self.configured or not target.slack_ids:
+            return []
+        mentions = " ".join(f"<@{uid}>" for uid in target.slack_ids)
+        lines = [
+            f"{mentions} you are pulled in as point people for *{target.name}*: {incident.title}."
+        ]
+        if incident.links.ticket is not None:
+            lines.append(f"Ticket: {incident.links.ticket.label} ({incident.links.ticket.url})")
+        if incident.commander:
+            lines.append(f"Incident Commander: {incident.commander}")
+        for link in target.links:
+            lines.append(f"• {link}")
+        return [
+            self._item(
+                incident,
+                "slack.invite",
+                f"Invite the {target.name} point people",
+                at,
+                users=list(target.slack_ids),
+            ),
+            self._item(
+                incident,
+                "slack.post",
+                f"Escalate to {target.name}",
+                at,
+                to="channel",
+                text="\n".join(lines),
+                item_id=item_id,
+            ),
         ]
 
     def for_draft(self, draft: Draft, incident: Incident, at: datetime) -> list[OutboxItem]:

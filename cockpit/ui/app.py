@@ -382,6 +382,9 @@ class CockpitApp(App[None]):
             if need in configured:
                 self.queue_remote(action, iid, item_id=item.item.id)
                 return
+        if action == "escalate" and self.services.settings.escalation:
+            self._escalate(iid, item.item.id)
+            return
         if action in ("create-follow-up", "link-bug") and "jira" in configured and remote_ok:
             self._ask_follow_up(action, iid, item.item.id)
             return
@@ -397,6 +400,69 @@ class CockpitApp(App[None]):
             "the system, invite them to the channel, then tick this item.",
         }.get(action, f"“{item.item.text}”: do it, then tick it with x.")
         self.notify(why, markup=False, timeout=8)
+
+    def _escalate(self, iid: str, item_id: str) -> None:
+        """Pick a system: its point people are invited to the channel and told why, and
+        recorded on the timeline as subject-matter experts."""
+        from textual.content import Content
+
+        from cockpit.domain.timeline import EntryKind
+        from cockpit.ui.screens.modals import ChoiceModal
+
+        targets = self.services.settings.escalation
+        svc = self.services.service
+        remote = self.services.remote
+        choices = []
+        for key, t in targets.items():
+            who = ", ".join(t.contacts) or ", ".join(t.slack_ids) or "no one listed"
+            links = "  ".join(t.links)
+            choices.append(
+                (
+                    key,
+                    Content.assemble(
+                        (t.name, "bold"), "  ", (who, "$accent"), "\n", (links, "$text-muted")
+                    ),
+                )
+            )
+
+        def picked(key: str | None) -> None:
+            if key is None:
+                return
+            target = targets[key]
+            who = ", ".join(target.contacts) or ", ".join(target.slack_ids)
+            text = f"subject-matter expert for {target.name}: {who}"
+            if target.links:
+                text += " — " + " ".join(target.links)
+
+            def record() -> list[Any]:
+                svc.add_note(
+                    iid, text, kind=EntryKind.ROLE, link=target.links[0] if target.links else ""
+                )
+                items: list[Any] = []
+                if remote is not None:
+                    items = remote.planner.escalate(
+                        svc.get(iid), target, svc.clock.now(), item_id=item_id
+                    )
+                    remote.enqueue(items)
+                if not items:
+                    svc.tick_done(iid, item_id)
+                return items
+
+            def done(items: list[Any]) -> None:
+                if items:
+                    self.notify("Queued: " + "; ".join(i.title for i in items), markup=False)
+                else:
+                    self.notify(
+                        f"Recorded. Contact {who} yourself: Slack is not configured "
+                        "to invite them.",
+                        markup=False,
+                        timeout=8,
+                    )
+                self.reload_incident()
+
+            self.store_call("escalate", record, done)
+
+        self.push_screen(ChoiceModal("Escalate: whose system is it?", choices), picked)
 
     def _ask_follow_up(self, action: str, iid: str, item_id: str) -> None:
         from cockpit.ui.screens.modals import TextPrompt

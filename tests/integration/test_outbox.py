@@ -279,3 +279,28 @@ async def test_statuspage_lifecycle_through_drafts(rig: Rig):
     drafts = rig.service.drafts(inc.id)
     assert all(d.state.value == "sent" for d in drafts)
     assert rig.service.get(inc.id).links.status_page is not None
+
+
+async def test_escalation_invites_the_point_people_and_tells_them(rig: Rig):
+    from cockpit.config import EscalationTarget
+
+    thread = rig.report("Checkout is failing for a lot of buyers")
+    inc = rig.service.raise_incident("Checkout payments failing", thread=thread, acknowledge=False)
+    rig.sender.enqueue(rig.planner.raise_chain(inc, rig.clock.now()))
+    await rig.drain_all()
+    target = EscalationTarget(
+        system="payments",
+        name="Payments",
+        slack_ids=("U0SBXBENJI1",),
+        contacts=("Benji",),
+        links=("https://wiki.example.com/payments-runbook",),
+    )
+    rig.sender.enqueue(rig.planner.escalate(rig.service.get(inc.id), target, rig.clock.now()))
+    await rig.drain_all()
+    state = rig.state()
+    channel = next(c for n, c in state["slack"]["channels"].items() if n.startswith("incident-"))
+    assert "U0SBXBENJI1" in channel["members"]
+    posted = [m for m in channel["messages"] if m.get("bot_id") and "<@U0SBXBENJI1>" in m["text"]]
+    assert len(posted) == 1
+    assert "Payments" in posted[0]["text"] and "payments-runbook" in posted[0]["text"]
+    assert rig.store.ticks(inc.id)["escalate"].ticked

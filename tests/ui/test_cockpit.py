@@ -442,3 +442,33 @@ async def test_a_refused_tick_is_put_back_and_said(harness: Harness, monkeypatch
         assert checklist.view is not None
         assert checklist._items[item.item.id].state is ItemState.OPEN  # shown as it is on disk
         assert any("the disk is full" in str(n.message) for n in app._notifications)
+
+
+async def test_escalate_records_the_point_people(tmp_path):
+    from cockpit.config import EscalationTarget
+
+    from .conftest import make_settings
+
+    target = EscalationTarget(
+        system="payments",
+        name="Payments",
+        slack_ids=("U024BE7LH",),
+        contacts=("Ana",),
+        links=("https://wiki.example.com/pay",),
+    )
+    h = Harness(tmp_path, make_settings(escalation={"payments": target}))
+    iid = h.raise_incident()
+    app = h.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        checklist = app.screen.query_one(ChecklistPane)
+        checklist.highlighted = checklist.get_option_index("escalate")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")  # the only system
+        await settle(pilot)
+        sme = [e for e in h.store.timeline(iid) if e.kind is EntryKind.ROLE]
+        assert len(sme) == 1 and "subject-matter expert for Payments: Ana" in sme[0].text
+        assert sme[0].link == "https://wiki.example.com/pay"
+        assert h.store.ticks(iid)["escalate"].ticked  # no Slack here: recorded, done by hand
+    h.store.close()

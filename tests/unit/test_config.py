@@ -137,3 +137,37 @@ def test_paths_from_env(tmp_path: Path):
 )
 def test_parse_duration(text: str, expected: timedelta | None):
     assert parse_duration(text) == expected
+
+
+def test_escalation_directory(tmp_path: Path):
+    p = write(
+        tmp_path,
+        """
+[escalation.payments]
+name = "Payments"
+people = ["U024BE7LH", "U0SBXBENJI1"]
+contacts = ["Ana", "Benji"]
+links = ["https://wiki.example.com/payments-runbook"]
+
+[escalation.search]
+people = []
+""",
+    )
+    s = load_settings(p, ENV)
+    pay = s.escalation["payments"]
+    assert pay.name == "Payments" and pay.slack_ids == ("U024BE7LH", "U0SBXBENJI1")
+    assert pay.contacts == ("Ana", "Benji") and pay.links[0].endswith("payments-runbook")
+    assert s.escalation["search"].name == "search"
+
+
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ('[escalation.payments]\npeople = ["ana"]', "escalation.payments.people"),
+        ('[escalation.payments]\nphone = "555"', "escalation.payments.phone"),
+    ],
+)
+def test_bad_escalation_entries(tmp_path: Path, text: str, key: str):
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text), ENV)
+    assert err.value.key == key
