@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit import __version__
 
@@ -331,15 +331,47 @@ def cmd_sandbox(ctx: Context) -> int:
 
 def cmd_app(ctx: Context) -> int:
     """`cockpit` with no sub-command: the full-screen app."""
+    from cockpit.domain.errors import CockpitError
+    from cockpit.store.feedcache import FeedCache
     from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
 
     svc = ctx.service
+    settings = ctx.settings
+    feed_cache = FeedCache(ctx.paths.data_dir)
+    remote = None
+    if settings.configured:
+        from cockpit.integrations.runtime import Remote
+
+        secrets = ctx.secrets
+
+        def token(name: str) -> str | None:
+            try:  # in the remote thread: the keyring call has its own timeout
+                return secrets.get(name)
+            except CockpitError as e:
+                sys.stderr.write(f"cockpit: {e}\n")
+                return None
+
+        def render(incident: Any, template: str) -> str:
+            entries = svc.store.timeline(incident.id)
+            return svc.templates.render(template, svc.draft_context(incident, entries))
+
+        remote = Remote(
+            settings,
+            svc.store,
+            svc.clock,
+            user=settings.user,
+            token=token,
+            render=render,
+            feed_cache=feed_cache,
+        )
     services = AppServices(
         service=svc,
-        settings=ctx.settings,
+        settings=settings,
         clock=svc.clock,
         calendar=ctx.calendar,
         prefs=data_dir_prefs(ctx.paths.data_dir),
+        remote=remote,
+        feed_cache=feed_cache,
     )
     CockpitApp(services, incident_id=getattr(ctx.args, "incident", None)).run()
     return 0

@@ -101,8 +101,17 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
                 template, service.draft_context(incident, store.timeline(incident.id))
             )
 
+        from cockpit.store.feedcache import FeedCache
+
+        feed_cache = FeedCache(root / "data")
         remote = Remote(
-            settings, store, clock, user=settings.user, token=DRILL_TOKENS.get, render=render
+            settings,
+            store,
+            clock,
+            user=settings.user,
+            token=DRILL_TOKENS.get,
+            render=render,
+            feed_cache=feed_cache,
         )
         services = AppServices(
             service=service,
@@ -112,6 +121,7 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
             prefs=data_dir_prefs(root),
             drill=True,
             remote=remote,
+            feed_cache=feed_cache,
             feed_empty_text="The drill range is starting: the first messages arrive in a "
             "few seconds. A report will come into #incidents.",
         )

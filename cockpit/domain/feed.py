@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, tzinfo
+from typing import Any
 
-from cockpit.domain.clock import utc
+from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.sanitize import sanitize
 
 
@@ -29,6 +30,43 @@ class FeedMessage:
         object.__setattr__(self, "author", sanitize(self.author, single_line=True))
         object.__setattr__(self, "text", sanitize(self.text))
         object.__setattr__(self, "channel", sanitize(self.channel, single_line=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "channel": self.channel,
+            "ts": self.ts,
+            "at": to_iso(self.at),
+            "author": self.author,
+            "text": self.text,
+            "thread_ts": self.thread_ts,
+            "reply_count": self.reply_count,
+            "is_alert": self.is_alert,
+            "permalink": self.permalink,
+            "edited": self.edited,
+            "deleted": self.deleted,
+            "extra": list(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeedMessage:
+        at = from_iso(d["at"])
+        assert at is not None
+        thread = d.get("thread_ts")
+        return cls(
+            channel=str(d["channel"]),
+            ts=str(d["ts"]),
+            at=at,
+            author=str(d.get("author", "")),
+            text=str(d.get("text", "")),
+            thread_ts=str(thread) if thread else None,
+            reply_count=int(d.get("reply_count", 0)),
+            is_alert=bool(d.get("is_alert", False)),
+            permalink=sanitize(d.get("permalink", ""), single_line=True),
+            edited=bool(d.get("edited", False)),
+            deleted=bool(d.get("deleted", False)),
+            extra=tuple(sanitize(x) for x in d.get("extra", [])),
+        )
 
     @property
     def key(self) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from cockpit.domain.outbox import OutboxItem
 from cockpit.integrations.feed import FeedPoller
 from cockpit.integrations.outbox import Clients, OutboxSender, RemoteActions, build_clients
 from cockpit.integrations.plans import Planner
+from cockpit.store.feedcache import FeedCache
 from cockpit.store.store import Store
 
 log = logging.getLogger("cockpit.remote")
@@ -32,10 +33,12 @@ class Remote:
         user: str,
         token: Callable[[str], str | None],
         render: Callable[[Incident, str], str],
+        feed_cache: FeedCache | None = None,
         **client_kw: Any,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.feed_cache = feed_cache
         self.clock = clock
         self.user = user
         self.token = token
@@ -92,9 +95,19 @@ class Remote:
         tasks = [asyncio.create_task(self.sender.run())]
         if self.clients.slack is not None and self.settings.slack is not None:
             s = self.settings.slack
+            cache = self.feed_cache
+
+            def keep_then_show(messages: list[FeedMessage]) -> None:
+                if cache is not None:  # on disk first: the screen keeps only the newest
+                    try:
+                        cache.append(messages)
+                    except OSError as e:
+                        on_status(f"feed cache: {e.strerror}")
+                deliver(messages)
+
             self.poller = FeedPoller(
                 self.clients.slack,
-                deliver,
+                keep_then_show,
                 incidents=s.incidents_channel,
                 alerts=s.alerts_channel,
                 quiet_alerts=quiet_alerts,

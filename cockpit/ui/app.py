@@ -29,6 +29,7 @@ from cockpit.ui.themes import DEFAULT_THEME, load_themes
 
 if TYPE_CHECKING:  # the remote side (httpx and the clients) loads only when configured
     from cockpit.integrations.runtime import Remote
+    from cockpit.store.feedcache import FeedCache
 
 log = logging.getLogger("cockpit.ui")
 
@@ -48,6 +49,7 @@ class AppServices:
     )
     extras: dict[str, Any] = field(default_factory=dict)
     remote: Remote | None = None
+    feed_cache: FeedCache | None = None
 
     def is_waking(self) -> bool:
         now = self.clock.now()
@@ -224,6 +226,9 @@ class CockpitApp(App[None]):
 
     # -- the remote side: outbox sender and feed poller -------------------------------------
     def on_mount(self) -> None:
+        cache = self.services.feed_cache
+        if cache is not None:  # the feed as it was: shown before the first poll answers
+            self.store_call("read the feed cache", lambda: cache.recent(1000), self._feed_arrived)
         if self.services.remote is not None:
             self._run_remote()
         # What exists after start-up lives for the app's life: keep it out of the garbage

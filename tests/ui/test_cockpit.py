@@ -472,3 +472,19 @@ async def test_escalate_records_the_point_people(tmp_path):
         assert sme[0].link == "https://wiki.example.com/pay"
         assert h.store.ticks(iid)["escalate"].ticked  # no Slack here: recorded, done by hand
     h.store.close()
+
+
+async def test_the_feed_cache_is_shown_at_start(tmp_path):
+    from cockpit.store.feedcache import FeedCache
+
+    h = Harness(tmp_path)
+    cache = FeedCache(tmp_path / "data")
+    cache.append([feed_message("from before the restart", minutes_ago=30)])
+    app = h.app()
+    app.services.feed_cache = cache
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+        feed = app.screen.query_one(FeedView)
+        assert [m.text for m in feed.messages] == ["from before the restart"]
+    h.store.close()

@@ -1,0 +1,83 @@
+"""The feed cache: messages seen in the feed, kept on disk so the screen can hold only the
+newest few thousand (older ones stay here) and a restarted cockpit shows its feed at once.
+
+Append-only JSON lines, one file per UTC day (`feed/2026-11-27.jsonl`, 0600), each append
+fsynced. A line cut short by a crash is skipped when read. Files older than `keep_days`
+are removed. Nothing here is an incident's record: losing the cache loses no work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cockpit.domain.feed import FeedMessage
+from cockpit.store.storage import ensure_private_dir
+
+
+class FeedCache:
+    def __init__(self, data_dir: Path, *, keep_days: int = 7) -> None:
+        self.dir = Path(data_dir) / "feed"
+        self.keep_days = keep_days
+        self._lock = threading.Lock()
+
+    def _file(self, day: str) -> Path:
+        return self.dir / f"{day}.jsonl"
+
+    def append(self, messages: Iterable[FeedMessage]) -> int:
+        """Write messages (grouped by their UTC day) and fsync; returns how many."""
+        by_day: dict[str, list[str]] = {}
+        for m in messages:
+            line = json.dumps(m.to_dict(), ensure_ascii=False, separators=(",", ":"))
+            by_day.setdefault(m.at.astimezone(UTC).strftime("%Y-%m-%d"), []).append(line)
+        if not by_day:
+            return 0
+        count = 0
+        with self._lock:
+            ensure_private_dir(self.dir)
+            for day, lines in by_day.items():
+                fd = os.open(self._file(day), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, ("\n".join(lines) + "\n").encode("utf-8"))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                count += len(lines)
+        return count
+
+    def recent(self, limit: int = 500) -> list[FeedMessage]:
+        """The newest `limit` distinct messages, oldest first."""
+        if not self.dir.is_dir():
+            return []
+        seen: dict[tuple[str, str], FeedMessage] = {}
+        for path in sorted(self.dir.glob("*.jsonl"), reverse=True):
+            try:
+                raw = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+            for line in reversed(raw):
+                try:
+                    m = FeedMessage.from_dict(json.loads(line))
+                except (ValueError, KeyError, TypeError, AssertionError):
+                    continue  # a line cut short by a crash, or not ours
+                seen.setdefault(m.key, m)
+            if len(seen) >= limit:
+                break
+        newest = sorted(seen.values(), key=lambda m: (m.at, m.ts))
+        return newest[-limit:]
+
+    def prune(self, *, now: datetime) -> int:
+        """Remove files older than keep_days; returns how many."""
+        if not self.dir.is_dir():
+            return 0
+        cutoff = (now - timedelta(days=self.keep_days)).astimezone(UTC).strftime("%Y-%m-%d")
+        removed = 0
+        for path in self.dir.glob("*.jsonl"):
+            if path.stem < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
