@@ -15,6 +15,7 @@ BINDING_IDS: tuple[str, ...] = (
     "note",
     "switch-incident",
     "history",
+    "handoff",
     "focus-feed",
     "focus-timeline",
     "focus-checklist",

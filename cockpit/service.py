@@ -347,6 +347,69 @@ class IncidentService:
         self.store.put_doc(normalize_id(incident_id), "drafts", draft.to_dict())
         return draft
 
+    def handoff(self, active_id: str | None) -> Draft:
+        """The shift hand-off: every open incident (roles, what is due), what is still
+        waiting or failed in the outbox, open follow-ups; kept as a draft on the active
+        incident (or the newest open one) and noted on each open incident's timeline."""
+        from cockpit.domain.outbox import OutboxItem, OutboxState
+        from cockpit.domain.templates import build_context
+
+        rows = self.incidents(open_only=True)
+        if not rows:
+            raise CockpitError("no incident is open: there is nothing to hand over")
+        incidents = self.store.load_incidents([r.id for r in rows])
+        base = next((i for i in incidents if i.id == active_id), incidents[0])
+        tasks: list[str] = []
+        for inc in incidents:
+            name = inc.links.ticket.label if inc.links.ticket else f"incident {inc.id}"
+            for doc in self.store.docs(inc.id, "outbox"):
+                item = OutboxItem.from_dict(doc)
+                if item.state is OutboxState.FAILED:
+                    tasks.append(f"{name}: {item.title} FAILED ({item.reason})")
+                elif item.state.pending:
+                    tasks.append(f"{name}: {item.title} still waiting to go out")
+            for link in inc.links.follow_ups:
+                tasks.append(f"{name}: follow-up {link.label or link.url}")
+            view = self.checklist(inc, self.store.ticks(inc.id))
+            left = view.total - view.done
+            if left:
+                tasks.append(f"{name}: {left} checklist item{'s' if left != 1 else ''} open")
+        every = None
+        opts = self.draft_options
+        if base.severity is not None and opts.update_every is not None:
+            every = opts.update_every.get(base.severity)
+        now = self.clock.now()
+        ctx = build_context(
+            base,
+            self.store.timeline(base.id),
+            now=now,
+            tz=self.tz,
+            guide_url=opts.guide_url,
+            product_channel=opts.product_channel,
+            next_update_in=every,
+            components=opts.components,
+            open_incidents=incidents,
+            open_tasks=tasks,
+        )
+        draft = self.templates.draft("handoff", ctx, at=now)
+        self.store.put_doc(base.id, "drafts", draft.to_dict())
+        for inc in incidents:
+            self.store.add_entries(
+                inc.id,
+                [
+                    TimelineEntry.new(
+                        inc.id,
+                        kind=EntryKind.HANDOFF,
+                        text=f"shift hand-off prepared by {self.user}",
+                        event_at=now,
+                        recorded_at=now,
+                        author=self.user,
+                    )
+                ],
+            )
+            self.tick_done(inc.id, "handoff")
+        return draft
+
     def queue_draft(self, incident_id: str, draft_id: str) -> Draft:
         draft = self.get_draft(incident_id, draft_id).mark_queued(at=self.clock.now())
         self.store.put_doc(normalize_id(incident_id), "drafts", draft.to_dict())

@@ -41,7 +41,7 @@ _MARKERS = {
     EntryKind.SEVERITY: "▲",
     EntryKind.ROLE: "☺",
     EntryKind.ASSESSMENT: "?",
-    EntryKind.PINNED: "📌",
+    EntryKind.PINNED: "⚑",
     EntryKind.SENT: "➤",
     EntryKind.ACTION: "⚙",
     EntryKind.CHECK: "✓",

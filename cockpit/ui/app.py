@@ -387,6 +387,9 @@ class CockpitApp(App[None]):
             if need in configured:
                 self.queue_remote(action, iid, item_id=item.item.id)
                 return
+        if action == "handoff":
+            self.call_next(screen.run_action, "handoff")
+            return
         if action == "escalate" and self.services.settings.escalation:
             self._escalate(iid, item.item.id)
             return

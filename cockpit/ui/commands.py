@@ -100,6 +100,15 @@ COMMANDS: tuple[Command, ...] = (
         "Switch between open incidents",
     ),
     Command(
+        "handoff",
+        "ctrl+o",
+        "handoff",
+        "Hand-off",
+        "Incident",
+        "Prepare the shift hand-off: every open incident, what is due, what is still open",
+        footer=False,
+    ),
+    Command(
         "history",
         "H",
         "history",

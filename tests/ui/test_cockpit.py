@@ -488,3 +488,22 @@ async def test_the_feed_cache_is_shown_at_start(tmp_path):
         feed = app.screen.query_one(FeedView)
         assert [m.text for m in feed.messages] == ["from before the restart"]
     h.store.close()
+
+
+async def test_handoff_drafts_a_summary_and_notes_every_open_incident(harness: Harness):
+    first = harness.raise_incident("Search is down")
+    second = harness.raise_incident("Login failures")
+    harness.service.assign(second, Role.COMMS, "grace")
+    app = harness.app(incident_id=first)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        drafts = harness.service.drafts(first)
+        assert [d.template for d in drafts] == ["handoff"]
+        body = drafts[0].body
+        assert "Search is down" in body and "Login failures" in body and "grace" in body
+        assert "checklist items open" in body
+        for iid in (first, second):
+            assert any(e.kind is EntryKind.HANDOFF for e in harness.store.timeline(iid))
+            assert harness.store.ticks(iid)["handoff"].ticked

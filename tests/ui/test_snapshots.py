@@ -79,3 +79,14 @@ def test_modals(snap_compare, harness: Harness, name: str, keys: tuple[str, ...]
         assert not isinstance(pilot.app.screen, CockpitScreen) or name == "none"
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_handoff_draft(snap_compare, harness: Harness):
+    scenes.mid_flight(harness)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness, "ctrl+o")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)

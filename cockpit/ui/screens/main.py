@@ -379,6 +379,21 @@ class CockpitScreen(Screen[None]):
 
         self.app.store_call("list incidents", lambda: svc.incidents(open_only=True), choose)
 
+    def action_handoff(self) -> None:
+        from cockpit.ui.widgets.drafts import DraftsPane
+
+        svc = self.app.services.service
+        active = self.active_id
+
+        def done(draft: Any) -> None:
+            self.active_id = draft.incident_id
+            self.query_one(DraftsPane).select_next = f"d:{draft.id}"
+            self.notify("Hand-off drafted (drafts pane): copy or send it.", markup=False)
+            self.reload()
+            self.action_focus_pane("drafts")
+
+        self.app.store_call("prepare the hand-off", lambda: svc.handoff(active), done)
+
     def action_history(self) -> None:
         from cockpit.ui.screens.history import HistoryScreen
 
