@@ -16,6 +16,7 @@ BINDING_IDS: tuple[str, ...] = (
     "switch-incident",
     "history",
     "handoff",
+    "metrics",
     "focus-feed",
     "focus-timeline",
     "focus-checklist",

@@ -33,12 +33,15 @@ SHOTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("cockpit-dark", "confirm-send", ("4", "s")),
     ("cockpit-dark", "severity", ("S",)),
     ("cockpit-dark", "help", ("question_mark",)),
+    ("cockpit-dark", "metrics", ("M",)),
 ]
 
 
 async def shoot(theme: str, name: str, keys: tuple[str, ...], out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         h = Harness(Path(tmp))
+        if name == "metrics":
+            scenes.history(h)
         scenes.mid_flight(h)
         h.prefs.set("theme", theme)
         app = h.app()

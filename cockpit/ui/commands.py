@@ -100,6 +100,15 @@ COMMANDS: tuple[Command, ...] = (
         "Switch between open incidents",
     ),
     Command(
+        "metrics",
+        "M",
+        "metrics",
+        "Metrics",
+        "Incident",
+        "Response metrics: incidents per week and severity, the SLO, time to resolve",
+        footer=False,
+    ),
+    Command(
         "handoff",
         "ctrl+o",
         "handoff",

@@ -148,3 +148,32 @@ def feed(h: Harness) -> list[FeedMessage]:
             is_alert=True,
         ),
     ]
+
+
+def history(h: Harness) -> None:
+    """Six weeks of past incidents: mixed severities, some acknowledged late, one canceled."""
+    svc = h.service
+    plan = [  # (days ago, hour UTC, severity, minutes to track, minutes to resolve, cancel)
+        (40, 10, Severity.MAJOR, 6, 90, False),
+        (33, 15, Severity.CRITICAL, 12, 240, False),
+        (30, 23, Severity.MINOR, 45, 600, False),
+        (26, 11, Severity.MAJOR, 4, 60, False),
+        (19, 9, Severity.CRITICAL, 8, 180, False),
+        (18, 16, None, 3, 0, True),
+        (12, 14, Severity.MAJOR, 9, 75, False),
+        (11, 8, Severity.MINOR, 25, 120, False),
+        (5, 13, Severity.CRITICAL, 5, 95, False),
+        (2, 10, Severity.MAJOR, 15, 50, False),
+    ]
+    for n, (days, hour, sev, ack, fix, cancel) in enumerate(plan):
+        reported = (NOW - timedelta(days=days)).replace(hour=hour, minute=0)
+        h.clock.set(reported + timedelta(minutes=ack))
+        inc = svc.raise_incident(f"Past incident {n + 1}", severity=sev, reported_at=reported)
+        if cancel:
+            svc.set_status(inc.id, Status.CANCELED, reason="one partner, not an incident")
+            continue
+        h.clock.set(reported + timedelta(minutes=ack + 2))
+        svc.set_status(inc.id, Status.FIXING)
+        h.clock.set(reported + timedelta(minutes=fix))
+        svc.set_status(inc.id, Status.RESOLVED)
+    h.clock.set(NOW)

@@ -507,3 +507,58 @@ async def test_handoff_drafts_a_summary_and_notes_every_open_incident(harness: H
         for iid in (first, second):
             assert any(e.kind is EntryKind.HANDOFF for e in harness.store.timeline(iid))
             assert harness.store.ticks(iid)["handoff"].ticked
+
+
+async def test_metrics_screen_counts_the_history(harness: Harness):
+    from textual.widgets import Sparkline
+
+    from cockpit.ui.screens.metrics import MetricsScreen
+
+    from . import scenes
+
+    scenes.history(harness)
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MetricsScreen)
+        period = str(app.screen.query_one("#metrics-period").render())
+        # 30 days back from 27 Nov 14:20: 28 Oct 23:00 is in, 24 Oct is not (by hand)
+        assert "last 30d" in period and "8 reported · 7 real · 1 canceled" in period
+        await pilot.press("3")  # a quarter: all ten
+        await settle(pilot)
+        period = str(app.screen.query_one("#metrics-period").render())
+        assert "10 reported · 9 real · 1 canceled" in period
+        assert sum(app.screen.query_one(Sparkline).data) == 9
+
+
+async def test_history_opens_read_only_and_re_exports(harness: Harness):
+    from cockpit.ui.screens.history import HistoryScreen
+
+    old = harness.raise_incident("Old search outage", minutes_ago=50)
+    harness.service.set_status(old, Status.FIXING)
+    harness.service.set_status(old, Status.RESOLVED)
+    harness.raise_incident("Login failures")
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press(*"search outage")
+        await settle(pilot)
+        await pilot.press("enter", "ctrl+e")  # to the list, then export the one found
+        await settle(pilot)
+        path = harness.store.data_dir / "exports" / f"incident-{old}-post-mortem.md"
+        assert path.exists() and "Old search outage" in path.read_text()
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        await pilot.press("enter")  # open it
+        await settle(pilot)
+        assert app.screen.active_id == old
+        before = len(harness.store.timeline(old))
+        await pilot.press("n")  # read-only: no note dialog, a message instead
+        await settle(pilot)
+        assert not isinstance(app.screen, NoteModal)
+        assert any("read-only" in str(n.message) for n in app._notifications)
+        assert len(harness.store.timeline(old)) == before

@@ -90,3 +90,15 @@ def test_handoff_draft(snap_compare, harness: Harness):
         await pilot.pause()
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_metrics_screen(snap_compare, harness: Harness):
+    scenes.history(harness)
+    scenes.mid_flight(harness)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness, "M")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)

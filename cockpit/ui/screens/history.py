@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -38,6 +39,7 @@ def matches(s: IncidentSummary, query: str, tz: Any) -> bool:
 class HistoryScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
+        Binding("ctrl+e", "export", "Export post mortem"),
         Binding("down", "focus_list", show=False),
     ]
     DEFAULT_CLASSES = "dialog"
@@ -52,7 +54,9 @@ class HistoryScreen(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="wide"):
             yield Label(Content.styled("Incidents", "bold"), id="dialog-title")
             yield Input(
-                placeholder="search: words in the title, critical, resolved, 2026-11…", id="search"
+                placeholder="search: words in the title, critical, resolved, 2026-11… "
+                "(enter opens, ctrl+e exports)",
+                id="search",
             )
             yield OptionList(id="results")
 
@@ -71,7 +75,10 @@ class HistoryScreen(ModalScreen[str | None]):
         self.action_focus_list()
 
     def action_focus_list(self) -> None:
-        self.query_one("#results", OptionList).focus()
+        results = self.query_one("#results", OptionList)
+        if results.highlighted is None and results.option_count:
+            results.highlighted = 0
+        self.set_focus(results)
 
     def refilter(self, query: str) -> None:
         tz = self.app.services.settings.tz
@@ -101,3 +108,38 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def action_export(self) -> None:
+        """Write the highlighted incident's post-mortem draft next to the data."""
+        results = self.query_one("#results", OptionList)
+        if results.highlighted is None:
+            return
+        iid = results.get_option_at_index(results.highlighted).id
+        if iid is None:
+            return
+        services = self.app.services
+        svc = services.service
+
+        def export() -> str:
+            from cockpit.domain.postmortem import postmortem_markdown
+
+            rec = svc.record(iid)
+            text = postmortem_markdown(
+                rec.incident,
+                rec.timeline,
+                calendar=services.calendar,
+                tz=svc.tz,
+                now=svc.clock.now(),
+                library=svc.templates,
+            )
+            out = svc.store.data_dir / "exports"
+            out.mkdir(mode=0o700, exist_ok=True)
+            path = out / f"incident-{iid}-post-mortem.md"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return str(path)
+
+        self.app.store_call(
+            "export", export, lambda path: self.notify(f"Exported: {path}", markup=False, timeout=8)
+        )

@@ -158,10 +158,22 @@ class CockpitScreen(Screen[None]):
         self.app.store_call(label, fn, done)
 
     def require_incident(self) -> IncidentRecord | None:
+        """The active incident, if there is one that can still change. A resolved or
+        canceled incident (opened from the history) is shown read-only."""
         if self.record is None:
             self.notify(
                 "No active incident: R raises one, I switches.", severity="warning", markup=False
             )
+            return None
+        inc = self.record.incident
+        if not inc.is_open:
+            self.notify(
+                f"#{inc.id} is {inc.status.label}: shown read-only. A late note: "
+                f"cockpit note {inc.id} TEXT",
+                severity="warning",
+                markup=False,
+            )
+            return None
         return self.record
 
     # -- focus ---------------------------------------------------------------------------
@@ -378,6 +390,11 @@ class CockpitScreen(Screen[None]):
             )
 
         self.app.store_call("list incidents", lambda: svc.incidents(open_only=True), choose)
+
+    def action_metrics(self) -> None:
+        from cockpit.ui.screens.metrics import MetricsScreen
+
+        self.app.push_screen(MetricsScreen())
 
     def action_handoff(self) -> None:
         from cockpit.ui.widgets.drafts import DraftsPane
