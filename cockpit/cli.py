@@ -564,6 +564,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _join_time_values(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser(arguments)
     args = parser.parse_args(arguments)
+    if args.func in (cmd_app, cmd_demo):
+        # The full-screen app: start-up makes many long-lived objects, and the garbage
+        # collector's passes over them only slow it down. The app turns it back on (and
+        # freezes what start-up made) after its first paint.
+        import gc
+
+        gc.disable()
     from cockpit.domain.errors import CockpitError
 
     ctx = Context(args)

@@ -224,6 +224,13 @@ class CockpitApp(App[None]):
         if screen is not None:
             screen.query_one(DraftsPane).show(record)
 
+    @staticmethod
+    def _settle_gc() -> None:
+        """Start-up ran with the collector paused (cli.main): freeze what start-up made,
+        then collect as usual."""
+        gc.freeze()
+        gc.enable()
+
     # -- the remote side: outbox sender and feed poller -------------------------------------
     def on_mount(self) -> None:
         cache = self.services.feed_cache
@@ -233,7 +240,7 @@ class CockpitApp(App[None]):
             self._run_remote()
         # What exists after start-up lives for the app's life: keep it out of the garbage
         # collector's full passes, which otherwise stall the loop during an alert storm.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._settle_gc)
 
     @work(thread=True, group="remote", exit_on_error=False, name="remote")
     def _run_remote(self) -> None:
