@@ -41,6 +41,7 @@ class ChannelState:
     period: float
     alert: bool = False
     fixed: bool = False  # #incidents and #alerts keep their own pace
+    failures: int = 0
     id: str = ""
     oldest: str | None = None
     cursor: str | None = None
@@ -55,6 +56,7 @@ class ThreadState:
     latest: str
     active_until: float
     due: float = 0.0
+    failures: int = 0
 
 
 @dataclass
@@ -190,14 +192,30 @@ class FeedPoller:
         delay = task.due - self.clock()
         if delay > 0:
             await self.sleep(delay)
-        if isinstance(task, ChannelState):
-            messages = await self._poll_channel(task)
-        else:
-            messages = await self._poll_thread(task)
+        try:
+            if isinstance(task, ChannelState):
+                messages = await self._poll_channel(task)
+            else:
+                messages = await self._poll_thread(task)
+        except RemoteError as e:
+            if e.retry_after or e.code in ("ratelimited", "not_authed", "invalid_auth"):
+                raise  # the whole feed waits (run() sleeps and says why)
+            # one channel or thread failing (not_in_channel, channel_not_found, …) must not
+            # hold up the others: it is tried again later, less and less often
+            task.failures += 1
+            task.due = self.clock() + min(300.0, 30.0 * 2 ** (task.failures - 1))
+            where = f"#{task.name}" if isinstance(task, ChannelState) else "a thread"
+            self.stats.last_error = f"{where}: {e}"
+            self.on_status(self.stats.last_error)
+            return []
+        task.failures = 0
         if messages:
             self.stats.delivered += len(messages)
             self.deliver(messages)
-        if self.stats.last_error:
+        failing = [c.failures for c in self.channels.values()] + [
+            t.failures for t in self.threads.values()
+        ]
+        if self.stats.last_error and not any(failing):
             self.stats.last_error = ""
             self.on_status("")
         return messages
