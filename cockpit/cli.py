@@ -84,17 +84,7 @@ class Context:
 
     @property
     def calendar(self) -> SupportCalendar:
-        from cockpit.domain.slo import SupportCalendar
-
-        sup = self.settings.support
-        return SupportCalendar.from_settings(
-            timezone=sup.timezone,
-            work_days=list(sup.work_days),
-            holidays=[d.isoformat() for d in sup.holidays],
-            full_hours=sup.full_hours,
-            waking_hours=sup.waking_hours,
-            nonwork_hours=sup.nonwork_hours,
-        )
+        return self.settings.support.calendar()
 
     def close(self) -> None:
         if self._service is not None:

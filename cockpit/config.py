@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -23,6 +23,9 @@ import platformdirs
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Severity
 from cockpit.domain.sanitize import sanitize
+
+if TYPE_CHECKING:
+    from cockpit.domain.slo import SupportCalendar
 
 APP_NAME = "cockpit"
 
@@ -86,6 +89,19 @@ class SupportSettings:
     @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    def calendar(self) -> SupportCalendar:
+        """The acknowledgement SLO's calendar for these settings."""
+        from cockpit.domain.slo import SupportCalendar
+
+        return SupportCalendar.from_settings(
+            timezone=self.timezone,
+            work_days=list(self.work_days),
+            holidays=[d.isoformat() for d in self.holidays],
+            full_hours=self.full_hours,
+            waking_hours=self.waking_hours,
+            nonwork_hours=self.nonwork_hours,
+        )
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,6 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
     from cockpit.config import load_settings
     from cockpit.domain.clock import SystemClock
     from cockpit.domain.playbook import default_playbook
-    from cockpit.domain.slo import SupportCalendar
     from cockpit.domain.templates import TemplateLibrary
     from cockpit.integrations.runtime import Remote
     from cockpit.sandbox.server import SandboxServer
@@ -72,15 +71,7 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
         settings = load_settings(config, env)
         store = Store.open(root / "data")
         clock = SystemClock()
-        sup = settings.support
-        calendar = SupportCalendar.from_settings(
-            timezone=sup.timezone,
-            work_days=list(sup.work_days),
-            holidays=[d.isoformat() for d in sup.holidays],
-            full_hours=sup.full_hours,
-            waking_hours=sup.waking_hours,
-            nonwork_hours=sup.nonwork_hours,
-        )
+        calendar = settings.support.calendar()
         service = IncidentService(
             store,
             clock=clock,

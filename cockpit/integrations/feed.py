@@ -145,11 +145,12 @@ class FeedPoller:
         self._tokens = min(float(BURST), self._tokens + (now - self._refilled) * rate)
         self._refilled = now
         window = self.stats.requests
-        while window and now - window[0] >= 60.0:
+        # a minute and a second: Slack's clock and ours need not agree to the millisecond
+        while window and now - window[0] >= 61.0:
             window.popleft()
         wait = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / rate
         if len(window) >= self.budget:
-            wait = max(wait, 60.0 - (now - window[0]) + 0.01)
+            wait = max(wait, 61.0 - (now - window[0]) + 0.01)
         return wait
 
     async def _spend(self) -> None:
