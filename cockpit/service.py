@@ -33,6 +33,7 @@ from cockpit.domain.timeline import (
 from cockpit.store.store import IncidentSummary, Store
 
 if TYPE_CHECKING:
+    from cockpit.domain.slo import SupportCalendar
     from cockpit.domain.templates import TemplateLibrary
 
 
@@ -408,6 +409,42 @@ class IncidentService:
                 ],
             )
             self.tick_done(inc.id, "handoff")
+        return draft
+
+    def postmortem_draft(self, incident_id: str, calendar: SupportCalendar) -> Draft:
+        """The blameless post-mortem draft (response times against the SLO, the timeline in
+        local and UTC time), kept with the incident's drafts."""
+        from cockpit.domain.postmortem import postmortem_markdown
+
+        rec = self.record(incident_id)
+        now = self.clock.now()
+        opts = self.draft_options
+        body = postmortem_markdown(
+            rec.incident,
+            rec.timeline,
+            calendar=calendar,
+            tz=self.tz,
+            now=now,
+            library=self.templates,
+            guide_url=opts.guide_url,
+            product_channel=opts.product_channel,
+            components=opts.components,
+        )
+        name = (
+            rec.incident.links.ticket.label
+            if rec.incident.links.ticket
+            else f"incident {rec.incident.id}"
+        )
+        draft = Draft.new(
+            rec.incident.id,
+            template="post-mortem",
+            kind="internal",
+            title=f"Post mortem — {name}",
+            body=body,
+            target="the post-mortem document",
+            at=now,
+        )
+        self.store.put_doc(rec.incident.id, "drafts", draft.to_dict())
         return draft
 
     def queue_draft(self, incident_id: str, draft_id: str) -> Draft:

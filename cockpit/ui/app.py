@@ -394,6 +394,9 @@ class CockpitApp(App[None]):
             if need in configured:
                 self.queue_remote(action, iid, item_id=item.item.id)
                 return
+        if action == "post-mortem":
+            screen._offer_postmortem(iid, asked=True)
+            return
         if action == "handoff":
             self.call_next(screen.run_action, "handoff")
             return

@@ -562,3 +562,30 @@ async def test_history_opens_read_only_and_re_exports(harness: Harness):
         assert not isinstance(app.screen, NoteModal)
         assert any("read-only" in str(n.message) for n in app._notifications)
         assert len(harness.store.timeline(old)) == before
+
+
+async def test_resolving_a_critical_incident_offers_the_post_mortem(harness: Harness):
+    iid = harness.raise_incident("Checkout down", severity=Severity.CRITICAL)
+    harness.service.set_status(iid, Status.FIXING)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t", "r")
+        await settle(pilot)
+        assert harness.service.get(iid).status is Status.RESOLVED
+        drafts = harness.service.drafts(iid)
+        assert [d.template for d in drafts] == ["post-mortem"]
+        assert "Post mortem" in drafts[0].body and "Checkout down" in drafts[0].body
+        assert any(n.title == "Post mortem" for n in app._notifications)
+
+
+async def test_resolving_a_major_incident_does_not(harness: Harness):
+    iid = harness.raise_incident("Slow search", severity=Severity.MAJOR)
+    harness.service.set_status(iid, Status.FIXING)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t", "r")
+        await settle(pilot)
+        assert harness.service.get(iid).status is Status.RESOLVED
+        assert harness.service.drafts(iid) == []

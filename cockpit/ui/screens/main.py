@@ -306,8 +306,37 @@ class CockpitScreen(Screen[None]):
         def done(inc: Any) -> None:
             self.notify(f"#{inc.id} is {inc.status.label}.", markup=False)
             self.app.queue_remote(action, iid)
+            if status is Status.RESOLVED and inc.severity is Severity.CRITICAL:
+                self._offer_postmortem(iid)
 
         self.change(f"mark {status.label}", apply, done)
+
+    def _offer_postmortem(self, iid: str, *, asked: bool = False) -> None:
+        """A Critical incident needs a post mortem within about two days: draft it now."""
+        from cockpit.ui.widgets.drafts import DraftsPane
+
+        svc = self.app.services.service
+        calendar = self.app.services.calendar
+
+        def drafted(draft: Any) -> None:
+            self.query_one(DraftsPane).select_next = f"d:{draft.id}"
+            text = (
+                "Post-mortem draft ready in the drafts pane."
+                if asked
+                else "Critical incident resolved: a post-mortem draft is ready in the "
+                "drafts pane (the playbook asks for it within about two days)."
+            )
+            self.notify(
+                text,
+                title="Post mortem",
+                markup=False,
+                timeout=10,
+            )
+            self.reload()
+
+        self.app.store_call(
+            "draft the post mortem", lambda: svc.postmortem_draft(iid, calendar), drafted
+        )
 
     def action_cancel_incident(self) -> None:
         rec = self.require_incident()
