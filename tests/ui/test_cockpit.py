@@ -589,3 +589,31 @@ async def test_resolving_a_major_incident_does_not(harness: Harness):
         await settle(pilot)
         assert harness.service.get(iid).status is Status.RESOLVED
         assert harness.service.drafts(iid) == []
+
+
+def test_history_search_words_dates_and_text():
+    from datetime import UTC
+
+    from cockpit.store.store import IncidentSummary
+    from cockpit.ui.screens.history import matches
+
+    s = IncidentSummary.from_dict(
+        {
+            "id": "7",
+            "title": "Checkout failing",
+            "severity": "critical",
+            "status": "resolved",
+            "first_reported_at": "2026-10-15T10:00:00+00:00",
+            "acknowledged_at": None,
+            "resolved_at": None,
+            "canceled_at": None,
+            "drill": False,
+            "v": 1,
+        }
+    )
+    assert matches(s, "checkout critical", UTC)
+    assert matches(s, "2026-10", UTC) and not matches(s, "2026-11", UTC)
+    assert matches(s, "2026-10-01..2026-10-31", UTC)
+    assert matches(s, "..2026-10-15", UTC) and not matches(s, "2026-10-16..", UTC)
+    assert not matches(s, "stripe", UTC)
+    assert matches(s, "stripe", UTC, text="stripe webhooks timed out")

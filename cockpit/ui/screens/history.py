@@ -22,18 +22,22 @@ if TYPE_CHECKING:
 MAX_ROWS = 200
 
 
-def matches(s: IncidentSummary, query: str, tz: Any) -> bool:
-    """Every word must match the title, id, severity, status or the report date."""
+def matches(s: IncidentSummary, query: str, tz: Any, text: str = "") -> bool:
+    """Every word must match the title, id, severity, status, report date or, once the
+    incidents are read, their summary, cancel reason and assessment (`text`). A word
+    `2026-11-01..2026-11-20` (either side may be empty) is a range of report dates."""
+    day = s.first_reported_at.astimezone(tz).strftime("%Y-%m-%d")
     hay = " ".join(
-        [
-            s.id,
-            s.title,
-            s.severity.value if s.severity else "unset",
-            s.status.value,
-            s.first_reported_at.astimezone(tz).strftime("%Y-%m-%d"),
-        ]
+        [s.id, s.title, s.severity.value if s.severity else "unset", s.status.value, day, text]
     ).lower()
-    return all(word in hay for word in query.lower().split())
+    for word in query.lower().split():
+        if ".." in word:
+            start, _, end = word.partition("..")
+            if (start and day < start) or (end and day > end):
+                return False
+        elif word not in hay:
+            return False
+    return True
 
 
 class HistoryScreen(ModalScreen[str | None]):
@@ -49,13 +53,14 @@ class HistoryScreen(ModalScreen[str | None]):
     def __init__(self) -> None:
         super().__init__()
         self.all: list[IncidentSummary] = []
+        self.texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
             yield Label(Content.styled("Incidents", "bold"), id="dialog-title")
             yield Input(
-                placeholder="search: words in the title, critical, resolved, 2026-11… "
-                "(enter opens, ctrl+e exports)",
+                placeholder="search: words, critical, resolved, 2026-11, 2026-10-01..2026-10-31"
+                " (enter opens, ctrl+e exports)",
                 id="search",
             )
             yield OptionList(id="results")
@@ -66,7 +71,23 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def loaded(self, rows: list[IncidentSummary]) -> None:
         self.all = rows
-        self.refilter("")
+        self.refilter(self.query_one("#search", Input).value)
+        svc = self.app.services.service
+        ids = [r.id for r in rows]
+
+        def read_texts() -> dict[str, str]:  # every incident file: in the background
+            return {
+                i.id: " ".join(
+                    [i.summary, i.cancel_reason, i.assessment.affected, *i.affected_components]
+                )
+                for i in svc.store.load_incidents(ids)
+            }
+
+        self.app.store_call("read past incidents", read_texts, self.texts_loaded)
+
+    def texts_loaded(self, texts: dict[str, str]) -> None:
+        self.texts = texts
+        self.refilter(self.query_one("#search", Input).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refilter(event.value)
@@ -82,7 +103,7 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def refilter(self, query: str) -> None:
         tz = self.app.services.settings.tz
-        found = [s for s in self.all if matches(s, query, tz)]
+        found = [s for s in self.all if matches(s, query, tz, self.texts.get(s.id, ""))]
         results = self.query_one("#results", OptionList)
         results.clear_options()
         for s in found[:MAX_ROWS]:
