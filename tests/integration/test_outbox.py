@@ -223,6 +223,7 @@ async def test_thirty_percent_faults_same_end_state(tmp_path: Path, seed: int):
         await rig.drain_all()
         state = rig.state()
         assert state["faults_injected"], "the run should have met some faults"
+        print(f"seed {seed}: {len(state['faults_injected'])} faults injected")
         server.faults.probability = 0.0
         failed = [
             (i.title, i.reason) for i in rig.sender.items(inc.id) if i.state is not OutboxState.SENT
