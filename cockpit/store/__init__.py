@@ -13,6 +13,7 @@ from cockpit.store.storage import (
     SafeJSONStorage,
     StoreConflict,
     StoreCorrupt,
+    StoreWriteError,
     backup_path,
     restore_backup,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "StoreCorrupt",
     "StoreLock",
     "StoreTooNew",
+    "StoreWriteError",
     "backup_path",
     "migrate",
     "register_kind",

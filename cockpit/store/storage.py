@@ -70,6 +70,21 @@ class StoreCorrupt(CockpitError):
         super().__init__(what + how)
 
 
+class StoreWriteError(CockpitError):
+    """A write could not be made (full disk, read-only file system …). Nothing changed:
+    the previous version of the file is intact."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path = Path(path)
+        self.error = error
+        reason = error.strerror or str(error)
+        super().__init__(
+            f"could not write {self.path}: {reason}. Nothing was changed: the file and its "
+            "previous version are as they were. Free some space (or fix the file system) "
+            "and try again."
+        )
+
+
 class StoreConflict(CockpitError):
     """A write outside `transaction()` found the file changed since it was read."""
 
@@ -357,9 +372,11 @@ class SafeJSONStorage(Storage):
             _write_new(tmp, raw)
             self._keep_backup()
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as e:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if isinstance(e, OSError):  # a full disk, a read-only mount, a lost device
+                raise StoreWriteError(self.path, e) from e
             raise
         _fsync_dir(directory)
         snap = _Snapshot(file_signature(self.path), raw, parse(raw))

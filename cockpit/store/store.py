@@ -200,9 +200,15 @@ class Store:
         StoreTooNew if a newer cockpit wrote it.
         """
         store = cls(data_dir, lock_timeout=lock_timeout, migrations=migrations, versions=versions)
-        ensure_private_dir(store.data_dir)
-        ensure_private_dir(store.incidents_dir)
-        store._reconcile()
+        try:
+            ensure_private_dir(store.data_dir)
+            ensure_private_dir(store.incidents_dir)
+            store._reconcile()
+        except OSError as e:
+            raise CockpitError(
+                f"cannot use the data directory {store.data_dir}: {e.strerror or e}. Point "
+                "COCKPIT_DATA_DIR (or --data-dir) at a directory you can write to."
+            ) from None
         return store
 
     def close(self) -> None:

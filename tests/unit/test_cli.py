@@ -133,3 +133,26 @@ def test_report(tmp_path: Path, args: list[str]):
         assert json.loads(out.stdout)["total"]["reported"] == 1
     else:
         assert out.stdout.strip()
+
+
+def test_a_write_error_is_a_message_and_exit_1(tmp_path: Path, monkeypatch, capsys):
+    import errno
+
+    from cockpit import cli
+    from cockpit.store import storage
+
+    for key in [k for k in os.environ if k.startswith("COCKPIT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("COCKPIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COCKPIT_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("COCKPIT_LOG_DIR", str(tmp_path / "logs"))
+    assert cli.main(["raise", "Search down"]) == 0
+
+    def full(path, raw):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage, "_write_new", full)
+    assert cli.main(["note", "1", "lost?"]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Nothing was changed" in err
+    assert "Traceback" not in err

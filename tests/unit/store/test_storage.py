@@ -348,3 +348,51 @@ def test_a_stale_cache_never_loses_a_write_even_with_an_identical_stat(
     monkeypatch.undo()
     insert(a, {"id": "e"})
     assert [d["id"] for d in docs(SafeJSONStorage(path))] == ["a", "b", "c", "d", "e"]
+
+
+def test_a_full_disk_changes_nothing_and_says_so(tmp_path, monkeypatch):
+    import errno
+
+    from cockpit.domain.incident import Incident
+    from cockpit.store import Store, StoreWriteError
+    from cockpit.store import storage as storage_mod
+
+    with Store.open(tmp_path / "data") as store:
+        from datetime import UTC, datetime
+
+        t0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+        store.create_incident(
+            Incident(
+                id=store.next_incident_id(),
+                title="Search down",
+                first_reported_at=t0,
+                created_at=t0,
+            )
+        )
+        shard = tmp_path / "data" / "incidents" / "1.json"
+        before = shard.read_bytes()
+
+        def full(path, raw):  # type: ignore[no-untyped-def]
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(storage_mod, "_write_new", full)
+        incident = store.get_incident("1")
+        incident.title = "changed"
+        with pytest.raises(StoreWriteError) as err:
+            store.save_incident(incident)
+        assert "No space left on device" in str(err.value) and str(shard) in str(err.value)
+        assert "Nothing was changed" in str(err.value)
+        assert shard.read_bytes() == before
+        assert not list(shard.parent.glob(".*tmp*"))
+        monkeypatch.undo()
+        assert store.get_incident("1").title == "Search down"
+
+
+def test_a_data_dir_that_cannot_be_used_is_said_plainly(tmp_path):
+    from cockpit.domain.errors import CockpitError
+    from cockpit.store import Store
+
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("a file where the data directory should be")
+    with pytest.raises(CockpitError, match="cannot use the data directory"):
+        Store.open(not_a_dir)
