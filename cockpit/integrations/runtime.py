@@ -62,8 +62,11 @@ class Remote:
         on_change: Callable[[str], None],
         on_status: Callable[[str], None],
         quiet_alerts: Callable[[], bool],
+        alive: Callable[[], bool] = lambda: True,
     ) -> None:
-        """Blocks until `stop()`: builds the clients, then sends and polls."""
+        """Blocks until `stop()`, or until `alive()` turns false (the app is gone, however
+        it ended): builds the clients, then sends and polls."""
+        self._alive = alive
         asyncio.run(self._main(deliver, on_change, on_status, quiet_alerts))
 
     async def _main(
@@ -92,7 +95,7 @@ class Remote:
             user=self.user,
             on_change=on_change,
         )
-        tasks = [asyncio.create_task(self.sender.run())]
+        tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
         if self.clients.slack is not None and self.settings.slack is not None:
             s = self.settings.slack
             cache = self.feed_cache
@@ -164,6 +167,12 @@ class Remote:
     def items(self, incident_id: str) -> list[OutboxItem]:
         docs = self.store.docs(incident_id, "outbox")
         return sorted((OutboxItem.from_dict(d) for d in docs), key=lambda i: i.id)
+
+    async def _watchdog(self) -> None:
+        alive = getattr(self, "_alive", lambda: True)
+        while alive():
+            await asyncio.sleep(0.25)
+        self.stop()
 
     def stop(self) -> None:
         if self.sender is not None:

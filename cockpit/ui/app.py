@@ -72,6 +72,7 @@ class CockpitApp(App[None]):
         )
         self.acknowledge_on_raise = "jira" not in services.settings.configured
         self._reload_timer: Any = None
+        self._exit_requested = False
         self._feed_pending: list[Any] = []
         self._feed_flush: Any = None
         for theme in load_themes():
@@ -136,6 +137,13 @@ class CockpitApp(App[None]):
                 markup=False,
                 timeout=10,
             )
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """However the app ends (quit, a crash), the remote side stops with it."""
+        self._exit_requested = True
+        if self.services.remote is not None:
+            self.services.remote.stop()
+        super().exit(*args, **kwargs)
 
     async def action_quit(self) -> None:
         if self.services.remote is not None:
@@ -260,6 +268,7 @@ class CockpitApp(App[None]):
             on_change=to_ui(self._remote_changed),
             on_status=to_ui(self._remote_status),
             quiet_alerts=lambda: not self.services.is_waking(),
+            alive=lambda: self.is_running and not self._exit_requested,
         )
 
     def _cockpit(self) -> Any:

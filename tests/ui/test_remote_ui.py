@@ -1,0 +1,94 @@
+"""The app with its remote side against the drill range (in-process): what the user sees
+when a remote system misbehaves."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from cockpit.config import load_settings
+from cockpit.domain.outbox import OutboxState
+from cockpit.integrations.http import RetryPolicy
+from cockpit.integrations.runtime import Remote
+from cockpit.sandbox.server import SandboxServer
+from cockpit.ui.widgets.drafts import DraftsPane
+
+from .conftest import SIZE, Harness
+
+TOKENS = {"slack": "xoxb-ui", "jira": "jira-ui", "statuspage": "sp-ui"}
+
+
+async def wait_until(pilot, check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
+async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out(tmp_path: Path):
+    with SandboxServer(port=0, scenario="quiet", seed=3) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(server.config_snippet())
+        settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
+        h = Harness(tmp_path, settings)
+        from cockpit.domain.clock import SystemClock
+
+        clock = SystemClock()
+        h.service.clock = clock
+
+        def render(incident, template):  # type: ignore[no-untyped-def]
+            return h.service.templates.render(
+                template, h.service.draft_context(incident, h.store.timeline(incident.id))
+            )
+
+        remote = Remote(
+            settings,
+            h.store,
+            clock,
+            user="ada",
+            token=TOKENS.get,
+            render=render,
+            timeout=1.0,
+            deadline=3.0,
+            retry=RetryPolicy(base_delay=0.01, max_delay=0.05, total=3.0),
+        )
+        inc = h.service.raise_incident("Checkout payments failing", acknowledge=False)
+        app = h.app(incident_id=inc.id)
+        app.services.remote = remote
+        app.services.clock = clock
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: remote.sender is not None)
+            # the next request gets the HTML error page a proxy sends, before any effect
+            server.faults.force("server_error", "before")
+            remote.enqueue(
+                remote.planner.for_action(
+                    "create-ticket", h.service.get(inc.id), clock.now(), item_id="create-ticket"
+                )
+            )
+            remote.sender.wake()
+            await wait_until(pilot, lambda: any(i.reason for i in remote.items(inc.id)))
+            item = remote.items(inc.id)[0]
+            assert ("HTML page" in item.reason and "502" in item.reason) or "500" in item.reason
+            assert item.state is OutboxState.QUEUED and item.uncertain  # it checks first
+            app.reload_incident()
+            await pilot.pause(0.3)
+            pane = app.screen.query_one(DraftsPane)
+            await wait_until(pilot, lambda: pane.actions and pane.actions[0].reason)
+            # the user sees the action, its state and the reason in plain words
+            assert "HTML page" in pane.actions[0].reason
+            assert "<html" not in pane.actions[0].reason.lower()
+            # and it goes out once the next try comes round (after checking for it)
+            remote.sender.clock = clock
+            item = remote.items(inc.id)[0]
+            # (rather than wait out its backoff)
+            h.store.put_doc(inc.id, "outbox", {**item.to_dict(), "next_attempt_at": None})
+            remote.sender.wake()
+            await wait_until(pilot, lambda: remote.items(inc.id)[0].state is OutboxState.SENT)
+            state = server.state.snapshot()
+            assert (
+                len([i for i in state["jira"]["issues"].values() if "cockpit" in i["labels"]]) == 1
+            )
+            await app.action_quit()
+        await asyncio.sleep(0)
+        h.store.close()
