@@ -484,8 +484,11 @@ async def test_the_feed_cache_is_shown_at_start(tmp_path):
     app.services.feed_cache = cache
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.pause(0.1)
         feed = app.screen.query_one(FeedView)
+        for _ in range(50):  # handed over on the next frames
+            if feed.messages:
+                break
+            await pilot.pause(0.05)
         assert [m.text for m in feed.messages] == ["from before the restart"]
     h.store.close()
 
