@@ -91,3 +91,28 @@ def sanitize_tree(value: object) -> object:
     if isinstance(value, list):
         return [sanitize_tree(v) for v in value]
     return value
+
+
+# Characters that take no cell of their own but that terminals disagree about: zero-width
+# spaces and joiners, variation selectors, the BOM. Joined emoji then show as their parts.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f]")
+
+
+def for_display(text: str) -> str:
+    """`text` as one line of a pane can show it without breaking the layout: no invisible
+    characters whose width terminals disagree about, at most one combining mark per
+    character. (Stored text keeps them; this is only for drawing.)"""
+    s = _INVISIBLE.sub("", text)
+    if not any(unicodedata.combining(ch) for ch in s):
+        return s
+    out: list[str] = []
+    run = 0
+    for ch in s:
+        if unicodedata.combining(ch):
+            run += 1
+            if run > 1:
+                continue
+        else:
+            run = 0
+        out.append(ch)
+    return "".join(out)

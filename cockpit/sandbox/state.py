@@ -60,7 +60,10 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate someone posted: send it escaped,
+            body = json.dumps(payload).encode()  # as a real (if broken) API would
         return cls(status, body, [("Content-Type", "application/json;charset=utf-8"), *headers])
 
     @classmethod

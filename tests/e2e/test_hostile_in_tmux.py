@@ -4,6 +4,7 @@ literally, and none of their control sequences reaches the terminal: no clipboar
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -18,6 +19,12 @@ HOSTILE = [
     "wipe\x1b[2J\x1b[Hout",  # clear the screen, cursor home
     "[@click=app.quit]click me[/] [b]bold?[/b] [/x]",  # markup, literal
     "abc\u202eevil\u202c",  # bidi override
+    "zero\u200b\u200b\u200b\u200bwidth" + "\u200b" * 2000,  # a zero-width flood
+    "Z" + "\u0301" * 3000 + "algo",  # a combining flood
+    "fire 👩‍🚒👨‍👩‍👧‍👦🏳️‍🌈 team",  # emoji sequences
+    "big " + "x" * 39_000,  # ~40 KB in one message (Slack's limit is 40,000 characters)
+    "tall\n" + "\n".join("." for _ in range(10_000)),  # 10,000 lines
+    "lone \ud800 surrogate",  # sent as a JSON escape, as a broken API might
 ]
 
 
@@ -44,10 +51,14 @@ def test_hostile_messages_are_literal_and_inert(tmp_path: Path, sandbox: int):  
         term.start(cockpit_command(), env)
         term.wait_for("no active incident", timeout=30)
         for text in HOSTILE:
+            body = json.dumps({"channel": "incidents", "text": text})  # \ud800 stays escaped
             httpx.post(
                 f"{base}/api/chat.postMessage",
-                headers={"Authorization": "Bearer xoxp-mallory"},
-                json={"channel": "incidents", "text": text},
+                content=body.encode(),
+                headers={
+                    "Authorization": "Bearer xoxp-mallory",
+                    "Content-Type": "application/json",
+                },
             )
         screen = term.wait_for("clipboard", timeout=30)
         deadline = time.monotonic() + 20
@@ -57,6 +68,18 @@ def test_hostile_messages_are_literal_and_inert(tmp_path: Path, sandbox: int):  
         assert "clipboard" in screen and "titlebar" in screen and "wipeout" in screen
         assert "[@click=app.quit]click me[/] [b]bold?[/b] [/x]" in screen
         assert "abcevil" in screen  # the override is gone, the letters stay in order
+        deadline = time.monotonic() + 20
+        while "surrogate" not in screen and time.monotonic() < deadline:
+            time.sleep(0.3)
+            screen = term.screen()
+        assert "zerowidth" in screen  # the flood does not push the rest off the line
+        assert "Z\u0301algo" in screen  # one combining mark kept per letter on screen
+        assert "fire" in screen and "team" in screen
+        assert "big xxxx" in screen and "tall" in screen and "+10000 lines" in screen
+        assert "lone" in screen and "surrogate" in screen
+        # every row of the layout still ends where it should: no pane border pushed aside
+        rows = screen.splitlines()
+        assert all(row.endswith(("│", "╮", "╯", "╯")) for row in rows[1:-1] if row.strip())
         assert "cockpit" in screen.splitlines()[0]  # the screen was not wiped
         # nothing reached the terminal: tmux's buffer and the pane's title are untouched
         assert term._run("show-buffer").strip() == "untouched"

@@ -73,3 +73,12 @@ def test_property_no_control_reaches_output(text: str):
 def test_property_concatenated_hostile_pieces(pieces: list[str]):
     out = sanitize("".join(pieces))
     assert "\x1b" not in out and not FORBIDDEN.search(out)
+
+
+def test_for_display_drops_what_terminals_disagree_about():
+    from cockpit.domain.sanitize import for_display
+
+    assert for_display("zero\u200b\u200bwidth\ufeff") == "zerowidth"
+    assert for_display("fire 👩\u200d🚒 🏳\ufe0f\u200d🌈") == "fire 👩🚒 🏳🌈"
+    assert for_display("Z\u0301\u0301\u0301algo") == "Z\u0301algo"
+    assert for_display("plain [b]text[/b]") == "plain [b]text[/b]"

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cockpit.domain.feed import FeedMessage
+from cockpit.domain.sanitize import for_display
 from cockpit.ui import commands
 from cockpit.ui.messages import FeedMessageChosen
 
@@ -345,8 +346,8 @@ class FeedView(ScrollView, can_focus=True):
         segs.append(Segment(("⚠ " if m.is_alert else "  "), tag_style))
         segs.append(Segment(tag + " ", tag_style))
         segs.append(Segment(time_text + " ", get("feed--time")))
-        segs.append(Segment(m.author[:20] + ": ", get("feed--author")))
-        text = m.first_line
+        segs.append(Segment(for_display(m.author[:20]) + ": ", get("feed--author")))
+        text = for_display(m.first_line[:1000])
         if m.deleted:
             text = "(message deleted)"
         segs.append(Segment(text, base))

@@ -12,6 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.domain.playbook import ChecklistView, ItemState, ItemView, StepProgress
+from cockpit.domain.sanitize import for_display
 from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
 from cockpit.ui import commands
 
@@ -73,7 +74,7 @@ class TimelinePane(OptionList):
             flags.append(("  ⟲ backdated", "$text-muted italic"))
         if e.edited_at is not None:
             flags.append(("  ✎ time edited", "$warning italic"))
-        text = e.text + (f"  → {e.link}" if e.link else "")
+        text = for_display(e.text.split("\n", 1)[0][:1000]) + (f"  → {e.link}" if e.link else "")
         return Content.assemble(
             (f"{local} ", "$text-muted"),
             (f"{e.kind.marker} ", KIND_STYLE[e.kind]),
