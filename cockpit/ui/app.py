@@ -138,6 +138,38 @@ class CockpitApp(App[None]):
                 timeout=10,
             )
 
+    def _fatal_error(self) -> None:
+        """A crash: say what went wrong without the frames' local variables (a token can
+        sit in one), with anything token-shaped removed, and keep it in the log."""
+        import traceback as tb
+
+        from rich.text import Text
+        from rich.traceback import Traceback
+
+        from cockpit.integrations.errors import redact
+
+        error = self._exception
+        known = list(self.services.extras.get("secrets", ()))
+        detail = "".join(tb.format_exception(error)) if error is not None else ""
+        log.critical("cockpit crashed:\n%s", redact(detail, known))
+        self.bell()
+        if error is not None:
+            trace = Traceback.from_exception(
+                type(error), error, error.__traceback__, show_locals=False, width=None
+            )
+        else:
+            trace = Traceback(show_locals=False, width=None)
+        with self.console.capture() as capture:
+            self.console.print(trace)
+        rendered = redact(capture.get(), known)
+        self._exit_renderables.append(
+            Text(
+                rendered + "\ncockpit crashed. What you saved is "
+                "on disk; the log has the details.\n"
+            )
+        )
+        self._close_messages_no_wait()
+
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """However the app ends (quit, a crash), the remote side stops with it."""
         self._exit_requested = True

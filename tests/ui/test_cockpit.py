@@ -620,3 +620,37 @@ def test_history_search_words_dates_and_text():
     assert matches(s, "..2026-10-15", UTC) and not matches(s, "2026-10-16..", UTC)
     assert not matches(s, "stripe", UTC)
     assert matches(s, "stripe", UTC, text="stripe webhooks timed out")
+
+
+async def test_a_crash_shows_no_locals_and_no_token(harness: Harness):
+    import pytest
+
+    from cockpit.ui.screens.main import CockpitScreen
+
+    app = harness.app()
+
+    def boom(self: CockpitScreen) -> None:
+        secret = "-".join(["hunter2", "crash", "value"])  # a runtime value in a local
+        raise RuntimeError(f"something broke near {len(secret)} characters")
+
+    shown: list[str] = []
+    original = app._print_error_renderables
+
+    def keep() -> None:  # what would reach the terminal after the crash
+        shown.extend(str(r) for r in app._exit_renderables)
+        original()
+
+    app._print_error_renderables = keep  # type: ignore[method-assign]
+    CockpitScreen.action_boom = boom  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(RuntimeError):
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                app.screen.call_later(app.screen.action_boom)  # type: ignore[attr-defined]
+                await pilot.pause()
+                await pilot.pause()
+        text = "".join(shown) or "".join(str(r) for r in app._exit_renderables)
+        assert "something broke" in text and "cockpit crashed" in text
+        assert "hunter2-crash-value" not in text  # frames' locals are not shown
+    finally:
+        del CockpitScreen.action_boom  # type: ignore[attr-defined]

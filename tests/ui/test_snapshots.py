@@ -69,9 +69,9 @@ def test_drill_badge(snap_compare, harness: Harness):
         ("confirm-send", ("4", "s")),
         ("new-draft", ("4", "d")),
         ("palette", ("ctrl+p", *"sev")),
-    ("message-detail", ("1", "o")),
-    ("filter-prompt", ("1", "slash", *"payments")),
-    ("edit-time", ("2", "t")),
+        ("message-detail", ("1", "o")),
+        ("filter-prompt", ("1", "slash", *"payments")),
+        ("edit-time", ("2", "t")),
     ],
 )
 def test_modals(snap_compare, harness: Harness, name: str, keys: tuple[str, ...]):
