@@ -92,3 +92,91 @@ async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out
             await app.action_quit()
         await asyncio.sleep(0)
         h.store.close()
+
+
+BAD_ANSWERS = {
+    "truncated JSON": (201, {"content-type": "application/json"}, b'{"id": "10001", "key": "INC'),
+    "invalid JSON": (201, {"content-type": "application/json"}, b"{key: INC-1}"),
+    "JSON of the wrong shape": (201, {"content-type": "application/json"}, b'{"id": 5}'),
+    "a proxy's HTML page": (
+        502,
+        {"content-type": "text/html"},
+        b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+    ),
+    "a huge answer": (
+        201,
+        {"content-type": "application/json"},
+        b'{"pad": "' + b"x" * 6_000_000 + b'"}',
+    ),
+}
+
+
+async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
+    """Each bad answer to the ticket's creation: the app keeps running, the drafts pane
+    says what happened in plain words (no HTML, no 6 MB), and the action is still there,
+    waiting to be checked and tried again (a write may have gone through)."""
+    import httpx
+
+    from cockpit.domain.clock import SystemClock
+
+    config = tmp_path / "config.toml"
+    config.write_text('[jira]\nurl = "https://jira.example.test"\nemail = "a@example.test"\n')
+    settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
+    h = Harness(tmp_path, settings)
+    clock = SystemClock()
+    h.service.clock = clock
+    answers = list(BAD_ANSWERS.items())
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/issue"):
+            name, (status, headers, body) = answers[len(seen) % len(answers)]
+            seen.append(name)
+            return httpx.Response(status, headers=headers, content=body)
+        return httpx.Response(200, json={"issues": [], "isLast": True})  # the check: not there
+
+    remote = Remote(
+        settings,
+        h.store,
+        clock,
+        user="ada",
+        token=TOKENS.get,
+        render=lambda i, t: "",
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01, total=1.0),
+    )
+    inc = h.service.raise_incident("Checkout payments failing", acknowledge=False)
+    app = h.app(incident_id=inc.id)
+    app.services.remote = remote
+    app.services.clock = clock
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: remote.sender is not None)
+        remote.enqueue(
+            remote.planner.for_action(
+                "create-ticket", h.service.get(inc.id), clock.now(), item_id="create-ticket"
+            )
+        )
+        reasons = []
+        for _ in answers:
+            asked = len(seen)
+            remote.sender.wake()
+            await wait_until(pilot, lambda asked=asked: len(seen) > asked)
+            await wait_until(
+                pilot,
+                lambda: remote.items(inc.id)[0].state.pending and remote.items(inc.id)[0].reason,
+            )
+            item = remote.items(inc.id)[0]
+            reasons.append(item.reason)
+            assert app.is_running
+            assert item.state.pending, item  # still there, to be checked and tried again
+            assert len(item.reason) < 400 and "<html" not in item.reason.lower()
+            h.store.put_doc(
+                inc.id, "outbox", {**item.to_dict(), "next_attempt_at": None, "reason": ""}
+            )
+        print("\n".join(reasons))
+        assert seen == [name for name, _ in answers]
+        assert all(r.startswith("Jira") for r in reasons), reasons
+        app.reload_incident()
+        await pilot.pause(0.3)
+        await app.action_quit()
+    h.store.close()
