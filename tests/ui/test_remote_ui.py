@@ -28,8 +28,8 @@ async def wait_until(pilot, check, timeout: float = 20.0) -> None:  # type: igno
 
 async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out(tmp_path: Path):
     with SandboxServer(port=0, scenario="quiet", seed=3) as server:
-        config = tmp_path / "config.toml"
-        config.write_text(server.config_snippet())
+        config = tmp_path / "config.toml"  # Jira only: nothing else takes the forced fault
+        config.write_text(f'[jira]\nurl = "{server.base_url}"\nemail = "oncall@example.test"\n')
         settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
         h = Harness(tmp_path, settings)
         from cockpit.domain.clock import SystemClock

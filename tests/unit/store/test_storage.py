@@ -273,7 +273,7 @@ def test_a_failed_replace_leaves_the_old_file_and_no_temp(
         os.rename(src, dst)
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(storage_mod.StoreWriteError, match="No space"):
         insert(s, {"id": "b"})
     monkeypatch.undo()
     assert s.path.read_bytes() == before
