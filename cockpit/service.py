@@ -198,30 +198,27 @@ class IncidentService:
         incident = self.get(incident_id)
         if not text.strip():
             raise CockpitError("a note needs some text")
-        when = self.parse_time(at, incident)
-        entry = TimelineEntry.new(
-            incident.id,
-            kind=kind,
-            text=text.strip(),
-            event_at=when,
-            recorded_at=self.clock.now(),
-            author=self.user,
-            link=link,
-        )
-        self.store.add_entries(incident.id, [entry])
-        return entry
+        return self._record(incident, kind, text.strip(), self.parse_time(at, incident), link)
 
     def pin_message(
         self, incident_id: str, text: str, *, at: datetime, author: str, link: str = ""
     ) -> TimelineEntry:
         """A message kept on the timeline at its own time (clamped to the report time)."""
         incident = self.get(incident_id)
-        when = max(at, incident.first_reported_at)
+        when = min(max(at, incident.first_reported_at), self.clock.now())
+        return self._record(
+            incident, EntryKind.PINNED, f"{author}: {text}" if author else text, when, link
+        )
+
+    def _record(
+        self, incident: Incident, kind: EntryKind, text: str, when: datetime, link: str
+    ) -> TimelineEntry:
+        """One entry by this user, recorded now for the time `when`, written at once."""
         entry = TimelineEntry.new(
             incident.id,
-            kind=EntryKind.PINNED,
-            text=f"{author}: {text}" if author else text,
-            event_at=min(when, self.clock.now()),
+            kind=kind,
+            text=text,
+            event_at=when,
             recorded_at=self.clock.now(),
             author=self.user,
             link=link,

@@ -58,50 +58,10 @@ class Planner:
     def raise_chain(self, incident: Incident, at: datetime) -> list[OutboxItem]:
         """Raise → ticket (links the thread) → #incident-N (linked from the ticket) →
         reply in the original thread pointing to both."""
-        items: list[OutboxItem] = []
-        if "jira" in self.configured:
-            items.append(
-                self._item(
-                    incident,
-                    "jira.create_issue",
-                    "Create the incident ticket",
-                    at,
-                    item_id="create-ticket",
-                )
-            )
-        if "slack" in self.configured:
-            items.append(
-                self._item(
-                    incident,
-                    "slack.create_channel",
-                    "Create the incident channel",
-                    at,
-                    item_id="create-channel",
-                )
-            )
-            if "jira" in self.configured:
-                items.append(
-                    self._item(
-                        incident,
-                        "jira.remote_link",
-                        "Link the channel from the ticket",
-                        at,
-                        what="channel",
-                        item_id="link-thread",
-                    )
-                )
-            if incident.links.thread is not None:
-                items.append(
-                    self._item(
-                        incident,
-                        "slack.post",
-                        "Reply in the original thread",
-                        at,
-                        to="thread",
-                        template="thread-reply",
-                        item_id="reply-in-thread",
-                    )
-                )
+        items = self.for_action("create-ticket", incident, at, item_id="create-ticket")
+        items += self.for_action("create-channel", incident, at, item_id="create-channel")
+        if incident.links.thread is not None:
+            items += self.for_action("reply-in-thread", incident, at, item_id="reply-in-thread")
         return items
 
     def for_action(
@@ -133,6 +93,7 @@ class Planner:
                         "Link the channel from the ticket",
                         at,
                         what="channel",
+                        item_id="link-thread",
                     )
                 )
             return items

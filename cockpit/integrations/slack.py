@@ -340,11 +340,7 @@ class SlackClient(ApiClient):
             "limit": limit,
             "include_all_metadata": include_all_metadata or None,
         }
-        out: list[dict[str, Any]] = []
-        async for page in self._pages("conversations.history", args, "messages"):
-            out.extend(m for m in page if isinstance(m, dict) and isinstance(m.get("ts"), str))
-        out.sort(key=lambda m: ts_key(m["ts"]))
-        return out
+        return await self._messages("conversations.history", args)
 
     async def replies(
         self,
@@ -363,10 +359,16 @@ class SlackClient(ApiClient):
             "limit": limit,
             "include_all_metadata": include_all_metadata or None,
         }
-        out: list[dict[str, Any]] = []
-        async for page in self._pages("conversations.replies", args, "messages"):
-            out.extend(m for m in page if isinstance(m, dict) and isinstance(m.get("ts"), str))
-        unique = {m["ts"]: m for m in out}  # the first message comes on every page
+        return await self._messages("conversations.replies", args)
+
+    async def _messages(self, method: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every message of every page, once each (a thread's first message comes on every
+        page of conversations.replies), oldest first."""
+        unique: dict[str, dict[str, Any]] = {}
+        async for page in self._pages(method, args, "messages"):
+            for m in page:
+                if isinstance(m, dict) and isinstance(m.get("ts"), str):
+                    unique.setdefault(m["ts"], m)
         return sorted(unique.values(), key=lambda m: ts_key(m["ts"]))
 
     async def find_message_with_marker(
