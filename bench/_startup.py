@@ -9,9 +9,10 @@ command (`cockpit.cli.main`, the same path as the console script) on DIR.
 Both run headless at WIDTH x HEIGHT: `App.run` is wrapped to pass `headless`, `size` and an
 auto-pilot, and `App.post_display_hook` to note the time of every screen update. The first
 full paint is the first screen update that shows what the app is for, with the footer's
-keys laid out (the footer fills itself in after the first update): for the bare app, its
-Static; for cockpit, the active incident loaded and put in the panes (CockpitScreen.record
-is set in the same handler that fills them). The text of that update is kept, and the
+keys laid out: for the bare app, its Static, and a FooterKey of Textual's Footer (which
+fills itself in after the first update); for cockpit, the active incident loaded and put
+in the panes (CockpitScreen.record is set in the same handler that fills them), and its
+KeyBar (one widget that renders the keys itself) holding keys. The text of that update is kept, and the
 auto-pilot checks that it holds what it should (the incident's title, the checklist, the
 last timeline entry, the footer), then exits.
 
@@ -53,7 +54,9 @@ def _ready(app: App[Any]) -> bool:
     elif not (screen.is_mounted and screen.query("Static")):
         return False
     compositor = screen._compositor
-    return any(key in compositor for key in screen.query("FooterKey"))
+    # Textual's Footer: a FooterKey laid out; cockpit's KeyBar: keys rendered in it
+    keys = [*screen.query("FooterKey"), *(b for b in screen.query("KeyBar") if b.spans)]
+    return any(key in compositor for key in keys)
 
 
 _post_display_hook = App.post_display_hook

@@ -105,6 +105,21 @@ class IncidentService:
     def incidents(self, *, open_only: bool = False) -> list[IncidentSummary]:
         return self.store.list_incidents(open_only=open_only)
 
+    def active_view(
+        self, wanted: str | None
+    ) -> tuple[IncidentRecord | None, ChecklistView | None, list[IncidentSummary], object]:
+        """What the cockpit screen shows: the incident `wanted` (or the newest open one,
+        or none), its checklist, the open incidents and the store's data version."""
+        open_incidents = self.incidents(open_only=True)
+        iid = wanted
+        if iid is None and open_incidents:
+            iid = open_incidents[0].id
+        version = self.store.data_version(iid)
+        if iid is None:
+            return None, None, open_incidents, version
+        record = self.record(iid)
+        return record, self.checklist(record.incident, record.ticks), open_incidents, version
+
     def checklist(self, incident: Incident, ticks: dict[str, Tick]) -> ChecklistView:
         return checklist_view(self.playbook, ticks, self.condition_context(incident))
 

@@ -34,14 +34,12 @@ minor`` is false too, and ``not severity == critical`` is true).
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -123,23 +121,32 @@ class ConditionContext:
     configured: frozenset[str] = frozenset()
 
 
+# The parsed form of a condition. Plain classes with slots, not dataclasses: they are
+# internal, never compared or printed, and a dataclass costs about a millisecond of
+# start-up each.
 class _Node:
+    __slots__ = ()
+
     def evaluate(self, ctx: ConditionContext) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
 class _Configured(_Node):
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def evaluate(self, ctx: ConditionContext) -> bool:
         return self.name in ctx.configured
 
 
-@dataclass(frozen=True)
 class _SeverityTest(_Node):
-    op: str  # ==, !=, >=, <=, >, <, in, not in
-    values: tuple[Severity, ...]
+    __slots__ = ("op", "values")
+
+    def __init__(self, op: str, values: tuple[Severity, ...]) -> None:
+        self.op = op  # ==, !=, >=, <=, >, <, in, not in
+        self.values = values
 
     def evaluate(self, ctx: ConditionContext) -> bool:
         sev = ctx.severity
@@ -159,10 +166,12 @@ class _SeverityTest(_Node):
         return have < want  # "<"
 
 
-@dataclass(frozen=True)
 class _StatusTest(_Node):
-    op: str  # ==, !=, in, not in
-    values: tuple[Status, ...]
+    __slots__ = ("op", "values")
+
+    def __init__(self, op: str, values: tuple[Status, ...]) -> None:
+        self.op = op  # ==, !=, in, not in
+        self.values = values
 
     def evaluate(self, ctx: ConditionContext) -> bool:
         if self.op in ("==", "in"):
@@ -170,25 +179,31 @@ class _StatusTest(_Node):
         return ctx.status not in self.values
 
 
-@dataclass(frozen=True)
 class _Not(_Node):
-    operand: _Node
+    __slots__ = ("operand",)
+
+    def __init__(self, operand: _Node) -> None:
+        self.operand = operand
 
     def evaluate(self, ctx: ConditionContext) -> bool:
         return not self.operand.evaluate(ctx)
 
 
-@dataclass(frozen=True)
 class _And(_Node):
-    operands: tuple[_Node, ...]
+    __slots__ = ("operands",)
+
+    def __init__(self, operands: tuple[_Node, ...]) -> None:
+        self.operands = operands
 
     def evaluate(self, ctx: ConditionContext) -> bool:
         return all(o.evaluate(ctx) for o in self.operands)
 
 
-@dataclass(frozen=True)
 class _Or(_Node):
-    operands: tuple[_Node, ...]
+    __slots__ = ("operands",)
+
+    def __init__(self, operands: tuple[_Node, ...]) -> None:
+        self.operands = operands
 
     def evaluate(self, ctx: ConditionContext) -> bool:
         return any(o.evaluate(ctx) for o in self.operands)
@@ -201,11 +216,13 @@ _ORDER_OPS = frozenset({">=", "<=", ">", "<"})
 _KEYWORDS = frozenset({"and", "or", "not", "in"})
 
 
-@dataclass(frozen=True)
 class _Token:
-    kind: str  # "op", "punct", "word"
-    text: str
-    col: int  # 1-based
+    __slots__ = ("col", "kind", "text")
+
+    def __init__(self, kind: str, text: str, col: int) -> None:
+        self.kind = kind  # "op", "punct", "word"
+        self.text = text
+        self.col = col  # 1-based
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -369,6 +386,8 @@ class _Parser:
 
 
 def _did_you_mean(word: str, choices: list[str] | frozenset[str]) -> str:
+    import difflib  # only when there is a mistake to point out
+
     close = difflib.get_close_matches(word, sorted(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -495,8 +514,9 @@ def load_playbook(path: Path) -> Playbook:
 @cache
 def default_playbook() -> Playbook:
     """The playbook shipped with cockpit (read once)."""
-    res = resources.files("cockpit.playbooks").joinpath("default.toml")
-    return parse_playbook(res.read_text(encoding="utf-8"), source=str(res))
+    # beside this package, as installed (importlib.resources would cost a few ms more)
+    path = Path(__file__).resolve().parent.parent / "playbooks" / "default.toml"
+    return parse_playbook(path.read_text(encoding="utf-8"), source=str(path))
 
 
 _TOML_AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")

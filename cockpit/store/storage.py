@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -165,7 +164,7 @@ def _write_new(path: Path, raw: bytes) -> None:
 
 
 def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +70,11 @@ class CockpitApp(App[None]):
         self.initial_incident_id = incident_id or (
             services.prefs.get("incident") if services.prefs else None
         )
+        # The first incident is read on the store's thread while the rest starts up, so
+        # the first frame can show it (CockpitScreen.on_mount takes it).
+        self._first_load: Future[Any] | None = self._writer.submit(
+            services.service.active_view, self.initial_incident_id
+        )
         self.acknowledge_on_raise = "jira" not in services.settings.configured
         self._reload_timer: Any = None
         self._exit_requested = False
@@ -80,9 +85,26 @@ class CockpitApp(App[None]):
         wanted = (
             services.prefs.get("theme") if services.prefs else None
         ) or services.settings.theme
-        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        self._first_theme(wanted if wanted in self.available_themes else DEFAULT_THEME)
         if services.settings.keys:
             self.set_keymap(dict(services.settings.keys))
+
+    def _first_theme(self, name: str) -> None:
+        """Start in `name`. Setting `theme` re-parses and re-applies every style, which is
+        wasted work before anything is styled: set the value and what Textual's theme
+        watcher sets (the theme's classes and the colour filter) instead."""
+        self.set_reactive(CockpitApp.theme, name)
+        dark = self.current_theme.dark
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self.set_class(True, f"-theme-{name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())  # nothing parsed yet
+
+    def take_first_load(self) -> Future[Any] | None:
+        """The first incident read at start (once; later loads go through store_call)."""
+        first, self._first_load = self._first_load, None
+        return first
 
     def get_default_screen(self) -> Any:
         from cockpit.ui.screens.main import CockpitScreen

@@ -387,9 +387,13 @@ async def test_loaded_message_is_posted(harness: Harness):
         size=SIZE, message_hook=lambda m: seen.append(m) if isinstance(m, IncidentLoaded) else None
     ) as pilot:
         await settle(pilot)
+        # the first load was read while the app started and shown in the first frame
+        assert app.screen.record is not None and not seen
+        assert app.screen.query_one(IncidentHeader).query_one("#slo").render()
+        app.screen.reload()  # every later load arrives as a message
+        await settle(pilot)
         assert seen and seen[-1].record is not None
         assert seen[-1].checklist is not None and seen[-1].checklist.total > 20
-        assert app.screen.query_one(IncidentHeader).query_one("#slo").render()
 
 
 async def test_feed_memory_is_bounded_and_keeps_the_newest(harness: Harness):
@@ -654,3 +658,80 @@ async def test_a_crash_shows_no_locals_and_no_token(harness: Harness):
         assert "hunter2-crash-value" not in text  # frames' locals are not shown
     finally:
         del CockpitScreen.action_boom  # type: ignore[attr-defined]
+
+
+# -- the drafts pane: the preview, and the editor mounted only while editing ------------------
+async def test_draft_edit_keeps_or_drops_the_change(harness: Harness):
+    from textual.widgets import Static, TextArea
+
+    from cockpit.ui.widgets.drafts import DraftsPane
+
+    iid = harness.raise_incident()
+    draft = harness.service.new_draft(iid, "stakeholder-update")
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(DraftsPane)
+        assert not app.screen.query(TextArea)  # nothing to edit yet: no editor at start
+        preview = str(pane.query_one("#draft-body", Static).render())
+        assert draft.body.splitlines()[0] in preview
+        await pilot.press("4", "e")  # focus the drafts, edit the selected one
+        await settle(pilot)
+        editor = pane.query_one(TextArea)
+        assert app.focused is editor and editor.text == draft.body
+        assert not pane.query_one("#draft-view").display
+        editor.text = "Edited: [bold]not markup[/bold]"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert harness.service.drafts(iid)[0].body == "Edited: [bold]not markup[/bold]"
+        assert not pane.query(TextArea) and pane.query_one("#draft-view").display
+        assert "[bold]not markup[/bold]" in str(pane.query_one("#draft-body", Static).render())
+        # escape drops an edit: the stored text stays
+        await pilot.press("e")
+        await settle(pilot)
+        pane.query_one(TextArea).text = "thrown away"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert harness.service.drafts(iid)[0].body.startswith("Edited:")
+        assert not pane.query(TextArea) and pane.editing is None
+
+
+# -- the key bar ------------------------------------------------------------------------------
+def key_bar_text(app) -> str:  # type: ignore[no-untyped-def]
+    from cockpit.ui.widgets.keybar import KeyBar
+
+    return str(app.screen.query_one(KeyBar).render())
+
+
+async def test_key_bar_follows_the_focus_and_the_keymap(tmp_path):
+    from .conftest import make_settings
+
+    h = Harness(tmp_path, make_settings(keys={"note": "N"}))
+    h.raise_incident()
+    app = h.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = key_bar_text(app)
+        assert " N Note " in text and " n Note " not in text  # remapped, as it works
+        assert " x Tick " in text  # the checklist has the focus at start
+        assert text.rstrip().endswith("Commands")  # the palette's key at the right end
+        await pilot.press("2")  # the timeline: its keys, not the checklist's
+        await settle(pilot)
+        text = key_bar_text(app)
+        assert " x Tick " not in text and " N Note " in text
+    h.store.close()
+
+
+async def test_a_click_on_the_key_bar_presses_that_key(harness: Harness):
+    from cockpit.ui.widgets.keybar import KeyBar
+
+    harness.raise_incident()
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        start, _end, key, enabled = next(s for s in bar.spans if s[2] == "n")
+        assert enabled
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, NoteModal)

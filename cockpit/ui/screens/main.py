@@ -12,31 +12,15 @@ from textual.containers import Grid
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from cockpit.domain.incident import TRANSITIONS, Role, Severity, Status
 from cockpit.domain.playbook import ItemState
 from cockpit.service import IncidentRecord
 from cockpit.ui import commands
 from cockpit.ui.messages import FeedMessageChosen, IncidentLoaded
-from cockpit.ui.screens.help import HelpScreen
-from cockpit.ui.screens.modals import (
-    CancelModal,
-    ChoiceModal,
-    MessageDetail,
-    NoteModal,
-    NoteRequest,
-    RaiseModal,
-    RaiseRequest,
-    RolesModal,
-    RolesRequest,
-    SeverityModal,
-    SeverityRequest,
-    StatusModal,
-    TextPrompt,
-)
 from cockpit.ui.widgets.feed import FeedView
 from cockpit.ui.widgets.header import IncidentHeader, severity_content
+from cockpit.ui.widgets.keybar import KeyBar
 from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
 if TYPE_CHECKING:
@@ -77,12 +61,17 @@ class CockpitScreen(Screen[None]):
             timeline.border_title = "2 Timeline"
             yield timeline
             yield from self.app.compose_drafts_pane()
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.active_id = self.app.initial_incident_id
         self._seen_version: object = None
-        self.reload()
+        first = self.app.take_first_load()
+        if first is not None and first.done() and first.exception() is None:
+            # read while the app started: shown in the very first frame
+            self.on_incident_loaded(IncidentLoaded(*first.result()))
+        else:
+            self.reload()
         self.set_interval(2.0, self._check_other_writers)
 
     def _check_other_writers(self) -> None:
@@ -107,23 +96,10 @@ class CockpitScreen(Screen[None]):
         svc = self.app.services.service
         wanted = self.active_id
 
-        def load() -> IncidentLoaded:
-            open_incidents = svc.incidents(open_only=True)
-            iid = wanted
-            if iid is None and open_incidents:
-                iid = open_incidents[0].id
-            version = svc.store.data_version(iid)
-            if iid is None:
-                return IncidentLoaded(None, None, open_incidents, version)
-            record = svc.record(iid)
-            return IncidentLoaded(
-                record, svc.checklist(record.incident, record.ticks), open_incidents, version
-            )
+        def loaded(view: Any) -> None:
+            self.post_message(IncidentLoaded(*view))
 
-        def loaded(event: IncidentLoaded) -> None:
-            self.post_message(event)
-
-        self.app.store_call("load incident", load, loaded)
+        self.app.store_call("load incident", lambda: svc.active_view(wanted), loaded)
 
     def on_incident_loaded(self, event: IncidentLoaded) -> None:
         self.record = event.record
@@ -196,6 +172,8 @@ class CockpitScreen(Screen[None]):
         self.set_focus(widget)  # at once: the next key may already be on its way
 
     def action_help(self) -> None:
+        from cockpit.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen(self.app.live_keys()))
 
     def action_next_theme(self) -> None:
@@ -205,6 +183,8 @@ class CockpitScreen(Screen[None]):
     def action_raise_incident(
         self, title: str = "", reported_at: str = "", thread: str = "", source: str = ""
     ) -> None:
+        from cockpit.ui.screens.modals import RaiseModal, RaiseRequest
+
         svc = self.app.services.service
 
         def done(req: object) -> None:
@@ -238,6 +218,8 @@ class CockpitScreen(Screen[None]):
         )
 
     def action_set_severity(self) -> None:
+        from cockpit.ui.screens.modals import SeverityModal, SeverityRequest
+
         rec = self.require_incident()
         if rec is None:
             return
@@ -260,6 +242,8 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(SeverityModal(rec.incident, defs), done)
 
     def action_change_status(self) -> None:
+        from cockpit.ui.screens.modals import StatusModal
+
         rec = self.require_incident()
         if rec is None:
             return
@@ -339,6 +323,8 @@ class CockpitScreen(Screen[None]):
         )
 
     def action_cancel_incident(self) -> None:
+        from cockpit.ui.screens.modals import CancelModal
+
         rec = self.require_incident()
         if rec is None:
             return
@@ -358,6 +344,8 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(CancelModal(), done)
 
     def action_assign_roles(self) -> None:
+        from cockpit.ui.screens.modals import RolesModal, RolesRequest
+
         rec = self.require_incident()
         if rec is None:
             return
@@ -379,6 +367,8 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(RolesModal(inc, self.app.services.settings.user), done)
 
     def action_add_note(self) -> None:
+        from cockpit.ui.screens.modals import NoteModal, NoteRequest
+
         rec = self.require_incident()
         if rec is None:
             return
@@ -392,6 +382,8 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(NoteModal(), done)
 
     def action_switch_incident(self) -> None:
+        from cockpit.ui.screens.modals import ChoiceModal
+
         svc = self.app.services.service
 
         def choose(open_incidents: list[Any]) -> None:
@@ -453,6 +445,8 @@ class CockpitScreen(Screen[None]):
     # -- pane events -----------------------------------------------------------------------
     @on(FeedMessageChosen)
     def feed_message_chosen(self, event: FeedMessageChosen) -> None:
+        from cockpit.ui.screens.modals import MessageDetail
+
         m = event.message
         tz = self.app.services.settings.tz
         if event.action == "raise":
@@ -511,6 +505,8 @@ class CockpitScreen(Screen[None]):
 
     @on(TimelinePane.EditTimeRequested)
     def edit_time_requested(self, event: TimelinePane.EditTimeRequested) -> None:
+        from cockpit.ui.screens.modals import TextPrompt
+
         rec = self.require_incident()
         if rec is None:
             return

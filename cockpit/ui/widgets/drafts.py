@@ -10,18 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import OptionList, TextArea
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.domain.drafts import Draft, DraftState
-from cockpit.domain.lint import lint_public
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.service import IncidentRecord
 from cockpit.ui import commands
 
 if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
     from cockpit.ui.app import CockpitApp
 
 # checklist actions that are "draft this message"
@@ -71,11 +72,27 @@ class DraftsPane(Vertical, can_focus=False):
         self.drafts: list[Draft] = []
         self.actions: list[OutboxItem] = []
         self.editing: str | None = None
+        self.editor: TextArea | None = None  # mounted while a draft is edited
         self.select_next: str | None = None  # a row to select once it shows up
 
     def compose(self) -> ComposeResult:
         yield DraftList(id="draft-list")
-        yield TextArea(id="draft-body", read_only=True, soft_wrap=True, show_line_numbers=False)
+        # the selected row's text; the editor (a TextArea) is mounted in its place only
+        # while a draft is being edited
+        with VerticalScroll(id="draft-view"):
+            yield Static(id="draft-body")
+
+    def _show_text(self, text: str) -> None:
+        """Show `text` (literal: a draft may quote remote text) below the list."""
+        self._close_editor()
+        self.query_one("#draft-body", Static).update(Content(text))
+
+    def _close_editor(self) -> None:
+        self.editing = None
+        if self.editor is not None:
+            self.editor.remove()
+            self.editor = None
+        self.query_one("#draft-view").display = True
 
     # -- data --------------------------------------------------------------------------
     def show(self, record: IncidentRecord | None) -> None:
@@ -207,11 +224,8 @@ class DraftsPane(Vertical, can_focus=False):
             self._preview(draft)
             return
         action = self.selected_action()
-        area = self.query_one("#draft-body", TextArea)
-        area.read_only = True
-        self.editing = None
         if action is None:
-            area.load_text("")
+            self._show_text("")
             return
         lines = [
             f"{action.title} ({action.system})",
@@ -228,13 +242,10 @@ class DraftsPane(Vertical, can_focus=False):
             lines.append(f"link: {action.remote_link}")
         if action.state is OutboxState.FAILED:
             lines.append("r tries again, D gives up on it")
-        area.load_text("\n".join(lines))
+        self._show_text("\n".join(lines))
 
     def _preview(self, draft: Draft | None) -> None:
-        area = self.query_one("#draft-body", TextArea)
-        area.read_only = True
-        self.editing = None
-        area.load_text(draft.body if draft else "")
+        self._show_text(draft.body if draft else "")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if self.editing is None:
@@ -290,10 +301,17 @@ class DraftsPane(Vertical, can_focus=False):
                 markup=False,
             )
             return
-        area = self.query_one("#draft-body", TextArea)
-        area.read_only = False
+        from textual.widgets import TextArea
+
+        if self.editor is not None:  # already editing: stay in the editor
+            self.editor.focus()
+            return
+        self.editor = TextArea(draft.body, soft_wrap=True, show_line_numbers=False)
+        self.editor.add_class("draft-editor")
+        self.query_one("#draft-view").display = False
+        self.mount(self.editor)
         self.editing = draft.id
-        area.focus()
+        self.editor.focus()
         self.notify("Editing: ctrl+s keeps the change, escape drops it.", markup=False, timeout=3)
 
     def action_save_edit(self) -> None:
@@ -301,9 +319,10 @@ class DraftsPane(Vertical, can_focus=False):
         if self.editing is None or iid is None:
             return
         svc = self.app.services.service
-        draft_id, body = self.editing, self.query_one("#draft-body", TextArea).text
-        self.editing = None
-        self.query_one("#draft-body", TextArea).read_only = True
+        if self.editor is None:
+            return
+        draft_id, body = self.editing, self.editor.text
+        self._close_editor()
 
         def done(_: Any) -> None:
             self.notify("Draft kept.", markup=False, timeout=2)
@@ -322,6 +341,8 @@ class DraftsPane(Vertical, can_focus=False):
             return []
         s = self.app.services.settings
         inc = self.record.incident
+        from cockpit.domain.lint import lint_public
+
         found = lint_public(
             draft.body,
             internal_names=s.internal_names,
