@@ -27,6 +27,12 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+def screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The screen as last painted, line by line (what the terminal shows)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
 def header_text(app) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one("#incident-summary").render())
 
@@ -78,10 +84,16 @@ async def test_tick_and_untick_persist_immediately(harness: Harness):
         assert ticks[first.item.id].ticked and ticks[first.item.id].by == "ada"
         assert checklist.view is not None and checklist.view.done == 1
         assert checklist.highlighted_item().item.id == first.item.id  # cursor stays put
+        # what the terminal shows: the line alone and the border's count were repainted
+        total = checklist.view.total
+        assert f" 1/{total}" in screen_lines(app)[checklist.region.bottom - 1]
+        assert f"✔ {first.item.text}" in "\n".join(screen_lines(app))
         await pilot.press("x")
         await settle(pilot)
         assert not harness.store.ticks(iid)[first.item.id].ticked
         assert checklist.view.done == 0
+        assert f" 0/{total}" in screen_lines(app)[checklist.region.bottom - 1]
+        assert f"☐ {first.item.text}" in "\n".join(screen_lines(app))
 
 
 async def test_skipped_items_cannot_be_ticked(harness: Harness):
@@ -730,7 +742,7 @@ async def test_a_click_on_the_key_bar_presses_that_key(harness: Harness):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         bar = app.screen.query_one(KeyBar)
-        start, _end, key, enabled = next(s for s in bar.spans if s[2] == "n")
+        start, _end, _key, enabled = next(s for s in bar.spans if s[2] == "n")
         assert enabled
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await settle(pilot)
