@@ -20,10 +20,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.ui import scenes  # noqa: E402
-from tests.ui.conftest import SIZE, Harness  # noqa: E402
-
 from cockpit.ui.widgets.feed import FeedView  # noqa: E402
+from tests.ui import scenes  # noqa: E402
+from tests.ui.conftest import SIZE, Harness, settle  # noqa: E402
 
 SHOTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("cockpit-dark", "main-dark", ()),
@@ -46,14 +45,12 @@ async def shoot(theme: str, name: str, keys: tuple[str, ...], out: Path) -> Path
         h.prefs.set("theme", theme)
         app = h.app()
         async with app.run_test(size=SIZE) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             app.screen.query_one(FeedView).add_messages(scenes.feed(h))
             await pilot.pause()
             if keys:
                 await pilot.press(*keys)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             await pilot.wait_for_scheduled_animations()
             app.title = f"cockpit — {name}"
             path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(out)))
@@ -68,8 +65,9 @@ async def main(png: bool) -> None:
         if png:
             if not shutil.which("rsvg-convert"):
                 raise SystemExit("--png needs rsvg-convert (Debian: librsvg2-bin)")
-            subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))],
-                           check=True)
+            subprocess.run(
+                ["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True
+            )
 
 
 if __name__ == "__main__":

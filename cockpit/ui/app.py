@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import logging
 from collections.abc import Callable, Iterable
@@ -24,7 +25,6 @@ from cockpit.domain.slo import SupportCalendar
 from cockpit.prefs import Prefs
 from cockpit.service import IncidentRecord, IncidentService
 from cockpit.ui.commands import COMMANDS
-from cockpit.ui.palette import CockpitCommands
 from cockpit.ui.themes import DEFAULT_THEME, load_themes
 
 if TYPE_CHECKING:  # the remote side (httpx and the clients) loads only when configured
@@ -32,6 +32,13 @@ if TYPE_CHECKING:  # the remote side (httpx and the clients) loads only when con
     from cockpit.store.feedcache import FeedCache
 
 log = logging.getLogger("cockpit.ui")
+
+
+def _palette_commands() -> Any:
+    """The palette's provider of cockpit's commands, loaded when the palette first opens."""
+    from cockpit.ui.palette import CockpitCommands
+
+    return CockpitCommands
 
 
 @dataclass
@@ -60,13 +67,15 @@ class AppServices:
 class CockpitApp(App[None]):
     CSS_PATH = "cockpit.tcss"
     TITLE = "cockpit"
-    COMMANDS = App.COMMANDS | {CockpitCommands}
+    COMMANDS = App.COMMANDS | {_palette_commands}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, services: AppServices, *, incident_id: str | None = None) -> None:
         super().__init__()
         self.services = services
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cockpit-store")
+        self._store_inflight = 0
+        self._store_quiet = asyncio.Event()
         self.initial_incident_id = incident_id or (
             services.prefs.get("incident") if services.prefs else None
         )
@@ -120,45 +129,75 @@ class CockpitApp(App[None]):
         failed: Callable[[], None] | None = None,
     ) -> None:
         """Run `fn` on the store's writer thread (in order with every other store call),
-        then `done(result)` here; on a refusal, say why and call `failed()`."""
-        self._store_worker(label, fn, done, failed)
+        then `done(result)` here; on a refusal, say why and call `failed()`.
 
-    @work(group="store", exit_on_error=False)
-    async def _store_worker(
+        Plain futures rather than Textual workers: a tick waits on this path, and a
+        worker's bookkeeping (its task, its state messages) cost more than the hop."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # the app's: notify() works in the callback
+        self._store_inflight += 1
+        self._store_quiet.clear()
+
+        def finished(future: Future[Any]) -> None:  # on the writer thread
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the app is gone
+                loop.call_soon_threadsafe(
+                    self._store_finished, label, future, done, failed, context=context
+                )
+
+        self._writer.submit(fn).add_done_callback(finished)
+
+    def _store_finished(
         self,
         label: str,
-        fn: Callable[[], Any],
+        future: Future[Any],
         done: Callable[[Any], None] | None,
-        failed: Callable[[], None] | None = None,
+        failed: Callable[[], None] | None,
     ) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            try:
-                result = await loop.run_in_executor(self._writer, fn)
-            except BaseException:
+            error = future.exception()
+            if error is not None:
                 if failed is not None:
                     failed()
-                raise
-        except CockpitError as e:
-            self.notify(
-                str(e), title=f"Could not {label}", severity="error", markup=False, timeout=8
-            )
-            return
-        if done is not None:
-            done(result)
+                if isinstance(error, CockpitError):
+                    self.notify(
+                        str(error),
+                        title=f"Could not {label}",
+                        severity="error",
+                        markup=False,
+                        timeout=8,
+                    )
+                else:
+                    self._something_went_wrong(f"store call {label!r}", error)
+            elif done is not None:
+                done(future.result())
+        except Exception as e:  # a bug in a done callback: said, not fatal
+            self._something_went_wrong(f"after store call {label!r}", e)
+        finally:
+            self._store_inflight -= 1
+            if not self._store_inflight:
+                self._store_quiet.set()
+
+    async def store_settled(self) -> None:
+        """Wait until every store call made so far has finished and its callback ran."""
+        while self._store_inflight:
+            await self._store_quiet.wait()
+        await asyncio.sleep(0)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for worker errors: log it, say it, never a traceback on screen."""
         if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            log.error("worker %s failed", event.worker.name, exc_info=error)
-            self.notify(
-                f"{type(error).__name__}: {error}",
-                title="Something went wrong",
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
+            assert event.worker.error is not None
+            self._something_went_wrong(f"worker {event.worker.name}", event.worker.error)
+
+    def _something_went_wrong(self, what: str, error: BaseException) -> None:
+        log.error("%s failed", what, exc_info=error)
+        self.notify(
+            f"{type(error).__name__}: {error}",
+            title="Something went wrong",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
 
     def _fatal_error(self) -> None:
         """A crash: say what went wrong without the frames' local variables (a token can
@@ -295,14 +334,25 @@ class CockpitApp(App[None]):
 
     # -- the remote side: outbox sender and feed poller -------------------------------------
     def on_mount(self) -> None:
-        cache = self.services.feed_cache
-        if cache is not None:  # the feed as it was: shown before the first poll answers
-            self.store_call("read the feed cache", lambda: cache.recent(1000), self._feed_arrived)
-        if self.services.remote is not None:
-            self._run_remote()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """What need not hold up the first frame (the active incident is on screen by
+        now), queued on the store's thread in this order: the store's sweep after a crash
+        (before any write), the feed as it was (shown before the first poll answers) and
+        the feed cache's pruning; then the remote side starts."""
         # What exists after start-up lives for the app's life: keep it out of the garbage
         # collector's full passes, which otherwise stall the loop during an alert storm.
-        self.call_after_refresh(self._settle_gc)
+        self._settle_gc()
+        store = self.services.service.store
+        self.store_call("check the store", store.reconcile)
+        cache = self.services.feed_cache
+        if cache is not None:
+            self.store_call("read the feed cache", lambda: cache.recent(1000), self._feed_arrived)
+            now = self.services.clock.now()
+            self.store_call("prune the feed cache", lambda: cache.prune(now=now))
+        if self.services.remote is not None:
+            self._run_remote()
 
     @work(thread=True, group="remote", exit_on_error=False, name="remote")
     def _run_remote(self) -> None:

@@ -106,3 +106,13 @@ def feed_message(
         reply_count=reply_count,
         permalink=f"https://example.slack.com/archives/C1/p{ts.replace('.', '')}",
     )
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Until the app is quiet: its workers and store calls finished (a store call's
+    callback may start more), their callbacks run, and the screen updated."""
+    app = pilot.app
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await app.store_settled()
+        await pilot.pause()

@@ -17,14 +17,7 @@ from cockpit.ui.widgets.feed import FeedView
 from cockpit.ui.widgets.header import IncidentHeader
 from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
-from .conftest import NOW, SIZE, Harness, feed_message
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from .conftest import NOW, SIZE, Harness, feed_message, settle
 
 
 def screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]

@@ -8,20 +8,17 @@ from cockpit.ui.screens.main import CockpitScreen
 from cockpit.ui.widgets.feed import FeedView
 
 from . import scenes
-from .conftest import SIZE, Harness
+from .conftest import SIZE, Harness, settle
 
 
 async def _prepare(pilot, h: Harness, *keys: str) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     app.screen.query_one(FeedView).add_messages(scenes.feed(h))
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     if keys:
         await pilot.press(*keys)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
     await pilot.wait_for_scheduled_animations()
 
 
@@ -39,8 +36,7 @@ def test_main_screen_mid_flight(snap_compare, harness: Harness, theme: str):
 
 def test_empty_cockpit(snap_compare, harness: Harness):
     async def run_before(pilot):  # type: ignore[no-untyped-def]
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
 
@@ -89,8 +85,7 @@ def test_handoff_draft(snap_compare, harness: Harness):
 
     async def run_before(pilot):  # type: ignore[no-untyped-def]
         await _prepare(pilot, harness, "ctrl+o")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
 
@@ -101,7 +96,6 @@ def test_metrics_screen(snap_compare, harness: Harness):
 
     async def run_before(pilot):  # type: ignore[no-untyped-def]
         await _prepare(pilot, harness, "M")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)

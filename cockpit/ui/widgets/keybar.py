@@ -34,6 +34,7 @@ class KeyBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.spans: list[tuple[int, int, str, bool]] = []  # (start, end, key, enabled)
+        self._last: tuple[Any, ...] = ()
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -42,7 +43,20 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, _screen: Any) -> None:
-        self.refresh()
+        # Textual says so after every key; repaint only when the keys shown change (a
+        # repaint here and one elsewhere on screen make the whole screen between them
+        # render again).
+        shown = self._signature()
+        if shown != self._last:
+            self._last = shown
+            self.refresh()
+
+    def _signature(self) -> tuple[Any, ...]:
+        shown, palette = self._shown()
+        return tuple(
+            (b.key, self.app.get_key_display(b), b.description, enabled)
+            for b, enabled in (*shown, *([palette] if palette else []))
+        )
 
     def _shown(self) -> tuple[list[tuple[Any, bool]], tuple[Any, bool] | None]:
         """The bindings to show (one per action, in order) and the palette's."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Self
 
 from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -128,6 +130,7 @@ class ChecklistPane(OptionList):
         super().__init__(id=id)
         self.view: ChecklistView | None = None
         self._items: dict[str, ItemView] = {}
+        self._border_only = False
 
     def show(self, view: ChecklistView | None) -> None:
         if view is not None and self._same_shape(view):
@@ -177,13 +180,49 @@ class ChecklistPane(OptionList):
         assert self.view is not None
         for n, (old, new) in enumerate(zip(self.view.steps, view.steps, strict=True), 1):
             if (old.done, old.total_applicable) != (new.done, new.total_applicable):
-                self.replace_option_prompt(f"step:{new.step.id}", self._step_prompt(n, new))
+                self._replace_line(f"step:{new.step.id}", self._step_prompt(n, new))
             for before, after in zip(old.items, new.items, strict=True):
                 if (before.state, before.tick) != (after.state, after.tick):
-                    self.replace_option_prompt(after.item.id, self._item_prompt(after))
+                    self._replace_line(after.item.id, self._item_prompt(after))
                 self._items[after.item.id] = after
         self.view = view
-        self.border_subtitle = f"{bar(view.fraction, 12)} {view.done}/{view.total}"
+        self._border_only = True  # the progress in the border: repaint that line alone
+        try:
+            self.border_subtitle = f"{bar(view.fraction, 12)} {view.done}/{view.total}"
+        finally:
+            self._border_only = False
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._border_only and not (regions or layout or recompose) and self.is_mounted:
+            # Setting a border title repaints the whole pane; only its bottom line changed.
+            # Regions are relative to the content, inside the border.
+            offset = self.content_offset
+            bottom = self.outer_size.height - 1 - offset.y
+            regions = (Region(-offset.x, bottom, self.outer_size.width, 1),)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _replace_line(self, option_id: str, prompt: Content) -> None:
+        """Give one option a new prompt and repaint its line alone. OptionList's own
+        replace_option_prompt drops every rendered line and repaints the whole list (a
+        tick took 10 ms of rendering); every prompt here is one line (no wrap), so the
+        line layout stays as it is and only this option's rendering is dropped."""
+        index = self.get_option_index(option_id)
+        option = self.get_option_at_index(index)
+        option._set_prompt(prompt)
+        cache = self._option_render_cache
+        for key in [k for k in cache.keys() if k[0] is option]:  # noqa: SIM118 (an LRUCache)
+            cache.discard(key)
+        line = self._index_to_line.get(index)
+        if line is None:  # not laid out yet: the next full render draws it
+            self.refresh()
+        else:
+            self.refresh_line(line)
 
     @staticmethod
     def _step_prompt(n: int, step: StepProgress) -> Content:
