@@ -20,7 +20,6 @@ from textual.worker import Worker, WorkerState
 from cockpit.config import Settings
 from cockpit.domain.clock import Clock
 from cockpit.domain.errors import CockpitError
-from cockpit.domain.feed import in_waking_hours
 from cockpit.domain.slo import SupportCalendar
 from cockpit.prefs import Prefs
 from cockpit.service import IncidentRecord, IncidentService
@@ -61,7 +60,11 @@ class AppServices:
     def is_waking(self) -> bool:
         now = self.clock.now()
         window = self.calendar.window_at(now)
-        return window.value != "limited support" or in_waking_hours(now, self.settings.tz)
+        if window.value != "limited support":
+            return True
+        from cockpit.domain.feed import in_waking_hours
+
+        return in_waking_hours(now, self.settings.tz)
 
 
 class CockpitApp(App[None]):

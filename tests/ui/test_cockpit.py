@@ -98,7 +98,7 @@ async def test_skipped_items_cannot_be_ticked(harness: Harness):
         skipped = next(
             iv for s in checklist.view.steps for iv in s.items if iv.state is ItemState.SKIPPED
         )
-        checklist.highlighted = checklist.get_option_index(skipped.item.id)
+        checklist.highlighted = checklist.index_of(skipped.item.id)
         await pilot.press("x")
         await settle(pilot)
         assert skipped.item.id not in harness.store.ticks(iid)
@@ -471,7 +471,7 @@ async def test_escalate_records_the_point_people(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         checklist = app.screen.query_one(ChecklistPane)
-        checklist.highlighted = checklist.get_option_index("escalate")
+        checklist.highlighted = checklist.index_of("escalate")
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("enter")  # the only system

@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -21,10 +22,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cockpit.domain.feed import FeedMessage
 from cockpit.domain.sanitize import for_display
 from cockpit.ui import commands
 from cockpit.ui.messages import FeedMessageChosen
+
+if TYPE_CHECKING:
+    from cockpit.domain.feed import FeedMessage
 
 MAX_MESSAGES = 5000  # older messages stay in the store, not on screen
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Self
 
@@ -10,13 +9,12 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 
 from cockpit.domain.playbook import ChecklistView, ItemState, ItemView, StepProgress
 from cockpit.domain.sanitize import for_display
 from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
 from cockpit.ui import commands
+from cockpit.ui.widgets.linelist import Line, LineList
 
 KIND_STYLE = {
     EntryKind.NOTE: "$foreground",
@@ -37,14 +35,10 @@ def bar(fraction: float, width: int = 10) -> str:
     return "█" * full + "░" * (width - full)
 
 
-class TimelinePane(OptionList):
+class TimelinePane(LineList):
     """Entries ordered by event time, with kind markers and a warning on out-of-order edits."""
 
-    BINDINGS = [
-        Binding("k", "cursor_up", show=False),
-        Binding("j", "cursor_down", show=False),
-        *commands.bindings("timeline"),
-    ]
+    BINDINGS = [*commands.bindings("timeline")]
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -54,20 +48,16 @@ class TimelinePane(OptionList):
     def show(self, entries: list[TimelineEntry], *, keep_bottom: bool = True) -> None:
         highlighted = self.highlighted_entry()
         self.entries = sort_entries(entries)
-        self.clear_options()
         if not self.entries:
-            self.add_option(
-                Option(
-                    Content.styled("No entries yet. n adds a note.", "$text-muted italic"),
-                    disabled=True,
-                )
-            )
+            empty = Content.styled("No entries yet. n adds a note.", "$text-muted italic")
+            self.set_lines([(None, empty, True)])
             return
-        self.add_options([Option(self._prompt(e), id=e.id) for e in self.entries])
+        target = None
         if highlighted is not None and any(e.id == highlighted.id for e in self.entries):
-            self.highlighted = self.get_option_index(highlighted.id)
+            target = next(i for i, e in enumerate(self.entries) if e.id == highlighted.id)
         elif keep_bottom:
-            self.highlighted = len(self.entries) - 1
+            target = len(self.entries) - 1
+        self.set_lines([(e.id, self._prompt(e), False) for e in self.entries], highlight=target)
 
     def _prompt(self, e: TimelineEntry) -> Content:
         local = e.event_at.astimezone(self.tz).strftime("%H:%M")
@@ -95,12 +85,13 @@ class TimelinePane(OptionList):
     def highlighted_entry(self) -> TimelineEntry | None:
         if self.highlighted is None or not self.entries:
             return None
-        option = self.get_option_at_index(self.highlighted)
-        return next((e for e in self.entries if e.id == option.id), None)
+        entry_id = self.id_at(self.highlighted)
+        return next((e for e in self.entries if e.id == entry_id), None)
 
-    @dataclass
     class EditTimeRequested(Message):
-        entry: TimelineEntry
+        def __init__(self, entry: TimelineEntry) -> None:
+            super().__init__()
+            self.entry = entry
 
     def action_edit_time(self) -> None:
         e = self.highlighted_entry()
@@ -108,23 +99,20 @@ class TimelinePane(OptionList):
             self.post_message(self.EditTimeRequested(e))
 
 
-class ChecklistPane(OptionList):
+class ChecklistPane(LineList):
     """The playbook's five steps with progress bars; tick, untick, run an item's action."""
 
-    BINDINGS = [
-        Binding("k", "cursor_up", show=False),
-        Binding("j", "cursor_down", show=False),
-        Binding("space", "tick", show=False),
-        *commands.bindings("checklist"),
-    ]
+    BINDINGS = [Binding("space", "tick", show=False), *commands.bindings("checklist")]
 
-    @dataclass
     class TickRequested(Message):
-        item: ItemView
+        def __init__(self, item: ItemView) -> None:
+            super().__init__()
+            self.item = item
 
-    @dataclass
     class RunRequested(Message):
-        item: ItemView
+        def __init__(self, item: ItemView) -> None:
+            super().__init__()
+            self.item = item
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -138,32 +126,28 @@ class ChecklistPane(OptionList):
             return
         current = self.highlighted_item()
         self.view = view
-        self.clear_options()
         self._items = {}
         if view is None:
-            self.add_option(
-                Option(Content.styled("No active incident.", "$text-muted italic"), disabled=True)
+            self.set_lines(
+                [(None, Content.styled("No active incident.", "$text-muted italic"), True)]
             )
             self.border_subtitle = ""
             return
-        options: list[Option] = []
+        lines: list[Line] = []
         for n, step in enumerate(view.steps, 1):
-            options.append(
-                Option(self._step_prompt(n, step), id=f"step:{step.step.id}", disabled=True)
-            )
+            lines.append((f"step:{step.step.id}", self._step_prompt(n, step), True))
             for iv in step.items:
                 self._items[iv.item.id] = iv
-                options.append(Option(self._item_prompt(iv), id=iv.item.id))
-        self.add_options(options)
-        self.border_subtitle = f"{bar(view.fraction, 12)} {view.done}/{view.total}"
-        target = current.item.id if current is not None else None
+                lines.append((iv.item.id, self._item_prompt(iv), False))
+        target = current.item.id if current is not None and current.item.id in self._items else None
         if target is None:
             first_open = next(
                 (iv for s in view.steps for iv in s.items if iv.state is ItemState.OPEN), None
             )
             target = first_open.item.id if first_open else None
-        if target is not None:
-            self.highlighted = self.get_option_index(target)
+        ids = [line_id for line_id, _, _ in lines]
+        self.set_lines(lines, highlight=ids.index(target) if target is not None else None)
+        self.border_subtitle = f"{bar(view.fraction, 12)} {view.done}/{view.total}"
 
     def _same_shape(self, view: ChecklistView) -> bool:
         old = self.view
@@ -180,10 +164,10 @@ class ChecklistPane(OptionList):
         assert self.view is not None
         for n, (old, new) in enumerate(zip(self.view.steps, view.steps, strict=True), 1):
             if (old.done, old.total_applicable) != (new.done, new.total_applicable):
-                self._replace_line(f"step:{new.step.id}", self._step_prompt(n, new))
+                self.replace(f"step:{new.step.id}", self._step_prompt(n, new))
             for before, after in zip(old.items, new.items, strict=True):
                 if (before.state, before.tick) != (after.state, after.tick):
-                    self._replace_line(after.item.id, self._item_prompt(after))
+                    self.replace(after.item.id, self._item_prompt(after))
                 self._items[after.item.id] = after
         self.view = view
         self._border_only = True  # the progress in the border: repaint that line alone
@@ -206,23 +190,6 @@ class ChecklistPane(OptionList):
             bottom = self.outer_size.height - 1 - offset.y
             regions = (Region(-offset.x, bottom, self.outer_size.width, 1),)
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-
-    def _replace_line(self, option_id: str, prompt: Content) -> None:
-        """Give one option a new prompt and repaint its line alone. OptionList's own
-        replace_option_prompt drops every rendered line and repaints the whole list (a
-        tick took 10 ms of rendering); every prompt here is one line (no wrap), so the
-        line layout stays as it is and only this option's rendering is dropped."""
-        index = self.get_option_index(option_id)
-        option = self.get_option_at_index(index)
-        option._set_prompt(prompt)
-        cache = self._option_render_cache
-        for key in [k for k in cache.keys() if k[0] is option]:  # noqa: SIM118 (an LRUCache)
-            cache.discard(key)
-        line = self._index_to_line.get(index)
-        if line is None:  # not laid out yet: the next full render draws it
-            self.refresh()
-        else:
-            self.refresh_line(line)
 
     @staticmethod
     def _step_prompt(n: int, step: StepProgress) -> Content:
@@ -255,14 +222,8 @@ class ChecklistPane(OptionList):
     def highlighted_item(self) -> ItemView | None:
         if self.highlighted is None:
             return None
-        option = self.get_option_at_index(self.highlighted)
-        return self._items.get(option.id) if option.id else None
-
-    def action_first(self) -> None:
-        """Home goes to the first item (step headers cannot be selected)."""
-        super().action_first()
-        if self.highlighted is not None and self.get_option_at_index(self.highlighted).disabled:
-            self.action_cursor_down()
+        item_id = self.id_at(self.highlighted)
+        return self._items.get(item_id) if item_id else None
 
     def action_tick(self) -> None:
         iv = self.highlighted_item()
