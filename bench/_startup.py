@@ -12,9 +12,9 @@ full paint is the first screen update that shows what the app is for, with the f
 keys laid out: for the bare app, its Static, and a FooterKey of Textual's Footer (which
 fills itself in after the first update); for cockpit, the active incident loaded and put
 in the panes (CockpitScreen.record is set in the same handler that fills them), and its
-KeyBar (one widget that renders the keys itself) holding keys. The text of that update is kept, and the
-auto-pilot checks that it holds what it should (the incident's title, the checklist, the
-last timeline entry, the footer), then exits.
+KeyBar (one widget that renders the keys itself) holding keys. The text of that update
+is kept, and the auto-pilot checks that it holds what it should (the incident's title,
+the checklist, the last timeline entry, the footer), then exits.
 
 Prints one JSON line with CLOCK_MONOTONIC times (the parent took its own just before
 starting this process; on Linux the clock is the same in both processes): main (this file

@@ -15,10 +15,8 @@ What it makes (the default sizes are the budgets' "realistic store"):
   roles, status changes) and from people (notes, pinned Slack messages, sent updates,
   assessments, hand-offs);
 - checklist ticks (and a few unticks) of the items each incident went through;
-- `--feed` cached feed messages in `<data dir>/feed-cache.jsonl`, one JSON object a line.
-  NOTE: the feed cache's format belongs to the feed poller (not written yet), and the app
-  does not read this file yet; the format here (FeedMessage's fields, `"v": 1`) is a
-  stand-in so the store has the size the budgets name. Re-align it when the poller lands.
+- `--feed` cached feed messages over 30 days, written by the app's own FeedCache
+  (`<data dir>/feed/DAY.jsonl`), so the app reads them at start as it reads a real cache.
 
 Everything goes through the Store API: one `create_incident` per incident with all its
 entries (one fsynced write of its file, then the index). The store has no bulk call for
@@ -79,8 +77,7 @@ GEN_VERSION = 1
 #: "Now" in the generated world: the newest incident was reported 25 minutes before it.
 ANCHOR = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 HISTORY = timedelta(days=730)
-FEED_CACHE = "feed-cache.jsonl"
-FEED_SCHEMA = 1
+FEED_SCHEMA = 2  # the app's FeedCache files
 MANIFEST = "bench-manifest.json"
 DEFAULT_CACHE = Path(os.environ.get("COCKPIT_BENCH_CACHE", "/tmp/cockpit-bench"))
 
@@ -519,7 +516,7 @@ def generate(data_dir: Path, params: Params = FULL) -> Report:
         listed = store.list_incidents()
     finally:
         store.close()
-    n_feed = write_feed_cache(data_dir / FEED_CACHE, params.feed, seed=params.seed)
+    n_feed = write_feed_cache(data_dir, params.feed, seed=params.seed)
     report = Report(
         path=data_dir,
         incidents=len(listed),
@@ -639,20 +636,23 @@ def feed_message(d: dict[str, Any]) -> FeedMessage:
     )
 
 
-def write_feed_cache(path: Path, n: int, *, seed: int) -> int:
-    """The cached feed (see the module's NOTE: the poller will own this format)."""
-    count = 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with open(fd, "w", encoding="utf-8") as f:
-        for d in feed_dicts(n, seed=seed, end=ANCHOR, span=timedelta(days=30)):
-            f.write(json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n")
-            count += 1
-    return count
+def write_feed_cache(data_dir: Path, n: int, *, seed: int) -> int:
+    """The cached feed, written by the app's FeedCache (its format, its files)."""
+    from cockpit.store.feedcache import FeedCache
+
+    dicts = feed_dicts(n, seed=seed, end=ANCHOR, span=timedelta(days=30))
+    return FeedCache(data_dir).append(feed_message(d) for d in dicts)
 
 
-def read_feed_cache(path: Path) -> list[FeedMessage]:
-    with open(path, encoding="utf-8") as f:
-        return [feed_message(json.loads(line)) for line in f if line.strip()]
+def read_feed_cache(data_dir: Path) -> list[FeedMessage]:
+    """Every message in the feed cache, oldest first (as the files hold them)."""
+    from cockpit.store.feedcache import FeedCache
+
+    out: list[FeedMessage] = []
+    for path in sorted(FeedCache(data_dir).dir.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as f:
+            out.extend(FeedMessage.from_dict(json.loads(line)) for line in f if line.strip())
+    return out
 
 
 # -- cache -------------------------------------------------------------------------------

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 from cockpit import __version__
 
 if TYPE_CHECKING:
+    import argparse
+
     from cockpit.config import Paths, Settings
     from cockpit.domain.slo import SupportCalendar
     from cockpit.secrets import Secrets
@@ -38,6 +40,8 @@ class Context:
         self._settings: Settings | None = None
         self._service: IncidentService | None = None
         self._secrets: Secrets | None = None
+        # the app runs the store's crash sweep on its store thread after its first frame
+        self.defer_reconcile = False
 
     @property
     def secrets(self) -> Secrets:
@@ -65,7 +69,7 @@ class Context:
 
             s = self.settings
             playbook = load_playbook(s.playbook_path) if s.playbook_path else default_playbook()
-            store = Store.open(self.paths.data_dir)
+            store = Store.open(self.paths.data_dir, reconcile=not self.defer_reconcile)
             self._service = IncidentService(
                 store,
                 clock=SystemClock(),
@@ -325,6 +329,7 @@ def cmd_app(ctx: Context) -> int:
     from cockpit.store.feedcache import FeedCache
     from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
 
+    ctx.defer_reconcile = True  # the app runs it after its first frame (a write runs it first)
     svc = ctx.service
     settings = ctx.settings
     feed_cache = FeedCache(ctx.paths.data_dir)
@@ -369,6 +374,8 @@ def cmd_app(ctx: Context) -> int:
 
 # -- parser ----------------------------------------------------------------------------------
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="cockpit",
         description="A terminal cockpit for on-call engineers: run the incident playbook "
@@ -550,7 +557,7 @@ def _join_time_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _app_args(argv: Sequence[str]) -> argparse.Namespace | None:
+def _app_args(argv: Sequence[str]) -> SimpleNamespace | None:
     """`cockpit [--config FILE] [--data-dir DIR]`, the full-screen app, read without
     building every sub-command's parser (that is a tenth of the start-up time). Anything
     else, help and errors included, goes to the full parser."""
@@ -570,7 +577,7 @@ def _app_args(argv: Sequence[str]) -> argparse.Namespace | None:
             return None
         values[key] = value
         i += 1
-    return argparse.Namespace(**values, func=cmd_app)
+    return SimpleNamespace(**values, func=cmd_app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -585,12 +592,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     from cockpit.domain.errors import CockpitError
 
-    ctx = Context(args)
+    ctx = Context(cast("argparse.Namespace", args))  # the fast path's is duck-typed
     if args.func not in (cmd_sandbox, cmd_demo):
         from cockpit.logs import setup_logging
 
         try:
-            setup_logging(ctx.paths.log_dir, secrets_values=ctx.secrets.known_values)
+            # a function, so the secrets module loads when the first record is written
+            setup_logging(ctx.paths.log_dir, secrets_values=lambda: ctx.secrets.known_values())
         except OSError as e:
             sys.stderr.write(f"cockpit: not logging ({e})\n")
     try:

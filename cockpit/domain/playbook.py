@@ -703,12 +703,14 @@ def _toml_type(value: object) -> str:
     return type(value).__name__
 
 
-@dataclass
 class _Table:
-    name: str  # "" for the root table, else the header's dotted name
-    array: bool  # [[name]] rather than [name]
-    header: int  # line of the header (1 for the root)
-    lines: list[tuple[int, str]]  # the table's logical lines (number, text)
+    __slots__ = ("array", "header", "lines", "name")
+
+    def __init__(self, name: str, array: bool, header: int, lines: list[tuple[int, str]]) -> None:
+        self.name = name  # "" for the root table, else the header's dotted name
+        self.array = array  # [[name]] rather than [name]
+        self.header = header  # line of the header (1 for the root)
+        self.lines = lines  # the table's logical lines (number, text)
 
 
 class _Locator:

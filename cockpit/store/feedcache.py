@@ -14,9 +14,12 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cockpit.domain.feed import FeedMessage
 from cockpit.store.storage import ensure_private_dir
+
+if TYPE_CHECKING:
+    from cockpit.domain.feed import FeedMessage
 
 
 class FeedCache:
@@ -53,6 +56,8 @@ class FeedCache:
         """The newest `limit` distinct messages, oldest first."""
         if not self.dir.is_dir():
             return []
+        from cockpit.domain.feed import FeedMessage  # (the feed's classes load when used)
+
         seen: dict[tuple[str, str], FeedMessage] = {}
         for path in sorted(self.dir.glob("*.jsonl"), reverse=True):
             try:

@@ -184,6 +184,7 @@ class Store:
         self._shards: OrderedDict[str, SafeJSONStorage] = OrderedDict()
         self._mutex = threading.Lock()
         self._closed = False
+        self._reconciled = False  # the sweep after a crash: before the first write
 
     @classmethod
     def open(
@@ -193,23 +194,44 @@ class Store:
         lock_timeout: float = DEFAULT_TIMEOUT,
         migrations: Registry | None = None,
         versions: dict[str, int] | None = None,
+        reconcile: bool = True,
     ) -> Store:
         """Open (creating if needed) the store in `data_dir`.
 
         Raises StoreCorrupt if the index cannot be read (offer `restore_backup`), and
-        StoreTooNew if a newer cockpit wrote it.
+        StoreTooNew if a newer cockpit wrote it. With `reconcile=False` the sweep after a
+        crash (see `reconcile`) runs later: when the caller asks, or before the first write.
         """
         store = cls(data_dir, lock_timeout=lock_timeout, migrations=migrations, versions=versions)
         try:
             ensure_private_dir(store.data_dir)
             ensure_private_dir(store.incidents_dir)
-            store._reconcile()
         except OSError as e:
-            raise CockpitError(
-                f"cannot use the data directory {store.data_dir}: {e.strerror or e}. Point "
-                "COCKPIT_DATA_DIR (or --data-dir) at a directory you can write to."
-            ) from None
+            raise store._unusable(e) from None
+        if reconcile:
+            store.reconcile()
         return store
+
+    def _unusable(self, e: OSError) -> CockpitError:
+        return CockpitError(
+            f"cannot use the data directory {self.data_dir}: {e.strerror or e}. Point "
+            "COCKPIT_DATA_DIR (or --data-dir) at a directory you can write to."
+        )
+
+    def reconcile(self) -> None:
+        """After a crash between an incident file and the index: list incidents whose file
+        exists, drop summaries whose file is gone, keep the counter above every id, and
+        sweep temp files left by killed writers. Reads are sound without it (a summary
+        may be missing or stale until it runs); every write runs it first if it has not run."""
+        self._reconciled = True  # (its own index write must not start it again)
+        try:
+            self._reconcile()
+        except OSError as e:
+            self._reconciled = False
+            raise self._unusable(e) from None
+        except BaseException:
+            self._reconciled = False
+            raise
 
     def close(self) -> None:
         with self._mutex:
@@ -454,6 +476,8 @@ class Store:
     @contextlib.contextmanager
     def _write(self, storage: SafeJSONStorage) -> Iterator[_Db]:
         self._check_open()
+        if not self._reconciled:
+            self.reconcile()
         with storage.transaction():
             yield _Db(storage)
 
@@ -538,9 +562,6 @@ class Store:
                 self._put_meta(db, meta)
 
     def _reconcile(self) -> None:
-        """After a crash between an incident file and the index: list incidents whose file
-        exists, drop summaries whose file is gone, keep the counter above every id, and sweep
-        temp files left by killed writers."""
         files = {
             name[: -len(".json")]
             for name in os.listdir(self.incidents_dir)

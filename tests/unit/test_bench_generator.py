@@ -4,7 +4,6 @@ same seed gives the same store."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -64,22 +63,27 @@ def test_the_store_opens_and_lists_them(tiny: generate.Report) -> None:
         assert active.links.ticket is not None and active.commander
 
 
-def test_feed_cache_lines_are_feed_messages(tiny: generate.Report) -> None:
-    path = tiny.path / generate.FEED_CACHE
-    lines = path.read_text(encoding="utf-8").splitlines()
+def test_the_feed_cache_is_the_apps_own(tiny: generate.Report) -> None:
+    from cockpit.store.feedcache import FeedCache
+
+    files = sorted((tiny.path / "feed").glob("*.jsonl"))
+    assert len(files) > 1  # one per UTC day, as the app writes them
+    lines = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 50
-    assert all(json.loads(line)["v"] == generate.FEED_SCHEMA for line in lines)
-    messages = generate.read_feed_cache(path)
+    messages = generate.read_feed_cache(tiny.path)
     assert len({m.key for m in messages}) == 50
     assert [m.at for m in messages] == sorted(m.at for m in messages)
     assert any(m.is_alert for m in messages) and not all(m.is_alert for m in messages)
+    # what the app shows at start: the newest, read by its own cache
+    shown = FeedCache(tiny.path).recent(20)
+    assert [m.key for m in shown] == [m.key for m in messages[-20:]]
 
 
 def test_the_same_seed_gives_the_same_store(tiny: generate.Report, tmp_path: Path) -> None:
     again = generate.generate(tmp_path / "data", TINY)
 
     def content(root: Path) -> dict[str, bytes]:
-        files = [root / "index.json", root / generate.FEED_CACHE]
+        files = [root / "index.json", *sorted((root / "feed").glob("*.jsonl"))]
         files += sorted((root / "incidents").glob("*.json"))
         return {str(f.relative_to(root)): f.read_bytes() for f in files}
 
