@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
@@ -32,11 +31,15 @@ if TYPE_CHECKING:
 MAX_MESSAGES = 5000  # older messages stay in the store, not on screen
 
 
-@dataclass(frozen=True)
 class Row:
-    message: FeedMessage
-    depth: int  # 0 for a message, 1 for a reply shown under its parent
-    hidden_replies: int
+    """A line of the feed. A plain class: the view makes thousands of these at a time."""
+
+    __slots__ = ("depth", "hidden_replies", "message")
+
+    def __init__(self, message: FeedMessage, depth: int, hidden_replies: int) -> None:
+        self.message = message
+        self.depth = depth  # 0 for a message, 1 for a reply shown under its parent
+        self.hidden_replies = hidden_replies
 
 
 class FeedView(ScrollView, can_focus=True):
@@ -84,6 +87,10 @@ class FeedView(ScrollView, can_focus=True):
         self._keys: set[tuple[str, str]] = set()
         self._rows: list[Row] = []
         self._expanded: set[tuple[str, str]] = set()
+        # for appending without a rebuild: each top-level row by its message's key, and
+        # how many replies of each thread are in memory
+        self._parent_rows: dict[tuple[str, str], Row] = {}
+        self._thread_len: dict[tuple[str, str], int] = {}
         self._held: list[FeedMessage] = []  # arrived while paused
         self._cache: dict[tuple[int, int, bool], Strip] = {}
         self.cursor = 0
@@ -123,20 +130,48 @@ class FeedView(ScrollView, can_focus=True):
         else:
             for m in fresh:
                 bisect.insort(self._messages, m, key=lambda x: (x.at, x.ts))
-        dropped = max(0, len(self._messages) - MAX_MESSAGES)
+        dropped = self._messages[: max(0, len(self._messages) - MAX_MESSAGES)]
         if dropped:
-            for m in self._messages[:dropped]:
+            for m in dropped:
                 self._keys.discard(m.key)
-            del self._messages[:dropped]
-        # The common case (new top-level messages, newer than all, no filter): append rows
-        # and trim the oldest, instead of rebuilding thousands of rows per poll.
-        if in_order and not self.filter_text and not any(m.is_reply for m in fresh):
+            del self._messages[: len(dropped)]
+        # The common case (newer than all, no filter, replies only to collapsed threads):
+        # append rows, count replies on their parents' rows and trim the oldest, instead
+        # of rebuilding thousands of rows per poll (an alert storm is hundreds of polls).
+        expanded = self._expanded
+        if (
+            in_order
+            and not self.filter_text
+            and not any(m.is_reply and (m.channel, m.thread_ts) in expanded for m in fresh)
+        ):
             self._append_rows(fresh, dropped, stick=at_bottom)
             return
         self._rebuild(keep=None if at_bottom else selected, stick=at_bottom)
 
-    def _append_rows(self, fresh: list[FeedMessage], dropped: int, *, stick: bool) -> None:
-        self._rows.extend(Row(m, 0, m.reply_count) for m in fresh)
+    def _append_rows(
+        self, fresh: list[FeedMessage], dropped: list[FeedMessage], *, stick: bool
+    ) -> None:
+        parents, counts = self._parent_rows, self._thread_len
+        for m in dropped:
+            if m.is_reply and m.thread_ts is not None:
+                thread = (m.channel, m.thread_ts)
+                if counts.get(thread, 0) > 1:
+                    counts[thread] -= 1
+                else:
+                    counts.pop(thread, None)
+            else:
+                parents.pop(m.key, None)
+        for m in fresh:
+            if m.is_reply and m.thread_ts is not None:
+                thread = (m.channel, m.thread_ts)
+                counts[thread] = counts.get(thread, 0) + 1
+                parent = parents.get(thread)
+                if parent is not None:  # collapsed (else it would have been rebuilt)
+                    parent.hidden_replies = max(counts[thread], parent.message.reply_count)
+            else:
+                row = Row(m, 0, max(counts.get(m.key, 0), m.reply_count))
+                parents[m.key] = row
+                self._rows.append(row)
         if dropped:  # the oldest messages left memory: their rows (at the front) go too
             keys = self._keys
             trimmed = 0
@@ -161,19 +196,23 @@ class FeedView(ScrollView, can_focus=True):
             else:
                 parents.append(m)
         rows: list[Row] = []
+        expanded_keys = self._expanded
+        no_thread: list[FeedMessage] = []
         for m in parents:
-            thread = replies.get((m.channel, m.ts), [])
+            thread = replies.get((m.channel, m.ts), no_thread) if replies else no_thread
             if (
                 needle
                 and needle not in self._haystack(m)
                 and not any(needle in self._haystack(r) for r in thread)
             ):
                 continue
-            expanded = m.key in self._expanded
+            expanded = bool(expanded_keys) and m.key in expanded_keys
             rows.append(Row(m, 0, 0 if expanded else max(len(thread), m.reply_count)))
             if expanded:
                 rows.extend(Row(r, 1, 0) for r in thread)
         self._rows = rows
+        self._parent_rows = {row.message.key: row for row in rows if not row.depth}
+        self._thread_len = {thread: len(msgs) for thread, msgs in replies.items()}
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(rows))
         if stick or keep is None:
