@@ -43,6 +43,11 @@ class Row:
 
 
 class FeedView(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    FeedView {
+        overflow-x: hidden;  /* rows are cut to the width: never a horizontal scroll bar */
+    }
+    """
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),
@@ -180,7 +185,7 @@ class FeedView(ScrollView, can_focus=True):
             del self._rows[:trimmed]
             self.cursor = max(0, self.cursor - trimmed)
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(self._rows))
+        self.virtual_size = Size(0, len(self._rows))
         if stick:
             self.cursor = max(0, len(self._rows) - 1)
         self._scroll_cursor_into_view(animate=False)
@@ -214,7 +219,7 @@ class FeedView(ScrollView, can_focus=True):
         self._parent_rows = {row.message.key: row for row in rows if not row.depth}
         self._thread_len = {thread: len(msgs) for thread, msgs in replies.items()}
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(rows))
+        self.virtual_size = Size(0, len(rows))
         if stick or keep is None:
             self.cursor = (
                 max(0, len(rows) - 1) if stick else min(self.cursor, max(0, len(rows) - 1))
@@ -345,7 +350,7 @@ class FeedView(ScrollView, can_focus=True):
     # -- rendering -------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
-        self.virtual_size = Size(event.size.width, len(self._rows))
+        self.virtual_size = Size(0, len(self._rows))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -29,6 +29,7 @@ Line = tuple[str | None, Content, bool]  # (id, content, disabled)
 class LineList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     LineList {
+        overflow-x: hidden;  /* rows are cut to the width: never a horizontal scroll bar */
         padding: 0 1;
         background: $surface;
         text-wrap: nowrap;
@@ -68,7 +69,7 @@ class LineList(ScrollView, can_focus=True):
         self._lines = list(lines)
         self._index = {line_id: i for i, (line_id, _, _) in enumerate(self._lines) if line_id}
         self._cache.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
+        self.virtual_size = Size(0, len(self._lines))
         self._highlighted = None
         self.highlighted = highlight
         self.refresh()
@@ -180,8 +181,16 @@ class LineList(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
-        self._cursor_into_view()
+        self.virtual_size = Size(0, len(self._lines))
+        height = self.scrollable_content_region.height
+        if self._highlighted is not None and height:
+            # A new size (the first layout may pass through smaller ones): the cursor in
+            # view with no more scrolling than that takes, so the same rows show whatever
+            # sizes came before.
+            least = max(0, self._highlighted - height + 1)
+            if int(self.scroll_y) > least:
+                self.scroll_to(y=min(self._highlighted, least), animate=False, immediate=True)
+            self._cursor_into_view()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
