@@ -110,6 +110,8 @@ class SlackSettings:
     incidents_channel: str = "incidents"
     alerts_channel: str = "alerts"
     channel_prefix: str = "incident-"
+    # Slack's Socket Mode for the feed: None = on when an app-level token is stored
+    socket_mode: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -402,8 +404,17 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
     keys = {k: r.text(keys_sec, "keys", k, "") for k in (keys_sec or {})}
 
     slack = jira = statuspage = None
-    s_sec = r.section("slack", {"api_url", "incidents_channel", "alerts_channel", "channel_prefix"})
+    s_sec = r.section(
+        "slack",
+        {"api_url", "incidents_channel", "alerts_channel", "channel_prefix", "socket_mode"},
+    )
     if s_sec is not None:
+        socket_mode = s_sec.get("socket_mode")
+        if socket_mode is not None and not isinstance(socket_mode, bool):
+            raise r.fail(
+                "slack.socket_mode",
+                "must be true or false (leave it out: on when an app-level token is stored)",
+            )
         slack = SlackSettings(
             api_url=_url(
                 r,
@@ -414,6 +425,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
             incidents_channel=r.text(s_sec, "slack", "incidents_channel", "incidents").lstrip("#"),
             alerts_channel=r.text(s_sec, "slack", "alerts_channel", "alerts").lstrip("#"),
             channel_prefix=r.text(s_sec, "slack", "channel_prefix", "incident-"),
+            socket_mode=socket_mode,
         )
     j_sec = r.section(
         "jira", {"url", "email", "project", "issue_type", "follow_up_project", "transitions"}

@@ -1,7 +1,8 @@
 """`cockpit demo`: the drill range and the cockpit in one process, with no accounts.
 
 The sandbox runs on loopback in a thread; the cockpit talks to it through its normal
-clients with throwaway tokens kept in memory (the OS keyring is not touched) and, unless
+clients with throwaway tokens kept in memory (the OS keyring is not touched; an
+app-level token among them, so the feed runs in Slack's Socket Mode) and, unless
 `--data-dir` is given, a throwaway data directory. Everything it records is marked as a
 drill. When the app closes, a debrief is printed: for each incident, the SLO result and
 the timeline.
@@ -15,7 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-DRILL_TOKENS = {"slack": "xoxb-drill-range", "jira": "drill-range", "statuspage": "drill-range"}
+DRILL_TOKENS = {
+    "slack": "xoxb-drill-range",
+    "slack-app": "xapp-drill-range",  # Socket Mode: messages pushed as they are posted
+    "jira": "drill-range",
+    "statuspage": "drill-range",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -2,8 +2,10 @@
 
 Checks, in order: the config file, the data and log directories, the OS keyring, the
 clipboard, and for each configured system (Slack, Jira, Statuspage) one harmless
-authenticated call (`auth.test`, `myself`, the page) that proves the token works. A
-failing check says what is wrong and what to do; no token is ever printed.
+authenticated call (`auth.test`, `myself`, the page) that proves the token works. With
+Slack configured, also its Socket Mode: `apps.connections.open` with the app-level token
+(the URL it answers is not used), or, without one, how long new messages can take when
+polling only. A failing check says what is wrong and what to do; no token is ever printed.
 
 `run_doctor` is async (the remote calls run side by side) and never raises; keyring
 calls, which can block, run in a thread. `transports` lets tests answer the remote calls.
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from cockpit.integrations.errors import redact, shorten
-from cockpit.secrets import ENV_VARS, LABELS, NAMES, Secrets, SecretsUnavailable
+from cockpit.secrets import ENV_VARS, LABELS, NAMES, SECTIONS, Secrets, SecretsUnavailable
 
 if TYPE_CHECKING:
     import httpx
@@ -186,6 +188,62 @@ async def _remote(
             await client.aclose()
 
 
+SOCKET_CHECK = "Slack socket mode"
+
+
+async def _socket_check(
+    settings: Settings,
+    token: str | SecretsUnavailable | None,
+    transport: httpx.AsyncBaseTransport | None,
+    offline: bool,
+) -> Check:
+    """Socket Mode: the app-level token opens a connection URL, or why the feed polls."""
+    from cockpit.integrations.errors import RemoteError
+    from cockpit.integrations.feed import POLLING_WORST_CASE
+    from cockpit.integrations.http import NO_RETRY
+    from cockpit.integrations.slack import SlackClient
+
+    assert settings.slack is not None
+    wanted = settings.slack.socket_mode  # None: on when there is a token
+    polling = f"polling only: new messages can take up to {POLLING_WORST_CASE:.0f} s"
+    how = (
+        "cockpit auth set slack-app (the app's xapp- token with connections:write, Socket "
+        f"Mode and the message.channels event on), or set {ENV_VARS['slack-app']}, less safe"
+    )
+    if wanted is False:
+        return Check(SOCKET_CHECK, None, f"off in the config (socket_mode = false): {polling}")
+    if isinstance(token, SecretsUnavailable):
+        return Check(SOCKET_CHECK, False if wanted else None, f"{polling} ({token.reason})", how)
+    if not token:
+        return Check(
+            SOCKET_CHECK,
+            False if wanted else None,
+            f"no app-level token: {polling}",
+            how,
+        )
+    if offline:
+        return Check(SOCKET_CHECK, None, "app-level token set; not checked (--offline)")
+    client = SlackClient(
+        settings.slack.api_url, token, transport=transport, retry=NO_RETRY, deadline=CHECK_DEADLINE
+    )
+    try:
+        async with asyncio.timeout(CHECK_DEADLINE):
+            await client.open_socket()
+        return Check(
+            SOCKET_CHECK, True, "apps.connections.open OK: new messages arrive as they are posted"
+        )
+    except RemoteError as e:
+        detail = e.what + (f" ({e.code})" if e.code else "")
+        return Check(SOCKET_CHECK, False, f"{detail}; {polling}", e.hint)
+    except TimeoutError:
+        return Check(SOCKET_CHECK, False, f"no answer within {CHECK_DEADLINE:g} s; {polling}", how)
+    except Exception as e:  # doctor reports, it never crashes
+        text = shorten(redact(str(e), [token]), 200)
+        return Check(SOCKET_CHECK, False, f"unexpected error: {type(e).__name__}: {text}")
+    finally:
+        await client.aclose()
+
+
 async def _auth_check(
     name: str,
     settings: Settings,
@@ -228,24 +286,33 @@ async def run_doctor(
         await asyncio.to_thread(check_keyring, secrets, settings),
         check_clipboard(env),
     ]
+    systems = [n for n in NAMES if SECTIONS[n] == n]  # slack-app is checked with Slack
     if settings is None:
         checks.extend(
-            Check(LABELS[n], None, "not checked: the config file could not be read") for n in NAMES
+            Check(LABELS[n], None, "not checked: the config file could not be read")
+            for n in systems
         )
         return checks
-    configured = [n for n in NAMES if n in settings.configured]
-    tokens = await asyncio.to_thread(_tokens, secrets, configured)
+    configured = [n for n in systems if n in settings.configured]
+    wanted = configured + (["slack-app"] if "slack" in configured else [])
+    tokens = await asyncio.to_thread(_tokens, secrets, wanted)
     remote = await asyncio.gather(
         *(_auth_check(n, settings, tokens[n], transports.get(n), offline) for n in configured)
     )
     by_name = dict(zip(configured, remote, strict=True))
-    for name in NAMES:
+    for name in systems:
         if name in by_name:
             checks.append(by_name[name])
         else:
             where = settings.source or paths.config_file
             checks.append(
                 Check(LABELS[name], None, "not configured", f"add a [{name}] section to {where}")
+            )
+        if name == "slack" and name in by_name:
+            checks.append(
+                await _socket_check(
+                    settings, tokens["slack-app"], transports.get("slack-app"), offline
+                )
             )
     return checks
 

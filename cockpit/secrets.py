@@ -3,10 +3,15 @@
 `Secrets` is the one way cockpit reads and writes them. A token is looked up in order:
 
 1. **memory**: typed into the app for this session only (`remember`), never stored;
-2. **the OS keyring** (service ``cockpit``, usernames ``slack``, ``jira``, ``statuspage``);
+2. **the OS keyring** (service ``cockpit``, usernames ``slack``, ``jira``, ``statuspage``,
+   ``slack-app``);
 3. **the environment**: ``COCKPIT_SLACK_TOKEN``, ``COCKPIT_JIRA_TOKEN``,
-   ``COCKPIT_STATUSPAGE_TOKEN``, a documented but less safe fallback (every program
-   running as the user can read a process's environment).
+   ``COCKPIT_STATUSPAGE_TOKEN``, ``COCKPIT_SLACK_APP_TOKEN``, a documented but less safe
+   fallback (every program running as the user can read a process's environment).
+
+``slack-app`` is Slack's app-level token (``xapp-…``, scope connections:write): with it the
+feed gets new messages pushed over Socket Mode instead of waiting for the next poll. It
+belongs to the ``[slack]`` section; without it cockpit polls.
 
 The keyring library has no timeout and, on Linux with D-Bus but a locked collection, can
 block forever on an unlock prompt nobody sees. So every keyring call runs in a daemon
@@ -25,7 +30,6 @@ No Textual: the UI calls these methods from thread workers.
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import os
 import threading
@@ -44,9 +48,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("cockpit.secrets")
 
 SERVICE = "cockpit"
-NAMES: tuple[str, ...] = ("slack", "jira", "statuspage")
-LABELS = {"slack": "Slack", "jira": "Jira", "statuspage": "Statuspage"}
-ENV_VARS = {name: f"COCKPIT_{name.upper()}_TOKEN" for name in NAMES}
+NAMES: tuple[str, ...] = ("slack", "jira", "statuspage", "slack-app")
+LABELS = {
+    "slack": "Slack",
+    "jira": "Jira",
+    "statuspage": "Statuspage",
+    "slack-app": "Slack app-level",
+}
+ENV_VARS = {name: f"COCKPIT_{name.upper().replace('-', '_')}_TOKEN" for name in NAMES}
+# The config section each token belongs to (the app-level token is Slack's too).
+SECTIONS = {name: name.split("-", 1)[0] for name in NAMES}
 DEFAULT_TIMEOUT = 5.0
 
 Source = Literal["keyring", "env", "memory"]
@@ -55,8 +66,9 @@ T = TypeVar("T")
 WAYS_OUT = (
     "start a Secret Service (e.g. apt install gnome-keyring, then log in to a desktop "
     "session, or run `gnome-keyring-daemon --start --components=secrets` in a D-Bus session)",
-    "set COCKPIT_SLACK_TOKEN, COCKPIT_JIRA_TOKEN or COCKPIT_STATUSPAGE_TOKEN in the "
-    "environment (less safe: programs running as you can read it)",
+    "set COCKPIT_SLACK_TOKEN, COCKPIT_JIRA_TOKEN or COCKPIT_STATUSPAGE_TOKEN (and "
+    "COCKPIT_SLACK_APP_TOKEN for Slack's Socket Mode) in the environment (less safe: "
+    "programs running as you can read it)",
     "type the token into the app (kept in memory only, gone when you quit)",
 )
 
@@ -442,7 +454,8 @@ def add_auth_parser(
         help="store a token (asked for without echo, or one line read from stdin)",
         description="Store a token in the OS keyring. On a terminal it is asked for "
         "without echo; otherwise one line is read from stdin "
-        "(e.g. `pass show slack | cockpit auth set slack`).",
+        "(e.g. `pass show slack | cockpit auth set slack`). `slack-app` is Slack's "
+        "app-level token (xapp-…): with it new messages are pushed over Socket Mode.",
     )
     s.add_argument("name", choices=NAMES)
     actions.add_parser("list", help="show which tokens are set, where from, masked")
@@ -504,6 +517,8 @@ def _auth_set(
     label = LABELS[name]
     try:
         if _isatty(stdin):
+            import getpass
+
             raw = (getpass_fn or getpass.getpass)(f"{label} token (not shown): ")
         else:
             raw = stdin.readline()
@@ -517,9 +532,15 @@ def _auth_set(
         return 2
     secrets.set(name, token)
     out(f"Stored the {label} token ({masked(token)}) in the OS keyring.")
-    if settings is not None and name not in settings.configured:
+    if name == "slack-app" and not token.startswith("xapp-"):
+        out(
+            "Note: Slack app-level tokens start with xapp- (the app's Basic Information "
+            "page, scope connections:write); this one does not."
+        )
+    section = SECTIONS[name]
+    if settings is not None and section not in settings.configured:
         where = settings.source or "the config file"
-        out(f"Note: {label} is not configured yet: add a [{name}] section to {where}.")
+        out(f"Note: {LABELS[section]} is not configured yet: add a [{section}] section to {where}.")
     return 0
 
 
@@ -544,7 +565,7 @@ def _auth_list(
             line = f"{name:<11} unknown  (the keyring cannot be asked)"
         else:
             line = f"{name:<11} not set  (cockpit auth set {name})"
-        if settings is not None and name not in settings.configured:
+        if settings is not None and SECTIONS[name] not in settings.configured:
             line += "  [not configured]"
         out(line)
     if problem:

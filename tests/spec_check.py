@@ -352,11 +352,42 @@ def _slack_response_problems(
         (v for v in (_slack_response_validator(method, x) for x in ("get", "post")) if v), None
     )
     if validator is None:
-        return []
+        return _slack_ref_output_problems(method, doc, ref)
     return [
         f"answer {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:300]}"
         for e in validator.iter_errors(doc)
     ][:10]
+
+
+_REF_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+}
+
+
+def _slack_ref_output_problems(
+    method: str, doc: dict[str, Any], ref: Mapping[str, Any] | None
+) -> list[str]:
+    """A method newer than the 2020 OpenAPI file (apps.connections.open, …): check an ok
+    answer against docs.slack.dev's `output` (its required keys and their types)."""
+    output = (ref or {}).get("output")
+    if not isinstance(output, dict):
+        return []
+    props: Mapping[str, Any] = output.get("properties") or {}
+    problems = [
+        f"{method}: the answer lacks {key!r}"
+        for key in output.get("required") or ()
+        if key not in doc
+    ]
+    for key, spec in props.items():
+        kind = _REF_TYPES.get(str(spec.get("type"))) if isinstance(spec, dict) else None
+        if key in doc and kind is not None and not isinstance(doc[key], kind):
+            problems.append(f"{method}: {key!r} is not a {spec['type']}")
+    return problems
 
 
 def _slack_args(request: httpx.Request) -> tuple[dict[str, Any], bool]:

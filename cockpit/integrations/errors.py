@@ -29,7 +29,8 @@ _TOKEN_PATTERNS = (
     re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"\b(Bearer|Basic|OAuth)\s+(?=[^\s]*\d)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
-    re.compile(r"\b(token|api_key|access_token)=[^&\s\"']+", re.IGNORECASE),
+    # … and Socket Mode's connection URL, whose ticket lets anyone in for a while
+    re.compile(r"\b(token|api_key|access_token|ticket)=[^&\s\"']+", re.IGNORECASE),
 )
 
 

@@ -1,4 +1,5 @@
-"""The live feed: polls #incidents, #alerts and the incidents' own channels within a budget.
+"""The live feed: polls #incidents, #alerts and the incidents' own channels within a budget,
+and takes the messages Slack pushes over Socket Mode (cockpit/integrations/socket.py).
 
 Slack gives an internal app about 50 `conversations.history` calls a minute, shared by
 every cockpit using that app, so one cockpit keeps to `budget` requests a minute (25 by
@@ -7,6 +8,17 @@ default) counted over a sliding minute, never polls a channel more often than ev
 (`oldest`), a page at a time; a backlog (an alert storm) is paged through over several
 turns rather than in one burst. Threads with activity are watched for new replies.
 
+Polling alone cannot show new messages within 5 s on three channels within that budget
+(#incidents every 5 s, #alerts every 10 s, the active incident's channel every 7.5 s:
+worst case `POLLING_WORST_CASE` seconds, more when the budget is spent). So while a
+Socket Mode connection is up (`set_live(True)`, after Slack's hello) messages arrive by
+`take_messages` as they are posted, and polling drops to a safety net: each channel at
+most every `LIVE_PERIOD` s, each watched thread every `LIVE_THREAD_PERIOD` s, in the same
+budget. On every (re)connect each channel is fetched once from where polling left it,
+so nothing sent while the socket was down is lost; when it goes down (`set_live(False)`)
+polling is back to its own pace at once. A message seen both ways is delivered once
+(by channel and ts); an edit or a deletion replaces the message shown.
+
 No Textual: `deliver` is called with the new `FeedMessage`s (the app passes a function
 that hands them to its UI thread).
 """
@@ -14,9 +26,10 @@ that hands them to its UI thread).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +46,14 @@ THREAD_PERIOD = 30.0  # how often a watched thread is asked for new replies
 THREAD_WATCH = 3600.0  # how long a thread stays watched after its last activity
 OTHER_CHANNEL_PERIOD = 60.0  # channels of open incidents other than the active one
 BURST = 5  # requests that may go back to back (start-up: listing, joins, first pages)
+NAP = 0.5  # the longest the poller sleeps before looking at its plan again
+LIVE_PERIOD = 60.0  # with Socket Mode up: each channel's safety-net poll
+LIVE_THREAD_PERIOD = 300.0  # with Socket Mode up: a watched thread's safety-net poll
+SEEN_MAX = 50_000  # (channel, ts) keys remembered to deliver each message once
+# Polling only: the longest a new message in #alerts waits for its poll (its period);
+# #incidents and the active incident's channel come sooner, other incidents' channels
+# once a minute, and a spent budget adds its wait.
+POLLING_WORST_CASE = 10.0
 
 
 @dataclass
@@ -64,6 +85,8 @@ class PollStats:
     requests: deque[float] = field(default_factory=deque)  # times of requests, last minute
     total_requests: int = 0
     delivered: int = 0
+    pushed: int = 0  # of those, delivered from Socket Mode first
+    duplicates: int = 0  # messages seen a second time (polled and pushed), not delivered
     last_error: str = ""
 
 
@@ -107,6 +130,10 @@ class FeedPoller:
         self._listed_at = float("-inf")
         self._tokens = float(BURST)  # a few requests may go at once (start-up), then even
         self._refilled = clock()
+        self._spending = asyncio.Lock()  # polls and pushed messages share the budget
+        self.live = False  # a Socket Mode connection is up: polling is the safety net
+        # what was delivered per (channel, ts): (edited, deleted, content); bounded
+        self._seen: OrderedDict[tuple[str, str], tuple[bool, bool, int]] = OrderedDict()
 
     # -- what to watch -----------------------------------------------------------------
     def watch_channels(self, names: Iterable[str]) -> None:
@@ -135,6 +162,33 @@ class FeedPoller:
     def stop(self) -> None:
         self._stop.set()
 
+    def set_live(self, live: bool) -> None:
+        """Socket Mode is up (after Slack's hello) or down. Up: every channel is fetched
+        once now from where polling left it (what was posted while the socket was down),
+        then only as a safety net. Down: each channel and thread is back to its own pace."""
+        now = self.clock()
+        was, self.live = self.live, live
+        if live:
+            # the catch-up fetch; a channel never fetched is fetched (and joined: only then
+            # does Slack push its messages) now too, instead of after #incidents/#alerts
+            for ch in self.channels.values():
+                ch.due = min(ch.due, now)
+            return
+        if not was:
+            return
+        for ch in self.channels.values():
+            ch.due = min(ch.due, now + self._period(ch, live=False))
+        for th in self.threads.values():
+            th.due = min(th.due, now + THREAD_PERIOD)
+
+    def _period(self, ch: ChannelState, *, live: bool) -> float:
+        period = ch.period
+        if ch.alert and self.quiet_alerts():
+            period = max(period, 30.0)
+        if live:
+            period = max(period, LIVE_PERIOD)
+        return period
+
     # -- budget ------------------------------------------------------------------------
     def _budget_wait(self) -> float:
         """How long to wait before the next request. A token bucket (a burst of BURST,
@@ -155,14 +209,36 @@ class FeedPoller:
 
     async def _spend(self) -> None:
         """Every Slack request the feed makes goes through here: the budget counts all."""
-        wait = self._budget_wait()
-        if wait > 0:
-            await self.sleep(wait)
-            self._budget_wait()  # refill for the time slept
+        async with self._spending:
+            wait = self._budget_wait()
+            while wait > 0:
+                await self.sleep(wait)
+                # again: a pushed message's name may have gone ahead meanwhile (below a
+                # millisecond it is the float's rounding, not a real wait)
+                wait = self._budget_wait()
+                if wait < 0.001:
+                    break
+            self._take()
+
+    def _take(self) -> None:
         self._tokens -= 1.0
-        now = self.clock()
-        self.stats.requests.append(now)
+        self.stats.requests.append(self.clock())
         self.stats.total_requests += 1
+
+    def _spend_now(self) -> bool:
+        """Take one request from the budget at once, ahead of the polls, if the minute has
+        room (a pushed message's author's name): the token bucket may go below zero, so
+        the next polls wait the longer; the hard limit of `budget` a minute holds."""
+        self._budget_wait()  # refill the bucket, forget requests older than the minute
+        if len(self.stats.requests) >= self.budget:
+            return False
+        self._take()
+        return True
+
+    async def spend(self) -> None:
+        """Count one request made elsewhere (Socket Mode's apps.connections.open) in the
+        feed's budget, waiting for room first."""
+        await self._spend()
 
     async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         await self._spend()
@@ -190,9 +266,11 @@ class FeedPoller:
             await self._spend()
             self._workspace = (await self.slack.auth_test()).url.rstrip("/")
         task = self._next_task()
-        delay = task.due - self.clock()
-        if delay > 0:
-            await self.sleep(delay)
+        while (delay := task.due - self.clock()) > 0:
+            # in short naps, so a change of plan (the socket going down, another active
+            # channel) takes effect at once instead of after a safety-net minute
+            await self.sleep(min(delay, NAP))
+            task = self._next_task()
         try:
             if isinstance(task, ChannelState):
                 messages = await self._poll_channel(task)
@@ -210,6 +288,7 @@ class FeedPoller:
             self.on_status(self.stats.last_error)
             return []
         task.failures = 0
+        messages = self._fresh(messages)
         if messages:
             self.stats.delivered += len(messages)
             self.deliver(messages)
@@ -264,10 +343,10 @@ class FeedPoller:
             ch.due = self.clock() + 60.0  # not created yet (or not visible): look later
             return False
         ch.id = cid
-        for cid, ts in list(self._pending_threads):
-            if cid == ch.id:
-                self._pending_threads.discard((cid, ts))
-                self._watch_thread(ch, ts, ts)
+        for pending in list(self._pending_threads):  # (channel id, ts) of threads to watch
+            if pending[0] == cid:
+                self._pending_threads.discard(pending)
+                self._watch_thread(ch, pending[1], pending[1])
         if cid not in getattr(self, "_members", set()):
             try:
                 await self._spend()
@@ -277,9 +356,7 @@ class FeedPoller:
         return True
 
     async def _poll_channel(self, ch: ChannelState) -> list[FeedMessage]:
-        period = ch.period
-        if ch.alert and self.quiet_alerts():
-            period = max(period, 30.0)
+        period = self._period(ch, live=self.live)
         if not await self._resolve(ch):
             return []
         args: dict[str, Any] = {"channel": ch.id}
@@ -338,7 +415,7 @@ class FeedPoller:
             self._pending_threads.add((channel_id, ts))
 
     async def _poll_thread(self, th: ThreadState) -> list[FeedMessage]:
-        th.due = self.clock() + THREAD_PERIOD
+        th.due = self.clock() + (LIVE_THREAD_PERIOD if self.live else THREAD_PERIOD)
         if not th.channel.id:
             return []
         args: dict[str, Any] = {"channel": th.channel.id, "ts": th.ts, "limit": 200}
@@ -357,15 +434,23 @@ class FeedPoller:
             th.active_until = self.clock() + THREAD_WATCH
         return await self._to_feed(th.channel, raw)
 
-    async def _to_feed(self, ch: ChannelState, raw: list[dict[str, Any]]) -> list[FeedMessage]:
+    async def _to_feed(
+        self, ch: ChannelState, raw: list[dict[str, Any]], *, pushed: bool = False
+    ) -> list[FeedMessage]:
+        """Raw messages as FeedMessages (sanitized by `to_feed_message`), looking up a few
+        unknown authors' names first. For `pushed` messages the lookups go ahead of the
+        polls and never wait: past the minute's limit the message shows the user id."""
         unknown = (
             {str(m["user"]) for m in raw if isinstance(m.get("user"), str)}
             - set(self.slack.known_user_names)
             - self._unknown_users
         )
         for uid in list(unknown)[:3]:  # a few per turn: names are cached for good
-            try:
+            if not pushed:
                 await self._spend()
+            elif not self._spend_now():
+                break
+            try:
                 await self.slack.user_name(uid)
             except RemoteError:
                 self._unknown_users.add(uid)
@@ -374,4 +459,69 @@ class FeedPoller:
         for m in raw:
             link = f"{self._workspace}/archives/{ch.id}/p{m['ts'].replace('.', '')}"
             out.append(to_feed_message(m, ch.name, names, permalink=link, is_alert=ch.alert))
+        return out
+
+    # -- Socket Mode ---------------------------------------------------------------------
+    async def take_messages(self, messages: list[tuple[str, dict[str, Any]]]) -> list[FeedMessage]:
+        """Messages pushed over Socket Mode, as `(channel id, raw message)`: those of the
+        watched channels are converted like polled ones and delivered (once: a message
+        polled already is not delivered again). Returns what was delivered."""
+        by_id = {ch.id: ch for ch in self.channels.values() if ch.id}
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for cid, raw in messages:
+            if cid in by_id and isinstance(raw.get("ts"), str):  # others: not watched
+                groups.setdefault(cid, []).append(raw)
+        if not groups:
+            return []
+        if not self._workspace and self._spend_now():  # for permalinks
+            with contextlib.suppress(RemoteError):  # a later poll asks again
+                self._workspace = (await self.slack.auth_test()).url.rstrip("/")
+        out: list[FeedMessage] = []
+        for cid, raws in groups.items():
+            ch = by_id[cid]
+            for m in raws:
+                if isinstance(m.get("thread_ts"), str) and m["thread_ts"] != m["ts"]:
+                    self._reply_seen(ch, m["thread_ts"], m["ts"])
+            out.extend(await self._to_feed(ch, raws, pushed=True))
+        fresh = self._fresh(out)
+        if fresh:
+            self.stats.delivered += len(fresh)
+            self.stats.pushed += len(fresh)
+            self.deliver(fresh)
+        return fresh
+
+    def _reply_seen(self, ch: ChannelState, thread_ts: str, ts: str) -> None:
+        """A reply came pushed: keep its thread watched (from this reply on), so polling
+        picks the thread up where the socket left it if the socket goes down."""
+        key = (ch.name, thread_ts)
+        now = self.clock()
+        th = self.threads.get(key)
+        if th is None:
+            period = LIVE_THREAD_PERIOD if self.live else THREAD_PERIOD
+            self.threads[key] = ThreadState(ch, thread_ts, ts, now + THREAD_WATCH, due=now + period)
+            return
+        th.active_until = now + THREAD_WATCH
+
+    def _fresh(self, messages: list[FeedMessage]) -> list[FeedMessage]:
+        """Those of `messages` not delivered yet. A message seen again (polled after it was
+        pushed, or the other way round) is dropped; an edit or a deletion of a delivered
+        message goes through, to replace it; an older version after an edit does not."""
+        out = []
+        seen = self._seen
+        for m in messages:
+            content = hash((m.text, m.extra))
+            old = seen.get(m.key)
+            if old is not None:
+                old_edited, old_deleted, old_content = old
+                replaces = not old_deleted and (
+                    m.deleted or (m.edited and (not old_edited or content != old_content))
+                )
+                if not replaces:
+                    self.stats.duplicates += 1
+                    continue
+                seen.move_to_end(m.key)
+            seen[m.key] = (m.edited, m.deleted, content)
+            out.append(m)
+        while len(seen) > SEEN_MAX:
+            seen.popitem(last=False)
         return out

@@ -1,5 +1,12 @@
-"""The remote side of a running cockpit: the outbox sender and the feed poller, on one
-event loop in one background thread (the app runs `run_forever` in a thread worker)."""
+"""The remote side of a running cockpit: the outbox sender, the feed poller and, with an
+app-level token, Slack's Socket Mode (cockpit/integrations/socket.py), on one event loop
+in one background thread (the app runs `run_forever` in a thread worker).
+
+`feed_state()` says how the feed gets its messages, for the UI to show (plain data, safe
+to read from any thread): "connected" (pushed as they are posted), "connecting" /
+"reconnecting" (polling meanwhile), "polling" (polling only: no app-level token, Socket
+Mode off in the config, or the token refused) or "off" (no Slack).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,42 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from cockpit.config import Settings
 from cockpit.domain.clock import Clock
 from cockpit.domain.feed import FeedMessage
 from cockpit.domain.incident import Incident
 from cockpit.domain.outbox import OutboxItem
-from cockpit.integrations.feed import FeedPoller
+from cockpit.integrations.feed import POLLING_WORST_CASE, FeedPoller
 from cockpit.integrations.outbox import Clients, OutboxSender, RemoteActions, build_clients
 from cockpit.integrations.plans import Planner
+from cockpit.integrations.slack import SlackClient
+from cockpit.integrations.socket import SlackSocket, SocketStatus
 from cockpit.store.feedcache import FeedCache
 from cockpit.store.store import Store
 
 log = logging.getLogger("cockpit.remote")
+
+APP_TOKEN = "slack-app"  # the secrets name of Slack's app-level token (Socket Mode)
+
+FeedMode = Literal["off", "polling", "connecting", "connected", "reconnecting"]
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """How the feed gets its messages. `detail` is plain words for the user."""
+
+    mode: FeedMode
+    detail: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.mode == "connected"
+
+
+POLLING_ONLY = f"polling only: new messages can take up to {POLLING_WORST_CASE:.0f} s"
 
 
 class Remote:
@@ -48,12 +77,19 @@ class Remote:
         self.clients: Clients | None = None
         self.sender: OutboxSender | None = None
         self.poller: FeedPoller | None = None
+        self.socket: SlackSocket | None = None
+        self.app_slack: SlackClient | None = None  # the app-level token's client
+        self._feed_state = FeedState("off", "Slack is not configured")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
 
     @property
     def configured(self) -> frozenset[str]:
         return self.settings.configured
+
+    def feed_state(self) -> FeedState:
+        """How the feed gets its messages right now (any thread may ask)."""
+        return self._feed_state
 
     def run_forever(
         self,
@@ -118,13 +154,55 @@ class Remote:
             )
             self._watch_open_incidents()
             tasks.append(asyncio.create_task(self.poller.run()))
+            self._start_socket(tasks, on_status)
         self._ready.set()
         try:
             await asyncio.gather(*tasks)
         finally:
             for t in tasks:
                 t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.clients.aclose()
+            if self.app_slack is not None:
+                await self.app_slack.aclose()
+
+    def _start_socket(
+        self, tasks: list[asyncio.Task[Any]], on_status: Callable[[str], None]
+    ) -> None:
+        """Socket Mode alongside the poller, when there is an app-level token and the config
+        does not turn it off (`[slack] socket_mode = false`)."""
+        s, poller = self.settings.slack, self.poller
+        assert s is not None and poller is not None
+        if s.socket_mode is False:
+            self._feed_state = FeedState("polling", f"{POLLING_ONLY} (socket_mode = false)")
+            return
+        app_token = self.token(APP_TOKEN)
+        if not app_token:
+            self._feed_state = FeedState(
+                "polling", f"{POLLING_ONLY} (no app-level token: cockpit auth set {APP_TOKEN})"
+            )
+            if s.socket_mode:  # asked for in the config: say why it is not on
+                on_status(f"Slack Socket Mode: no app-level token (cockpit auth set {APP_TOKEN})")
+            return
+        self.app_slack = SlackClient(s.api_url, app_token, **self.client_kw)
+        self._feed_state = FeedState("connecting", f"connecting to Slack; {POLLING_ONLY}")
+        self.socket = SlackSocket(
+            self.app_slack,
+            poller.take_messages,
+            on_live=poller.set_live,
+            on_status=self._socket_status,
+            before_open=poller.spend,
+        )
+        tasks.append(asyncio.create_task(self.socket.run(), name="slack-socket"))
+
+    def _socket_status(self, status: SocketStatus) -> None:
+        if status.state == "connected":
+            self._feed_state = FeedState("connected", "new messages arrive as they are posted")
+        elif status.state in ("connecting", "reconnecting"):
+            why = f"{status.detail}; " if status.detail else ""
+            self._feed_state = FeedState(status.state, f"{why}{POLLING_ONLY} meanwhile")
+        elif status.state == "failed":
+            self._feed_state = FeedState("polling", f"{POLLING_ONLY}: {status.detail}")
 
     def _watch_open_incidents(self) -> None:
         if self.poller is None:
@@ -179,6 +257,8 @@ class Remote:
             self.sender.stop()
         if self.poller is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self.poller.stop)
+        if self.socket is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.socket.stop)
         if self._loop is not None:
             loop = self._loop
 

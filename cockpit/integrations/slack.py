@@ -1,7 +1,8 @@
 """Slack Web API client, and how a raw Slack message reads on screen.
 
 * `SlackClient`: the calls cockpit makes (read channels and threads, post, create the
-  incident channel, invite, topic, permalinks, user names). Reads are GET with query
+  incident channel, invite, topic, permalinks, user names; with an app-level token,
+  `open_socket` for Socket Mode, see socket.py). Reads are GET with query
   arguments, writes are POST with a JSON body; the token travels only in the
   `Authorization: Bearer` header. Slack reports most errors as HTTP 200
   `{"ok": false, "error": "..."}`: those become a `RemoteError` in plain words.
@@ -94,6 +95,16 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "fatal_error": ("had an internal error", "try again in a moment"),
     "service_unavailable": ("is unavailable right now", "try again in a moment"),
     "request_timeout": ("timed out handling the request", "try again in a moment"),
+    "not_allowed_token_type": (
+        "refused this kind of token for the call",
+        "Socket Mode needs an app-level token (xapp-…): cockpit auth set slack-app; "
+        "everything else the bot token (xoxb-…)",
+    ),
+    "forbidden_team": (
+        "does not let this workspace use Socket Mode",
+        "turn Socket Mode on in the app's settings, or leave it off (cockpit polls)",
+    ),
+    "missing_args": ("was sent no app-level token", "cockpit auth set slack-app"),
 }
 _RETRYABLE = {
     "ratelimited",
@@ -387,6 +398,19 @@ class SlackClient(ApiClient):
             if message_marker(msg) == marker:
                 return Posted(channel=channel, ts=msg["ts"])
         return None
+
+    async def open_socket(self) -> str:
+        """A fresh Socket Mode WebSocket URL (`apps.connections.open`). The client must
+        hold an app-level token (`xapp-…`, scope connections:write); each URL is good for
+        one connection and carries a ticket, so it is never logged."""
+        doc = await self.call("apps.connections.open", {}, write=True, idempotent=True)
+        url = doc.get("url")
+        if not isinstance(url, str) or not url.startswith(("wss://", "ws://")):
+            raise self.error(
+                "answered apps.connections.open without a WebSocket URL",
+                hint="try again later",
+            )
+        return url
 
     async def permalink(self, channel: str, ts: str) -> str:
         doc = await self.call("chat.getPermalink", {"channel": channel, "message_ts": ts})

@@ -1,7 +1,8 @@
 """The drill range: a loopback server speaking the Slack, Jira and Statuspage wire APIs.
 
 It powers `cockpit sandbox` (a server for drills and manual testing), `cockpit demo` and the
-integration and end-to-end tests. No Textual here; the server is stdlib only.
+integration and end-to-end tests. No Textual here; the server is stdlib only, but for the
+websockets library behind its Socket Mode (imported when the server starts).
 
     from cockpit.sandbox import SandboxServer
     with SandboxServer(scenario="outage", speed=10) as server:
@@ -9,6 +10,7 @@ integration and end-to-end tests. No Textual here; the server is stdlib only.
         server.settings()          # {"slack": {"api_url": ...}, "jira": {...}, ...}
         server.config_snippet()    # the same as TOML, for config.toml
         server.faults.force("drop", "after")   # the next request fails after its effect
+        server.socket.disconnect("refresh_requested")   # Socket Mode: Slack refreshes
         server.state.snapshot()    # everything, as JSON-ready dicts
 
 `state.snapshot()` (and `GET <base>/_sandbox/state`) returns:
@@ -30,7 +32,9 @@ integration and end-to-end tests. No Textual here; the server is stdlib only.
      "statuspage": {"page_id", "components": {NAME: status}, "component_ids": {NAME: id},
                     "incidents": [STATUSPAGE INCIDENT with "incident_updates"]},
      "faults_injected": [{"n", "kind", "when", "status", "service", "method", "path", "at"}],
-     "requests": {"slack:<method>" | "jira:<VERB> <path>" | "statuspage:<VERB> <path>": n}}
+     "requests": {"slack:<method>" | "jira:<VERB> <path>" | "statuspage:<VERB> <path>": n},
+     "socket": {"connections_open", "connections_total", "refused", "sent", "acked",
+                "resent", "dropped", "lost", "unacked": [envelope ids]} (None without it)}
 """
 
 from __future__ import annotations

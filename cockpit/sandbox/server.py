@@ -4,6 +4,8 @@
     <base>/rest/api/3/...            Jira Cloud REST v3
     <base>/v1/pages/<page_id>/...    Statuspage v1
     <base>/_sandbox/state            read-only JSON dump of everything (never faulted)
+    ws://<host>:<another port>/link/ Slack's Socket Mode (socket_mode.py), the URL from
+                                     apps.connections.open (an xapp- token)
 
 In-process (for `cockpit demo` and tests):
 
@@ -43,6 +45,7 @@ from cockpit.sandbox.faults import (
 from cockpit.sandbox.jira_api import JiraAPI
 from cockpit.sandbox.scenarios import Scenario, ScenarioError, ScenarioRunner, load_scenario
 from cockpit.sandbox.slack_api import SlackAPI
+from cockpit.sandbox.socket_mode import SocketHub
 from cockpit.sandbox.state import PAGE_ID, Request, Response, SandboxState
 from cockpit.sandbox.statuspage_api import StatuspageAPI
 
@@ -182,6 +185,7 @@ class SandboxServer:
         fault_kinds: Sequence[str] = FAULT_KINDS,
         rate_limits: Mapping[str, int] | None = None,
         verbose: bool = False,
+        socket_mode: bool = True,
     ) -> None:
         check_loopback(host)
         if speed <= 0:
@@ -203,7 +207,9 @@ class SandboxServer:
         except ValueError as exc:
             raise SandboxError(str(exc)) from exc
         self.rate_limiter = RateLimiter(rate_limits)
-        self.slack = SlackAPI(self.state, self.rate_limiter)
+        # Socket Mode: message events pushed over a WebSocket (faults: self.socket.disconnect)
+        self.socket = SocketHub(self.state, host) if socket_mode else None
+        self.slack = SlackAPI(self.state, self.rate_limiter, self.socket)
         self.jira = JiraAPI(self.state)
         self.statuspage = StatuspageAPI(self.state)
         self.runner: ScenarioRunner | None = None
@@ -223,6 +229,13 @@ class SandboxServer:
             ) from exc
         self.port = self._httpd.server_address[1]
         self.state.base_url = self.base_url
+        if self.socket is not None:
+            try:
+                self.socket.start()
+            except OSError as exc:
+                self._httpd.server_close()
+                self._httpd = None
+                raise SandboxError(str(exc)) from exc
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -239,6 +252,8 @@ class SandboxServer:
         self._stopping.set()
         if self.runner is not None:
             self.runner.stop()
+        if self.socket is not None:
+            self.socket.stop()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -510,6 +525,10 @@ def banner(server: SandboxServer) -> str:
             "Point cockpit at it (config.toml); any non-empty token or API key is accepted:",
             "",
             server.config_snippet().rstrip(),
+            "",
+            "For Slack's Socket Mode (messages pushed as they are posted), give cockpit any "
+            "app-level token:",
+            "  export COCKPIT_SLACK_APP_TOKEN=xapp-drill-range",
             "",
             f"Inspect everything:   curl {base}/_sandbox/state",
             "Report as a person:   curl -H 'Authorization: Bearer xoxp-trainer' "

@@ -7,9 +7,12 @@ with `Retry-After`.
 
 Any non-empty token is accepted. A token starting with `xoxp-` acts as a person (so a trainer
 can `curl` a report into #incidents): `xoxp-<name or user id>` picks that person, anything
-else is the user "trainer". Every other token is the cockpit bot, which — like a real bot —
-must be a member of a channel to read or post there (`not_in_channel`); it is a member of
-#incidents and #alerts from the start, and of every channel it creates or joins.
+else is the user "trainer". A token starting with `xapp-` is the app-level token: it is
+good for `apps.connections.open` (Socket Mode, see socket_mode.py) and nothing else, and
+only it is (`not_allowed_token_type`), as in Slack. Every other token is the cockpit bot,
+which — like a real bot — must be a member of a channel to read or post there
+(`not_in_channel`); it is a member of #incidents and #alerts from the start, and of every
+channel it creates or joins.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import re
 from bisect import bisect_left, bisect_right
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from cockpit.sandbox.faults import RateLimiter
@@ -42,8 +45,12 @@ from cockpit.sandbox.state import (
     ts_to_micro,
 )
 
+if TYPE_CHECKING:
+    from cockpit.sandbox.socket_mode import SocketHub
+
 # Rate-limit tier and whether a JSON body is read, per method (docs.slack.dev method data).
 METHODS: dict[str, tuple[str, bool]] = {
+    "apps.connections.open": ("t3", True),
     "auth.test": ("t5", True),
     "conversations.list": ("t2", False),
     "conversations.history": ("t3", True),
@@ -113,9 +120,15 @@ def _limit(args: JSON, default: int, maximum: int) -> int:
 
 
 class SlackAPI:
-    def __init__(self, state: SandboxState, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        limiter: RateLimiter | None = None,
+        socket: SocketHub | None = None,
+    ) -> None:
         self.state = state
         self.limiter = limiter or RateLimiter()
+        self.socket = socket  # Socket Mode; without it apps.connections.open is refused
 
     # -- entry ----------------------------------------------------------------------------
     def handle(self, request: Request, method: str) -> Response:
@@ -129,6 +142,8 @@ class SlackAPI:
         token = header_token or str(args.get("token") or "")
         if not token.strip():
             return Response.json(200, {"ok": False, "error": "not_authed"})
+        if token.strip().startswith("xapp-") != (method == "apps.connections.open"):
+            return Response.json(200, {"ok": False, "error": "not_allowed_token_type"})
         wait = self.limiter.hit(method, tier)
         if wait is not None:
             return Response.json(
@@ -239,6 +254,12 @@ class SlackAPI:
                 raise SlackError(f"invalid_ts_{name}") from exc
 
         return parse("oldest"), parse("latest"), _truthy(args.get("inclusive", False))
+
+    # -- Socket Mode ----------------------------------------------------------------------
+    def m_apps_connections_open(self, caller: JSON, args: JSON) -> JSON:
+        if self.socket is None:
+            raise SlackError("forbidden_team")
+        return {"url": self.socket.open_url()}
 
     # -- auth -------------------------------------------------------------------------------
     def m_auth_test(self, caller: JSON, args: JSON) -> JSON:

@@ -4,6 +4,10 @@ Everything lives in plain dicts shaped like the vendors' own objects, guarded by
 re-entrant lock (`SandboxState.lock`); the API modules take the lock for each request, the
 scenario runner for each event. `snapshot()` returns a deep, JSON-ready copy for tests and for
 `GET /_sandbox/state`.
+
+Every Slack message stored (`post`), edited (`edit_message`) or deleted (`delete_message`)
+is also handed, as the `message` event Slack's Events API would send, to each function in
+`listeners` (called with the lock held: they must be quick); the Socket Mode hub is one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import bisect
 import copy
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -23,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 JSON = dict[str, Any]
+log = logging.getLogger("cockpit.sandbox")
 
 
 # -- the wire (shared by the API modules and the server) ---------------------------------
@@ -432,6 +438,9 @@ class SandboxState:
         self._counters: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.faults_injected: list[JSON] = []
+        # called with (channel, message event) for every message stored, edited, deleted
+        self.listeners: list[Callable[[Channel, JSON], None]] = []
+        self.socket_stats: Callable[[], JSON] | None = None  # the Socket Mode hub's figures
         self.scenario: JSON = {
             "name": None,
             "speed": 1.0,
@@ -623,6 +632,19 @@ class SandboxState:
         nobody can see (`orphan_replies` in the snapshot).
         """
         with self.lock:
+            stored = self._store(channel, message, thread_ts, broadcast, ts)
+            self._emit(channel, dict(stored))
+            return stored
+
+    def _store(
+        self,
+        channel: Channel,
+        message: JSON,
+        thread_ts: str | None,
+        broadcast: bool,
+        ts: str | None,
+    ) -> JSON:
+        with self.lock:
             message["ts"] = ts or self.next_ts()
             if thread_ts is None:
                 channel.add_top_level(message)
@@ -660,6 +682,80 @@ class SandboxState:
             if users:
                 parent["reply_users"] = users[:5]
             return message
+
+    def edit_message(self, channel: Channel, ts: str, text: str) -> JSON:
+        """Change a stored message's text, as its author editing it in Slack would (it
+        keeps its ts and gets `edited`); the event is a `message_changed`."""
+        with self.lock:
+            message = channel.by_ts.get(ts)
+            if message is None:
+                raise KeyError(f"no message {ts} in #{channel.name}")
+            before = copy.deepcopy(message)
+            event_ts = self.next_ts()
+            message["text"] = text
+            message["edited"] = {
+                "user": message.get("user") or message.get("bot_id") or "",
+                "ts": event_ts,
+            }
+            self._emit(
+                channel,
+                {
+                    "type": "message",
+                    "subtype": "message_changed",
+                    "hidden": True,
+                    "ts": event_ts,
+                    "message": copy.deepcopy(message),
+                    "previous_message": before,
+                },
+            )
+            return message
+
+    def delete_message(self, channel: Channel, ts: str) -> None:
+        """Remove a stored message (a thread's replies stay, unseen, as in Slack); the event
+        is a `message_deleted`."""
+        with self.lock:
+            message = channel.by_ts.pop(ts, None)
+            if message is None:
+                raise KeyError(f"no message {ts} in #{channel.name}")
+            key = ts_to_micro(ts)
+            i = bisect.bisect_left(channel.keys, key)
+            while i < len(channel.keys) and channel.keys[i] == key:
+                if channel.messages[i] is message:
+                    del channel.keys[i], channel.messages[i]
+                    break
+                i += 1
+            parent_ts = message.get("thread_ts")
+            if parent_ts and parent_ts != ts and parent_ts in channel.threads:
+                replies = channel.threads[parent_ts]
+                replies[:] = [r for r in replies if r is not message]
+                parent = channel.by_ts.get(parent_ts)
+                if parent is not None:
+                    parent["reply_count"] = len(replies)
+            self._emit(
+                channel,
+                {
+                    "type": "message",
+                    "subtype": "message_deleted",
+                    "hidden": True,
+                    "ts": self.next_ts(),
+                    "deleted_ts": ts,
+                    "previous_message": copy.deepcopy(message),
+                },
+            )
+
+    def _emit(self, channel: Channel, event: JSON) -> None:
+        """Hand `event` (a message, or a message_changed / message_deleted) to the
+        listeners as Slack's `message` event for `channel`."""
+        if not self.listeners:
+            return
+        event["channel"] = channel.id
+        event.setdefault("event_ts", event["ts"])
+        event["channel_type"] = "group" if channel.is_private else "channel"
+        for listener in list(self.listeners):
+            try:
+                listener(channel, event)
+            except Exception:  # a broken listener must not lose the message itself
+                log.exception("sandbox: a message listener failed")
 
     # -- Jira ----------------------------------------------------------------------------
     def _seed_jira(self) -> None:
@@ -877,4 +973,5 @@ class SandboxState:
             },
             "faults_injected": list(self.faults_injected),
             "requests": dict(self.requests),
+            "socket": self.socket_stats() if self.socket_stats is not None else None,
         }

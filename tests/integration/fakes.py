@@ -202,9 +202,15 @@ class SlackFake(FakeService):
 
     service = "slack"
 
-    def __init__(self, token: str = "xoxb-1111-2222-SECRETSLACKTOKEN") -> None:
+    def __init__(
+        self,
+        token: str = "xoxb-1111-2222-SECRETSLACKTOKEN",
+        app_token: str = "xapp-1-A0COCKPIT1-3333-SECRETAPPTOKEN",
+    ) -> None:
         super().__init__()
         self.token = token
+        self.app_token = app_token  # Socket Mode's app-level token (apps.connections.open)
+        self.socket_urls: list[str] = []  # the connection URLs handed out, in order
         self.team_id = "T0TEAM0001"
         self.bot_user = "U0COCKPIT"
         self.bot_id = "B0COCKPIT1"
@@ -365,7 +371,11 @@ class SlackFake(FakeService):
             args.update(json.loads(request.content))
 
         def call() -> Result:
-            if request.headers.get("authorization") != f"Bearer {self.token}":
+            wanted = self.app_token if method == "apps.connections.open" else self.token
+            sent = request.headers.get("authorization")
+            if sent != f"Bearer {wanted}":
+                if sent in (f"Bearer {self.token}", f"Bearer {self.app_token}"):
+                    return self._err("not_allowed_token_type")  # the other kind of token
                 return self._err("invalid_auth")
             handler = getattr(self, "m_" + method.replace(".", "_"), None)
             if handler is None:
@@ -578,6 +588,12 @@ class SlackFake(FakeService):
             "channel": cid,
             "permalink": f"https://cockpit-test.slack.com/archives/{cid}/p" + ts.replace(".", ""),
         }
+
+    def m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        n = len(self.socket_urls) + 1
+        url = f"wss://wss-primary.slack.test/link/?ticket=ticket-{n}&app_id={self.app_id}"
+        self.socket_urls.append(url)
+        return {"ok": True, "url": url}
 
     def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         uid = str(args.get("user"))

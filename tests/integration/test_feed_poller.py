@@ -123,3 +123,21 @@ async def test_a_storm_is_paged_through_within_the_budget():
         assert rig.max_per_minute() <= 25
         assert all(m.is_alert for m in rig.got if m.channel == "alerts")
         await rig.slack.aclose()
+
+
+async def test_a_channel_is_joined_by_its_own_id_with_other_threads_waiting(
+    quiet: SandboxServer,
+):
+    """A thread known only by a channel id not resolved yet (a report in another workspace's
+    channel, say) must not make the poller join that id instead of the channel found."""
+    channel = quiet.state.create_channel("incident-7", "U0SBXALICE1")  # the bot is not in it
+    rig = Rig(quiet)
+    rig.poller.watch_thread_in("C0ELSEWHERE1", "1767000000.000100")
+    rig.poller.watch_channels(["incident-7"])
+    await rig.run_for(20)
+    assert "U0SBXCOCKPT" in channel.members
+    posted = post(quiet.base_url, "rollback started", who="alice", channel=channel.id)
+    await rig.run_for(65)
+    assert [m.text for m in rig.got if m.ts == posted["ts"]] == ["rollback started"]
+    assert not rig.poller.stats.last_error
+    await rig.slack.aclose()

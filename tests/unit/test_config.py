@@ -171,3 +171,17 @@ def test_bad_escalation_entries(tmp_path: Path, text: str, key: str):
     with pytest.raises(ConfigError) as err:
         load_settings(write(tmp_path, text), ENV)
     assert err.value.key == key
+
+
+def test_slack_socket_mode(tmp_path: Path):
+    base = '[slack]\napi_url = "https://slack.com/api"\n'
+    s = load_settings(write(tmp_path, base), ENV)
+    assert s.slack is not None and s.slack.socket_mode is None  # on with an app token
+    for text, wanted in (("true", True), ("false", False)):
+        s = load_settings(write(tmp_path, base + f"socket_mode = {text}\n"), ENV)
+        assert s.slack is not None and s.slack.socket_mode is wanted
+    p = write(tmp_path, base + 'socket_mode = "yes"\n')
+    with pytest.raises(ConfigError) as e:
+        load_settings(p, ENV)
+    assert str(p) in str(e.value) and "slack.socket_mode" in str(e.value)
+    assert "true or false" in str(e.value)

@@ -160,6 +160,7 @@ async def test_everything_ok(settings: Settings, paths: Paths, secrets: Secrets)
         "keyring",
         "clipboard",
         "Slack",
+        "Slack socket mode",
         "Jira",
         "Statuspage",
     ]
@@ -168,6 +169,10 @@ async def test_everything_ok(settings: Settings, paths: Paths, secrets: Secrets)
     assert c["log dir"].ok and "not created yet" in c["log dir"].detail
     assert c["keyring"].ok and "MemoryBackend" in c["keyring"].detail
     assert c["Slack"] == Check("Slack", True, "signed in as cockpit-bot on Acme")
+    # no app-level token: not a failure, but how slow the feed can be is said
+    socket = c["Slack socket mode"]
+    assert socket.ok is None and socket.detail.startswith("no app-level token: polling only")
+    assert "up to 10 s" in socket.detail and "cockpit auth set slack-app" in socket.hint
     assert c["Jira"] == Check("Jira", True, "signed in as Ada Lovelace")
     assert c["Statuspage"] == Check("Statuspage", True, "page Acme Status")
     text = render(checks)
@@ -422,3 +427,77 @@ def test_no_token_reaches_the_data_dir_or_the_logs(
     log_text = log_file.read_text()
     assert "slack token is [redacted]" in log_text and "jira call failed" in log_text
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+
+
+# -- Slack's Socket Mode ----------------------------------------------------------------------
+APP = "xapp-1-A0COCKPIT1-4242-SECRETAPPLEVEL"
+
+
+def socket_transport(token: str = APP) -> httpx.AsyncBaseTransport:
+    """apps.connections.open as Slack answers it, every exchange checked against the spec."""
+    from tests.spec_check import checked_transport
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/apps.connections.open"
+        if request.headers.get("authorization") != f"Bearer {token}":
+            return httpx.Response(200, json={"ok": False, "error": "invalid_auth"})
+        url = "wss://wss-primary.slack.test/link/?ticket=abc&app_id=A0COCKPIT1"
+        return httpx.Response(200, json={"ok": True, "url": url})
+
+    return checked_transport("slack", handle)
+
+
+async def test_socket_mode_with_an_app_token(
+    settings: Settings, paths: Paths, backend: MemoryBackend, secrets: Secrets
+):
+    backend.store[(SERVICE, "slack-app")] = APP
+    t = {**transports(), "slack-app": socket_transport()}
+    checks = await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY)
+    c = by_name(checks)
+    assert c["Slack socket mode"] == Check(
+        "Slack socket mode",
+        True,
+        "apps.connections.open OK: new messages arrive as they are posted",
+    )
+    assert "All checks passed." in render(checks)
+    # a refused app-level token fails, and says what that means for the feed
+    t["slack-app"] = socket_transport("xapp-another")
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    bad = c["Slack socket mode"]
+    assert bad.ok is False and "invalid_auth" in bad.detail and "polling only" in bad.detail
+    assert APP not in render(list(c.values()))
+    # offline: not called
+    c = by_name(await run_doctor(settings, paths, secrets, offline=True, env=NO_DISPLAY))
+    assert c["Slack socket mode"].ok is None and "not checked" in c["Slack socket mode"].detail
+
+
+async def test_socket_mode_from_the_environment_and_from_the_config(paths: Paths):
+    secrets = Secrets(MemoryBackend(), env={ENV_VARS["slack"]: SLACK, ENV_VARS["slack-app"]: APP})
+    t = {**transports(), "slack-app": socket_transport()}
+    paths.config_file.write_text(
+        '[slack]\napi_url = "https://slack.test/api"\nsocket_mode = false\n'
+    )
+    settings = load_settings(paths.config_file, ENV)
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    assert c["Slack socket mode"].ok is None
+    assert c["Slack socket mode"].detail.startswith("off in the config (socket_mode = false)")
+    paths.config_file.write_text(
+        '[slack]\napi_url = "https://slack.test/api"\nsocket_mode = true\n'
+    )
+    settings = load_settings(paths.config_file, ENV)
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    assert c["Slack socket mode"].ok is True
+    # asked for in the config, but no app-level token: that is a failure
+    without = Secrets(MemoryBackend(), env={ENV_VARS["slack"]: SLACK})
+    c = by_name(await run_doctor(settings, paths, without, transports=t, env=NO_DISPLAY))
+    assert (
+        c["Slack socket mode"].ok is False
+        and "COCKPIT_SLACK_APP_TOKEN" in c["Slack socket mode"].hint
+    )
+
+
+async def test_no_socket_mode_check_without_slack(paths: Paths, secrets: Secrets):
+    paths.config_file.write_text('[jira]\nurl = "https://acme.jira.test"\nemail = "a@b.c"\n')
+    settings = load_settings(paths.config_file, ENV)
+    c = by_name(await run_doctor(settings, paths, secrets, transports=transports()))
+    assert "Slack socket mode" not in c and c["Slack"].detail == "not configured"

@@ -167,6 +167,7 @@ def test_environment_is_the_fallback(backend: MemoryBackend):
         "slack": "COCKPIT_SLACK_TOKEN",
         "jira": "COCKPIT_JIRA_TOKEN",
         "statuspage": "COCKPIT_STATUSPAGE_TOKEN",
+        "slack-app": "COCKPIT_SLACK_APP_TOKEN",
     }
     assert s.get("statuspage") == PAGE
     assert s.status()["statuspage"].source == "env"
@@ -486,3 +487,20 @@ def test_auth_without_a_keyring_says_what_to_do():
     rc, out, err = _auth(s, "auth", "list")
     assert rc == 1 and "unknown" in out
     _ways_out(err)
+
+
+def test_the_slack_app_level_token(backend: MemoryBackend):
+    """Socket Mode's app-level token: a name of its own, in the keyring or the environment,
+    set with `cockpit auth set slack-app`, and part of Slack's configuration."""
+    app = "xapp-1-A0COCKPIT1-4242-0123456789abcdef"
+    s = Secrets(backend, env={"COCKPIT_SLACK_APP_TOKEN": app})
+    assert s.get("slack-app") == app and s.status()["slack-app"].source == "env"
+    rc, out, _ = _auth(s, "auth", "set", "slack-app", stdin=io.StringIO(app + "\n"))
+    assert rc == 0 and backend.store[(SERVICE, "slack-app")] == app and app not in out
+    assert "start with xapp-" not in out
+    rc, out, _ = _auth(s, "auth", "set", "slack-app", stdin=io.StringIO(SLACK + "\n"))
+    assert rc == 0 and "start with xapp-" in out  # a bot token pasted by mistake: said
+    rc, out, _ = _auth(s, "auth", "list")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert "set" in lines["slack-app"] and "keyring" in lines["slack-app"]
+    assert app not in out and SLACK not in out

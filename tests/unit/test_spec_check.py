@@ -125,6 +125,26 @@ def test_slack_responses_are_checked():
         )
 
 
+def test_slack_methods_newer_than_the_openapi_file_are_checked_against_the_reference():
+    # apps.connections.open (Socket Mode) is only in docs.slack.dev's data: POST, a JSON
+    # body is fine, the token in the header, and an ok answer must carry the URL.
+    request = slack_post("apps.connections.open", {}, token="xapp-1-A1-1-abc")
+    url = "wss://wss-primary.slack.com/link/?ticket=1234&app_id=A1"
+    check_slack(request, httpx.Response(200, json={"ok": True, "url": url}))
+    with pytest.raises(SpecViolation, match="lacks 'url'"):
+        check_slack(request, httpx.Response(200, json={"ok": True}))
+    with pytest.raises(SpecViolation, match="'url' is not a string"):
+        check_slack(request, httpx.Response(200, json={"ok": True, "url": 7}))
+    with pytest.raises(SpecViolation, match="called with GET"):
+        check_slack_call("apps.connections.open", {}, http_method="GET", json_body=False)
+    with pytest.raises(SpecViolation, match="Authorization: Bearer"):
+        check_slack_call("apps.connections.open", {"token": "xapp-1"})
+    check_slack(request, httpx.Response(200, json={"ok": False, "error": "invalid_auth"}))
+    check_slack(request, httpx.Response(200, json={"ok": False, "error": "not_allowed_token_type"}))
+    with pytest.raises(SpecViolation, match="'no_such_thing' is not one"):
+        check_slack(request, httpx.Response(200, json={"ok": False, "error": "no_such_thing"}))
+
+
 def test_slack_429_must_say_when_to_come_back():
     request = slack_post("chat.postMessage", {"channel": "C1", "text": "x"})
     with pytest.raises(SpecViolation, match="Retry-After"):
