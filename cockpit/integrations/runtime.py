@@ -81,6 +81,8 @@ class Remote:
         self.app_slack: SlackClient | None = None  # the app-level token's client
         self._feed_state = FeedState("off", "Slack is not configured")
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._first_changed: Incident | None = None
+        self._changed_lock = threading.Lock()
         self._ready = threading.Event()
 
     @property
@@ -144,7 +146,7 @@ class Remote:
                         on_status(f"feed cache: {e.strerror}")
                 deliver(messages)
 
-            self.poller = FeedPoller(
+            poller = FeedPoller(
                 self.clients.slack,
                 keep_then_show,
                 incidents=s.incidents_channel,
@@ -152,8 +154,13 @@ class Remote:
                 quiet_alerts=quiet_alerts,
                 on_status=on_status,
             )
+            with self._changed_lock:
+                self.poller = poller
+                first, self._first_changed = self._first_changed, None
             self._watch_open_incidents()
-            tasks.append(asyncio.create_task(self.poller.run()))
+            if first is not None:  # the incident the app showed before the poller ran
+                self.changed(first)
+            tasks.append(asyncio.create_task(poller.run()))
             self._start_socket(tasks, on_status)
         self._ready.set()
         try:
@@ -224,9 +231,11 @@ class Remote:
         """An incident changed: watch its channel (once created) and its report thread."""
         from cockpit.integrations.outbox import thread_of
 
-        poller, loop = self.poller, self._loop
-        if poller is None or loop is None:
-            return
+        with self._changed_lock:
+            poller, loop = self.poller, self._loop
+            if poller is None or loop is None:  # not polling yet: once it starts
+                self._first_changed = incident
+                return
         if incident.links.channel:  # the active incident: its channel is polled often
             loop.call_soon_threadsafe(poller.set_active_channel, incident.links.channel.label)
         where = thread_of(incident.links.thread)

@@ -33,6 +33,15 @@ if TYPE_CHECKING:  # the remote side (httpx and the clients) loads only when con
 log = logging.getLogger("cockpit.ui")
 
 
+# how new messages reach the feed (Remote.feed_state().mode), as the feed's border says it
+FEED_MODE_LABELS = {
+    "connected": "● live",
+    "connecting": "connecting…",
+    "reconnecting": "reconnecting: polling meanwhile",
+    "polling": "polling",
+}
+
+
 def _palette_commands() -> Any:
     """The palette's provider of cockpit's commands, loaded when the palette first opens."""
     from cockpit.ui.palette import CockpitCommands
@@ -359,6 +368,20 @@ class CockpitApp(App[None]):
             self.store_call("prune the feed cache", lambda: cache.prune(now=now))
         if self.services.remote is not None:
             self._run_remote()
+            self.set_interval(1.0, self._show_feed_state)
+
+    def _show_feed_state(self) -> None:
+        """How new messages reach the feed (pushed, or polled), in the feed's border."""
+        from cockpit.ui.widgets.feed import FeedView
+
+        remote, screen = self.services.remote, self._cockpit()
+        if remote is None or screen is None:
+            return
+        state = remote.feed_state()
+        label = FEED_MODE_LABELS.get(state.mode, "")
+        feed = screen.query_one(FeedView)
+        feed.mode = label
+        feed.tooltip = state.detail or None
 
     @work(thread=True, group="remote", exit_on_error=False, name="remote")
     def _run_remote(self) -> None:

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -372,7 +373,10 @@ def run_until_stopped(remote: Remote, **kwargs: Any) -> None:
 
 
 def run_remote(
-    server: SandboxServer, tmp_path: Path, tokens: dict[str, str]
+    server: SandboxServer,
+    tmp_path: Path,
+    tokens: dict[str, str],
+    before_start: Callable[[Remote], None] | None = None,
 ) -> tuple[Remote, list[FeedMessage], threading.Thread, Store]:
     config = tmp_path / "config.toml"
     config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
@@ -394,6 +398,8 @@ def run_remote(
         render=lambda _i, _t: "",
         transport=CheckedTransport(),
     )
+    if before_start is not None:
+        before_start(remote)
     thread = threading.Thread(
         target=run_until_stopped,
         args=(remote,),
@@ -498,6 +504,36 @@ def test_socket_mode_off_in_the_config_polls(server: SandboxServer, tmp_path: Pa
         wait(lambda: remote.feed_state().mode == "polling", 5)
         assert "socket_mode = false" in remote.feed_state().detail
         assert "slack-app" not in asked and remote.socket is None
+    finally:
+        remote.stop()
+        thread.join(5)
+        store.close()
+
+
+def test_the_incident_shown_before_the_remote_side_ran_gets_its_channel_watched(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """The app shows its first incident before it starts the remote side (after its first
+    frame): that incident's channel is still the one polled often."""
+    from cockpit.domain.incident import Incident, Link, Links
+    from cockpit.integrations.feed import OTHER_CHANNEL_PERIOD
+
+    at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    shown = Incident(
+        id="7",
+        title="checkout is down",
+        first_reported_at=at,
+        created_at=at,
+        links=Links(channel=Link("https://slack.example/archives/C7", "incident-7")),
+    )
+    remote, _got, thread, store = run_remote(
+        server, tmp_path, {"slack": "xoxb-remote"}, before_start=lambda r: r.changed(shown)
+    )
+    try:
+        wait(lambda: remote.poller is not None and "incident-7" in remote.poller.channels, 10)
+        assert remote.poller is not None
+        channel = remote.poller.channels["incident-7"]
+        assert channel.period == remote.poller.channel_period < OTHER_CHANNEL_PERIOD
     finally:
         remote.stop()
         thread.join(5)

@@ -740,3 +740,20 @@ async def test_a_click_on_the_key_bar_presses_that_key(harness: Harness):
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await settle(pilot)
         assert isinstance(app.screen, NoteModal)
+
+
+async def test_the_feed_border_shows_typed_and_remote_text_literally(harness: Harness):
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        feed = app.screen.query_one(FeedView)
+        feed.filter_text = "[red]payments[/red]"
+        feed.remote_status = "HTTP 502 [bold]Bad Gateway[/bold] \x1b[2J"
+        feed.mode = "● live"
+        await pilot.pause()
+        bottom = screen_lines(app)[feed.region.bottom - 1]  # the border, as drawn
+        assert "● live" in bottom and "[bold]Bad Gateway[/bold]" in bottom
+        assert "\x1b" not in bottom
+        feed.remote_status = ""
+        await pilot.pause()
+        assert "filter: [red]payments[/red]" in screen_lines(app)[feed.region.bottom - 1]

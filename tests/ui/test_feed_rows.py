@@ -105,3 +105,23 @@ async def test_a_reply_to_an_expanded_thread_still_shows_under_it() -> None:
             (parent.key, 0),
             (reply.key, 1),
         ]
+
+
+async def test_an_edit_or_a_deletion_takes_the_messages_place() -> None:
+    from dataclasses import replace
+
+    first, second = [m for m in storm(9, 40) if not m.is_reply][:2]
+    app = FeedApp()
+    async with app.run_test(size=(100, 10)) as pilot:
+        view = app.query_one(FeedView)
+        view.add_messages([first, second])
+        await pilot.pause()
+        edited = replace(first, text="payments back up [bold]now[/bold]", edited=True)
+        deleted = replace(second, deleted=True)
+        assert view.add_messages([edited, deleted]) == 0  # nothing new
+        await pilot.pause()
+        assert [r.message for r in view.rows] == [edited, deleted]
+        strips = app.screen._compositor.render_strips()
+        text = "\n".join("".join(seg.text for seg in strip) for strip in strips)
+        assert "payments back up [bold]now[/bold]" in text and "(edited)" in text
+        assert "(message deleted)" in text and second.text not in text

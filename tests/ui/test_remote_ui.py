@@ -7,6 +7,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from cockpit.config import load_settings
 from cockpit.domain.outbox import OutboxState
 from cockpit.integrations.http import RetryPolicy
@@ -180,3 +182,44 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
         await pilot.pause(0.3)
         await app.action_quit()
     h.store.close()
+
+
+@pytest.mark.parametrize(
+    "tokens,expect",
+    [
+        ({"slack": "xoxb-ui", "slack-app": "xapp-1-ui"}, "● live"),
+        ({"slack": "xoxb-ui"}, "polling"),
+    ],
+)
+async def test_the_feed_says_whether_new_messages_are_pushed_or_polled(
+    tmp_path: Path, tokens: dict[str, str], expect: str
+):
+    """With Slack's Socket Mode up the feed's border says live; when the socket is cut, that
+    it polls meanwhile; with no app-level token, that it polls."""
+    from cockpit.domain.clock import SystemClock
+    from cockpit.ui.widgets.feed import FeedView
+
+    with SandboxServer(port=0, scenario="quiet", seed=3) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
+        settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
+        h = Harness(tmp_path, settings)
+        remote = Remote(
+            settings, h.store, SystemClock(), user="ada", token=tokens.get, render=lambda *_: ""
+        )
+        app = h.app()
+        app.services.remote = remote
+
+        def border() -> str:
+            return str(app.screen.query_one(FeedView).border_subtitle)
+
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: expect in border())
+            if expect == "● live":
+                assert server.socket is not None
+                server.socket.disconnect(None)  # the network cut
+                await wait_until(pilot, lambda: "polling meanwhile" in border())
+                await wait_until(pilot, lambda: "● live" in border())
+            await app.action_quit()
+        await asyncio.sleep(0)
+        h.store.close()

@@ -16,12 +16,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
+from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cockpit.domain.sanitize import for_display
+from cockpit.domain.sanitize import for_display, sanitize
 from cockpit.ui import commands
 from cockpit.ui.messages import FeedMessageChosen
 
@@ -77,6 +78,7 @@ class FeedView(ScrollView, can_focus=True):
     pending: reactive[int] = reactive(0)
     filter_text: reactive[str] = reactive("")
     remote_status: reactive[str] = reactive("")
+    mode: reactive[str] = reactive("")  # how new messages arrive: "● live", "polling", …
 
     def __init__(
         self,
@@ -112,8 +114,14 @@ class FeedView(ScrollView, can_focus=True):
         return list(self._rows)
 
     def add_messages(self, messages: Iterable[FeedMessage]) -> int:
-        """Take new messages; returns how many were new. While paused they are held."""
-        fresh = [m for m in messages if m.key not in self._keys]
+        """Take new messages; returns how many were new. While paused they are held. A
+        message already shown that comes again edited or deleted takes its place."""
+        fresh: list[FeedMessage] = []
+        for m in messages:
+            if m.key not in self._keys:
+                fresh.append(m)
+            elif m.edited or m.deleted:
+                self._replace(m)
         if not fresh:
             return 0
         for m in fresh:
@@ -124,6 +132,22 @@ class FeedView(ScrollView, can_focus=True):
             return len(fresh)
         self._take(fresh)
         return len(fresh)
+
+    def _replace(self, m: FeedMessage) -> None:
+        """An edit or a deletion of a message in memory: the new version, in place."""
+        order = (m.at, m.ts)
+        i = bisect.bisect_left(self._messages, order, key=lambda x: (x.at, x.ts))
+        if i == len(self._messages) or self._messages[i].key != m.key:
+            return  # held while paused, or gone: the newest version comes with the rest
+        if self._messages[i] == m:
+            return
+        self._messages[i] = m
+        for index, row in enumerate(self._rows):
+            if row.message.key == m.key:
+                row.message = m
+                self._cache = {k: v for k, v in self._cache.items() if k[0] != index}
+                self.refresh_line(index)
+                break
 
     def _take(self, fresh: list[FeedMessage]) -> None:
         at_bottom = self.cursor >= len(self._rows) - 1
@@ -260,15 +284,20 @@ class FeedView(ScrollView, can_focus=True):
     def watch_remote_status(self) -> None:
         self._update_title()
 
+    def watch_mode(self) -> None:
+        self._update_title()
+
     def _update_title(self) -> None:
-        parts = []
+        parts = [self.mode] if self.mode else []
         if self.remote_status:
             parts.append(f"⚠ {self.remote_status}")
         if self.paused:
             parts.append(f"PAUSED · {self.pending} new" if self.pending else "PAUSED")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
-        self.border_subtitle = "  ·  ".join(parts)
+        # Content, not a str: a str border title is read as markup, and the filter and the
+        # remote status carry typed and remote text
+        self.border_subtitle = Content(for_display(sanitize("  ·  ".join(parts), single_line=True)))
 
     # -- actions ---------------------------------------------------------------------
     def action_cursor(self, delta: int) -> None:
