@@ -124,3 +124,20 @@ async def test_ten_thousand_rows_cost_only_the_rows_on_screen() -> None:
         # the first screen, then the last one: a few screens' worth, never 10,000 rows
         assert len(drawn) <= 3 * lst.scrollable_content_region.height
         assert any("entry 9999" in line for line in screen_text(app))
+
+
+async def test_the_first_frame_already_shows_the_cursors_row() -> None:
+    """Rows set before the first layout (the app's first incident is read while it starts):
+    the very first frame shows the highlighted row, e.g. the timeline's newest entry."""
+    lines: list[Line] = [(str(i), Content(f"entry {i}"), False) for i in range(60)]
+    frames: list[list[str]] = []
+
+    class FirstFrame(ListApp):
+        def post_display_hook(self) -> None:
+            if not frames:
+                frames.append(screen_text(self))
+
+    app = FirstFrame(lines, highlight=59)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+    assert frames and any("entry 59" in line for line in frames[0])

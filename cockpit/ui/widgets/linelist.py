@@ -179,18 +179,30 @@ class LineList(ScrollView, can_focus=True):
             self._cache.pop((index, self.scrollable_content_region.width, focused), None)
         self.refresh_line(index)
 
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # Called during layout, before the frame is drawn (the Resize event comes after
+        # it): so the first frame already shows the cursor's row, e.g. the newest entry.
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._fit_cursor()
+        return changed
+
+    def _fit_cursor(self) -> None:
+        """For a new size (the first layout may pass through smaller ones): the cursor in
+        view with no more scrolling than that takes, so the same rows show whatever sizes
+        came before."""
+        height = self.scrollable_content_region.height
+        if self._highlighted is None or not height:
+            return
+        least = max(0, self._highlighted - height + 1)
+        if int(self.scroll_y) > least:
+            self.scroll_to(y=min(self._highlighted, least), animate=False, immediate=True)
+        self._cursor_into_view()
+
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
-        self.virtual_size = Size(0, len(self._lines))
-        height = self.scrollable_content_region.height
-        if self._highlighted is not None and height:
-            # A new size (the first layout may pass through smaller ones): the cursor in
-            # view with no more scrolling than that takes, so the same rows show whatever
-            # sizes came before.
-            least = max(0, self._highlighted - height + 1)
-            if int(self.scroll_y) > least:
-                self.scroll_to(y=min(self._highlighted, least), animate=False, immediate=True)
-            self._cursor_into_view()
+        self._fit_cursor()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
