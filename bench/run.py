@@ -110,7 +110,7 @@ class Config:
     def make(cls, quick: bool) -> Config:
         if quick:
             return cls(True, rounds=3, ticks=60, storm=10_000, batch=200, poll_seconds=15)
-        return cls(False, rounds=7, ticks=200, storm=10_000, batch=200, poll_seconds=120)
+        return cls(False, rounds=11, ticks=200, storm=10_000, batch=200, poll_seconds=120)
 
 
 def pct(values: list[float], q: float) -> float:
