@@ -757,3 +757,29 @@ async def test_the_feed_border_shows_typed_and_remote_text_literally(harness: Ha
         feed.remote_status = ""
         await pilot.pause()
         assert "filter: [red]payments[/red]" in screen_lines(app)[feed.region.bottom - 1]
+
+
+async def test_a_slow_first_read_is_waited_for_not_done_twice(harness: Harness):
+    """The first incident is read while the app starts; if that read is not in by the
+    first frame, the screen takes its result when it is, rather than reading again."""
+    import threading
+
+    iid = harness.raise_incident()
+    release = threading.Event()
+    calls: list[str | None] = []
+    original = harness.service.active_view
+
+    def slow_view(wanted: str | None):  # type: ignore[no-untyped-def]
+        calls.append(wanted)
+        release.wait(5)
+        return original(wanted)
+
+    harness.service.active_view = slow_view  # type: ignore[method-assign]
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.record is None  # the first frame came before the read
+        release.set()
+        await settle(pilot)
+        assert app.screen.record is not None and app.screen.record.incident.id == iid
+        assert len(calls) == 1

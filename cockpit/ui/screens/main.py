@@ -67,11 +67,13 @@ class CockpitScreen(Screen[None]):
         self.active_id = self.app.initial_incident_id
         self._seen_version: object = None
         first = self.app.take_first_load()
-        if first is not None and first.done() and first.exception() is None:
+        if first is None:
+            self.reload()
+        elif first.done() and first.exception() is None:
             # read while the app started: shown in the very first frame
             self.on_incident_loaded(IncidentLoaded(*first.result()))
-        else:
-            self.reload()
+        else:  # still reading (or it failed): its result, or its error said, once it is in
+            self._load_with(first.result)
         self.set_interval(2.0, self._check_other_writers)
 
     def _check_other_writers(self) -> None:
@@ -95,11 +97,13 @@ class CockpitScreen(Screen[None]):
         """Reload the active incident (or pick the newest open one) off the UI thread."""
         svc = self.app.services.service
         wanted = self.active_id
+        self._load_with(lambda: svc.active_view(wanted))
 
+    def _load_with(self, read: Callable[[], Any]) -> None:
         def loaded(view: Any) -> None:
             self.post_message(IncidentLoaded(*view))
 
-        self.app.store_call("load incident", lambda: svc.active_view(wanted), loaded)
+        self.app.store_call("load incident", read, loaded)
 
     def on_incident_loaded(self, event: IncidentLoaded) -> None:
         self.record = event.record

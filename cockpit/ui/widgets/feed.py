@@ -25,6 +25,7 @@ from textual.strip import Strip
 from cockpit.domain.sanitize import for_display, sanitize
 from cockpit.ui import commands
 from cockpit.ui.messages import FeedMessageChosen
+from cockpit.ui.widgets.linelist import scroll_row_into_view
 
 if TYPE_CHECKING:
     from cockpit.domain.feed import FeedMessage
@@ -324,11 +325,7 @@ class FeedView(ScrollView, can_focus=True):
 
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
         height = self.scrollable_content_region.height or 1
-        top = int(self.scroll_y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=animate, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=animate, immediate=True)
+        scroll_row_into_view(self, self.cursor, height, animate=animate)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused

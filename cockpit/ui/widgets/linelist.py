@@ -26,6 +26,15 @@ from textual.strip import Strip
 Line = tuple[str | None, Content, bool]  # (id, content, disabled)
 
 
+def scroll_row_into_view(view: ScrollView, row: int, height: int, *, animate: bool = False) -> None:
+    """Scroll a one-line-per-row view `height` rows tall just enough to show `row`."""
+    top = int(view.scroll_y)
+    if row < top:
+        view.scroll_to(y=row, animate=animate, immediate=True)
+    elif row >= top + height:
+        view.scroll_to(y=row - height + 1, animate=animate, immediate=True)
+
+
 class LineList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     LineList {
@@ -157,13 +166,8 @@ class LineList(ScrollView, can_focus=True):
 
     def _scroll_into_view(self, index: int) -> None:
         height = self.scrollable_content_region.height
-        if not height:  # not laid out yet: on_resize brings the cursor into view
-            return
-        top = int(self.scroll_y)
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        if height:  # (not laid out yet: layout brings the cursor into view)
+            scroll_row_into_view(self, index, height)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
