@@ -1,0 +1,114 @@
+"""The playbook's data model: `Playbook`, `Step` and `Item`, and the actions an item may name.
+
+These frozen dataclasses are what a loaded playbook is made of: a `Playbook` holds its
+`Step`s in order, each `Step` its `Item`s; an `Item` may name one of `KNOWN_ACTIONS` and
+carry a `when` `Condition`. The `Playbook` indexes its items by id for lookups
+(`item`, `step_of`, `items_with_action`), raising `NotFound` for unknown ids. Nothing
+here reads files or checks TOML: that is `loader`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cockpit.domain.errors import NotFound
+from cockpit.domain.playbook.conditions import Condition, ConditionContext
+
+__all__ = ["KNOWN_ACTIONS", "Item", "Playbook", "Step"]
+
+# The actions an item may name; the app and the integrations perform them.
+KNOWN_ACTIONS: frozenset[str] = frozenset(
+    {
+        "raise-incident",
+        "create-ticket",
+        "create-channel",
+        "reply-in-thread",
+        "post-kickoff",
+        "set-severity",
+        "assign-roles",
+        "mark-fixing",
+        "cancel-incident",  # not an incident: kind reply + CANCELED
+        "link-bug",
+        "escalate",
+        "add-note",
+        "internal-update",
+        "statuspage-create",
+        "statuspage-update",
+        "mark-monitoring",
+        "create-follow-up",
+        "final-update",
+        "mark-resolved",
+        "statuspage-resolve",
+        "post-mortem",
+        "handoff",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    text: str
+    help: str = ""
+    action: str | None = None
+    when: Condition | None = None
+    step_id: str = ""
+
+    def applies(self, ctx: ConditionContext) -> bool:
+        """True unless the item has a condition that is false in `ctx`."""
+        return self.when is None or self.when.evaluate(ctx)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    help: str = ""
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    steps: tuple[Step, ...]
+    source: str = ""  # where it was loaded from (a path)
+    _by_id: dict[str, Item] = field(init=False, repr=False, compare=False)
+    _step_of: dict[str, Step] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, Item] = {}
+        step_of: dict[str, Step] = {}
+        for step in self.steps:
+            for item in step.items:
+                if item.id in by_id:
+                    raise ValueError(f"duplicate item id {item.id!r} in playbook {self.name!r}")
+                by_id[item.id] = item
+                step_of[item.id] = step
+        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_step_of", step_of)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """Every item, in order."""
+        return tuple(self._by_id.values())
+
+    def item(self, item_id: str) -> Item:
+        try:
+            return self._by_id[item_id]
+        except KeyError:
+            raise NotFound(f"no item {item_id!r} in the playbook {self.name!r}") from None
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise NotFound(f"no step {step_id!r} in the playbook {self.name!r}")
+
+    def step_of(self, item_id: str) -> Step:
+        try:
+            return self._step_of[item_id]
+        except KeyError:
+            raise NotFound(f"no item {item_id!r} in the playbook {self.name!r}") from None
+
+    def items_with_action(self, action: str) -> tuple[Item, ...]:
+        return tuple(i for i in self._by_id.values() if i.action == action)
