@@ -279,36 +279,14 @@ def make_app(
     sender and feed poller) for the integrations the config names, as `cockpit demo`
     wires it, with that throwaway token; with `app_token` too, Slack's Socket Mode."""
     from cockpit.cli import Context, build_parser
-    from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
+    from cockpit.ui.app import CockpitApp
 
     ctx = Context(build_parser().parse_args(["--data-dir", str(data_dir)]))
-    svc = ctx.service
-    remote = None
+    services = ctx.services
     if remote_token is not None:
-        from cockpit.integrations.runtime import Remote
-
-        store = svc.store
-
-        def render(incident: Any, template: str) -> str:
-            context = svc.draft_context(incident, store.timeline(incident.id))
-            return svc.templates.render(template, context)
-
-        remote = Remote(
-            ctx.settings,
-            store,
-            svc.clock,
-            user=ctx.settings.user,
-            token=lambda name: app_token if name == "slack-app" else remote_token,
-            render=render,
-        )
-    services = AppServices(
-        service=svc,
-        settings=ctx.settings,
-        clock=svc.clock,
-        calendar=ctx.calendar,
-        prefs=data_dir_prefs(ctx.paths.data_dir),
-        **({"remote": remote} if remote is not None else {}),
-    )
+        services.token = lambda name: app_token if name == "slack-app" else remote_token
+    else:
+        services.token = lambda name: None
     app = CockpitApp(services)
     hooks: list[Callable[[], None]] = []
 

@@ -7,17 +7,19 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from cockpit import __version__
 
 if TYPE_CHECKING:
     import argparse
 
+    from cockpit.application.actions import Done
+    from cockpit.application.build import Services
+    from cockpit.application.service import IncidentService
     from cockpit.config import Paths, Settings
     from cockpit.domain.slo import SupportCalendar
     from cockpit.secrets import Secrets
-    from cockpit.service import IncidentService
     from cockpit.store import StoreCorrupt
 
 EXIT_USAGE = 2
@@ -38,7 +40,7 @@ class Context:
         self.paths: Paths = Paths.resolve(env)
         self.env = env
         self._settings: Settings | None = None
-        self._service: IncidentService | None = None
+        self._services: Services | None = None
         self._secrets: Secrets | None = None
         # the app runs the store's crash sweep on its store thread after its first frame
         self.defer_reconcile = False
@@ -60,43 +62,50 @@ class Context:
         return self._settings
 
     @property
-    def service(self) -> IncidentService:
-        if self._service is None:
-            from cockpit.domain.clock import SystemClock
-            from cockpit.domain.playbook import default_playbook, load_playbook
-            from cockpit.service import DraftOptions, IncidentService
-            from cockpit.store.store import Store
+    def services(self) -> Services:
+        """The services, built by the one builder (`cockpit.application.build`)."""
+        if self._services is None:
+            from cockpit.application.build import build_services
 
-            s = self.settings
-            playbook = load_playbook(s.playbook_path) if s.playbook_path else default_playbook()
-            store = Store.open(self.paths.data_dir, reconcile=not self.defer_reconcile)
-            self._service = IncidentService(
-                store,
-                clock=SystemClock(),
-                tz=s.tz,
-                user=s.user,
-                playbook=playbook,
-                configured=s.configured,
-                templates_dir=s.templates_dir,
-                draft_options=DraftOptions(
-                    guide_url=s.guide_url,
-                    product_channel=s.product_channel,
-                    update_every=s.update_every(),
-                ),
+            self._services = build_services(
+                self.settings,
+                self.paths.data_dir,
+                token=self.token,
+                local=bool(getattr(self.args, "local", False)),
+                reconcile=not self.defer_reconcile,
             )
-        return self._service
+        return self._services
+
+    @property
+    def service(self) -> IncidentService:
+        return self.services.service
+
+    def token(self, name: str) -> str | None:
+        """A system's token from the keyring (or its environment variable); a keyring that
+        fails is said, and the system waits."""
+        from cockpit.domain.errors import CockpitError
+
+        try:
+            return self.secrets.get(name)
+        except CockpitError as e:
+            sys.stderr.write(f"cockpit: {e}\n")
+            return None
 
     @property
     def calendar(self) -> SupportCalendar:
-        return self.settings.support.calendar()
+        return self.services.calendar
 
     def close(self) -> None:
-        if self._service is not None:
-            self._service.store.close()
+        if self._services is not None:
+            self._services.close()
 
 
 def _out(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
 # -- sub-commands --------------------------------------------------------------------------
@@ -109,16 +118,34 @@ def cmd_locate(ctx: Context) -> int:
     return 0
 
 
+def _finish(ctx: Context, done: Done, result: str) -> int:
+    """Print the result (stdout: what a script reads, e.g. the new id); then, on stderr,
+    the checklist items ticked and, with the systems configured, each remote step's state
+    after sending what the action queued (up to --wait seconds). Exit 0 all done, 1 a
+    step failed, 3 some still queued."""
+    from cockpit.application.delivery import deliver
+
+    _out(result)
+    if done.ticked:
+        _err("ticked: " + ", ".join(done.ticked))
+    if not done.queued:
+        return 0
+    delivery = deliver(ctx.services, done.queued, wait=float(ctx.args.wait))
+    for line in delivery.lines():
+        _err(line)
+    return delivery.exit_status
+
+
 def cmd_raise(ctx: Context) -> int:
     from cockpit.domain.incident import Severity
 
     a = ctx.args
     severity = Severity.parse(a.severity) if a.severity else None
-    incident = ctx.service.raise_incident(
+    done = ctx.services.actions.raise_incident(
         " ".join(a.title), severity=severity, reported_at=a.reported_at, thread=a.thread or ""
     )
-    _out(incident.id)
-    return 0
+    assert done.incident is not None
+    return _finish(ctx, done, done.incident.id)
 
 
 def cmd_list(ctx: Context) -> int:
@@ -154,19 +181,40 @@ def cmd_status(ctx: Context) -> int:
     from cockpit.domain.incident import Status
 
     a = ctx.args
-    incident = ctx.service.set_status(a.id, Status.parse(a.status), reason=a.reason or "")
-    _out(f"incident {incident.id} is {incident.status.label}")
-    return 0
+    status = Status.parse(a.status)
+    actions = ctx.services.actions
+    if status is Status.CANCELED:
+        done = actions.cancel(a.id, a.reason or "")
+    else:
+        done = actions.set_status(a.id, status, reason=a.reason or "")
+    assert done.incident is not None
+    return _finish(ctx, done, f"incident {done.incident.id} is {done.incident.status.label}")
+
+
+def cmd_cancel(ctx: Context) -> int:
+    done = ctx.services.actions.cancel(ctx.args.id, " ".join(ctx.args.reason))
+    assert done.incident is not None
+    return _finish(ctx, done, f"incident {done.incident.id} is {done.incident.status.label}")
+
+
+def cmd_resolve(ctx: Context) -> int:
+    from cockpit.domain.incident import Status
+
+    done = ctx.services.actions.set_status(ctx.args.id, Status.RESOLVED)
+    assert done.incident is not None
+    lines = [f"incident {done.incident.id} is {done.incident.status.label}"]
+    if done.postmortem and done.draft is not None:
+        lines.append(f"post-mortem draft kept: cockpit export {done.incident.id}")
+    return _finish(ctx, done, "\n".join(lines))
 
 
 def cmd_severity(ctx: Context) -> int:
     from cockpit.domain.incident import Severity
 
     a = ctx.args
-    incident = ctx.service.set_severity(a.id, Severity.parse(a.level))
-    assert incident.severity is not None
-    _out(f"incident {incident.id} is {incident.severity.label}")
-    return 0
+    done = ctx.services.actions.set_severity(a.id, Severity.parse(a.level))
+    assert done.incident is not None and done.incident.severity is not None
+    return _finish(ctx, done, f"incident {done.incident.id} is {done.incident.severity.label}")
 
 
 def cmd_assign(ctx: Context) -> int:
@@ -174,9 +222,11 @@ def cmd_assign(ctx: Context) -> int:
 
     a = ctx.args
     role = Role.parse(a.role)
-    incident = ctx.service.assign(a.id, role, " ".join(a.person))
-    _out(f"incident {incident.id}: {role.label} is {incident.roles[role]}")
-    return 0
+    done = ctx.services.actions.assign(a.id, role, " ".join(a.person))
+    assert done.incident is not None
+    return _finish(
+        ctx, done, f"incident {done.incident.id}: {role.label} is {done.incident.roles[role]}"
+    )
 
 
 def cmd_export(ctx: Context) -> int:
@@ -325,50 +375,10 @@ def cmd_sandbox(ctx: Context) -> int:
 
 def cmd_app(ctx: Context) -> int:
     """`cockpit` with no sub-command: the full-screen app."""
-    from cockpit.domain.errors import CockpitError
-    from cockpit.store.feedcache import FeedCache
-    from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
+    from cockpit.ui.app import CockpitApp
 
     ctx.defer_reconcile = True  # the app runs it after its first frame (a write runs it first)
-    svc = ctx.service
-    settings = ctx.settings
-    feed_cache = FeedCache(ctx.paths.data_dir)
-    remote = None
-    if settings.configured:
-        from cockpit.integrations.runtime import Remote
-
-        secrets = ctx.secrets
-
-        def token(name: str) -> str | None:
-            try:  # in the remote thread: the keyring call has its own timeout
-                return secrets.get(name)
-            except CockpitError as e:
-                sys.stderr.write(f"cockpit: {e}\n")
-                return None
-
-        def render(incident: Any, template: str) -> str:
-            entries = svc.store.timeline(incident.id)
-            return svc.templates.render(template, svc.draft_context(incident, entries))
-
-        remote = Remote(
-            settings,
-            svc.store,
-            svc.clock,
-            user=settings.user,
-            token=token,
-            render=render,
-            feed_cache=feed_cache,
-        )
-    services = AppServices(
-        service=svc,
-        settings=settings,
-        clock=svc.clock,
-        calendar=ctx.calendar,
-        prefs=data_dir_prefs(ctx.paths.data_dir),
-        remote=remote,
-        feed_cache=feed_cache,
-    )
-    CockpitApp(services, incident_id=getattr(ctx.args, "incident", None)).run()
+    CockpitApp(ctx.services, incident_id=getattr(ctx.args, "incident", None)).run()
     return 0
 
 
@@ -408,7 +418,32 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     add("locate", cmd_locate, "show where the config, data and logs live")
 
-    sp = add("raise", cmd_raise, "record a new incident and print its id")
+    def changing(name: str, func: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
+        """A command that changes an incident: the same action as the app's key, remote
+        part included (ticket, channel, thread), unless --local."""
+        sp = add(name, func, help)
+        sp.add_argument(
+            "--local",
+            action="store_true",
+            help="change only the local record: nothing is sent to Slack, Jira or the status page",
+        )
+        sp.add_argument(
+            "--wait",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="how long to wait for the remote steps (default 30); what is left stays "
+            "queued and is sent by the next cockpit that runs. Exit status: 0 all done, "
+            "1 a step failed, 2 refused, 3 some still queued",
+        )
+        return sp
+
+    sp = changing(
+        "raise",
+        cmd_raise,
+        "raise an incident: record it, create its ticket and channel, reply in the "
+        "report's thread (with the systems configured); prints its id",
+    )
     sp.add_argument("title", nargs="+", help="what is broken, for whom")
     sp.add_argument("--severity", "-s", help="minor, major or critical")
     sp.add_argument(
@@ -426,19 +461,28 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sp.add_argument("text", nargs="+")
     sp.add_argument("--at", metavar="TIME", help="when it happened (backdate); default now")
 
-    sp = add("status", cmd_status, "move an incident to fixing, monitoring, resolved or canceled")
+    sp = changing(
+        "status", cmd_status, "move an incident to fixing, monitoring, resolved or canceled"
+    )
     sp.add_argument("id", help="incident id")
     sp.add_argument("status", choices=["fixing", "monitoring", "resolved", "canceled"])
     sp.add_argument("--reason", "-r", help="why (required for canceled)")
 
-    sp = add("severity", cmd_severity, "set an incident's severity")
+    sp = changing("severity", cmd_severity, "set an incident's severity")
     sp.add_argument("id", help="incident id")
     sp.add_argument("level", help="minor, major or critical")
 
-    sp = add("assign", cmd_assign, "give a role (commander or comms) to a person")
+    sp = changing("assign", cmd_assign, "give a role (commander or comms) to a person")
     sp.add_argument("id", help="incident id")
     sp.add_argument("role", help="commander or comms")
     sp.add_argument("person", nargs="+")
+
+    sp = changing("cancel", cmd_cancel, "cancel an incident that is not one (a kind reply follows)")
+    sp.add_argument("id", help="incident id")
+    sp.add_argument("reason", nargs="+", help="why it is not an incident")
+
+    sp = changing("resolve", cmd_resolve, "resolve an incident (the ticket and thread follow)")
+    sp.add_argument("id", help="incident id")
 
     sp = add(
         "demo",
@@ -609,8 +653,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(e, StoreCorrupt):
             return _offer_backup(e)
+        from cockpit.domain.errors import IllegalTransition
+
         sys.stderr.write(f"cockpit: {e}\n")
-        return EXIT_USAGE if isinstance(e, ConfigError) else 1
+        return EXIT_USAGE if isinstance(e, ConfigError | IllegalTransition) else 1
     except ValueError as e:
         sys.stderr.write(f"cockpit: {e}\n")
         return EXIT_USAGE

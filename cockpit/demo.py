@@ -15,6 +15,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cockpit.application.build import Services
 
 DRILL_TOKENS = {
     "slack": "xoxb-drill-range",
@@ -54,15 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, str]) -> int:
+    from cockpit.application.build import build_services
     from cockpit.config import load_settings
-    from cockpit.domain.clock import SystemClock
-    from cockpit.domain.playbook import default_playbook
-    from cockpit.domain.templates import TemplateLibrary
-    from cockpit.integrations.runtime import Remote
     from cockpit.sandbox.server import SandboxServer
-    from cockpit.service import DraftOptions, IncidentService
-    from cockpit.store.store import Store
-    from cockpit.ui.app import AppServices, CockpitApp, data_dir_prefs
+    from cockpit.ui.app import CockpitApp
 
     own_dir = data_dir is None
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
@@ -74,57 +73,16 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
     try:
         config = root / "demo-config.toml"
         config.write_text('[ui]\ntheme = "cockpit-dark"\n\n' + server.config_snippet())
-        settings = load_settings(config, env)
-        store = Store.open(root / "data")
-        clock = SystemClock()
-        calendar = settings.support.calendar()
-        service = IncidentService(
-            store,
-            clock=clock,
-            tz=settings.tz,
-            user=settings.user,
-            playbook=default_playbook(),
-            configured=settings.configured,
-            templates=TemplateLibrary(None),
-            drill=True,
-            draft_options=DraftOptions(
-                update_every=settings.update_every(),
-                components=("Website", "API", "Payments", "Search"),
-            ),
-        )
-
-        def render(incident, template):  # type: ignore[no-untyped-def]
-            return service.templates.render(
-                template, service.draft_context(incident, store.timeline(incident.id))
-            )
-
-        from cockpit.store.feedcache import FeedCache
-
-        feed_cache = FeedCache(root / "data")
-        remote = Remote(
-            settings,
-            store,
-            clock,
-            user=settings.user,
+        services = build_services(
+            load_settings(config, env),
+            root / "data",
             token=DRILL_TOKENS.get,
-            render=render,
-            feed_cache=feed_cache,
-        )
-        services = AppServices(
-            service=service,
-            settings=settings,
-            clock=clock,
-            calendar=calendar,
-            prefs=data_dir_prefs(root),
             drill=True,
-            remote=remote,
-            feed_cache=feed_cache,
-            feed_empty_text="The drill range is starting: the first messages arrive in a "
-            "few seconds. A report will come into #incidents.",
+            components=("Website", "API", "Payments", "Search"),
         )
-        CockpitApp(services).run()
-        print(debrief(service, calendar))
-        store.close()
+        CockpitApp(services, feed_empty_text=FEED_STARTING).run()
+        print(debrief(services))
+        services.close()
     finally:
         server.stop()
         if own_dir and not args.keep:
@@ -134,13 +92,18 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
     return 0
 
 
-def debrief(service: object, calendar: object) -> str:
+FEED_STARTING = (
+    "The drill range is starting: the first messages arrive in a few seconds. A report "
+    "will come into #incidents."
+)
+
+
+def debrief(services: Services) -> str:
     """For each incident of the drill: the SLO result and the timeline."""
     from cockpit.domain.metrics import ack_outcome
     from cockpit.domain.postmortem import postmortem_markdown
-    from cockpit.service import IncidentService
 
-    assert isinstance(service, IncidentService)
+    service, calendar = services.service, services.calendar
     rows = service.incidents()
     if not rows:
         return "Debrief: no incident was raised in this drill."
@@ -148,7 +111,7 @@ def debrief(service: object, calendar: object) -> str:
     for row in reversed(rows):
         rec = service.record(row.id)
         inc = rec.incident
-        window, outcome = ack_outcome(inc, calendar, now=service.clock.now())  # type: ignore[arg-type]
+        window, outcome = ack_outcome(inc, calendar, now=service.clock.now())
         took = ""
         if inc.acknowledged_at is not None:
             seconds = int((inc.acknowledged_at - inc.first_reported_at).total_seconds())
@@ -160,7 +123,7 @@ def debrief(service: object, calendar: object) -> str:
         text = postmortem_markdown(
             inc,
             rec.timeline,
-            calendar=calendar,  # type: ignore[arg-type]
+            calendar=calendar,
             tz=service.tz,
             now=service.clock.now(),
             library=service.templates,

@@ -1,46 +1,34 @@
-"""The outbox sender: performs queued remote actions in order, exactly once.
+"""What each outbox operation does on the remote systems, and how to find its effect.
 
-Every item is in the store before it is attempted (see `cockpit.domain.outbox`). The
-sender marks it SENDING (on disk) before the request leaves; if cockpit dies then, or the
-answer is lost (a timeout after the request left), the item is *uncertain* and the next
-attempt first asks the remote system whether the effect is there (a marker in Slack
-message metadata, a label on the Jira issue, a comment property, the status page's
-incident metadata or update count) before it tries again. Items of one incident go in
-order; a failed one holds back those after it until the user retries or discards it.
-
-No Textual here: the app runs `OutboxSender.run` in a thread of its own with its own
-event loop, and the tests run it directly.
+`RemoteActions.perform(item, incident)` does an item's effect; `find(item, incident)`
+looks for it after an uncertain attempt (a marker in Slack message metadata, a label on
+the Jira issue, a comment property, the status page's incident metadata or update
+count). No store and no Textual here: the sender (`cockpit.application.outbox`) keeps the
+items on disk and calls these.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import logging
-import random
 import re
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from cockpit.config import Settings
-from cockpit.domain.clock import Clock
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Link
-from cockpit.domain.outbox import OutboxItem, OutboxState, blocking
-from cockpit.domain.timeline import EntryKind, TimelineEntry
+from cockpit.domain.outbox import OutboxItem
+from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations import adf
 from cockpit.integrations.errors import NameTaken, RemoteError
 from cockpit.integrations.jira import JiraClient
 from cockpit.integrations.slack import SlackClient, channel_name, marker_metadata
 from cockpit.integrations.statuspage import StatuspageClient
-from cockpit.store.store import Store
 
 log = logging.getLogger("cockpit.outbox")
 
-OUTBOX = "outbox"
 MARKER_LABEL_PREFIX = "cockpit-"
 _PERMALINK = re.compile(r"/archives/([A-Z0-9]+)/p(\d{10})(\d{6})")
 
@@ -498,214 +486,6 @@ class RemoteActions:
             # generous: our clock and Slack's may differ, and a queue may wait for hours
             return {"oldest": f"{(item.created_at - timedelta(days=1)).timestamp():.6f}"}
         return {}
-
-
-class OutboxSender:
-    """Drains the outbox: per incident in order, each item exactly once."""
-
-    def __init__(
-        self,
-        store: Store,
-        actions: RemoteActions,
-        clock: Clock,
-        *,
-        user: str,
-        on_change: Callable[[str], None] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.store = store
-        self.actions = actions
-        self.clock = clock
-        self.user = user
-        self.on_change = on_change or (lambda _iid: None)
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-
-    # -- the queue (called from any thread) -----------------------------------------------
-    def enqueue(self, items: list[OutboxItem]) -> None:
-        for item in items:
-            self.store.put_doc(item.incident_id, OUTBOX, item.to_dict())
-        self._wake.set()
-
-    def items(self, incident_id: str) -> list[OutboxItem]:
-        docs = self.store.docs(incident_id, OUTBOX)
-        return sorted((OutboxItem.from_dict(d) for d in docs), key=lambda i: i.id)
-
-    def retry(self, incident_id: str, item_id: str) -> OutboxItem:
-        item = self._get(incident_id, item_id).retried(at=self.clock.now())
-        self._store(item)
-        self._wake.set()
-        return item
-
-    def discard(self, incident_id: str, item_id: str) -> OutboxItem:
-        item = self._get(incident_id, item_id).discarded(at=self.clock.now())
-        self._store(item)
-        self._wake.set()
-        return item
-
-    def _get(self, incident_id: str, item_id: str) -> OutboxItem:
-        for item in self.items(incident_id):
-            if item.id == item_id:
-                return item
-        raise CockpitError(f"no outbox item {item_id} on incident {incident_id}")
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
-    # -- the loop ------------------------------------------------------------------------
-    async def run(self, *, idle: float = 1.0) -> None:
-        """Drain until stopped; waits `idle` seconds (or a wake-up) between rounds."""
-        while not self._stop.is_set():
-            await self.drain()
-            self._wake.clear()
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, self._wake.wait, idle)
-
-    async def drain(self) -> int:
-        """One round over every incident with pending items; returns items finished."""
-        done = 0
-        for summary in self.store.list_incidents():
-            if self._stop.is_set():
-                break
-            done += await self.drain_incident(summary.id)
-        return done
-
-    async def drain_incident(self, incident_id: str) -> int:
-        done = 0
-        while not self._stop.is_set():
-            items = self.items(incident_id)
-            if blocking(items) is not None:
-                return done
-            item = next((i for i in items if i.state.pending), None)
-            if item is None or not item.due(self.clock.now()):
-                return done
-            finished = await self.attempt(item)
-            if not finished:
-                return done
-            done += 1
-        return done
-
-    async def attempt(self, item: OutboxItem) -> bool:
-        """One attempt at `item`; True when it left the queue (sent or failed)."""
-        now = self.clock.now()
-        incident = self.store.get_incident(item.incident_id)
-        # a SENDING item found at start-up was interrupted: its effect may be there
-        uncertain = item.uncertain or item.state is OutboxState.SENDING
-        try:
-            if uncertain:
-                outcome = await self.actions.find(item, incident)
-                if outcome is not None:
-                    self._finish(item, outcome)
-                    return True
-            elif not item.notes:
-                facts = await self.actions.note_before(item, incident)
-                if facts:
-                    item = item.noting(**facts)
-            item = item.sending(at=now)
-            self.store.put_doc(item.incident_id, OUTBOX, item.to_dict())
-            outcome = await self.actions.perform(item, incident)
-        except RemoteError as e:
-            return self._failed(item, e).state is OutboxState.FAILED
-        except CockpitError as e:
-            self._store(item.failed(str(e), at=self.clock.now()))
-            return True
-        self._finish(item, outcome)
-        return True
-
-    def _failed(self, item: OutboxItem, e: RemoteError) -> OutboxItem:
-        now = self.clock.now()
-        if item.state is not OutboxState.SENDING:
-            item = item.sending(at=now)  # the check itself failed: count it as an attempt
-        if e.retryable or e.ambiguous:
-            base = e.retry_after if e.retry_after else min(60.0, 2.0**item.attempts)
-            wait = timedelta(seconds=base * (0.8 + 0.4 * self.rng.random()))
-            item = item.retry_later(
-                str(e), at=now, uncertain=e.ambiguous or item.uncertain, wait=wait
-            )
-        else:
-            item = item.failed(str(e), at=now)
-        self._store(item)
-        log.warning("outbox %s (%s) attempt %d: %s", item.id, item.operation, item.attempts, e)
-        return item
-
-    def _store(self, item: OutboxItem) -> None:
-        self.store.put_doc(item.incident_id, OUTBOX, item.to_dict())
-        if item.draft_id:
-            self._draft_follows(item)
-        self.on_change(item.incident_id)
-
-    def _draft_follows(self, item: OutboxItem) -> None:
-        """A draft's state follows the item that sends it: FAILED with the reason, or
-        QUEUED again when the user retries."""
-        from cockpit.domain.drafts import Draft, DraftState
-
-        for doc in self.store.docs(item.incident_id, "drafts"):
-            if doc.get("id") != item.draft_id:
-                continue
-            draft = Draft.from_dict(doc)
-            if item.state is OutboxState.FAILED and draft.state is not DraftState.SENT:
-                draft = draft.mark_failed(item.reason, at=self.clock.now())
-            elif item.state is OutboxState.QUEUED and draft.state is DraftState.FAILED:
-                draft = draft.mark_queued(at=self.clock.now())
-            elif item.state is OutboxState.DISCARDED and draft.state is DraftState.QUEUED:
-                draft = draft.mark_failed("discarded: not sent", at=self.clock.now())
-            else:
-                return
-            self.store.put_doc(item.incident_id, "drafts", draft.to_dict())
-
-    def _finish(self, item: OutboxItem, outcome: Outcome) -> None:
-        """Sent: the item, the incident's new links, a timeline entry and the checklist
-        tick go to disk together (one write of the incident's file)."""
-        now = self.clock.now()
-        incident = self.store.get_incident(item.incident_id)
-        entries: list[TimelineEntry] = []
-        if outcome.apply is not None:
-            entries.extend(outcome.apply(incident, now, self.user))
-        kind = (
-            EntryKind.SENT
-            if item.operation in ("slack.post", "statuspage.update", "jira.comment")
-            else EntryKind.ACTION
-        )
-        entry = TimelineEntry.new(
-            incident.id,
-            kind=kind,
-            text=outcome.text or item.title,
-            event_at=now,
-            recorded_at=now,
-            author=self.user,
-            link=outcome.remote_link,
-        )
-        # the same id each time: finishing again after a crash replaces, never duplicates
-        entries.append(dataclasses.replace(entry, id=f"{item.id}0done"))
-        sent = item.sent(at=now, remote_id=outcome.remote_id, remote_link=outcome.remote_link)
-        self.store.save_incident(incident, entries)
-        self.store.put_doc(item.incident_id, OUTBOX, sent.to_dict())
-        if item.item_id:
-            from cockpit.domain.checklist import Tick
-
-            self.store.set_tick(
-                item.incident_id, Tick(item_id=item.item_id, ticked=True, by=self.user, at=now)
-            )
-        if item.draft_id:
-            self._mark_draft(item, sent, now)
-        self.on_change(item.incident_id)
-
-    def _mark_draft(self, item: OutboxItem, sent: OutboxItem, now: datetime) -> None:
-        from cockpit.domain.drafts import Draft
-
-        for doc in self.store.docs(item.incident_id, "drafts"):
-            if doc.get("id") == item.draft_id:
-                draft = Draft.from_dict(doc)
-                if draft.state.value != "sent":
-                    draft = draft.mark_sent(at=now, remote_link=sent.remote_link)
-                    self.store.put_doc(item.incident_id, "drafts", draft.to_dict())
 
 
 def build_clients(

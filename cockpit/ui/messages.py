@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from cockpit.application.service import IncidentRecord
     from cockpit.domain.feed import FeedMessage
     from cockpit.domain.playbook import ChecklistView
-    from cockpit.service import IncidentRecord
     from cockpit.store.store import IncidentSummary
 
 
@@ -38,3 +38,36 @@ class FeedMessageChosen(Message):
         super().__init__()
         self.message = message
         self.action = action
+
+
+class FeedArrived(Message):
+    """New feed messages (from the poller, the socket or the feed cache), batched."""
+
+    def __init__(self, messages: list[FeedMessage]) -> None:
+        super().__init__()
+        self.messages = messages
+
+
+class IncidentChanged(Message):
+    """An incident changed behind the screen (the outbox sent something for it)."""
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+
+
+class RemoteStatusChanged(Message):
+    """The remote side has something to say (a channel failing, a token missing)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class FeedModeChanged(Message):
+    """How new messages reach the feed: live, polling, reconnecting (and why)."""
+
+    def __init__(self, label: str, detail: str) -> None:
+        super().__init__()
+        self.label = label
+        self.detail = detail

@@ -9,6 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cockpit.application.sender import OutboxSender
+from cockpit.application.planner import Planner
+from cockpit.application.service import IncidentService
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
 from cockpit.domain.incident import Status
@@ -16,10 +19,8 @@ from cockpit.domain.outbox import OutboxState
 from cockpit.domain.playbook import default_playbook
 from cockpit.domain.templates import TemplateLibrary
 from cockpit.integrations.http import RetryPolicy
-from cockpit.integrations.outbox import OutboxSender, RemoteActions, build_clients
-from cockpit.integrations.plans import Planner
+from cockpit.integrations.outbox import RemoteActions, build_clients
 from cockpit.sandbox.server import SandboxServer
-from cockpit.service import IncidentService
 from cockpit.store.store import Store
 
 TOKENS = {"slack": "xoxb-cockpit-test", "jira": "jira-test-token", "statuspage": "sp-test-key"}

@@ -21,12 +21,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from cockpit.application.runtime import Remote
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
 from cockpit.domain.feed import FeedMessage
 from cockpit.integrations import feed as feed_mod
 from cockpit.integrations.feed import FeedPoller
-from cockpit.integrations.runtime import Remote
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import SlackSocket
 from cockpit.sandbox.server import SandboxServer

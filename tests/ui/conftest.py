@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.application.build import build_services
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock
 from cockpit.domain.feed import FeedMessage
-from cockpit.domain.playbook import default_playbook
 from cockpit.domain.slo import SupportCalendar
 from cockpit.domain.templates import TemplateLibrary
-from cockpit.prefs import Prefs
-from cockpit.service import DraftOptions, IncidentService
-from cockpit.store.store import Store
-from cockpit.ui.app import AppServices, CockpitApp
+from cockpit.ui.app import CockpitApp
 
 # Friday 27 November 2026, 14:20 in London: full support hours.
 NOW = datetime(2026, 11, 27, 14, 20, tzinfo=UTC)
@@ -35,33 +32,24 @@ class Harness:
         self.dir = tmp
         self.clock = FrozenClock(NOW)
         self.settings = settings or make_settings()
-        self.store = Store.open(tmp / "data")
-        self.service = IncidentService(
-            self.store,
-            clock=self.clock,
-            tz=self.settings.tz,
-            user=self.settings.user,
-            playbook=default_playbook(),
-            configured=self.settings.configured,
-            templates=TemplateLibrary(None),
-            draft_options=DraftOptions(update_every=self.settings.update_every()),
-        )
         sup = self.settings.support
         self.calendar = SupportCalendar.from_settings(
             timezone=sup.timezone, work_days=list(sup.work_days), holidays=[]
         )
-        self.prefs = Prefs(tmp / "data" / "ui-state.json")
+        self.services = build_services(
+            self.settings,
+            tmp / "data",
+            clock=self.clock,
+            templates=TemplateLibrary(None),
+            calendar=self.calendar,
+        )
+        self.store = self.services.store
+        self.service = self.services.service
+        self.prefs = self.services.prefs
 
     def app(self, incident_id: str | None = None, *, drill: bool = False) -> CockpitApp:
-        services = AppServices(
-            service=self.service,
-            settings=self.settings,
-            clock=self.clock,
-            calendar=self.calendar,
-            prefs=self.prefs,
-            drill=drill,
-        )
-        return CockpitApp(services, incident_id=incident_id)
+        self.services.drill = drill
+        return CockpitApp(self.services, incident_id=incident_id)
 
     def raise_incident(
         self,

@@ -489,8 +489,7 @@ async def test_the_feed_cache_is_shown_at_start(tmp_path):
     h = Harness(tmp_path)
     cache = FeedCache(tmp_path / "data")
     cache.append([feed_message("from before the restart", minutes_ago=30)])
-    app = h.app()
-    app.services.feed_cache = cache
+    app = h.app()  # the services' feed cache is the one in the data dir
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         feed = app.screen.query_one(FeedView)

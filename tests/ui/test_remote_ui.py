@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.application.runtime import Remote
 from cockpit.config import load_settings
 from cockpit.domain.outbox import OutboxState
 from cockpit.integrations.http import RetryPolicy
-from cockpit.integrations.runtime import Remote
 from cockpit.sandbox.server import SandboxServer
 from cockpit.ui.widgets.drafts import DraftsPane
 
@@ -64,7 +64,7 @@ async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out
             # the next request gets the HTML error page a proxy sends, before any effect
             server.faults.force("server_error", "before")
             remote.enqueue(
-                remote.planner.for_action(
+                app.services.actions.planner.for_action(  # type: ignore[union-attr]
                     "create-ticket", h.service.get(inc.id), clock.now(), item_id="create-ticket"
                 )
             )
@@ -73,7 +73,7 @@ async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out
             item = remote.items(inc.id)[0]
             assert ("HTML page" in item.reason and "502" in item.reason) or "500" in item.reason
             assert item.state is OutboxState.QUEUED and item.uncertain  # it checks first
-            app.reload_incident()
+            app.screen.reload()  # type: ignore[attr-defined]
             await pilot.pause(0.3)
             pane = app.screen.query_one(DraftsPane)
             await wait_until(pilot, lambda: pane.actions and pane.actions[0].reason)
@@ -154,7 +154,7 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: remote.sender is not None)
         remote.enqueue(
-            remote.planner.for_action(
+            app.services.actions.planner.for_action(  # type: ignore[union-attr]
                 "create-ticket", h.service.get(inc.id), clock.now(), item_id="create-ticket"
             )
         )
@@ -178,7 +178,7 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
         print("\n".join(reasons))
         assert seen == [name for name, _ in answers]
         assert all(r.startswith("Jira") for r in reasons), reasons
-        app.reload_incident()
+        app.screen.reload()  # type: ignore[attr-defined]
         await pilot.pause(0.3)
         await app.action_quit()
     h.store.close()

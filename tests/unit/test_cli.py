@@ -76,15 +76,15 @@ def test_raise_note_status_severity_assign_list_export(tmp_path: Path):
 
 def test_refusals_are_clear_and_not_tracebacks(tmp_path: Path):
     assert run(tmp_path, "raise", "Search down").returncode == 0
-    out = run(tmp_path, "status", "1", "resolved")
-    assert out.returncode == 1 and "cannot go from REPORTED to RESOLVED" in out.stderr
+    out = run(tmp_path, "status", "1", "resolved")  # refused: exit 2, as usage errors
+    assert out.returncode == 2 and "cannot go from REPORTED to RESOLVED" in out.stderr
     assert "Traceback" not in out.stderr
     out = run(tmp_path, "note", "1", "too early", "--at", "-3h")
     assert out.returncode == 1 and "before the incident was first reported" in out.stderr
     out = run(tmp_path, "note", "9", "nowhere")
     assert out.returncode == 1 and "9" in out.stderr and "Traceback" not in out.stderr
     out = run(tmp_path, "status", "1", "canceled")
-    assert out.returncode == 1 and "reason" in out.stderr
+    assert out.returncode == 2 and "reason" in out.stderr
 
 
 def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path):

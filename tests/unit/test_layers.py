@@ -16,7 +16,7 @@ LOWER = (
     "cockpit.domain",
     "cockpit.store",
     "cockpit.integrations",
-    "cockpit.service",
+    "cockpit.application.service",
     "cockpit.config",
     "cockpit.clipboard",
     "cockpit.secrets",

@@ -17,7 +17,7 @@ from cockpit.store.store import IncidentSummary
 from cockpit.ui.widgets.header import severity_content
 
 if TYPE_CHECKING:
-    from cockpit.ui.app import CockpitApp
+    from cockpit.ui.host import CockpitHost
 
 MAX_ROWS = 200
 
@@ -48,7 +48,7 @@ class HistoryScreen(ModalScreen[str | None]):
     ]
     DEFAULT_CLASSES = "dialog"
 
-    app: CockpitApp
+    app: CockpitHost
 
     def __init__(self) -> None:
         super().__init__()

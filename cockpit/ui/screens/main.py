@@ -13,18 +13,28 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
-from cockpit.domain.incident import TRANSITIONS, Role, Severity, Status
+from cockpit.application.actions import ACTIONS
+from cockpit.application.service import IncidentRecord
+from cockpit.domain.incident import TRANSITIONS, Severity, Status
 from cockpit.domain.playbook import ItemState
-from cockpit.service import IncidentRecord
 from cockpit.ui import commands
-from cockpit.ui.messages import FeedMessageChosen, IncidentLoaded
+from cockpit.ui.host import CockpitHost
+from cockpit.ui.messages import (
+    FeedArrived,
+    FeedMessageChosen,
+    FeedModeChanged,
+    IncidentChanged,
+    IncidentLoaded,
+    RemoteStatusChanged,
+)
+from cockpit.ui.widgets.drafts import DraftsPane
 from cockpit.ui.widgets.feed import FeedView
 from cockpit.ui.widgets.header import IncidentHeader, severity_content
 from cockpit.ui.widgets.keybar import KeyBar
 from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
 if TYPE_CHECKING:
-    from cockpit.ui.app import CockpitApp
+    from cockpit.application.actions import Done
 
 PANES = ("feed", "timeline", "checklist", "drafts")
 
@@ -36,13 +46,14 @@ class CockpitScreen(Screen[None]):
         Binding("shift+tab", "app.focus_previous", "Previous pane", show=False),
     ]
 
-    app: CockpitApp
+    app: CockpitHost
     AUTO_FOCUS = "#checklist"
 
     def __init__(self) -> None:
         super().__init__(id="cockpit")
         self.record: IncidentRecord | None = None
         self.active_id: str | None = None
+        self._reload_timer: Any = None
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -50,7 +61,10 @@ class CockpitScreen(Screen[None]):
         yield IncidentHeader(s.clock, s.calendar, s.settings.update_every(), drill=s.drill)
         with Grid(id="panes"):
             feed = FeedView(
-                tz=s.settings.tz, is_waking=s.is_waking, id="feed", empty_text=s.feed_empty_text
+                tz=s.settings.tz,
+                is_waking=s.is_waking,
+                id="feed",
+                empty_text=self.app.feed_empty_text,
             )
             feed.border_title = "1 Feed"
             yield feed
@@ -60,7 +74,9 @@ class CockpitScreen(Screen[None]):
             timeline = TimelinePane(tz=s.settings.tz, id="timeline")
             timeline.border_title = "2 Timeline"
             yield timeline
-            yield from self.app.compose_drafts_pane()
+            drafts = DraftsPane(id="drafts")
+            drafts.border_title = "4 Drafts"
+            yield drafts
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -114,9 +130,50 @@ class CockpitScreen(Screen[None]):
         self.query_one(IncidentHeader).show(incident, len(event.open_incidents))
         self.query_one(TimelinePane).show(event.record.timeline if event.record else [])
         self.query_one(ChecklistPane).show(event.checklist)
-        self.app.show_drafts(event.record)
-        self.app.incident_loaded(event.record)
+        self.query_one(DraftsPane).show(event.record)
+        remote = self.app.services.remote
+        if event.record is not None and remote is not None:
+            remote.changed(event.record.incident)
         self.sub_title = f"#{incident.id} {incident.title}" if incident else ""
+
+    # -- the remote side's reports ----------------------------------------------------------
+    def on_feed_arrived(self, event: FeedArrived) -> None:
+        self.query_one(FeedView).add_messages(event.messages)
+
+    def on_incident_changed(self, event: IncidentChanged) -> None:
+        if event.incident_id == self.active_id:
+            if self._reload_timer is not None:
+                self._reload_timer.stop()
+            self._reload_timer = self.set_timer(0.15, self.reload)
+
+    def on_remote_status_changed(self, event: RemoteStatusChanged) -> None:
+        self.query_one(FeedView).remote_status = event.text
+
+    def on_feed_mode_changed(self, event: FeedModeChanged) -> None:
+        feed = self.query_one(FeedView)
+        feed.mode = event.label
+        feed.tooltip = event.detail or None
+
+    def act(self, label: str, fn: Callable[[], Done]) -> None:
+        """Run an action of the application layer off the UI thread (one store call), then
+        say what it did and reload once."""
+        self.app.store_call(label, fn, self.acted)
+
+    def acted(self, done: Done) -> None:
+        if done.incident_id is not None and done.incident is not None:
+            self.active_id = done.incident_id
+        if done.draft is not None:
+            self.active_id = done.draft.incident_id
+            self.query_one(DraftsPane).select_next = f"d:{done.draft.id}"
+        said = done.said()
+        if said:
+            self.notify(
+                said,
+                title="Post mortem" if done.postmortem else "",
+                markup=False,
+                timeout=10 if done.postmortem else 5,
+            )
+        self.reload()
 
     def change(
         self,
@@ -189,33 +246,19 @@ class CockpitScreen(Screen[None]):
     ) -> None:
         from cockpit.ui.screens.modals import RaiseModal, RaiseRequest
 
-        svc = self.app.services.service
+        actions = self.app.services.actions
 
         def done(req: object) -> None:
-            if not isinstance(req, RaiseRequest):
-                return
-
-            def raised(inc: Any) -> None:
-                self.notify(f"Incident #{inc.id} raised.", markup=False)
-                remote = self.app.services.remote
-                if remote is not None:
-                    self.app.queue_items(
-                        "raise", lambda: remote.planner.raise_chain(inc, svc.clock.now())
-                    )
-
-            def do_raise() -> Any:
-                inc = svc.raise_incident(
-                    req.title,
-                    severity=req.severity,
-                    reported_at=req.reported_at or None,
-                    thread=req.thread,
-                    acknowledge=self.app.acknowledge_on_raise,
+            if isinstance(req, RaiseRequest):
+                self.act(
+                    "raise incident",
+                    lambda: actions.raise_incident(
+                        req.title,
+                        severity=req.severity,
+                        reported_at=req.reported_at or None,
+                        thread=req.thread,
+                    ),
                 )
-                if any(i.id == "raise-incident" for i in svc.playbook.items):
-                    svc.tick(inc.id, "raise-incident")
-                return inc
-
-            self.change("raise incident", do_raise, raised, switch_to=lambda inc: inc.id)
 
         self.app.push_screen(
             RaiseModal(title=title, reported_at=reported_at, thread=thread, source=source), done
@@ -227,21 +270,15 @@ class CockpitScreen(Screen[None]):
         rec = self.require_incident()
         if rec is None:
             return
-        svc = self.app.services.service
+        actions = self.app.services.actions
         defs = {s: d.description for s, d in self.app.services.settings.severities.items()}
         iid = rec.incident.id
 
         def done(req: object) -> None:
             if isinstance(req, SeverityRequest):
-
-                def apply() -> Any:
-                    incident = svc.set_severity(iid, req.severity, req.assessment)
-                    svc.tick_done(iid, "set-severity")
-                    if req.assessment.answered == 3:
-                        svc.tick_done(iid, "answer-assess-questions")
-                    return incident
-
-                self.change("set severity", apply)
+                self.act(
+                    "set severity", lambda: actions.set_severity(iid, req.severity, req.assessment)
+                )
 
         self.app.push_screen(SeverityModal(rec.incident, defs), done)
 
@@ -252,9 +289,7 @@ class CockpitScreen(Screen[None]):
         if rec is None:
             return
         inc = rec.incident
-        allowed: list[Status] = [
-            s for s in Status if s in TRANSITIONS[inc.status] and s is not Status.CANCELED
-        ]
+        allowed = self.app.services.actions.allowed_statuses(inc)
         if not allowed:
             self.notify(f"#{inc.id} is {inc.status.label}: nothing follows.", markup=False)
             return
@@ -266,64 +301,12 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(StatusModal(inc, allowed), done)
 
     def set_status(self, iid: str, status: Status, reason: str = "", *, item_id: str = "") -> None:
-        """Change the status here and now (ticking the item that asked for it); the ticket
-        follows through the outbox."""
-        svc = self.app.services.service
-        action = {
-            Status.FIXING: "mark-fixing",
-            Status.MONITORING: "mark-monitoring",
-            Status.RESOLVED: "mark-resolved",
-            Status.CANCELED: "cancel-incident",
-        }[status]
-        tick = (
-            item_id
-            or {
-                "mark-fixing": "mark-fixing",
-                "mark-monitoring": "mark-monitoring",
-                "mark-resolved": "mark-resolved",
-                "cancel-incident": "not-incident-cancel",
-            }[action]
-        )
-
-        def apply() -> Any:
-            incident = svc.set_status(iid, status, reason=reason)
-            if any(i.id == tick for i in svc.playbook.items):
-                svc.tick(iid, tick)
-            return incident
-
-        def done(inc: Any) -> None:
-            self.notify(f"#{inc.id} is {inc.status.label}.", markup=False)
-            self.app.queue_remote(action, iid)
-            if status is Status.RESOLVED and inc.severity is Severity.CRITICAL:
-                self._offer_postmortem(iid)
-
-        self.change(f"mark {status.label}", apply, done)
-
-    def _offer_postmortem(self, iid: str, *, asked: bool = False) -> None:
-        """A Critical incident needs a post mortem within about two days: draft it now."""
-        from cockpit.ui.widgets.drafts import DraftsPane
-
-        svc = self.app.services.service
-        calendar = self.app.services.calendar
-
-        def drafted(draft: Any) -> None:
-            self.query_one(DraftsPane).select_next = f"d:{draft.id}"
-            text = (
-                "Post-mortem draft ready in the drafts pane."
-                if asked
-                else "Critical incident resolved: a post-mortem draft is ready in the "
-                "drafts pane (the playbook asks for it within about two days)."
-            )
-            self.notify(
-                text,
-                title="Post mortem",
-                markup=False,
-                timeout=10,
-            )
-            self.reload()
-
-        self.app.store_call(
-            "draft the post mortem", lambda: svc.postmortem_draft(iid, calendar), drafted
+        """Change the status (ticking the item that asked for it); the ticket follows
+        through the outbox; a Critical incident resolved gets its post-mortem draft."""
+        actions = self.app.services.actions
+        self.act(
+            f"mark {status.label}",
+            lambda: actions.set_status(iid, status, reason=reason, item_id=item_id),
         )
 
     def action_cancel_incident(self) -> None:
@@ -353,22 +336,17 @@ class CockpitScreen(Screen[None]):
         rec = self.require_incident()
         if rec is None:
             return
-        svc = self.app.services.service
-        inc = rec.incident
-
-        def apply(req: RolesRequest) -> None:
-            if req.commander and req.commander != inc.commander:
-                svc.assign(inc.id, Role.COMMANDER, req.commander)
-            if req.comms and req.comms != inc.comms:
-                svc.assign(inc.id, Role.COMMS, req.comms)
-            if req.commander and req.comms:
-                svc.tick_done(inc.id, "assign-roles")
+        actions = self.app.services.actions
+        iid = rec.incident.id
 
         def done(req: object) -> None:
             if isinstance(req, RolesRequest):
-                self.change("assign roles", lambda: apply(req))
+                self.act(
+                    "assign roles",
+                    lambda: actions.assign_roles(iid, commander=req.commander, comms=req.comms),
+                )
 
-        self.app.push_screen(RolesModal(inc, self.app.services.settings.user), done)
+        self.app.push_screen(RolesModal(rec.incident, self.app.services.settings.user), done)
 
     def action_add_note(self) -> None:
         from cockpit.ui.screens.modals import NoteModal, NoteRequest
@@ -376,14 +354,78 @@ class CockpitScreen(Screen[None]):
         rec = self.require_incident()
         if rec is None:
             return
-        svc = self.app.services.service
+        actions = self.app.services.actions
         iid = rec.incident.id
 
         def done(req: object) -> None:
             if isinstance(req, NoteRequest):
-                self.change("add note", lambda: svc.add_note(iid, req.text, at=req.at or None))
+                self.act("add note", lambda: actions.note(iid, req.text, at=req.at or None))
 
         self.app.push_screen(NoteModal(), done)
+
+    def action_escalate(self, item_id: str = "escalate") -> None:
+        """Pick a system: its point people are invited to the channel and told why, and
+        recorded on the timeline as subject-matter experts."""
+        from cockpit.ui.screens.modals import ChoiceModal
+
+        rec = self.require_incident()
+        if rec is None:
+            return
+        targets = self.app.services.settings.escalation
+        if not targets:
+            self.notify(ACTIONS["escalate"].without, markup=False, timeout=8)
+            return
+        actions = self.app.services.actions
+        iid = rec.incident.id
+        choices = []
+        for key, t in targets.items():
+            who = ", ".join(t.contacts) or ", ".join(t.slack_ids) or "no one listed"
+            links = "  ".join(t.links)
+            choices.append(
+                (
+                    key,
+                    Content.assemble(
+                        (t.name, "bold"), "  ", (who, "$accent"), "\n", (links, "$text-muted")
+                    ),
+                )
+            )
+
+        def picked(key: str | None) -> None:
+            if key is not None:
+                self.act("escalate", lambda: actions.escalate(iid, key, item_id=item_id))
+
+        self.app.push_screen(ChoiceModal("Escalate: whose system is it?", choices), picked)
+
+    def action_follow_up(self, kind: str = "follow-up", item_id: str = "") -> None:
+        """A follow-up ticket (created and linked), or an existing bug linked."""
+        from cockpit.ui.screens.modals import TextPrompt
+
+        rec = self.require_incident()
+        if rec is None:
+            return
+        if "jira" not in self.app.services.settings.configured:
+            action_id = "link-bug" if kind == "link-bug" else "create-follow-up"
+            self.notify(ACTIONS[action_id].without, markup=False, timeout=8)
+            return
+        actions = self.app.services.actions
+        iid = rec.incident.id
+        if kind == "link-bug":
+            prompt = TextPrompt(
+                "Link a bug to the ticket", "the bug's key, e.g. BUG-123", required=True
+            )
+        else:
+            prompt = TextPrompt("Create a follow-up ticket", "what needs doing", required=True)
+
+        def done(text: object) -> None:
+            if not isinstance(text, str) or not text.strip():
+                return
+            value = text.strip()
+            if kind == "link-bug":
+                self.act("link bug", lambda: actions.link_bug(iid, value, item_id=item_id))
+            else:
+                self.act("create follow-up", lambda: actions.follow_up(iid, value, item_id=item_id))
+
+        self.app.push_screen(prompt, done)
 
     def action_switch_incident(self) -> None:
         from cockpit.ui.screens.modals import ChoiceModal
@@ -422,19 +464,14 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(MetricsScreen())
 
     def action_handoff(self) -> None:
-        from cockpit.ui.widgets.drafts import DraftsPane
-
-        svc = self.app.services.service
+        actions = self.app.services.actions
         active = self.active_id
 
-        def done(draft: Any) -> None:
-            self.active_id = draft.incident_id
-            self.query_one(DraftsPane).select_next = f"d:{draft.id}"
-            self.notify("Hand-off drafted (drafts pane): copy or send it.", markup=False)
-            self.reload()
+        def done(result: Done) -> None:
+            self.acted(result)
             self.action_focus_pane("drafts")
 
-        self.app.store_call("prepare the hand-off", lambda: svc.handoff(active), done)
+        self.app.store_call("prepare the hand-off", lambda: actions.handoff(active), done)
 
     def action_history(self) -> None:
         from cockpit.ui.screens.history import HistoryScreen
@@ -464,12 +501,11 @@ class CockpitScreen(Screen[None]):
             rec = self.require_incident()
             if rec is None:
                 return
-            svc = self.app.services.service
+            actions = self.app.services.actions
             iid = rec.incident.id
-            self.change(
+            self.act(
                 "pin message",
-                lambda: svc.pin_message(iid, m.text, at=m.at, author=m.author, link=m.permalink),
-                lambda e: self.notify("Pinned to the timeline.", markup=False),
+                lambda: actions.pin(iid, m.text, at=m.at, author=m.author, link=m.permalink),
             )
         elif event.action == "open":
             self.app.push_screen(MessageDetail(f"#{m.channel} · {m.author}", m.text))
@@ -499,13 +535,43 @@ class CockpitScreen(Screen[None]):
         # Shown once it is on disk (fsynced): the screen never claims what is not kept.
         self.app.store_call("tick", lambda: svc.tick(iid, iv.item.id, ticked), show)
 
+    @on(DraftsPane.Acted)
+    def drafts_acted(self, event: DraftsPane.Acted) -> None:
+        self.acted(event.done)
+
     @on(ChecklistPane.RunRequested)
     def run_requested(self, event: ChecklistPane.RunRequested) -> None:
-        action = event.item.item.action
-        if not action:
+        """`enter` on a checklist item: its action (a dialog first where it asks one),
+        or a tick when it has none."""
+        item = event.item.item
+        if not item.action:
             self.tick_requested(ChecklistPane.TickRequested(event.item))
             return
-        self.app.run_playbook_action(action, event.item)
+        a = ACTIONS.get(item.action)
+        if a is None:
+            self.notify(f"“{item.text}”: do it, then tick it with x.", markup=False)
+            return
+        if a.ask == "raise":
+            self.action_raise_incident()
+            return
+        rec = self.require_incident()
+        if rec is None:
+            return
+        ask = {
+            "severity": self.action_set_severity,
+            "roles": self.action_assign_roles,
+            "cancel": self.action_cancel_incident,
+            "note": self.action_add_note,
+            "escalate": lambda: self.action_escalate(item.id),
+            "follow-up": lambda: self.action_follow_up("follow-up", item.id),
+            "link-bug": lambda: self.action_follow_up("link-bug", item.id),
+        }.get(a.ask)
+        if ask is not None:
+            ask()
+            return
+        actions = self.app.services.actions
+        iid = rec.incident.id
+        self.act(a.label, lambda: actions.run(iid, a.id, item_id=item.id))
 
     @on(TimelinePane.EditTimeRequested)
     def edit_time_requested(self, event: TimelinePane.EditTimeRequested) -> None:

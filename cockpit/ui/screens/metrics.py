@@ -14,7 +14,7 @@ from textual.widgets import Label, Sparkline, Static
 
 if TYPE_CHECKING:
     from cockpit.domain.metrics import Metrics
-    from cockpit.ui.app import CockpitApp
+    from cockpit.ui.host import CockpitHost
 
 PERIODS = {"1": "7d", "2": "30d", "3": "90d", "4": "365d"}
 
@@ -26,7 +26,7 @@ class MetricsScreen(ModalScreen[None]):
     ]
     DEFAULT_CLASSES = "dialog"
 
-    app: CockpitApp
+    app: CockpitHost
 
     def __init__(self, since: str = "30d") -> None:
         super().__init__()

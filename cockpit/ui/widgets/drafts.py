@@ -6,37 +6,27 @@ edit), c copies, s sends (a confirm dialog first shows exactly what goes where).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.application.service import IncidentRecord
 from cockpit.domain.drafts import Draft, DraftState
 from cockpit.domain.outbox import OutboxItem, OutboxState
-from cockpit.service import IncidentRecord
 from cockpit.ui import commands
+from cockpit.ui.host import CockpitHost
 
 if TYPE_CHECKING:
     from textual.widgets import TextArea
 
-    from cockpit.ui.app import CockpitApp
-
-# checklist actions that are "draft this message"
-DRAFT_FOR_ACTION = {
-    "reply-in-thread": "thread-reply",
-    "post-kickoff": "kickoff",
-    "internal-update": "stakeholder-update",
-    "statuspage-create": "statuspage-investigating",
-    "statuspage-update": "statuspage-identified",
-    "statuspage-resolve": "statuspage-resolved",
-    "final-update": "resolution-update",
-    "post-mortem": "post-mortem",
-    "handoff": "handoff",
-}
+    from cockpit.application.actions import Done
 
 STATE_STYLE = {
     DraftState.DRAFT: "$text-muted",
@@ -64,7 +54,7 @@ class DraftsPane(Vertical, can_focus=False):
         Binding("ctrl+s", "save_edit", "Keep edit", show=False),
     ]
 
-    app: CockpitApp
+    app: CockpitHost
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -101,11 +91,11 @@ class DraftsPane(Vertical, can_focus=False):
             self._fill(([], []))
             return
         svc = self.app.services.service
-        remote = self.app.services.remote
+        actions = self.app.services.actions
         iid = record.incident.id
 
         def load() -> tuple[list[Draft], list[OutboxItem]]:
-            return svc.drafts(iid), remote.items(iid) if remote is not None else []
+            return svc.drafts(iid), actions.outbox(iid)
 
         self.app.store_call("load drafts", load, self._fill)
 
@@ -371,12 +361,11 @@ class DraftsPane(Vertical, can_focus=False):
         if draft.state is DraftState.SENT:
             self.notify("Already sent.", markup=False)
             return
-        remote = self.app.services.remote
-        svc = self.app.services.service
+        actions = self.app.services.actions
         assert self.record is not None
         planned = (
-            remote.planner.for_draft(draft, self.record.incident, svc.clock.now())
-            if remote is not None
+            actions.planner.for_draft(draft, self.record.incident, actions.now)
+            if actions.planner is not None
             else []
         )
         where = draft.target
@@ -391,56 +380,39 @@ class DraftsPane(Vertical, can_focus=False):
         def confirmed(ok: object) -> None:
             if not ok:
                 return
-            if planned and remote is not None:
-
-                def queue() -> None:
-                    svc.queue_draft(iid, draft.id)
-                    remote.enqueue(planned)
-
-                self.app.store_call("send draft", queue, lambda _: self.app.reload_incident())
-                self.notify(f"Queued: {draft.title}", markup=False, timeout=3)
+            if planned:
+                self._act("send draft", lambda: actions.send_draft(iid, draft.id))
                 return
             self.app.copy_text(draft.body)
-            self.app.store_call(
-                "mark draft",
-                lambda: svc.mark_draft_sent_by_hand(iid, draft.id),
-                lambda _: self.app.reload_incident(),
-            )
+            self._act("mark draft", lambda: actions.sent_by_hand(iid, draft.id))
 
         self.app.push_screen(
             ConfirmSend(where=where, body=draft.body, warnings=self._warnings(draft)), confirmed
         )
 
+    class Acted(Message):
+        """An action on a draft or an outbox step is done (the screen says it, reloads)."""
+
+        def __init__(self, done: Done) -> None:
+            super().__init__()
+            self.done = done
+
+    def _act(self, label: str, fn: Callable[[], Done]) -> None:
+        self.app.store_call(label, fn, lambda done: self.post_message(self.Acted(done)))
+
     def action_retry(self) -> None:
-        action = self.selected_action()
-        remote = self.app.services.remote
-        if action is None or remote is None or action.state is not OutboxState.FAILED:
+        step = self.selected_action()
+        if step is None or step.state is not OutboxState.FAILED:
             self.notify("Select a failed action to retry.", markup=False)
             return
-        sender = remote.sender
-        if sender is None:
-            return
-        self.app.store_call(
-            "retry",
-            lambda: sender.retry(action.incident_id, action.id),
-            lambda _: self.app.reload_incident(),
-        )
+        actions = self.app.services.actions
+        self._act("retry", lambda: actions.retry(step.incident_id, step.id))
 
     def action_discard(self) -> None:
-        action = self.selected_action()
-        remote = self.app.services.remote
-        if (
-            action is None
-            or remote is None
-            or not (action.state is OutboxState.FAILED or action.state.pending)
-        ):
+        step = self.selected_action()
+        if step is None or not (step.state is OutboxState.FAILED or step.state.pending):
             self.notify("Select a failed or waiting action to discard.", markup=False)
             return
-        sender = remote.sender
-        if sender is None:
-            return
-        self.app.store_call(
-            "discard",
-            lambda: sender.discard(action.incident_id, action.id),
-            lambda _: self.app.reload_incident(),
-        )
+        actions = self.app.services.actions
+        self._act("discard", lambda: actions.discard(step.incident_id, step.id))
+        self.query_one("#draft-view").display = True

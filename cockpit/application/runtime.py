@@ -15,20 +15,23 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from cockpit.application.sender import OutboxSender
 from cockpit.config import Settings
 from cockpit.domain.clock import Clock
 from cockpit.domain.feed import FeedMessage
 from cockpit.domain.incident import Incident
 from cockpit.domain.outbox import OutboxItem
 from cockpit.integrations.feed import POLLING_WORST_CASE, FeedPoller
-from cockpit.integrations.outbox import Clients, OutboxSender, RemoteActions, build_clients
-from cockpit.integrations.plans import Planner
+from cockpit.integrations.outbox import Clients, RemoteActions, build_clients
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import SlackSocket, SocketStatus
 from cockpit.store.feedcache import FeedCache
 from cockpit.store.store import Store
+
+if TYPE_CHECKING:
+    from cockpit.application.actions import IncidentActions
 
 log = logging.getLogger("cockpit.remote")
 
@@ -73,7 +76,7 @@ class Remote:
         self.token = token
         self.render = render
         self.client_kw = client_kw
-        self.planner = Planner(settings.configured)
+        self.actions: IncidentActions | None = None  # its queue wakes the sender
         self.clients: Clients | None = None
         self.sender: OutboxSender | None = None
         self.poller: FeedPoller | None = None
@@ -133,6 +136,8 @@ class Remote:
             user=self.user,
             on_change=on_change,
         )
+        if self.actions is not None:
+            self.actions.wake = self.sender.wake
         tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
         if self.clients.slack is not None and self.settings.slack is not None:
             s = self.settings.slack

@@ -1,0 +1,52 @@
+"""The outbox on disk: an incident's items, and how one is kept (its draft follows it).
+
+Every remote action is written here before it is attempted (see `cockpit.domain.outbox`);
+the sender (`cockpit.application.sender`) sends them, the actions queue, retry and
+discard them. No network here: nothing of the clients loads with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cockpit.domain.errors import CockpitError
+from cockpit.domain.outbox import OutboxItem, OutboxState
+from cockpit.store.store import Store
+
+OUTBOX = "outbox"
+
+
+def outbox_items(store: Store, incident_id: str) -> list[OutboxItem]:
+    """An incident's outbox, oldest first."""
+    docs = store.docs(incident_id, OUTBOX)
+    return sorted((OutboxItem.from_dict(d) for d in docs), key=lambda i: i.id)
+
+
+def outbox_item(store: Store, incident_id: str, item_id: str) -> OutboxItem:
+    for item in outbox_items(store, incident_id):
+        if item.id == item_id:
+            return item
+    raise CockpitError(f"no outbox item {item_id} on incident {incident_id}")
+
+
+def keep_item(store: Store, item: OutboxItem, now: datetime) -> None:
+    """Write an item; a draft's state follows the item that sends it: FAILED with the
+    reason, QUEUED again when the person retries, not sent when discarded."""
+    from cockpit.domain.drafts import Draft, DraftState
+
+    store.put_doc(item.incident_id, OUTBOX, item.to_dict())
+    if not item.draft_id:
+        return
+    for doc in store.docs(item.incident_id, "drafts"):
+        if doc.get("id") != item.draft_id:
+            continue
+        draft = Draft.from_dict(doc)
+        if item.state is OutboxState.FAILED and draft.state is not DraftState.SENT:
+            draft = draft.mark_failed(item.reason, at=now)
+        elif item.state is OutboxState.QUEUED and draft.state is DraftState.FAILED:
+            draft = draft.mark_queued(at=now)
+        elif item.state is OutboxState.DISCARDED and draft.state is DraftState.QUEUED:
+            draft = draft.mark_failed("discarded: not sent", at=now)
+        else:
+            return
+        store.put_doc(item.incident_id, "drafts", draft.to_dict())
