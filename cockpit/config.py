@@ -1,24 +1,36 @@
-"""Settings: TOML at the platformdirs config path (or $COCKPIT_CONFIG), checked key by key.
+"""Settings: TOML at the platformdirs config path (or $COCKPIT_CONFIG), as typed sections.
 
-A bad value gives a `ConfigError` naming the file, the key and what is allowed; the CLI
-prints it and exits with status 2. Unknown keys are errors too: a typo in a section name
-must not silently drop a setting.
+Each table of the file is a `msgspec.Struct` (`_User`, `_Support`, `_Jira`, ...) that
+refuses unknown keys and caps every string and list; what a type cannot say (URLs, time
+zones, durations) is checked in the section's `__post_init__`. The checked sections are
+then turned into the frozen dataclasses the rest of the code uses (`Settings`,
+`SlackSettings`, ...), with the environment's overrides (`COCKPIT_USER`,
+`COCKPIT_TIMEZONE`) applied.
+
+A bad value gives a `ConfigError` naming the file, the dotted key (`jira.url`,
+`escalation.payments.people`) and what is allowed; the CLI prints it and exits with
+status 2. Unknown keys are errors too: a typo in a section name must not silently drop a
+setting.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 import platformdirs
+from msgspec import Meta
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Severity
@@ -38,8 +50,7 @@ class ConfigError(CockpitError):
 
 
 # -- paths -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Paths:
+class Paths(msgspec.Struct, frozen=True):
     config_file: Path
     data_dir: Path
     log_dir: Path
@@ -56,6 +67,8 @@ class Paths:
 
 
 # -- settings --------------------------------------------------------------------------
+# What the rest of the code reads: frozen msgspec Structs (a Struct class costs a tenth of a
+# dataclass at import, and import time is start-up time), and `Settings`, a dataclass.
 DEFAULT_SEVERITY_TEXT = {
     Severity.CRITICAL: "A business-critical function is down or sensitive data is at risk, "
     "for many users.",
@@ -63,6 +76,8 @@ DEFAULT_SEVERITY_TEXT = {
     "function for some.",
     Severity.MINOR: "Limited impact; a work-around exists.",
 }
+SLACK_API_URL = "https://slack.com/api"
+STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 DEFAULT_UPDATE_EVERY = {
     Severity.CRITICAL: timedelta(minutes=30),
     Severity.MAJOR: timedelta(minutes=60),
@@ -70,15 +85,13 @@ DEFAULT_UPDATE_EVERY = {
 }
 
 
-@dataclass(frozen=True)
-class SeverityDefinition:
+class SeverityDefinition(msgspec.Struct, frozen=True):
     severity: Severity
     description: str
     update_every: timedelta | None
 
 
-@dataclass(frozen=True)
-class SupportSettings:
+class SupportSettings(msgspec.Struct, frozen=True):
     timezone: str
     work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     holidays: tuple[date, ...] = ()
@@ -104,9 +117,8 @@ class SupportSettings:
         )
 
 
-@dataclass(frozen=True)
-class SlackSettings:
-    api_url: str = "https://slack.com/api"
+class SlackSettings(msgspec.Struct, frozen=True):
+    api_url: str = SLACK_API_URL
     incidents_channel: str = "incidents"
     alerts_channel: str = "alerts"
     channel_prefix: str = "incident-"
@@ -114,8 +126,7 @@ class SlackSettings:
     socket_mode: bool | None = None
 
 
-@dataclass(frozen=True)
-class JiraSettings:
+class JiraSettings(msgspec.Struct, frozen=True):
     url: str = ""
     email: str = ""
     project: str = "INCIDENT"
@@ -127,14 +138,12 @@ class JiraSettings:
     transition_canceled: str = "CANCELED"
 
 
-@dataclass(frozen=True)
-class StatuspageSettings:
-    api_url: str = "https://api.statuspage.io/v1"
+class StatuspageSettings(msgspec.Struct, frozen=True):
+    api_url: str = STATUSPAGE_API_URL
     page_id: str = ""
 
 
-@dataclass(frozen=True)
-class EscalationTarget:
+class EscalationTarget(msgspec.Struct, frozen=True):
     """A system's point people (the playbook's "contact the relevant point-person")."""
 
     system: str  # the key in [escalation.<system>]
@@ -187,8 +196,7 @@ class Settings:
 
 # -- parsing helpers ---------------------------------------------------------------------
 _DURATION = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
-_HOURS = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_URL = re.compile(r"https?://[^\s/]+\S*\Z")
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -199,7 +207,10 @@ def parse_duration(text: str) -> timedelta | None:
     if not m or not any(m.groups()):
         raise ValueError(f'{text!r} is not a duration: write e.g. "30m", "1h", "1h30m" or "none"')
     h, mi, se = (int(g) if g else 0 for g in m.groups())
-    return timedelta(hours=h, minutes=mi, seconds=se)
+    try:
+        return timedelta(hours=h, minutes=mi, seconds=se)
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any duration cockpit can count") from None
 
 
 def local_timezone_name(env: Mapping[str, str] | None = None) -> str:
@@ -225,321 +236,259 @@ def local_timezone_name(env: Mapping[str, str] | None = None) -> str:
     return "UTC"
 
 
-class _Reader:
-    """Walks the parsed TOML, checking every key and remembering the dotted path."""
+# -- the file's schema: one typed section per table ----------------------------------------
+NAME_MAX = 1_000  # characters in a name, id, URL, path or key
+TEXT_MAX = 4_000  # characters in a free text (a severity's description)
+LIST_MAX = 1_000  # entries in a list or a table of tables
+FILE_MAX = 1_000_000  # bytes in the file
+SHOWN_MAX = 60  # characters of a bad key or value quoted back in an error
 
-    def __init__(self, path: Path | None, data: dict[str, Any]) -> None:
-        self.path, self.data = path, data
+_Name = Annotated[str, Meta(max_length=NAME_MAX, description="a string")]
+_Text = Annotated[str, Meta(max_length=TEXT_MAX, description="a string")]
+_Names = Annotated[tuple[_Name, ...], Meta(max_length=LIST_MAX, description="a list of strings")]
+_Hours = Annotated[
+    str,
+    Meta(
+        max_length=NAME_MAX,
+        pattern=r"\A\s*(?:[01]?\d|2[0-4]):[0-5]\d-(?:[01]?\d|2[0-4]):[0-5]\d\s*\Z",
+        description='a range of hours such as "09:00-17:00"',
+    ),
+]
+_Day = Annotated[str, Meta(pattern=r"(?i)\A\s*(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}\s*\Z")]
+_Days = Annotated[
+    tuple[_Day, ...],
+    Meta(max_length=7, description="a list of days from mon, tue, wed, thu, fri, sat, sun"),
+]
+_Dates = Annotated[
+    tuple[date, ...], Meta(max_length=LIST_MAX, description='a list of dates such as "2026-12-25"')
+]
+_Duration = Annotated[
+    str,
+    Meta(max_length=NAME_MAX, description='a duration string such as "30m", "1h30m" or "none"'),
+]
+_SlackUserId = Annotated[str, Meta(max_length=NAME_MAX, pattern=r"\A[UW][A-Z0-9]{2,}\Z")]
+_SlackUserIds = Annotated[
+    tuple[_SlackUserId, ...],
+    Meta(max_length=LIST_MAX, description="a list of Slack user ids (like U024BE7LH)"),
+]
+_MaxLength = Annotated[
+    int, Meta(ge=20, le=100_000, description="a whole number of characters from 20 to 100,000")
+]
+_SocketMode = Annotated[
+    bool, Meta(description="true or false (leave it out: on when an app-level token is stored)")
+]
+_PageId = Annotated[
+    str,
+    Meta(min_length=1, max_length=NAME_MAX, description="the page id from Statuspage's API page"),
+]
+_Tables = Annotated[
+    dict[_Name, Any], Meta(max_length=LIST_MAX, description="tables: [escalation.<system>]")
+]
+_Bindings = Annotated[dict[str, Any], Meta(description="a table of binding id = key")]
 
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.path, key, message)
 
-    def section(self, name: str, allowed: set[str]) -> dict[str, Any] | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise self.fail(name, "must be a table ([" + name + "])")
-        for key in value:
-            if key not in allowed:
-                raise self.fail(
-                    f"{name}.{key}", "unknown key; allowed: " + ", ".join(sorted(allowed))
-                )
-        return value
+class _Invalid(ValueError):
+    """A well-typed value that fails a check of meaning; raised in a section's `__post_init__`."""
 
-    def text(self, sec: dict[str, Any] | None, name: str, key: str, default: str) -> str:
-        if sec is None or key not in sec:
-            return default
-        v = sec[key]
-        if not isinstance(v, str):
-            raise self.fail(f"{name}.{key}", f"must be a string, not {type(v).__name__}")
-        return sanitize(v)
-
-    def strings(self, sec: dict[str, Any] | None, name: str, key: str) -> list[str] | None:
-        if sec is None or key not in sec:
-            return None
-        v = sec[key]
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise self.fail(f"{name}.{key}", "must be a list of strings")
-        return [sanitize(x, single_line=True) for x in v]
-
-    def checked(self, key: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except (ValueError, ZoneInfoNotFoundError) as e:
-            raise self.fail(key, str(e).strip("'\"")) from None
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key, self.message = key, message
 
 
-def _url(reader: _Reader, key: str, value: str, *, required: bool) -> str:
+def _url(key: str, value: str, *, required: bool = True) -> str:
     if not value:
         if required:
-            raise reader.fail(key, "is required (an http:// or https:// URL)")
+            raise _Invalid(key, "is required (an http:// or https:// URL)")
         return value
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise reader.fail(key, f"{value!r} is not an http:// or https:// URL")
+    if not _URL.match(value):
+        raise _Invalid(key, f"{_quote(value)} is not an http:// or https:// URL")
     return value.rstrip("/")
 
 
-TOP_LEVEL = {
-    "user",
-    "support",
-    "severity",
-    "playbook",
-    "templates",
-    "lint",
-    "ui",
-    "keys",
-    "slack",
-    "jira",
-    "statuspage",
-    "escalation",
-}
+class _Section(msgspec.Struct, forbid_unknown_fields=True):
+    """A table of the file; a key it does not declare is an error (subclasses inherit this)."""
 
 
-def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings file (a missing file means defaults) and check every value."""
-    env = os.environ if env is None else env
-    data: dict[str, Any] = {}
-    source: Path | None = None
-    if path is not None and path.exists():
-        source = path
+class _User(_Section):
+    name: _Name = ""
+
+
+class _Support(_Section):
+    timezone: _Name = ""  # checked once the environment had its say (COCKPIT_TIMEZONE)
+    work_days: _Days = ("mon", "tue", "wed", "thu", "fri")
+    holidays: _Dates = ()
+    full_hours: _Hours = "09:00-17:00"
+    waking_hours: _Hours = "07:00-19:00"
+    nonwork_hours: _Hours = "09:00-17:00"
+
+    def settings(self, timezone: str) -> SupportSettings:
+        return SupportSettings(
+            timezone=timezone,
+            work_days=tuple(d.strip().lower()[:3] for d in self.work_days),
+            holidays=self.holidays,
+            full_hours=self.full_hours.strip(),
+            waking_hours=self.waking_hours.strip(),
+            nonwork_hours=self.nonwork_hours.strip(),
+        )
+
+
+class _Level(_Section):
+    description: _Text | None = None
+    update_every: _Duration | None = None
+
+    def __post_init__(self) -> None:
         try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise ConfigError(path, "", f"cannot read: {e.strerror}") from None
-        try:
-            data = tomllib.loads(raw.decode("utf-8", errors="replace"))
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(path, "", f"not valid TOML: {e}") from None
-    r = _Reader(source or path, data)
-    for key in data:
-        if key not in TOP_LEVEL:
-            raise r.fail(key, "unknown section; allowed: " + ", ".join(sorted(TOP_LEVEL)))
+            if self.update_every is not None:
+                parse_duration(self.update_every)
+        except ValueError as e:
+            raise _Invalid("update_every", str(e)) from None
 
-    user_sec = r.section("user", {"name"})
-    user = (
-        r.text(user_sec, "user", "name", "")
-        or env.get("COCKPIT_USER")
-        or env.get("USER")
-        or env.get("LOGNAME")
-        or "on-call"
-    )
-    user = sanitize(user, single_line=True).strip() or "on-call"
+    def definition(self, severity: Severity) -> SeverityDefinition:
+        every = DEFAULT_UPDATE_EVERY[severity]
+        if self.update_every is not None:
+            every = parse_duration(self.update_every)
+        text = DEFAULT_SEVERITY_TEXT[severity] if self.description is None else self.description
+        return SeverityDefinition(severity, text, every)
 
-    sup = r.section(
-        "support",
-        {"timezone", "work_days", "holidays", "full_hours", "waking_hours", "nonwork_hours"},
-    )
-    tzname = (
-        env.get("COCKPIT_TIMEZONE")
-        or r.text(sup, "support", "timezone", "")
-        or local_timezone_name(env)
-    )
-    r.checked("support.timezone", lambda: _check_zone(tzname))
-    days = r.strings(sup, "support", "work_days")
-    work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    if days is not None:
-        work_days = tuple(r.checked("support.work_days", lambda: [_day(d) for d in days]))
-    hols = r.strings(sup, "support", "holidays") or []
-    holidays = tuple(r.checked("support.holidays", lambda: [_iso_date(h) for h in hols]))
-    hours = {}
-    for key, default in (
-        ("full_hours", "09:00-17:00"),
-        ("waking_hours", "07:00-19:00"),
-        ("nonwork_hours", "09:00-17:00"),
-    ):
-        value = r.text(sup, "support", key, default)
-        if not _HOURS.match(value.strip()):
-            raise r.fail(
-                f"support.{key}", f'{value!r} is not a range of hours: write "09:00-17:00"'
-            )
-        hours[key] = value.strip()
-    support = SupportSettings(timezone=tzname, work_days=work_days, holidays=holidays, **hours)
 
-    sev_sec = r.section("severity", {s.value for s in Severity})
-    severities: dict[Severity, SeverityDefinition] = {}
-    for s in Severity:
-        sub = None
-        if sev_sec is not None and s.value in sev_sec:
-            sub = sev_sec[s.value]
-            if not isinstance(sub, dict):
-                raise r.fail(f"severity.{s.value}", "must be a table")
-            for key in sub:
-                if key not in ("description", "update_every"):
-                    raise r.fail(
-                        f"severity.{s.value}.{key}",
-                        "unknown key; allowed: description, update_every",
-                    )
-        desc = r.text(sub, f"severity.{s.value}", "description", DEFAULT_SEVERITY_TEXT[s])
-        every = DEFAULT_UPDATE_EVERY[s]
-        if sub is not None and "update_every" in sub:
-            raw_every = sub["update_every"]
-            if not isinstance(raw_every, str):
-                raise r.fail(
-                    f"severity.{s.value}.update_every", 'must be a string such as "30m" or "none"'
-                )
-            try:
-                every = parse_duration(raw_every)
-            except ValueError as e:
-                raise r.fail(f"severity.{s.value}.update_every", str(e)) from None
-        severities[s] = SeverityDefinition(s, desc, every)
+class _Severities(_Section):
+    minor: _Level = msgspec.field(default_factory=_Level)
+    major: _Level = msgspec.field(default_factory=_Level)
+    critical: _Level = msgspec.field(default_factory=_Level)
 
-    pb = r.section("playbook", {"path"})
-    pb_path = r.text(pb, "playbook", "path", "")
-    tpl = r.section("templates", {"dir", "guide_url", "product_channel"})
-    tpl_dir = r.text(tpl, "templates", "dir", "")
-    guide = r.text(tpl, "templates", "guide_url", "")
-    product_channel = r.text(tpl, "templates", "product_channel", "")
-    lint = r.section("lint", {"internal_names", "max_length"})
-    internal = tuple(r.strings(lint, "lint", "internal_names") or ())
-    max_len = 600
-    if lint is not None and "max_length" in lint:
-        v = lint["max_length"]
-        if not isinstance(v, int) or isinstance(v, bool) or v < 20:
-            raise r.fail("lint.max_length", "must be a whole number of characters, at least 20")
-        max_len = v
-    ui = r.section("ui", {"theme"})
-    theme = r.text(ui, "ui", "theme", "cockpit-dark")
-    keys_sec = r.section("keys", set(_known_binding_ids()))
-    keys = {k: r.text(keys_sec, "keys", k, "") for k in (keys_sec or {})}
+    def definitions(self) -> dict[Severity, SeverityDefinition]:
+        levels = {
+            Severity.MINOR: self.minor,
+            Severity.MAJOR: self.major,
+            Severity.CRITICAL: self.critical,
+        }
+        return {s: levels[s].definition(s) for s in Severity}
 
-    slack = jira = statuspage = None
-    s_sec = r.section(
-        "slack",
-        {"api_url", "incidents_channel", "alerts_channel", "channel_prefix", "socket_mode"},
-    )
-    if s_sec is not None:
-        socket_mode = s_sec.get("socket_mode")
-        if socket_mode is not None and not isinstance(socket_mode, bool):
-            raise r.fail(
-                "slack.socket_mode",
-                "must be true or false (leave it out: on when an app-level token is stored)",
-            )
-        slack = SlackSettings(
-            api_url=_url(
-                r,
-                "slack.api_url",
-                r.text(s_sec, "slack", "api_url", SlackSettings.api_url),
-                required=True,
-            ),
-            incidents_channel=r.text(s_sec, "slack", "incidents_channel", "incidents").lstrip("#"),
-            alerts_channel=r.text(s_sec, "slack", "alerts_channel", "alerts").lstrip("#"),
-            channel_prefix=r.text(s_sec, "slack", "channel_prefix", "incident-"),
-            socket_mode=socket_mode,
-        )
-    j_sec = r.section(
-        "jira", {"url", "email", "project", "issue_type", "follow_up_project", "transitions"}
-    )
-    if j_sec is not None:
-        tr = j_sec.get("transitions", {})
-        if not isinstance(tr, dict):
-            raise r.fail(
-                "jira.transitions", "must be a table of fixing/monitoring/resolved/canceled"
-            )
-        for key in tr:
-            if key not in ("fixing", "monitoring", "resolved", "canceled"):
-                raise r.fail(
-                    f"jira.transitions.{key}",
-                    "unknown key; allowed: canceled, fixing, monitoring, resolved",
-                )
-        jira = JiraSettings(
-            url=_url(r, "jira.url", r.text(j_sec, "jira", "url", ""), required=True),
-            email=r.text(j_sec, "jira", "email", ""),
-            project=r.text(j_sec, "jira", "project", "INCIDENT"),
-            issue_type=r.text(j_sec, "jira", "issue_type", "Task"),
-            follow_up_project=r.text(j_sec, "jira", "follow_up_project", ""),
-            transition_fixing=r.text(tr, "jira.transitions", "fixing", "FIXING"),
-            transition_monitoring=r.text(tr, "jira.transitions", "monitoring", "MONITORING"),
-            transition_resolved=r.text(tr, "jira.transitions", "resolved", "RESOLVED"),
-            transition_canceled=r.text(tr, "jira.transitions", "canceled", "CANCELED"),
-        )
-    p_sec = r.section("statuspage", {"api_url", "page_id"})
-    if p_sec is not None:
-        page_id = r.text(p_sec, "statuspage", "page_id", "")
-        if not page_id:
-            raise r.fail(
-                "statuspage.page_id", "is required (the page id from Statuspage's API page)"
-            )
-        statuspage = StatuspageSettings(
-            api_url=_url(
-                r,
-                "statuspage.api_url",
-                r.text(p_sec, "statuspage", "api_url", StatuspageSettings.api_url),
-                required=True,
-            ),
-            page_id=page_id,
+
+class _Playbook(_Section):
+    path: _Name = ""
+
+
+class _Templates(_Section):
+    dir: _Name = ""
+    guide_url: _Name = ""
+    product_channel: _Name = ""
+
+    def __post_init__(self) -> None:
+        self.guide_url = _url("guide_url", self.guide_url, required=False)
+
+
+class _Lint(_Section):
+    internal_names: _Names = ()
+    max_length: _MaxLength = 600
+
+
+class _Ui(_Section):
+    theme: _Name = "cockpit-dark"
+
+
+class _Slack(_Section):
+    api_url: _Name = SLACK_API_URL
+    incidents_channel: _Name = "incidents"
+    alerts_channel: _Name = "alerts"
+    channel_prefix: _Name = "incident-"
+    socket_mode: _SocketMode | None = None
+
+    def __post_init__(self) -> None:
+        self.api_url = _url("api_url", self.api_url)
+
+    def settings(self) -> SlackSettings:
+        return SlackSettings(
+            api_url=self.api_url,
+            incidents_channel=self.incidents_channel.lstrip("#"),
+            alerts_channel=self.alerts_channel.lstrip("#"),
+            channel_prefix=self.channel_prefix,
+            socket_mode=self.socket_mode,
         )
 
-    escalation: dict[str, EscalationTarget] = {}
-    esc = r.data.get("escalation")
-    if esc is not None:
-        if not isinstance(esc, dict):
-            raise r.fail("escalation", "must be tables: [escalation.<system>]")
-        for system, sub in esc.items():
-            key = f"escalation.{system}"
-            if not isinstance(sub, dict):
-                raise r.fail(key, "must be a table with people, contacts, links")
-            for k in sub:
-                if k not in ("name", "people", "contacts", "links"):
-                    raise r.fail(
-                        f"{key}.{k}", "unknown key; allowed: contacts, links, name, people"
-                    )
-            people = r.strings(sub, key, "people") or []
-            for uid in people:
-                if not re.fullmatch(r"[UW][A-Z0-9]{2,}", uid):
-                    raise r.fail(
-                        f"{key}.people", f"{uid!r} is not a Slack user id (like U024BE7LH)"
-                    )
-            escalation[system] = EscalationTarget(
-                system=system,
-                name=r.text(sub, key, "name", system),
-                slack_ids=tuple(people),
-                contacts=tuple(r.strings(sub, key, "contacts") or ()),
-                links=tuple(r.strings(sub, key, "links") or ()),
-            )
 
-    return Settings(
-        user=user,
-        support=support,
-        severities=severities,
-        playbook_path=Path(pb_path).expanduser() if pb_path else None,
-        templates_dir=Path(tpl_dir).expanduser() if tpl_dir else None,
-        guide_url=guide,
-        product_channel=product_channel,
-        internal_names=internal,
-        public_max_length=max_len,
-        theme=theme,
-        keys=keys,
-        slack=slack,
-        jira=jira,
-        statuspage=statuspage,
-        escalation=escalation,
-        source=source,
+class _Transitions(_Section):
+    fixing: _Name = "FIXING"
+    monitoring: _Name = "MONITORING"
+    resolved: _Name = "RESOLVED"
+    canceled: _Name = "CANCELED"
+
+
+class _Jira(_Section):
+    url: _Name = ""
+    email: _Name = ""
+    project: _Name = "INCIDENT"
+    issue_type: _Name = "Task"
+    follow_up_project: _Name = ""
+    transitions: _Transitions = msgspec.field(default_factory=_Transitions)
+
+    def __post_init__(self) -> None:
+        self.url = _url("url", self.url)
+
+    def settings(self) -> JiraSettings:
+        t = self.transitions
+        return JiraSettings(
+            url=self.url,
+            email=self.email,
+            project=self.project,
+            issue_type=self.issue_type,
+            follow_up_project=self.follow_up_project,
+            transition_fixing=t.fixing,
+            transition_monitoring=t.monitoring,
+            transition_resolved=t.resolved,
+            transition_canceled=t.canceled,
+        )
+
+
+class _Statuspage(_Section):
+    page_id: _PageId
+    api_url: _Name = STATUSPAGE_API_URL
+
+    def __post_init__(self) -> None:
+        self.api_url = _url("api_url", self.api_url)
+
+    def settings(self) -> StatuspageSettings:
+        return StatuspageSettings(api_url=self.api_url, page_id=self.page_id)
+
+
+class _Escalation(_Section):
+    """One `[escalation.<system>]` table (checked on its own, so errors name the system)."""
+
+    name: _Name = ""
+    people: _SlackUserIds = ()
+    contacts: _Names = ()
+    links: _Names = ()
+
+    def target(self, system: str) -> EscalationTarget:
+        return EscalationTarget(system, self.name or system, self.people, self.contacts, self.links)
+
+
+class _File(_Section):
+    user: _User = msgspec.field(default_factory=_User)
+    support: _Support = msgspec.field(default_factory=_Support)
+    severity: _Severities = msgspec.field(default_factory=_Severities)
+    playbook: _Playbook = msgspec.field(default_factory=_Playbook)
+    templates: _Templates = msgspec.field(default_factory=_Templates)
+    lint: _Lint = msgspec.field(default_factory=_Lint)
+    ui: _Ui = msgspec.field(default_factory=_Ui)
+    keys: _Bindings = msgspec.field(default_factory=dict)  # checked by `_keys_section()`
+    slack: _Slack | None = None
+    jira: _Jira | None = None
+    statuspage: _Statuspage | None = None
+    escalation: _Tables = msgspec.field(default_factory=dict)  # each checked by `_Escalation`
+
+
+@functools.cache
+def _keys_section() -> type[msgspec.Struct]:
+    """`[keys]`: an optional key for each binding id the app declares (cockpit.keymap)."""
+    ids = _known_binding_ids()
+    return msgspec.defstruct(
+        "_Keys",
+        [(i.replace("-", "_"), _Name | None, None) for i in ids],
+        bases=(_Section,),
+        module=__name__,
+        rename={i.replace("-", "_"): i for i in ids},
     )
-
-
-def _check_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{name!r} is not a known time zone: use an IANA name such as "
-            '"Europe/London" or "America/New_York"'
-        ) from None
-
-
-def _day(text: str) -> str:
-    t = text.strip().lower()[:3]
-    if t not in _DAYS:
-        raise ValueError(f"{text!r} is not a day: use mon, tue, wed, thu, fri, sat, sun")
-    return t
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f'{text!r} is not a date: write "2026-12-25"') from None
 
 
 def _known_binding_ids() -> list[str]:
@@ -547,3 +496,266 @@ def _known_binding_ids() -> list[str]:
     from cockpit.keymap import BINDING_IDS
 
     return list(BINDING_IDS)
+
+
+# -- loading -------------------------------------------------------------------------------
+def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings file (a missing file means defaults) and check every value."""
+    env = os.environ if env is None else env
+    source = path if path is not None and path.exists() else None
+    file = _decode(_read_toml(source) if source else {}, _File, path)
+    return Settings(
+        user=_user_name(file.user.name, env),
+        support=file.support.settings(_timezone(file.support.timezone, env, path)),
+        severities=file.severity.definitions(),
+        playbook_path=_expanded(file.playbook.path, path, "playbook.path"),
+        templates_dir=_expanded(file.templates.dir, path, "templates.dir"),
+        guide_url=file.templates.guide_url,
+        product_channel=file.templates.product_channel,
+        internal_names=file.lint.internal_names,
+        public_max_length=file.lint.max_length,
+        theme=file.ui.theme,
+        keys=_keys(file.keys, path),
+        slack=file.slack.settings() if file.slack else None,
+        jira=file.jira.settings() if file.jira else None,
+        statuspage=file.statuspage.settings() if file.statuspage else None,
+        escalation=_escalation(file.escalation, path),
+        source=source,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's tables, every string in them sanitized (see `_clean`)."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(FILE_MAX + 1)
+    except OSError as e:
+        raise ConfigError(path, "", f"cannot read: {e.strerror}") from None
+    if len(raw) > FILE_MAX:
+        raise ConfigError(path, "", f"too large: a settings file has at most {FILE_MAX:,} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, "", f"not valid TOML: {e}") from None
+    return {k: _clean(v, k) for k, v in data.items()}
+
+
+def _clean(value: object, key: str) -> object:
+    """Strings made safe for a terminal: one line each, but a severity's description.
+
+    Keys are left as they are: each is either one the schema declares or refused (and
+    `_unknown_key` makes it safe to show), but for the systems of `[escalation]`.
+    """
+    if isinstance(value, str):
+        return sanitize(value, single_line=key != "description")
+    if isinstance(value, dict):
+        return {k: _clean(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, key) for v in value]
+    return value
+
+
+_T = TypeVar("_T")
+
+
+def _decode(data: object, kind: type[_T], path: Path | None, prefix: str = "") -> _T:
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as e:
+        raise _config_error(e, data, kind, path, prefix) from None
+
+
+def _user_name(configured: str, env: Mapping[str, str]) -> str:
+    name = (
+        configured or env.get("COCKPIT_USER") or env.get("USER") or env.get("LOGNAME") or "on-call"
+    )
+    return sanitize(name, single_line=True).strip() or "on-call"
+
+
+def _timezone(configured: str, env: Mapping[str, str], path: Path | None) -> str:
+    from_env = env.get("COCKPIT_TIMEZONE")
+    name = from_env or configured or local_timezone_name(env)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        origin = " (from COCKPIT_TIMEZONE)" if from_env else ""
+        raise ConfigError(
+            path,
+            "support.timezone",
+            f"{_quote(name)}{origin} is not a known time zone: use an IANA name such as "
+            '"Europe/London" or "America/New_York"',
+        ) from None
+    return name
+
+
+def _expanded(text: str, path: Path | None, key: str) -> Path | None:
+    try:
+        return Path(text).expanduser() if text else None
+    except RuntimeError:  # ~someone with no such user
+        raise ConfigError(path, key, f"{_quote(text)}: cannot find that home directory") from None
+
+
+def _escalation(tables: dict[str, Any], path: Path | None) -> dict[str, EscalationTarget]:
+    targets = {}
+    for key, table in tables.items():
+        system = sanitize(key, single_line=True)
+        section = _decode(table, _Escalation, path, f"escalation.{system}")
+        targets[system] = section.target(system)
+    return targets
+
+
+def _keys(table: dict[str, Any], path: Path | None) -> dict[str, str]:
+    keys = _decode(table, _keys_section(), path, "keys")
+    pairs = zip(keys.__struct_encode_fields__, keys.__struct_fields__, strict=True)
+    return {binding: key for binding, name in pairs if (key := getattr(keys, name)) is not None}
+
+
+# -- msgspec's errors, told as the file's keys ---------------------------------------------
+# compiled on first use (re caches them): only a bad file needs them
+_AT = r"(?: - at (`key` in )?`\$([^`]*)`)?\Z"  # always matches, maybe empty
+_STEP = r"\.([\w-]+)|\[(\d+)\]"
+_UNKNOWN = "Object contains unknown field"
+_REQUIRED = r"\AObject missing required field `(\w+)`"
+_TOO_LONG = r"\AExpected `(\w+)` of length <= (\d+)"
+_EXPECTED = r"\AExpected `([^`]+)`(?:, got `(\w+)`)?"
+_WORDS = {
+    "str": "a string",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "a table",
+    "date": "a date",
+    "datetime": "a date and time",
+    "time": "a time",
+}
+
+
+def _config_error(
+    err: msgspec.ValidationError, data: object, kind: Any, path: Path | None, prefix: str
+) -> ConfigError:
+    """`Expected `str`, got `int` - at `$.jira.url`` as `<file>: jira.url: must be ...`."""
+    problem, steps, names, in_key = _located(str(err))
+    value = None if in_key else _value_at(data, steps)
+    entry = steps[-1] if steps and isinstance(steps[-1], int) else None
+    top = not names and not prefix
+    name, message = _diagnose(err.__cause__, problem, value, _field_type(kind, names), entry, top)
+    key = ".".join(n for n in (prefix, *names, name) if n)
+    return ConfigError(path, key, f"a key {message}" if in_key else message)
+
+
+def _located(text: str) -> tuple[str, list[str | int], list[str], bool]:
+    """msgspec's message split: the problem, the path's steps and names, whether a key failed."""
+    at = re.search(_AT, text)
+    assert at is not None  # the pattern matches the empty string at the end
+    steps = [int(i) if i else name for name, i in re.findall(_STEP, at.group(2) or "")]
+    names = [s for s in steps if isinstance(s, str)]
+    return text[: at.start()], steps, names, bool(at.group(1))
+
+
+def _diagnose(
+    cause: BaseException | None,
+    problem: str,
+    value: object,
+    kind: Any,
+    entry: int | None,
+    top: bool,
+) -> tuple[str, str]:
+    """The key below the failing table, if any, and what is wrong there."""
+    if isinstance(cause, _Invalid):
+        return cause.key, cause.message
+    if problem.startswith(_UNKNOWN):
+        allowed = _allowed(kind)
+        what = "unknown section" if top else "unknown key"
+        return _unknown_key(value, allowed), f"{what}; allowed: " + ", ".join(allowed)
+    if required := re.match(_REQUIRED, problem):
+        name = required.group(1)
+        return name, f"is required ({_wanted(_field_type(kind, [name]), '')})"
+    return "", _explain(problem, value, kind, entry)
+
+
+def _explain(problem: str, value: object, kind: Any, entry: int | None) -> str:
+    """What is wrong with a value of the wrong type, too long, or off its pattern or range."""
+    which = f"entry {entry + 1} " if entry is not None else ""
+    if m := re.match(_TOO_LONG, problem):
+        unit = "characters" if m.group(1) == "str" else "entries"
+        has = f" ({len(value):,} {unit})" if isinstance(value, str | list | dict) else ""
+        return f"{which}is too long{has}: at most {int(m.group(2)):,} {unit}"
+    wanted, got = _wanted(kind, problem), _got(problem, value)
+    return f"must be {wanted}; {which}is {got}" if which else f"must be {wanted}, not {got}"
+
+
+def _got(problem: str, value: object) -> str:
+    """The value as the error shows it: `a whole number (30)`, `'yes'`, `a table`."""
+    shown = _quote(value)
+    m = re.match(_EXPECTED, problem)
+    if not m or not m.group(2):
+        return shown
+    word = "a boolean" if m.group(2) == "bool" else _WORDS.get(m.group(2), m.group(2))
+    return f"{word} ({shown})" if shown else word
+
+
+def _wanted(kind: Any, problem: str) -> str:
+    """What a key allows: its type's description, a table's keys, or msgspec's type word."""
+    kind = _unoptional(kind)
+    for meta in getattr(kind, "__metadata__", ()):
+        if isinstance(meta, Meta) and meta.description:
+            return meta.description
+    if allowed := _allowed(kind):
+        return "a table with keys: " + ", ".join(allowed)
+    m = re.match(_EXPECTED, problem)
+    types = m.group(1).split(" | ") if m else []
+    return " or ".join(_WORDS.get(t, t) for t in types if t != "null") or "something else"
+
+
+def _unoptional(kind: Any) -> Any:
+    """`X | None` as X (a section or a key that may be left out)."""
+    if get_origin(kind) in (Union, UnionType):
+        return next(a for a in get_args(kind) if a is not type(None))
+    return kind
+
+
+def _field_type(kind: Any, names: list[str]) -> Any:
+    """The declared type at a dotted path through the sections (None past a table)."""
+    for name in names:
+        fields = _struct_fields(kind)
+        kind = fields[name].type if name in fields else None
+    return kind
+
+
+def _struct_fields(kind: Any) -> dict[str, msgspec.structs.FieldInfo]:
+    kind = _unoptional(kind)
+    if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+        return {f.encode_name: f for f in msgspec.structs.fields(kind)}
+    return {}
+
+
+def _allowed(kind: Any) -> list[str]:
+    return sorted(_struct_fields(kind))
+
+
+def _unknown_key(table: object, allowed: list[str]) -> str:
+    """The first key of the table that is not allowed, as an error names it (it may be huge)."""
+    keys = table if isinstance(table, dict) else {}
+    key = sanitize(next((k for k in keys if k not in allowed), "?"), single_line=True)
+    return key[:SHOWN_MAX] + "…" if len(key) > SHOWN_MAX else key
+
+
+def _value_at(data: object, steps: list[str | int]) -> object:
+    for step in steps:
+        if isinstance(data, dict) and isinstance(step, str):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
+
+
+def _quote(value: object) -> str:
+    """A value as an error shows it: strings quoted and cut short, tables and lists not shown."""
+    if isinstance(value, str):
+        return repr(value[:SHOWN_MAX]) + ("…" if len(value) > SHOWN_MAX else "")
+    if value is None or isinstance(value, bool | list | dict):
+        return ""
+    return str(value)
