@@ -1,15 +1,23 @@
 """Check what the clients send, and what fakes answer, against the vendors' published specs.
 
-The specs live in `shared/specs/` beside the repository checkout (see SOURCES.md there),
-or in `$COCKPIT_SPECS_DIR`. They are loaded once per test session and patched in memory
-(never on disk) for their known defects: one `_patch_*` function per spec, each patch
-with a comment saying what is wrong in the published file. Missing specs make the
-checks FAIL with a message saying where they were looked for; they never skip.
+Where the specs are: `$COCKPIT_SPECS_DIR` when set (the full specs, or an extract); else
+the full specs in `shared/specs/` beside the repository checkout (see SOURCES.md there);
+else the trimmed extract committed in `tests/specs/` (tests/specs/extract.py writes it
+from the full specs, PROVENANCE.md says from what; tests/unit/test_spec_extract.py fails
+when it is out of date). Both are laid out alike. They are loaded once per test session and
+patched in memory (never on disk) for their known defects: one `_patch_*` function per
+spec, each patch with a comment saying what is wrong in the published file.
+
+No specs at all: tests/conftest.py skips the tests that need them, saying why, before
+they run (they FAIL instead under COCKPIT_REQUIRE_TOOLS=1, as in CI). A
+`$COCKPIT_SPECS_DIR` that holds no specs is a mistake, never a skip: the checks fail.
 
 Public API (keep it small; other test files use it):
 
     SpecViolation                 AssertionError raised on any mismatch
+    SpecsUnavailable              SpecViolation: neither the full specs nor the extract
     specs_dir() -> Path           where the specs are
+    spec_source() -> SpecSource   the same, and whether it is the trimmed extract
     check_slack(request, response=None)       an httpx exchange with the Slack Web API
     check_slack_call(method, args, response_json=None, *, http_method=None,
                      json_body=None)          the same, from plain values
@@ -24,6 +32,8 @@ Public API (keep it small; other test files use it):
         marks a deliberately broken response (HTML 502, cut-off JSON, 5xx, 429) so the
         response check leaves it alone (the request is still checked).
 
+For tests/conftest.py: uses_specs(module), require_specs(), missed_specs().
+
 Rules of our own, beyond the specs (they are how these services are meant to be used):
 the Slack token travels in `Authorization: Bearer`, never as a `token` argument; Jira
 calls carry `Authorization: Basic`, Statuspage calls `Authorization: OAuth`; query
@@ -37,14 +47,18 @@ import functools
 import inspect
 import json
 import os
+import sys
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jsonschema
+import pytest
 
 SPECS_ENV = "COCKPIT_SPECS_DIR"
 UNCHECKED = "cockpit_spec_unchecked"
@@ -57,21 +71,110 @@ class SpecViolation(AssertionError):
 
 
 # -- locating and loading ---------------------------------------------------------------------
-def specs_dir() -> Path:
-    """`$COCKPIT_SPECS_DIR` when set, else `<checkout>/../shared/specs`; fails clearly."""
+FULL_SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+EXTRACT = Path(__file__).resolve().parent / "specs"
+REQUIRE_ENV = "COCKPIT_REQUIRE_TOOLS"
+_MARKER = Path("slack") / "slack_web_openapi_v2.json"
+
+
+class SpecsUnavailable(SpecViolation):
+    """Neither the full specs nor the trimmed extract is there."""
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    root: Path
+    trimmed: bool  # the extract in tests/specs (or a copy of it), not the full specs
+
+    def hint(self) -> str:
+        """What to add to a "not found" message when the extract may lack it."""
+        if not self.trimmed:
+            return ""
+        return (
+            f" [checked against the trimmed extract in {self.root}: if it is real, add it to"
+            " tests/specs/extract.py's lists and run that with the full specs beside the checkout]"
+        )
+
+
+_missed: list[str] = []  # why the specs were missing, since the last reset (see missed_specs)
+
+
+def spec_source() -> SpecSource:
+    """`$COCKPIT_SPECS_DIR` when set; else the full specs beside the checkout; else the
+    extract in tests/specs. Raises SpecsUnavailable when neither is there, and a plain
+    SpecViolation when `$COCKPIT_SPECS_DIR` holds no specs."""
     env = os.environ.get(SPECS_ENV)
     if env:
-        tried = [Path(env).expanduser()]
-    else:
-        tried = [Path(__file__).resolve().parents[2] / "shared" / "specs"]
-    for candidate in tried:
-        if (candidate / "slack" / "slack_web_openapi_v2.json").is_file():
-            return candidate
-    raise SpecViolation(
-        "the vendor API specs were not found (looked in "
-        + ", ".join(str(p) for p in tried)
-        + f"); put the shared/specs directory beside the checkout or set ${SPECS_ENV}"
+        root = Path(env).expanduser()
+        if (root / _MARKER).is_file():
+            return SpecSource(root, trimmed=(root / "PROVENANCE.md").is_file())
+        raise SpecViolation(
+            f"${SPECS_ENV} is {env!r}, which holds no vendor API specs (no {_MARKER}); point"
+            " it at the full specs or at an extract (tests/specs), or unset it"
+        )
+    if (FULL_SPECS / _MARKER).is_file():
+        return SpecSource(FULL_SPECS, trimmed=False)
+    if (EXTRACT / _MARKER).is_file():
+        return SpecSource(EXTRACT, trimmed=True)
+    reason = (
+        f"the vendor API specs were not found: neither the full specs in {FULL_SPECS} nor"
+        f" the extract in {EXTRACT}; put the shared/specs directory beside the checkout, set"
+        f" ${SPECS_ENV}, or restore tests/specs (python tests/specs/extract.py writes it)"
     )
+    _missed.append(reason)
+    raise SpecsUnavailable(reason)
+
+
+def specs_dir() -> Path:
+    """Where the specs are (see spec_source)."""
+    return spec_source().root
+
+
+def require_specs() -> SpecSource:
+    """For a test that needs the specs, before it runs: skip it, saying why, when there are
+    none (fail instead under COCKPIT_REQUIRE_TOOLS=1); fail on a bad $COCKPIT_SPECS_DIR."""
+    try:
+        return spec_source()
+    except SpecsUnavailable as e:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{e} ({REQUIRE_ENV}=1 makes this a failure)", pytrace=False)
+        raise pytest.skip.Exception(str(e), _use_item_location=True) from None
+    except SpecViolation as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+def missed_specs(*, reset: bool = False) -> str | None:
+    """Why the specs were missing when last looked up since the last reset, if they were."""
+    reason = _missed[-1] if _missed else None
+    if reset:
+        _missed.clear()
+    return reason
+
+
+def uses_specs(module: ModuleType) -> bool:
+    """Whether a test module uses this one, directly or through other test modules (the
+    fakes, the sandbox helpers), at module level."""
+    return _uses_specs(module, set())
+
+
+def _uses_specs(module: ModuleType, seen: set[str]) -> bool:
+    seen.add(module.__name__)
+    for value in list(vars(module).values()):
+        name = (
+            value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+        )
+        if not isinstance(name, str):
+            continue
+        if name == __name__:
+            return True
+        if (
+            name.startswith("tests.")
+            and name not in seen
+            and name in sys.modules
+            and _uses_specs(sys.modules[name], seen)
+        ):
+            return True
+    return False
 
 
 def _load(relative: str) -> Any:
@@ -260,7 +363,7 @@ def check_slack_call(
     item = spec["paths"].get("/" + method)
     ref = _slack_ref(method)
     if item is None and ref is None:
-        raise SpecViolation(f"Slack has no method {method!r}")
+        raise SpecViolation(f"Slack has no method {method!r}" + spec_source().hint())
     allowed_verbs = {v.upper() for v in (item or {})}
     if ref and ref.get("http_method"):
         allowed_verbs.add(str(ref["http_method"]).upper())
@@ -509,7 +612,9 @@ def _operation(api: Any, req: _OARequest) -> Any:
     try:
         return APICallPathFinder(api.spec).find(req.method, req.host_url + req.path)
     except PathError as e:
-        raise SpecViolation(f"{req.method.upper()} {req.path}: {e}") from None
+        raise SpecViolation(
+            f"{req.method.upper()} {req.path}: {e}" + spec_source().hint()
+        ) from None
 
 
 def _declared_query(found: Any) -> set[str]:

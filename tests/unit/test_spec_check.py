@@ -301,8 +301,81 @@ async def test_checked_transport_refuses_a_bad_request_before_the_handler_runs()
     assert seen == []
 
 
-def test_missing_specs_fail_with_a_clear_message(monkeypatch, tmp_path):
+# -- where the specs are ----------------------------------------------------------------------
+def test_a_specs_dir_without_specs_fails_clearly(monkeypatch, tmp_path):
     monkeypatch.setenv(spec_check.SPECS_ENV, str(tmp_path))
     with pytest.raises(SpecViolation, match=re.escape(str(tmp_path))) as info:
         spec_check.specs_dir()
     assert "COCKPIT_SPECS_DIR" in str(info.value)
+    assert not isinstance(info.value, spec_check.SpecsUnavailable)  # a mistake, not a skip
+    with pytest.raises(pytest.fail.Exception, match="holds no vendor API specs"):
+        spec_check.require_specs()
+
+
+def _fake_specs(root, *, trimmed: bool):
+    (root / "slack").mkdir(parents=True)
+    (root / "slack" / "slack_web_openapi_v2.json").write_text("{}")
+    if trimmed:
+        (root / "PROVENANCE.md").write_text("extract")
+    return root
+
+
+def test_the_full_specs_come_first_then_the_extract(monkeypatch, tmp_path):
+    monkeypatch.delenv(spec_check.SPECS_ENV, raising=False)
+    full = _fake_specs(tmp_path / "shared" / "specs", trimmed=False)
+    extract = _fake_specs(tmp_path / "tests" / "specs", trimmed=True)
+    monkeypatch.setattr(spec_check, "FULL_SPECS", full)
+    monkeypatch.setattr(spec_check, "EXTRACT", extract)
+    assert spec_check.spec_source() == spec_check.SpecSource(full, trimmed=False)
+    monkeypatch.setattr(spec_check, "FULL_SPECS", tmp_path / "elsewhere")
+    assert spec_check.spec_source() == spec_check.SpecSource(extract, trimmed=True)
+    monkeypatch.setenv(spec_check.SPECS_ENV, str(full))
+    assert spec_check.spec_source() == spec_check.SpecSource(full, trimmed=False)
+    # the extract in the checkout is a real one, and says so
+    assert (spec_check.Path(spec_check.__file__).parent / "specs" / "PROVENANCE.md").is_file()
+
+
+def test_no_specs_at_all_skips_saying_why_or_fails_when_tools_are_required(monkeypatch, tmp_path):
+    monkeypatch.delenv(spec_check.SPECS_ENV, raising=False)
+    monkeypatch.delenv(spec_check.REQUIRE_ENV, raising=False)
+    monkeypatch.setattr(spec_check, "FULL_SPECS", tmp_path / "shared" / "specs")
+    monkeypatch.setattr(spec_check, "EXTRACT", tmp_path / "tests" / "specs")
+    monkeypatch.setattr(spec_check, "_missed", [])  # the conftest hook reads it after the test
+    with pytest.raises(spec_check.SpecsUnavailable, match="specs were not found"):
+        spec_check.specs_dir()
+    with pytest.raises(pytest.skip.Exception, match=re.escape(str(tmp_path / "tests" / "specs"))):
+        spec_check.require_specs()
+    assert spec_check.missed_specs() is not None
+    monkeypatch.setenv(spec_check.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="COCKPIT_REQUIRE_TOOLS=1"):
+        spec_check.require_specs()
+
+
+def test_modules_using_the_checks_are_found_through_the_fakes():
+    import sys
+    import types
+
+    from tests.integration import fakes, test_slack_client
+
+    assert spec_check.uses_specs(fakes)
+    assert spec_check.uses_specs(test_slack_client)  # through fakes
+    plain = types.ModuleType("tests.unit.plain")
+    plain.json = json  # type: ignore[attr-defined]
+    plain.re = re  # type: ignore[attr-defined]
+    assert not spec_check.uses_specs(plain)
+    plain.check = check_adf  # type: ignore[attr-defined]
+    assert spec_check.uses_specs(plain)
+    other = types.ModuleType("tests.unit.other")
+    other.adf = adf  # type: ignore[attr-defined]  # cockpit's own code is not a user
+    other.mod = sys.modules[__name__]  # a test module that uses it
+    assert spec_check.uses_specs(other)
+    del other.mod  # type: ignore[attr-defined]
+    assert not spec_check.uses_specs(other)
+
+
+def test_what_the_extract_lacks_is_named_as_such(monkeypatch):
+    monkeypatch.setenv(spec_check.SPECS_ENV, str(spec_check.EXTRACT))
+    with pytest.raises(SpecViolation, match=r"no method 'chat\.postMesage' \[.*trimmed extract"):
+        check_slack_call("chat.postMesage", {"channel": "C1", "text": "hi"})
+    with pytest.raises(SpecViolation, match="trimmed extract"):
+        check_jira(jira("GET", "issues/INC-1"))
