@@ -19,6 +19,9 @@ so nothing sent while the socket was down is lost; when it goes down (`set_live(
 polling is back to its own pace at once. A message seen both ways is delivered once
 (by channel and ts); an edit or a deletion replaces the message shown.
 
+It reads through a `MessageSource` (source.py; Slack's client is one): every request a
+source makes is one call, counted here in the budget before it is made.
+
 No Textual: `deliver` is called with the new `FeedMessage`s (the app passes a function
 that hands them to its UI thread).
 """
@@ -36,7 +39,7 @@ from typing import Any
 
 from cockpit.domain.feed import FeedMessage
 from cockpit.integrations.errors import RemoteError
-from cockpit.integrations.slack import SlackClient, to_feed_message, ts_key
+from cockpit.integrations.source import MessageSource, RawMessage, ts_key
 
 log = logging.getLogger("cockpit.feed")
 
@@ -93,7 +96,7 @@ class PollStats:
 class FeedPoller:
     def __init__(
         self,
-        slack: SlackClient,
+        source: MessageSource,
         deliver: Callable[[list[FeedMessage]], None],
         *,
         incidents: str = "incidents",
@@ -107,7 +110,7 @@ class FeedPoller:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.slack = slack
+        self.source = source
         self.deliver = deliver
         self.budget = budget
         self.channel_period = max(5.0, channel_period)
@@ -240,10 +243,6 @@ class FeedPoller:
         feed's budget, waiting for room first."""
         await self._spend()
 
-    async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        await self._spend()
-        return await self.slack.call(method, args)
-
     # -- the loop ------------------------------------------------------------------------
     async def run(self) -> None:
         while not self._stop.is_set():
@@ -264,7 +263,7 @@ class FeedPoller:
         """Do the most overdue task (a channel page or a thread), waiting until it is due."""
         if not self._workspace:
             await self._spend()
-            self._workspace = (await self.slack.auth_test()).url.rstrip("/")
+            self._workspace = await self.source.workspace_url()
         task = self._next_task()
         while (delay := task.due - self.clock()) > 0:
             # in short naps, so a change of plan (the socket going down, another active
@@ -313,21 +312,13 @@ class FeedPoller:
         cursor = None
         members: set[str] = set()
         while True:
-            args: dict[str, Any] = {
-                "types": "public_channel,private_channel",
-                "exclude_archived": True,
-                "limit": 1000,
-            }
-            if cursor:
-                args["cursor"] = cursor
-            doc = await self._call("conversations.list", args)
-            for c in doc.get("channels") or []:
-                if isinstance(c, dict) and isinstance(c.get("id"), str):
-                    self._ids[str(c.get("name", ""))] = c["id"]
-                    if c.get("is_member"):
-                        members.add(c["id"])
-            meta = doc.get("response_metadata") or {}
-            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+            await self._spend()
+            page = await self.source.channels_page(cursor)
+            for c in page.channels:
+                self._ids[c.name] = c.id
+                if c.is_member:
+                    members.add(c.id)
+            cursor = page.next_cursor
             if not cursor:
                 break
         self._members = members
@@ -350,7 +341,7 @@ class FeedPoller:
         if cid not in getattr(self, "_members", set()):
             try:
                 await self._spend()
-                await self.slack.join(cid)
+                await self.source.join(cid)
             except RemoteError as e:
                 log.info("cannot join #%s: %s", ch.name, e)
         return True
@@ -359,27 +350,20 @@ class FeedPoller:
         period = self._period(ch, live=self.live)
         if not await self._resolve(ch):
             return []
-        args: dict[str, Any] = {"channel": ch.id}
-        if ch.oldest is None and ch.cursor is None:
-            args["limit"] = FIRST_FETCH
-        else:
-            args["limit"] = PAGE
-            args["oldest"] = ch.oldest
-            if ch.cursor:
-                args["cursor"] = ch.cursor
-        doc = await self._call("conversations.history", args)
-        raw = [
-            m
-            for m in doc.get("messages") or []
-            if isinstance(m, dict) and isinstance(m.get("ts"), str)
-        ]
+        first = ch.oldest is None and ch.cursor is None
+        await self._spend()
+        page = await self.source.messages_since(
+            ch.id,
+            None if first else ch.oldest,
+            cursor=None if first else ch.cursor,
+            limit=FIRST_FETCH if first else PAGE,
+        )
+        raw = page.messages
         for m in raw:
             if ch.newest_seen is None or ts_key(m["ts"]) > ts_key(ch.newest_seen):
                 ch.newest_seen = m["ts"]
-        meta = doc.get("response_metadata") or {}
-        cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
-        if cursor and doc.get("has_more") and "oldest" in args:
-            ch.cursor = str(cursor)  # a backlog: the next page on the next turn
+        if page.next_cursor and page.has_more and not first:
+            ch.cursor = page.next_cursor  # a backlog: the next page on the next turn
             ch.due = self.clock()
         else:
             ch.cursor = None
@@ -418,15 +402,11 @@ class FeedPoller:
         th.due = self.clock() + (LIVE_THREAD_PERIOD if self.live else THREAD_PERIOD)
         if not th.channel.id:
             return []
-        args: dict[str, Any] = {"channel": th.channel.id, "ts": th.ts, "limit": 200}
-        if th.latest != "0":
-            args["oldest"] = th.latest
-        doc = await self._call("conversations.replies", args)
-        raw = [
-            m
-            for m in doc.get("messages") or []
-            if isinstance(m, dict) and isinstance(m.get("ts"), str) and m["ts"] != th.ts
-        ]
+        await self._spend()
+        page = await self.source.thread_replies(
+            th.channel.id, th.ts, None if th.latest == "0" else th.latest, limit=200
+        )
+        raw = [m for m in page.messages if m["ts"] != th.ts]
         for m in raw:
             if ts_key(m["ts"]) > ts_key(th.latest):
                 th.latest = m["ts"]
@@ -435,14 +415,14 @@ class FeedPoller:
         return await self._to_feed(th.channel, raw)
 
     async def _to_feed(
-        self, ch: ChannelState, raw: list[dict[str, Any]], *, pushed: bool = False
+        self, ch: ChannelState, raw: list[RawMessage], *, pushed: bool = False
     ) -> list[FeedMessage]:
-        """Raw messages as FeedMessages (sanitized by `to_feed_message`), looking up a few
+        """Raw messages as FeedMessages (sanitized by the source), looking up a few
         unknown authors' names first. For `pushed` messages the lookups go ahead of the
         polls and never wait: past the minute's limit the message shows the user id."""
         unknown = (
             {str(m["user"]) for m in raw if isinstance(m.get("user"), str)}
-            - set(self.slack.known_user_names)
+            - set(self.source.known_user_names)
             - self._unknown_users
         )
         for uid in list(unknown)[:3]:  # a few per turn: names are cached for good
@@ -451,15 +431,15 @@ class FeedPoller:
             elif not self._spend_now():
                 break
             try:
-                await self.slack.user_name(uid)
+                await self.source.user_name(uid)
             except RemoteError:
                 self._unknown_users.add(uid)
-        names = self.slack.known_user_names
-        out = []
-        for m in raw:
-            link = f"{self._workspace}/archives/{ch.id}/p{m['ts'].replace('.', '')}"
-            out.append(to_feed_message(m, ch.name, names, permalink=link, is_alert=ch.alert))
-        return out
+        return [
+            self.source.feed_message(
+                m, ch.name, channel_id=ch.id, workspace=self._workspace, is_alert=ch.alert
+            )
+            for m in raw
+        ]
 
     # -- Socket Mode ---------------------------------------------------------------------
     async def take_messages(self, messages: list[tuple[str, dict[str, Any]]]) -> list[FeedMessage]:
@@ -475,7 +455,7 @@ class FeedPoller:
             return []
         if not self._workspace and self._spend_now():  # for permalinks
             with contextlib.suppress(RemoteError):  # a later poll asks again
-                self._workspace = (await self.slack.auth_test()).url.rstrip("/")
+                self._workspace = await self.source.workspace_url()
         out: list[FeedMessage] = []
         for cid, raws in groups.items():
             ch = by_id[cid]

@@ -32,9 +32,10 @@ safety net and fetches each channel once from where it was, so nothing sent whil
 socket was down is lost), `on_live(False)` as soon as the connection is gone, and batches
 of `(channel id, raw message)` for `on_messages`. `message_of` normalises `message`
 events (an edit becomes the edited message, a deletion a tombstone at the deleted ts);
-the feed poller turns them into FeedMessages with the same `to_feed_message` polled
-history goes through, where the hostile text is sanitized. `status` (a `SocketStatus`)
-says where it stands, for the UI.
+the feed poller turns them into FeedMessages the same way as polled history (its
+source's `feed_message`), where the hostile text is sanitized. `status` (a `SocketStatus`)
+says where it stands, for the UI. The connection URL comes from a `PushSource`
+(source.py; Slack's client with the app-level token).
 
 No Textual here.
 """
@@ -53,7 +54,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, TypeVar
 
 from cockpit.integrations.errors import RemoteError, shorten
-from cockpit.integrations.slack import SlackClient
+from cockpit.integrations.source import PushSource
 
 log = logging.getLogger("cockpit.socket")
 
@@ -247,7 +248,7 @@ class SlackSocket:
 
     def __init__(
         self,
-        app: SlackClient,
+        app: PushSource,
         on_messages: Callable[[list[Message]], Awaitable[object]],
         *,
         on_live: Callable[[bool], None] = lambda _live: None,

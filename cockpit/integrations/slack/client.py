@@ -9,6 +9,8 @@
 * `marker_metadata` / `SlackClient.find_message_with_marker`: every message cockpit
   posts can carry Slack message metadata naming the outbox action that sent it, so
   after an ambiguous failure the outbox can tell whether the message is already there.
+* `SlackClient` is the live feed's `MessageSource` (see source.py: one request per
+  call, the feed poller counts them) and Socket Mode's `PushSource`.
 * `render_message` / `to_feed_message`: a message as a person reads it in Slack
   (mentions, channel links, URLs, entities, bot attachments and blocks, edits,
   deletions, broadcasts, files). Everything returned is sanitized.
@@ -27,6 +29,13 @@ from cockpit.domain.feed import FeedMessage
 from cockpit.domain.sanitize import sanitize, sanitize_tree
 from cockpit.integrations.errors import NameTaken, NotInChannel, RemoteError, shorten
 from cockpit.integrations.http import ApiClient, Reply
+from cockpit.integrations.source import (
+    ChannelPage,
+    MessagePage,
+    RawMessage,
+    SourceChannel,
+)
+from cockpit.integrations.source import ts_key as ts_key  # re-exported: Slack's ts order
 
 MARKER_EVENT_TYPE = "cockpit_action"
 CHANNEL_NAME_MAX = 80
@@ -119,15 +128,6 @@ _MAYBE_DONE = {"internal_error", "fatal_error"}
 
 
 # -- small helpers -----------------------------------------------------------------------
-def ts_key(ts: str) -> tuple[int, int]:
-    """A sort key for Slack's "1700000000.000100" timestamps (exact, unlike float)."""
-    whole, _, frac = str(ts).partition(".")
-    try:
-        return int(whole or 0), int((frac + "000000")[:6])
-    except ValueError:
-        return (0, 0)
-
-
 def ts_to_datetime(ts: str) -> datetime:
     seconds, micros = ts_key(ts)
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
@@ -450,6 +450,60 @@ class SlackClient(ApiClient):
     def known_user_names(self) -> Mapping[str, str]:
         return dict(self._user_names)
 
+    # -- the feed's MessageSource (source.py): one request each -----------------------------
+    async def workspace_url(self) -> str:
+        return (await self.auth_test()).url.rstrip("/")
+
+    async def channels_page(self, cursor: str | None = None) -> ChannelPage:
+        args: dict[str, Any] = {
+            "types": "public_channel,private_channel",
+            "exclude_archived": True,
+            "limit": 1000,
+        }
+        if cursor:
+            args["cursor"] = cursor
+        doc = await self.call("conversations.list", args)
+        channels = [
+            SourceChannel(
+                id=c["id"], name=str(c.get("name", "")), is_member=bool(c.get("is_member"))
+            )
+            for c in doc.get("channels") or []
+            if isinstance(c, dict) and isinstance(c.get("id"), str)
+        ]
+        return ChannelPage(channels, _next_cursor(doc))
+
+    async def messages_since(
+        self, channel_id: str, oldest: str | None, *, cursor: str | None, limit: int
+    ) -> MessagePage:
+        args: dict[str, Any] = {"channel": channel_id, "limit": limit}
+        if oldest is not None:
+            args["oldest"] = oldest
+        if cursor:
+            args["cursor"] = cursor
+        return _message_page(await self.call("conversations.history", args))
+
+    async def thread_replies(
+        self, channel_id: str, thread_ts: str, oldest: str | None, *, limit: int
+    ) -> MessagePage:
+        args: dict[str, Any] = {"channel": channel_id, "ts": thread_ts, "limit": limit}
+        if oldest is not None:
+            args["oldest"] = oldest
+        return _message_page(await self.call("conversations.replies", args))
+
+    def feed_message(
+        self,
+        raw: Mapping[str, Any],
+        channel: str,
+        *,
+        channel_id: str,
+        workspace: str,
+        is_alert: bool,
+    ) -> FeedMessage:
+        link = f"{workspace}/archives/{channel_id}/p{str(raw.get('ts', '')).replace('.', '')}"
+        return to_feed_message(
+            raw, channel, self.known_user_names, permalink=link, is_alert=is_alert
+        )
+
     # -- writes ---------------------------------------------------------------------------
     async def post_message(
         self,
@@ -538,6 +592,19 @@ class SlackClient(ApiClient):
             write=True,
             idempotent=True,
         )
+
+
+def _next_cursor(doc: Mapping[str, Any]) -> str | None:
+    meta = doc.get("response_metadata") or {}
+    cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+    return str(cursor) if cursor else None
+
+
+def _message_page(doc: Mapping[str, Any]) -> MessagePage:
+    messages: list[RawMessage] = [
+        m for m in doc.get("messages") or [] if isinstance(m, dict) and isinstance(m.get("ts"), str)
+    ]
+    return MessagePage(messages, _next_cursor(doc), bool(doc.get("has_more")))
 
 
 def _response_messages(doc: Mapping[str, Any]) -> str:
