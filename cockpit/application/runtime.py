@@ -11,6 +11,7 @@ Mode off in the config, or the token refused) or "off" (no Slack).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -119,10 +120,7 @@ class Remote:
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self.clients = build_clients(self.settings, self.token, **self.client_kw)
-        missing = sorted(
-            self.configured
-            - {n for n in ("slack", "jira", "statuspage") if getattr(self.clients, n) is not None}
-        )
+        missing = sorted(self.configured - set(self.clients))
         if missing:
             on_status(
                 "no token for "
@@ -139,7 +137,8 @@ class Remote:
         if self.actions is not None:
             self.actions.wake = self.sender.wake
         tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
-        if self.clients.slack is not None and self.settings.slack is not None:
+        source = self.clients.message_source()
+        if source is not None and self.settings.slack is not None:
             s = self.settings.slack
             cache = self.feed_cache
 
@@ -152,7 +151,7 @@ class Remote:
                 deliver(messages)
 
             poller = FeedPoller(
-                self.clients.slack,
+                source,
                 keep_then_show,
                 incidents=s.incidents_channel,
                 alerts=s.alerts_channel,
@@ -267,17 +266,21 @@ class Remote:
         self.stop()
 
     def stop(self) -> None:
+        """Stop sending and polling (any thread, any number of times; once the remote
+        loop has ended there is nothing left to stop)."""
         if self.sender is not None:
             self.sender.stop()
-        if self.poller is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self.poller.stop)
-        if self.socket is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self.socket.stop)
-        if self._loop is not None:
-            loop = self._loop
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
 
-            def cancel_all() -> None:
-                for task in asyncio.all_tasks(loop):
-                    task.cancel()
+        def stop_all() -> None:
+            if self.poller is not None:
+                self.poller.stop()
+            if self.socket is not None:
+                self.socket.stop()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
 
-            loop.call_soon_threadsafe(cancel_all)
+        with contextlib.suppress(RuntimeError):  # it closed meanwhile
+            loop.call_soon_threadsafe(stop_all)
