@@ -230,34 +230,13 @@ def cmd_assign(ctx: Context) -> int:
 
 
 def cmd_export(ctx: Context) -> int:
-    from cockpit.domain.export import export_json, export_markdown
-    from cockpit.domain.postmortem import postmortem_markdown
-
     a = ctx.args
     svc = ctx.service
-    s = ctx.settings
-    rec = svc.record(a.id)
-    view = svc.checklist(rec.incident, rec.ticks)
-    if a.format == "json":
-        text = export_json(rec.incident, rec.timeline, rec.ticks, view=view)
-    elif a.format == "record":
-        text = export_markdown(rec.incident, rec.timeline, tz=s.tz, view=view)
-    else:
-        text = postmortem_markdown(
-            rec.incident,
-            rec.timeline,
-            calendar=ctx.calendar,
-            tz=s.tz,
-            now=svc.clock.now(),
-            library=svc.templates,
-            guide_url=s.guide_url,
-            product_channel=s.product_channel,
-        )
     if a.output:
-        Path(a.output).write_text(text, encoding="utf-8")
-        _out(f"wrote {a.output}")
+        path = svc.write_export(a.id, a.format, ctx.calendar, Path(a.output))
+        _out(f"wrote {path}")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(svc.export(a.id, a.format, ctx.calendar))
     return 0
 
 

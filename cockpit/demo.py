@@ -101,7 +101,6 @@ FEED_STARTING = (
 def debrief(services: Services) -> str:
     """For each incident of the drill: the SLO result and the timeline."""
     from cockpit.domain.metrics import ack_outcome
-    from cockpit.domain.postmortem import postmortem_markdown
 
     service, calendar = services.service, services.calendar
     rows = service.incidents()
@@ -120,14 +119,7 @@ def debrief(services: Services) -> str:
             f"\nIncident {inc.id}: {inc.title} — {inc.status.label}\n"
             f"Acknowledgement SLO ({window.label}): {outcome.value}{took}"
         )
-        text = postmortem_markdown(
-            inc,
-            rec.timeline,
-            calendar=calendar,
-            tz=service.tz,
-            now=service.clock.now(),
-            library=service.templates,
-        )
+        text = service.postmortem_text(rec, calendar)
         start = text.find("## Timeline")
         end = text.find("\n## ", start + 5)
         out.append(text[start : end if end > 0 else None].rstrip())

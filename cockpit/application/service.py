@@ -7,6 +7,7 @@ timeline entries) in one store write before returning.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -423,25 +424,62 @@ class IncidentService:
             self.tick_done(inc.id, "handoff")
         return draft
 
-    def postmortem_draft(self, incident_id: str, calendar: SupportCalendar) -> Draft:
-        """The blameless post-mortem draft (response times against the SLO, the timeline in
-        local and UTC time), kept with the incident's drafts."""
-        from cockpit.domain.postmortem import postmortem_markdown
+    def export(self, incident_id: str, fmt: str, calendar: SupportCalendar) -> str:
+        """An incident exported: "markdown" (the blameless post-mortem draft), "record"
+        (the incident record with its checklist) or "json" (everything, for scripts).
+        The one place exports are made: the CLI, the history screen and the drafts use it."""
+        from cockpit.domain.export import export_json, export_markdown
 
         rec = self.record(incident_id)
-        now = self.clock.now()
+        if fmt == "markdown":
+            return self.postmortem_text(rec, calendar)
+        view = self.checklist(rec.incident, rec.ticks)
+        if fmt == "json":
+            return export_json(rec.incident, rec.timeline, rec.ticks, view=view)
+        if fmt == "record":
+            return export_markdown(rec.incident, rec.timeline, tz=self.tz, view=view)
+        raise CockpitError(f"no export format {fmt!r} (markdown, record or json)")
+
+    def write_export(
+        self, incident_id: str, fmt: str, calendar: SupportCalendar, path: Path | None = None
+    ) -> Path:
+        """Write an export, readable by its owner only (0600); by default into the data
+        directory's exports/ folder."""
+        text = self.export(incident_id, fmt, calendar)
+        if path is None:
+            folder = self.store.data_dir / "exports"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            suffix = {"markdown": "post-mortem.md", "record": "record.md", "json": "json"}[fmt]
+            path = folder / f"incident-{normalize_id(incident_id)}-{suffix}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
+        return path
+
+    def postmortem_text(self, rec: IncidentRecord, calendar: SupportCalendar) -> str:
+        """The blameless post-mortem (response times against the SLO, the timeline in
+        local and UTC time), with every setting the template uses."""
+        from cockpit.domain.postmortem import postmortem_markdown
+
         opts = self.draft_options
-        body = postmortem_markdown(
+        return postmortem_markdown(
             rec.incident,
             rec.timeline,
             calendar=calendar,
             tz=self.tz,
-            now=now,
+            now=self.clock.now(),
             library=self.templates,
             guide_url=opts.guide_url,
             product_channel=opts.product_channel,
             components=opts.components,
         )
+
+    def postmortem_draft(self, incident_id: str, calendar: SupportCalendar) -> Draft:
+        """The post-mortem draft, kept with the incident's drafts."""
+        rec = self.record(incident_id)
+        now = self.clock.now()
+        body = self.postmortem_text(rec, calendar)
         name = (
             rec.incident.links.ticket.label
             if rec.incident.links.ticket

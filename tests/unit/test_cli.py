@@ -156,3 +156,39 @@ def test_a_write_error_is_a_message_and_exit_1(tmp_path: Path, monkeypatch, caps
     err = capsys.readouterr().err
     assert "No space left on device" in err and "Nothing was changed" in err
     assert "Traceback" not in err
+
+
+def test_exports_are_written_once_and_for_the_owner_only(tmp_path: Path):
+    """`export -o` writes 0600 (even over an existing 0644 file), and the post mortem is
+    the same text the app's history screen writes (one export, with the guide link)."""
+    from cockpit.application.build import build_services
+    from cockpit.config import load_settings
+
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "post-mortem.j2").write_text(
+        "{# kind: internal; title: Post mortem; target: the wiki #}\n"
+        "# {{ title }}\nGuide: {{ guide_url }}\n## Timeline\n"
+    )
+    config = (
+        '[templates]\nguide_url = "https://wiki.example/incidents"\n'
+        f'dir = "{mine}"\n'
+    )
+    assert run(tmp_path, "raise", "Search down", config=config).returncode == 0
+    target = tmp_path / "pm.md"
+    target.write_text("old")
+    target.chmod(0o644)
+    out = run(tmp_path, "export", "1", "-o", str(target), config=config)
+    assert out.returncode == 0, out.stderr
+    assert target.stat().st_mode & 0o777 == 0o600
+    text = target.read_text()
+    assert "https://wiki.example/incidents" in text
+    settings = load_settings(tmp_path / "config.toml", {"COCKPIT_TIMEZONE": "UTC"})
+    services = build_services(settings, tmp_path / "data")
+    try:
+        written = services.service.write_export("1", "markdown", services.calendar)
+    finally:
+        services.close()
+    assert written.stat().st_mode & 0o777 == 0o600
+    same = written.read_text()
+    assert same.split("## Timeline")[0] == text.split("## Timeline")[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -139,27 +138,9 @@ class HistoryScreen(ModalScreen[str | None]):
         if iid is None:
             return
         services = self.app.services
-        svc = services.service
 
         def export() -> str:
-            from cockpit.domain.postmortem import postmortem_markdown
-
-            rec = svc.record(iid)
-            text = postmortem_markdown(
-                rec.incident,
-                rec.timeline,
-                calendar=services.calendar,
-                tz=svc.tz,
-                now=svc.clock.now(),
-                library=svc.templates,
-            )
-            out = svc.store.data_dir / "exports"
-            out.mkdir(mode=0o700, exist_ok=True)
-            path = out / f"incident-{iid}-post-mortem.md"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            return str(path)
+            return str(services.service.write_export(iid, "markdown", services.calendar))
 
         self.app.store_call(
             "export", export, lambda path: self.notify(f"Exported: {path}", markup=False, timeout=8)
