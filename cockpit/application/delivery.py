@@ -73,7 +73,7 @@ async def _deliver(services: Services, queued: list[OutboxItem], wait: float) ->
 
     settings = services.settings
     clients = build_clients(settings, services.token, **services.client_options)
-    missing = [n for n in sorted(settings.configured) if getattr(clients, n, None) is None]
+    missing = [n for n in sorted(settings.configured) if n not in clients]
     sender = OutboxSender(
         services.store,
         RemoteActions(clients, services.render),

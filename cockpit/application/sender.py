@@ -3,9 +3,10 @@
 Every item is in the store before it is attempted (see `cockpit.domain.outbox`). The
 sender marks it SENDING (on disk) before the request leaves; if cockpit dies then, or the
 answer is lost (a timeout after the request left), the item is *uncertain* and the next
-attempt first asks the remote system whether the effect is there (see the handlers in
-`cockpit.integrations`) before it tries again. Items of one incident go in order; a failed
-one holds back those after it until the user retries or discards it.
+attempt first asks the remote system whether the effect is there (see each system's
+handlers in `cockpit.integrations`, found through its registry) before it tries again.
+Items of one incident go in order; a failed one holds back those after it until the user
+retries or discards it.
 
 No Textual here: the app runs `OutboxSender.run` in a thread of its own with its own
 event loop, the CLI drains it for the incident it changed, and the tests run it directly.
@@ -173,11 +174,7 @@ class OutboxSender:
         entries: list[TimelineEntry] = []
         if outcome.apply is not None:
             entries.extend(outcome.apply(incident, now, self.user))
-        kind = (
-            EntryKind.SENT
-            if item.operation in ("slack.post", "statuspage.update", "jira.comment")
-            else EntryKind.ACTION
-        )
+        kind = EntryKind.SENT if self.actions.sends_message(item) else EntryKind.ACTION
         entry = TimelineEntry.new(
             incident.id,
             kind=kind,

@@ -1,0 +1,187 @@
+"""What an integration is: the pieces each remote system's package provides.
+
+A system (`cockpit/integrations/slack/`, `jira/`, `statuspage/`) describes itself with one
+`Integration`: its name (the prefix of its outbox operations, "jira" in
+"jira.create_issue"), its label, its config section, its secret names, a factory of its
+client, a factory of its remote `Handlers` and its doctor checks. `registry.py` lists
+them. Nothing here imports httpx or a client: this module is read at start-up.
+
+The handlers of a system do what its outbox operations mean on the remote system, and
+find their effect after an uncertain attempt; each is an `Operation` (do, find,
+note_before) in the handlers' `operations` table. What they return is an `Outcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
+
+from cockpit.domain.errors import CockpitError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from cockpit.config import Settings
+    from cockpit.domain.incident import Incident
+    from cockpit.domain.outbox import OutboxItem
+    from cockpit.domain.timeline import TimelineEntry
+    from cockpit.integrations.checks import DoctorCheck
+
+Render: TypeAlias = "Callable[[Incident, str], str]"  # (incident, template name) → text
+
+
+def env_var(secret: str) -> str:
+    """The environment variable a token may come from: COCKPIT_<NAME>_TOKEN."""
+    return f"COCKPIT_{secret.upper().replace('-', '_')}_TOKEN"
+
+
+class NotConfigured(CockpitError):
+    """An operation of a system that has no client (no config section, or no token)."""
+
+
+class UnknownOperation(CockpitError):
+    """An outbox operation no registered integration knows."""
+
+
+class RemoteClient(Protocol):
+    """What every system's client has (the `ApiClient`s do)."""
+
+    async def aclose(self) -> None: ...
+
+
+C = TypeVar("C", bound=RemoteClient)
+
+
+@dataclass
+class Outcome:
+    """What an action achieved: the remote thing it made, and what changes locally."""
+
+    remote_id: str = ""
+    remote_link: str = ""
+    text: str = ""  # the timeline line for it
+    apply: Callable[[Incident, datetime, str], list[TimelineEntry]] | None = None
+
+
+Do: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[Outcome]]"
+Find: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[Outcome | None]]"
+NoteBefore: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[dict[str, Any]]]"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One outbox operation of a system.
+
+    `do` does its effect. `find` looks for the effect after an uncertain attempt (None:
+    the operation is idempotent, doing it again is the check). `note_before` returns the
+    facts to keep before the first attempt, for `find` to use later. `message`: it
+    sends words people read (a post, a comment, a public update), which the timeline
+    shows as sent rather than as an action.
+    """
+
+    do: Do
+    find: Find | None = None
+    note_before: NoteBefore | None = None
+    message: bool = False
+
+
+@dataclass
+class HandlerContext(Generic[C]):
+    """What a system's handlers work with: the settings, the template renderer and the
+    system's client, which may be missing (`client` then says it is not configured)."""
+
+    settings: Settings
+    render: Render
+    maybe_client: C | None
+    not_configured: str
+
+    @property
+    def client(self) -> C:
+        if self.maybe_client is None:
+            raise NotConfigured(self.not_configured)
+        return self.maybe_client
+
+    def text(self, item: OutboxItem, incident: Incident) -> str:
+        """An item's text: given as is, or its template rendered for the incident."""
+        if "text" in item.params:
+            return str(item.params["text"])
+        return self.render(incident, str(item.params["template"]))
+
+
+class Handlers(Generic[C]):
+    """A system's outbox operations by name ("create_issue" for "jira.create_issue").
+    Subclasses fill `operations` in `__init__`; look-ups they cache (the workspace URL,
+    an account id, component ids) live on the instance, which lasts as long as the
+    `RemoteActions` holding it."""
+
+    operations: Mapping[str, Operation]
+
+    def __init__(self, ctx: HandlerContext[C]) -> None:
+        self.ctx = ctx
+        self.operations = {}
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+
+class ClientFactory(Protocol):
+    """`client(settings, token, **client_kw)`: the system's client for `token`;
+    `client_kw` go to `ApiClient` (transport, timeout, deadline, retry, …)."""
+
+    def __call__(self, settings: Settings, token: str, /, **client_kw: Any) -> RemoteClient: ...
+
+
+HandlersFactory: TypeAlias = "Callable[[HandlerContext[Any]], Handlers[Any]]"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A token cockpit keeps (keyring username, COCKPIT_<NAME>_TOKEN), and its label."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One remote system, as the rest of cockpit sees it.
+
+    * `name`: the prefix of its outbox operations, and its name in `Settings.configured`;
+    * `config`: its section of the config file, and the attribute of `Settings` holding
+      it (None when the section is missing);
+    * `secrets`: its tokens, the client's first (`token_name`); others (Slack's
+      app-level token) are for its doctor checks or its own extras;
+    * `client(settings, token, **client_kw)`: its client (imports httpx only when called);
+    * `handlers(context)`: its outbox operations (`Handlers`);
+    * `checks`: what `cockpit doctor` checks when it is configured, in display order;
+    * `feed`: its client is a `MessageSource` the live feed reads (Slack).
+    """
+
+    name: str
+    label: str
+    config: str
+    secrets: tuple[Secret, ...]
+    client: ClientFactory
+    handlers: HandlersFactory
+    checks: tuple[DoctorCheck, ...] = ()
+    feed: bool = False
+    not_configured_text: str = ""
+
+    @property
+    def token_name(self) -> str:
+        return self.secrets[0].name
+
+    @property
+    def not_configured(self) -> str:
+        """What an operation of this system says when there is no client for it."""
+        return self.not_configured_text or (
+            f"{self.label} is not configured ([{self.config}] in the config)"
+        )
+
+    def section(self, settings: Settings) -> object | None:
+        """Its config section in `settings` (None: not configured)."""
+        return getattr(settings, self.config, None)
+
+    def configured(self, settings: Settings) -> bool:
+        return self.section(settings) is not None

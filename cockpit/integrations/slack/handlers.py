@@ -1,0 +1,151 @@
+"""Slack's outbox operations: slack.create_channel, slack.post, slack.invite.
+
+Each is done, and after an uncertain attempt looked for: a channel with one of our names
+that the bot is in, a message carrying the item's marker in its metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cockpit.domain.errors import CockpitError
+from cockpit.domain.incident import Incident, Link
+from cockpit.domain.outbox import OutboxItem
+from cockpit.domain.timeline import TimelineEntry
+from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome
+from cockpit.integrations.errors import NameTaken, RemoteError
+from cockpit.integrations.slack.client import SlackClient, channel_name, marker_metadata
+from cockpit.integrations.slack.links import channel_id_of, permalink, thread_of
+
+if TYPE_CHECKING:
+    from cockpit.config import SlackSettings
+
+
+class SlackHandlers(Handlers[SlackClient]):
+    def __init__(self, ctx: HandlerContext[SlackClient]) -> None:
+        super().__init__(ctx)
+        self._workspace = ""
+        self.operations = {
+            "create_channel": Operation(self.create_channel, find=self.find_create_channel),
+            "post": Operation(
+                self.post, find=self.find_post, note_before=self.note_before_post, message=True
+            ),
+            "invite": Operation(self.invite),
+        }
+
+    async def workspace_url(self) -> str:
+        """The workspace's URL, asked once (auth.test)."""
+        if not self._workspace:
+            self._workspace = await self.ctx.client.workspace_url()
+        return self._workspace
+
+    def _settings(self) -> SlackSettings:
+        s = self.settings.slack
+        assert s is not None
+        return s
+
+    # -- slack.create_channel ---------------------------------------------------------------
+    def _channel_base(self, incident: Incident) -> str:
+        number = incident.id
+        if incident.links.ticket is not None:
+            m = re.search(r"(\d+)$", incident.links.ticket.label)
+            if m:
+                number = m.group(1)
+        return channel_name(f"{self._settings().channel_prefix}{number}")
+
+    async def _channel_outcome(self, channel_id: str, name: str) -> Outcome:
+        url = permalink(await self.workspace_url(), channel_id, "0.0").rsplit("/p", 1)[0]
+
+        def apply(inc: Incident, at: datetime, by: str) -> list[TimelineEntry]:
+            inc.links.channel = Link(url, f"#{name}")
+            return []
+
+        return Outcome(
+            remote_id=channel_id, remote_link=url, text=f"channel #{name} created", apply=apply
+        )
+
+    async def create_channel(self, item: OutboxItem, incident: Incident) -> Outcome:
+        slack = self.ctx.client
+        base = self._channel_base(incident)
+        for n in range(1, 6):
+            name = base if n == 1 else f"{base}-{n}"
+            try:
+                ch = await slack.create_channel(name)
+            except NameTaken:
+                continue
+            topic = incident.title
+            if incident.links.ticket is not None:
+                topic += f" · {incident.links.ticket.url}"
+            await slack.set_topic(ch.id, topic[:250])
+            return await self._channel_outcome(ch.id, ch.name)
+        raise RemoteError(
+            "Slack",
+            f"channels {base} to {base}-5 all exist",
+            hint=f"create the channel by hand (e.g. #{base}-x) and link it "
+            "from the ticket, as the playbook's fallback says",
+            code="name_taken",
+        )
+
+    async def find_create_channel(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+        """After an uncertain attempt: a channel with one of our names that the bot is in
+        (its creator always is) is the one we made."""
+        base = self._channel_base(incident)
+        for n in range(5, 0, -1):
+            name = base if n == 1 else f"{base}-{n}"
+            ch = await self.ctx.client.find_channel(name)
+            if ch is not None and ch.is_member:
+                return await self._channel_outcome(ch.id, ch.name)
+        return None
+
+    # -- slack.post -------------------------------------------------------------------------
+    def _target(self, item: OutboxItem, incident: Incident) -> tuple[str, str | None]:
+        to = str(item.params["to"])
+        if to == "thread":
+            where = thread_of(incident.links.thread)
+            if where is None:
+                raise CockpitError("the incident has no Slack thread to reply in")
+            return where
+        if to == "channel":
+            cid = channel_id_of(incident.links.channel)
+            if cid is None:
+                raise CockpitError("the incident has no channel yet: create it first")
+            return cid, None
+        return to.lstrip("#") or self._settings().incidents_channel, None
+
+    async def post(self, item: OutboxItem, incident: Incident) -> Outcome:
+        slack = self.ctx.client
+        channel, thread_ts = self._target(item, incident)
+        posted = await slack.post_message(
+            channel,
+            self.ctx.text(item, incident),
+            thread_ts=thread_ts,
+            metadata=marker_metadata(item.id),
+        )
+        return await self._posted(item, posted.channel, posted.ts)
+
+    async def find_post(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+        channel, thread_ts = self._target(item, incident)
+        oldest = item.notes.get("oldest")
+        found = await self.ctx.client.find_message_with_marker(
+            channel, item.id, str(oldest) if oldest else None, thread_ts=thread_ts
+        )
+        return None if found is None else await self._posted(item, found.channel, found.ts)
+
+    async def note_before_post(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        # generous: our clock and Slack's may differ, and a queue may wait for hours
+        return {"oldest": f"{(item.created_at - timedelta(days=1)).timestamp():.6f}"}
+
+    async def _posted(self, item: OutboxItem, channel: str, ts: str) -> Outcome:
+        link = permalink(await self.workspace_url(), channel, ts)
+        return Outcome(remote_id=ts, remote_link=link, text=f"{item.title}: posted")
+
+    # -- slack.invite -----------------------------------------------------------------------
+    async def invite(self, item: OutboxItem, incident: Incident) -> Outcome:
+        cid = channel_id_of(incident.links.channel)
+        if cid is None:
+            raise CockpitError("the incident has no channel yet: create it first")
+        users = [str(u) for u in item.params["users"]]
+        await self.ctx.client.invite(cid, users)
+        return Outcome(remote_id=cid, text=f"invited {', '.join(users)}")

@@ -1,0 +1,132 @@
+"""Statuspage's outbox operations: statuspage.create (the public incident) and
+statuspage.update.
+
+After an uncertain attempt the incident we opened is found by the marker in its metadata,
+an update by the incident's count of updates, noted before the first attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cockpit.domain.errors import CockpitError
+from cockpit.domain.incident import Incident, Link
+from cockpit.domain.outbox import OutboxItem
+from cockpit.domain.timeline import TimelineEntry
+from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome
+from cockpit.integrations.statuspage.client import StatuspageClient
+
+if TYPE_CHECKING:
+    from cockpit.config import StatuspageSettings
+
+
+def status_page_id(incident: Incident) -> str:
+    if incident.links.status_page is None:
+        raise CockpitError("there is no status-page incident yet: post the first update")
+    return incident.links.status_page.label
+
+
+def _public_name(incident: Incident) -> str:
+    from cockpit.domain.templates import public_name
+
+    return public_name(incident.affected_components)
+
+
+class StatuspageHandlers(Handlers[StatuspageClient]):
+    def __init__(self, ctx: HandlerContext[StatuspageClient]) -> None:
+        super().__init__(ctx)
+        self._components: dict[str, str] = {}
+        self.operations = {
+            "create": Operation(self.create, find=self.find_create),
+            "update": Operation(
+                self.update,
+                find=self.find_update,
+                note_before=self.note_before_update,
+                message=True,
+            ),
+        }
+
+    def _settings(self) -> StatuspageSettings:
+        s = self.settings.statuspage
+        assert s is not None
+        return s
+
+    async def component_ids(self, names: list[str]) -> list[str]:
+        """The ids of the page's components called `names` (the list asked once)."""
+        if self.ctx.maybe_client is None or not names:
+            return []
+        if not self._components:
+            components = await self.ctx.client.components()
+            self._components = {c.name.lower(): c.id for c in components}
+        return [self._components[n.lower()] for n in names if n.lower() in self._components]
+
+    def _outcome(self, sp_id: str, shortlink: str) -> Outcome:
+        s = self._settings()
+        url = shortlink or f"{s.api_url}/pages/{s.page_id}/incidents/{sp_id}"
+
+        def apply(inc: Incident, at: datetime, by: str) -> list[TimelineEntry]:
+            inc.links.status_page = Link(url, sp_id)
+            return []
+
+        return Outcome(
+            remote_id=sp_id, remote_link=url, text="status-page incident opened", apply=apply
+        )
+
+    # -- statuspage.create -------------------------------------------------------------------
+    async def create(self, item: OutboxItem, incident: Incident) -> Outcome:
+        sp = self.ctx.client
+        ids = await self.component_ids(list(incident.affected_components))
+        created = await sp.create_incident(
+            str(item.params.get("name") or _public_name(incident)),
+            str(item.params.get("status", "investigating")),
+            self.ctx.text(item, incident),
+            ids,
+            str(item.params.get("component_status", "major_outage")),
+            marker=item.id,
+        )
+        return self._outcome(created.id, created.shortlink)
+
+    async def find_create(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+        name = str(item.params.get("name") or _public_name(incident))
+        found = await self.ctx.client.find_incident_by_name(name, marker=item.id)
+        if found is None or found.marker != item.id:
+            return None
+        return self._outcome(found.id, found.shortlink)
+
+    # -- statuspage.update -------------------------------------------------------------------
+    async def update(self, item: OutboxItem, incident: Incident) -> Outcome:
+        sp = self.ctx.client
+        sp_id = status_page_id(incident)
+        status = str(item.params["status"])
+        ids = await self.component_ids(list(incident.affected_components))
+        text = self.ctx.text(item, incident)
+        if status == "resolved":
+            await sp.resolve_incident(sp_id, text, ids)
+        else:
+            comps = (
+                {cid: str(item.params.get("component_status", "major_outage")) for cid in ids}
+                if status != "monitoring"
+                else None
+            )
+            await sp.update_incident(sp_id, status, text, comps)
+        return Outcome(
+            remote_id=sp_id,
+            remote_link=incident.links.status_page.url if incident.links.status_page else "",
+            text=f"status page: {status}",
+        )
+
+    async def find_update(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+        before = item.notes.get("updates_before")
+        if before is None:
+            return None
+        current = await self.ctx.client.get_incident(status_page_id(incident))
+        if current.updates > int(before):
+            return Outcome(remote_id=current.id, text=f"status page: {item.params['status']}")
+        return None
+
+    async def note_before_update(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        if incident.links.status_page is None:
+            return {}
+        current = await self.ctx.client.get_incident(status_page_id(incident))
+        return {"updates_before": current.updates}
