@@ -1,11 +1,12 @@
 """`cockpit doctor`: is everything cockpit needs in place? One plain verdict per line.
 
 Checks, in order: the config file, the data and log directories, the OS keyring, the
-clipboard, and for each configured system (Slack, Jira, Statuspage) one harmless
-authenticated call (`auth.test`, `myself`, the page) that proves the token works. With
-Slack configured, also its Socket Mode: `apps.connections.open` with the app-level token
-(the URL it answers is not used), or, without one, how long new messages can take when
-polling only. A failing check says what is wrong and what to do; no token is ever printed.
+clipboard, and for each registered system (cockpit/integrations/registry.py) that is
+configured, the checks its package declares: one harmless authenticated call (`auth.test`,
+`myself`, the page) that proves the token works and, for Slack, its Socket Mode
+(`apps.connections.open` with the app-level token, or how long new messages can take when
+polling only). A failing check says what is wrong and what to do; no token is ever
+printed.
 
 `run_doctor` is async (the remote calls run side by side) and never raises; keyring
 calls, which can block, run in a thread. `transports` lets tests answer the remote calls.
@@ -18,30 +19,18 @@ import asyncio
 import os
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from cockpit.integrations.errors import redact, shorten
-from cockpit.secrets import ENV_VARS, LABELS, NAMES, SECTIONS, Secrets, SecretsUnavailable
+# `Check` (the verdict) is defined with the systems' checks, and importable from here
+from cockpit.integrations.checks import Check, DoctorCheck, DoctorContext, unexpected
+from cockpit.secrets import Secrets, SecretsUnavailable
 
 if TYPE_CHECKING:
     import httpx
 
     from cockpit.config import Paths, Settings
-
-CHECK_DEADLINE = 15.0  # seconds for each remote check as a whole
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verdict. `ok`: True passed, False failed, None neither (not configured, a
-    warning that needs no action)."""
-
-    name: str
-    ok: bool | None
-    detail: str
-    hint: str = ""
+    from cockpit.integrations.base import Integration
 
 
 # -- local checks ---------------------------------------------------------------------------
@@ -127,143 +116,28 @@ def _tokens(secrets: Secrets, names: list[str]) -> dict[str, str | SecretsUnavai
     return out
 
 
-async def _remote(
-    name: str,
-    settings: Settings,
-    token: str,
-    transport: httpx.AsyncBaseTransport | None,
-) -> Check:
-    from cockpit.integrations.errors import RemoteError
-    from cockpit.integrations.http import NO_RETRY
-
-    label = LABELS[name]
-    common: dict[str, Any] = {"transport": transport, "retry": NO_RETRY}
-    client: Any = None
-    try:
-        async with asyncio.timeout(CHECK_DEADLINE):
-            if name == "slack":
-                from cockpit.integrations.slack import SlackClient
-
-                assert settings.slack is not None
-                client = SlackClient(settings.slack.api_url, token, **common)
-                who = await client.auth_test()
-                detail = f"signed in as {who.user or who.user_id} on {who.team or who.team_id}"
-            elif name == "jira":
-                from cockpit.integrations.jira import JiraClient
-
-                assert settings.jira is not None
-                if not settings.jira.email:
-                    return Check(
-                        label,
-                        False,
-                        "no email set for the API token",
-                        "set email in the [jira] section of the config",
-                    )
-                client = JiraClient(settings.jira.url, settings.jira.email, token, **common)
-                user = await client.myself()
-                detail = f"signed in as {user.display_name or user.account_id}"
-            else:
-                from cockpit.integrations.statuspage import StatuspageClient
-
-                assert settings.statuspage is not None
-                sp = settings.statuspage
-                client = StatuspageClient(sp.api_url, sp.page_id, token, **common)
-                page = await client.page()
-                detail = f"page {page.name or page.id}"
-        return Check(label, True, detail)
-    except RemoteError as e:
-        return Check(label, False, e.what + (f" ({e.code})" if e.code else ""), e.hint)
-    except TimeoutError:
-        return Check(
-            label,
-            False,
-            f"no answer within {CHECK_DEADLINE:g} s",
-            "check the network and the URL in the config",
-        )
-    except Exception as e:  # doctor reports, it never crashes
-        text = shorten(redact(str(e), [token]), 200)
-        return Check(label, False, f"unexpected error: {type(e).__name__}: {text}")
-    finally:
-        if client is not None:
-            await client.aclose()
-
-
-SOCKET_CHECK = "Slack socket mode"
-
-
-async def _socket_check(
+async def _run_check(
+    check: DoctorCheck,
+    integration: Integration,
     settings: Settings,
     token: str | SecretsUnavailable | None,
     transport: httpx.AsyncBaseTransport | None,
     offline: bool,
 ) -> Check:
-    """Socket Mode: the app-level token opens a connection URL, or why the feed polls."""
-    from cockpit.integrations.errors import RemoteError
-    from cockpit.integrations.feed import POLLING_WORST_CASE
-    from cockpit.integrations.http import NO_RETRY
-    from cockpit.integrations.slack import SlackClient
-
-    assert settings.slack is not None
-    wanted = settings.slack.socket_mode  # None: on when there is a token
-    polling = f"polling only: new messages can take up to {POLLING_WORST_CASE:.0f} s"
-    how = (
-        "cockpit auth set slack-app (the app's xapp- token with connections:write, Socket "
-        f"Mode and the message.channels event on), or set {ENV_VARS['slack-app']}, less safe"
-    )
-    if wanted is False:
-        return Check(SOCKET_CHECK, None, f"off in the config (socket_mode = false): {polling}")
-    if isinstance(token, SecretsUnavailable):
-        return Check(SOCKET_CHECK, False if wanted else None, f"{polling} ({token.reason})", how)
-    if not token:
-        return Check(
-            SOCKET_CHECK,
-            False if wanted else None,
-            f"no app-level token: {polling}",
-            how,
-        )
-    if offline:
-        return Check(SOCKET_CHECK, None, "app-level token set; not checked (--offline)")
-    client = SlackClient(
-        settings.slack.api_url, token, transport=transport, retry=NO_RETRY, deadline=CHECK_DEADLINE
+    """One of a system's checks (the system's package says what it does)."""
+    ctx = DoctorContext(
+        integration,
+        settings,
+        token if isinstance(token, str) else None,
+        unavailable=token.reason if isinstance(token, SecretsUnavailable) else "",
+        unavailable_hint=token.hint if isinstance(token, SecretsUnavailable) else "",
+        transport=transport,
+        offline=offline,
     )
     try:
-        async with asyncio.timeout(CHECK_DEADLINE):
-            await client.open_socket()
-        return Check(
-            SOCKET_CHECK, True, "apps.connections.open OK: new messages arrive as they are posted"
-        )
-    except RemoteError as e:
-        detail = e.what + (f" ({e.code})" if e.code else "")
-        return Check(SOCKET_CHECK, False, f"{detail}; {polling}", e.hint)
-    except TimeoutError:
-        return Check(SOCKET_CHECK, False, f"no answer within {CHECK_DEADLINE:g} s; {polling}", how)
-    except Exception as e:  # doctor reports, it never crashes
-        text = shorten(redact(str(e), [token]), 200)
-        return Check(SOCKET_CHECK, False, f"unexpected error: {type(e).__name__}: {text}")
-    finally:
-        await client.aclose()
-
-
-async def _auth_check(
-    name: str,
-    settings: Settings,
-    token: str | SecretsUnavailable | None,
-    transport: httpx.AsyncBaseTransport | None,
-    offline: bool,
-) -> Check:
-    label = LABELS[name]
-    if isinstance(token, SecretsUnavailable):
-        return Check(label, False, f"no token: {token.reason}", token.hint)
-    if not token:
-        return Check(
-            label,
-            False,
-            "configured, but no token is set",
-            f"cockpit auth set {name} (or set {ENV_VARS[name]}, less safe)",
-        )
-    if offline:
-        return Check(label, None, "token set; not checked (--offline)")
-    return await _remote(name, settings, token, transport)
+        return await check.run(ctx)
+    except Exception as e:  # a check should never raise; doctor never crashes
+        return unexpected(integration.label, e, ctx.token)
 
 
 async def run_doctor(
@@ -277,7 +151,10 @@ async def run_doctor(
     env: Mapping[str, str] | None = None,
 ) -> list[Check]:
     """Every check, in display order. `settings` is None when the config could not be
-    read (`config_error` says why); the remote checks are skipped then."""
+    read (`config_error` says why); the remote checks are skipped then. `transports`
+    are by secret name ("slack", "slack-app", "jira", …)."""
+    from cockpit.integrations.registry import INTEGRATIONS
+
     transports = transports or {}
     checks = [
         check_config(settings, paths, config_error),
@@ -286,32 +163,36 @@ async def run_doctor(
         await asyncio.to_thread(check_keyring, secrets, settings),
         check_clipboard(env),
     ]
-    systems = [n for n in NAMES if SECTIONS[n] == n]  # slack-app is checked with Slack
+    systems = list(INTEGRATIONS.values())
     if settings is None:
         checks.extend(
-            Check(LABELS[n], None, "not checked: the config file could not be read")
-            for n in systems
+            Check(i.label, None, "not checked: the config file could not be read") for i in systems
         )
         return checks
-    configured = [n for n in systems if n in settings.configured]
-    wanted = configured + (["slack-app"] if "slack" in configured else [])
+    configured = [i for i in systems if i.configured(settings)]
+    wanted = list(dict.fromkeys(c.secret for i in configured for c in i.checks))
     tokens = await asyncio.to_thread(_tokens, secrets, wanted)
-    remote = await asyncio.gather(
-        *(_auth_check(n, settings, tokens[n], transports.get(n), offline) for n in configured)
+    jobs = [(i, c) for i in configured for c in i.checks]
+    results = await asyncio.gather(
+        *(
+            _run_check(c, i, settings, tokens[c.secret], transports.get(c.secret), offline)
+            for i, c in jobs
+        )
     )
-    by_name = dict(zip(configured, remote, strict=True))
-    for name in systems:
-        if name in by_name:
-            checks.append(by_name[name])
+    by_system: dict[str, list[Check]] = {}
+    for (integration, _), result in zip(jobs, results, strict=True):
+        by_system.setdefault(integration.name, []).append(result)
+    where = settings.source or paths.config_file
+    for integration in systems:
+        if integration.configured(settings):
+            checks.extend(by_system.get(integration.name, []))
         else:
-            where = settings.source or paths.config_file
             checks.append(
-                Check(LABELS[name], None, "not configured", f"add a [{name}] section to {where}")
-            )
-        if name == "slack" and name in by_name:
-            checks.append(
-                await _socket_check(
-                    settings, tokens["slack-app"], transports.get("slack-app"), offline
+                Check(
+                    integration.label,
+                    None,
+                    "not configured",
+                    f"add a [{integration.config}] section to {where}",
                 )
             )
     return checks

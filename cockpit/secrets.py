@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from cockpit.domain.errors import CockpitError
+from cockpit.integrations import registry as _registry
+from cockpit.integrations.base import env_var
 from cockpit.integrations.errors import redact, shorten
 
 if TYPE_CHECKING:
@@ -48,16 +50,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("cockpit.secrets")
 
 SERVICE = "cockpit"
-NAMES: tuple[str, ...] = ("slack", "jira", "statuspage", "slack-app")
-LABELS = {
-    "slack": "Slack",
-    "jira": "Jira",
-    "statuspage": "Statuspage",
-    "slack-app": "Slack app-level",
+# The tokens cockpit keeps are the registered systems' secrets (each system's package
+# names its own: cockpit/integrations/registry.py): every system's client token, in the
+# registry's order, then the others ("slack-app", Slack's app-level token).
+NAMES: tuple[str, ...] = tuple(secret.name for secret, _ in _registry.secrets())
+LABELS = {secret.name: secret.label for secret, _ in _registry.secrets()} | {
+    i.name: i.label for i in _registry.INTEGRATIONS.values()
 }
-ENV_VARS = {name: f"COCKPIT_{name.upper().replace('-', '_')}_TOKEN" for name in NAMES}
+ENV_VARS = {name: env_var(name) for name in NAMES}
 # The config section each token belongs to (the app-level token is Slack's too).
-SECTIONS = {name: name.split("-", 1)[0] for name in NAMES}
+SECTIONS = {secret.name: system.config for secret, system in _registry.secrets()}
 DEFAULT_TIMEOUT = 5.0
 
 Source = Literal["keyring", "env", "memory"]
