@@ -7,6 +7,7 @@ hidden behind another module is caught too.
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ LOWER = (
     "cockpit.domain",
     "cockpit.store",
     "cockpit.integrations",
-    "cockpit.application.service",
+    "cockpit.application",
     "cockpit.config",
     "cockpit.clipboard",
     "cockpit.secrets",
@@ -59,3 +60,72 @@ def test_help_does_not_import_textual_or_httpx():
     loaded = out.stdout.strip().split("LOADED:")[1].split(",")
     assert "cockpit" in loaded
     assert "textual" not in loaded and "httpx" not in loaded and "tinydb" not in loaded
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Every group of modules of `package` that import each other in a loop (Tarjan's
+    strongly connected components over the import graph, type-checking imports included)."""
+    import grimp
+
+    graph = grimp.build_graph(package)
+    modules = sorted(graph.modules)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(m: str) -> None:  # iterative enough for this size: depth is the import depth
+        index[m] = low[m] = len(index)
+        stack.append(m)
+        on_stack.add(m)
+        for n in sorted(graph.find_modules_directly_imported_by(m)):
+            if n not in index:
+                visit(n)
+                low[m] = min(low[m], low[n])
+            elif n in on_stack:
+                low[m] = min(low[m], index[n])
+        if low[m] == index[m]:
+            group = []
+            while True:
+                n = stack.pop()
+                on_stack.discard(n)
+                group.append(n)
+                if n == m:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for m in modules:
+        if m not in index:
+            visit(m)
+    return cycles
+
+
+def test_no_import_cycle_anywhere():
+    assert import_cycles("cockpit") == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+    pkg = tmp_path / "loopy"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from loopy import b\n")
+    (pkg / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from loopy import a\n"
+    )
+    (pkg / "c.py").write_text("from loopy import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles("loopy") == [["loopy.a", "loopy.b"]]
+
+
+def test_the_import_contracts_hold():
+    """The contracts in pyproject.toml (layers, no Textual below the UI, widgets never
+    import screens …), run as CI runs them."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        capture_output=True,
+        text=True,
+        cwd=Path(cockpit.__file__).parent.parent,
+    )
+    assert out.returncode == 0, out.stdout[-3000:]
