@@ -557,7 +557,7 @@ class CockpitScreen(Screen[None]):
         rec = self.require_incident()
         if rec is None:
             return
-        ask = {
+        ask: Callable[[], None] | None = {
             "severity": self.action_set_severity,
             "roles": self.action_assign_roles,
             "cancel": self.action_cancel_incident,

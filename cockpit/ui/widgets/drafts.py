@@ -398,7 +398,10 @@ class DraftsPane(Vertical, can_focus=False):
             self.done = done
 
     def _act(self, label: str, fn: Callable[[], Done]) -> None:
-        self.app.store_call(label, fn, lambda done: self.post_message(self.Acted(done)))
+        def acted(done: Done) -> None:
+            self.post_message(self.Acted(done))
+
+        self.app.store_call(label, fn, acted)
 
     def action_retry(self) -> None:
         step = self.selected_action()
