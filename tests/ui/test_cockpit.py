@@ -782,3 +782,35 @@ async def test_a_slow_first_read_is_waited_for_not_done_twice(harness: Harness):
         await settle(pilot)
         assert app.screen.record is not None and app.screen.record.incident.id == iid
         assert len(calls) == 1
+
+
+async def test_enter_on_mark_fixing_is_one_store_call_and_one_reload(harness: Harness):
+    """The screen asks the application layer once (status, tick and remote plan in one
+    call on the store's thread) and reloads once."""
+    from cockpit.ui.widgets.panes import ChecklistPane
+
+    iid = harness.raise_incident()
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(ChecklistPane)
+        pane.focus()
+        pane.highlighted = pane.index_of("mark-fixing")
+        calls: list[str] = []
+        real = app.store_call
+
+        def counting(label, fn, done=None, failed=None):  # type: ignore[no-untyped-def]
+            calls.append(label)
+            real(label, fn, done, failed)
+
+        app.store_call = counting  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert harness.service.get(iid).status is Status.FIXING
+        assert harness.store.ticks(iid)["mark-fixing"].ticked
+        assert calls.count("Mark FIXING") == 1
+        assert calls.count("load incident") == 1
+        assert [c for c in calls if c not in ("load drafts", "remember incident")] == [
+            "Mark FIXING",
+            "load incident",
+        ], calls
