@@ -13,6 +13,18 @@ In-process (for `cockpit demo` and tests):
     ... server.base_url, server.state.snapshot(), server.config_snippet() ...
     server.stop()
 
+Without a socket at all (transport.py): `server.transport()` is an httpx transport that hands
+each request to the same dispatch as the HTTP handler; the server need not be started.
+
+    server = SandboxServer(scenario=None)
+    client = SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-any", transport=server.transport())
+
+One dispatch serves both: `plan(request)` counts the request, answers the inspection
+endpoint and unknown paths, and decides its fault; `carry_out(plan)` applies the effect
+(unless a fault comes BEFORE it) and says what the client gets (`Outcome`: an answer, or
+none, held back or not). The HTTP handler and the transport only deliver the outcome, each
+its own way (a slow fault's pause is taken between the two).
+
 As a command: `run_sandbox(argv)` (wired as `cockpit sandbox`).
 """
 
@@ -28,10 +40,11 @@ import socket
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from cockpit.sandbox.faults import (
@@ -39,6 +52,7 @@ from cockpit.sandbox.faults import (
     SLACK_TIER_LIMITS,
     Fault,
     FaultInjector,
+    Limit,
     RateLimiter,
     fault_response,
 )
@@ -49,10 +63,51 @@ from cockpit.sandbox.socket_mode import SocketHub
 from cockpit.sandbox.state import PAGE_ID, Request, Response, SandboxState
 from cockpit.sandbox.statuspage_api import StatuspageAPI
 
+if TYPE_CHECKING:
+    from cockpit.sandbox.transport import SandboxTransport
+
 log = logging.getLogger("cockpit.sandbox")
 
 DEFAULT_PORT = 8765
 MAX_BODY = 10 * 1024 * 1024
+# The base URL of the in-process drill range (never resolves: .invalid, RFC 6761).
+IN_PROCESS_URL = "http://drill-range.invalid"
+
+
+def too_large() -> Response:
+    """The answer to a request body over MAX_BODY (or one that cannot be read)."""
+    return Response.json(413, {"message": "request body too large or malformed"})
+
+
+@dataclass
+class Plan:
+    """One request, decided: the service and route it goes to, the fault it meets (if
+    any), or the answer it gets at once (the inspection endpoint, an unknown path)."""
+
+    request: Request
+    service: str | None = None
+    route: str = ""
+    fault: Fault | None = None
+    answer: Response | None = None
+
+    @property
+    def pause(self) -> float:
+        """Seconds to wait before the request is handled (a slow fault)."""
+        if self.fault is not None and self.fault.kind == "slow":
+            return self.fault.seconds or 0.0
+        return 0.0
+
+
+@dataclass
+class Outcome:
+    """What the client gets: `response`, or no answer at all (None: the connection is
+    dropped, or was never made); `hold`: how long a socket holds the answer (or the drop)
+    back (a timeout fault); `close`: the answer says `Connection: close`."""
+
+    response: Response | None
+    fault: Fault | None = None
+    hold: float = 0.0
+    close: bool = False
 
 
 class SandboxError(Exception):
@@ -126,9 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except (ValueError, OSError):
-            self._send(
-                Response.json(413, {"message": "request body too large or malformed"}), close=True
-            )
+            self._send(too_large(), close=True)
             return
         parts = urlsplit(self.path)
         request = Request(
@@ -183,7 +236,7 @@ class SandboxServer:
         *,
         fault_delay: float = 12.0,
         fault_kinds: Sequence[str] = FAULT_KINDS,
-        rate_limits: Mapping[str, int] | None = None,
+        rate_limits: Mapping[str, int | Limit] | RateLimiter | None = None,
         verbose: bool = False,
         socket_mode: bool = True,
     ) -> None:
@@ -206,7 +259,9 @@ class SandboxServer:
             self.faults = FaultInjector(faults, seed=seed, delay=fault_delay, kinds=fault_kinds)
         except ValueError as exc:
             raise SandboxError(str(exc)) from exc
-        self.rate_limiter = RateLimiter(rate_limits)
+        self.rate_limiter = (
+            rate_limits if isinstance(rate_limits, RateLimiter) else RateLimiter(rate_limits)
+        )
         # Socket Mode: message events pushed over a WebSocket (faults: self.socket.disconnect)
         self.socket = SocketHub(self.state, host) if socket_mode else None
         self.slack = SlackAPI(self.state, self.rate_limiter, self.socket)
@@ -267,9 +322,21 @@ class SandboxServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def transport(self, base_url: str = IN_PROCESS_URL) -> SandboxTransport:
+        """An httpx transport (async and sync) into this drill range, with no socket; until
+        the server is started, `base_url` is the drill range's own address (in Jira's links,
+        `settings()`, the snapshot)."""
+        from cockpit.sandbox.transport import SandboxTransport
+
+        if self._httpd is None:
+            self.state.base_url = base_url.rstrip("/")
+        return SandboxTransport(self)
+
     @property
     def base_url(self) -> str:
         if self._httpd is None:
+            if self.state.base_url:  # in process only (`transport()`)
+                return self.state.base_url
             raise RuntimeError("the sandbox is not started")
         raw = self._httpd.server_address[0]
         host = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -305,56 +372,73 @@ class SandboxServer:
         return "\n".join(lines)
 
     # -- requests -------------------------------------------------------------------------
-    def serve(self, request: Request, handler: _Handler) -> None:
+    def plan(self, request: Request) -> Plan:
+        """Count `request` and decide its fault (see the module's docstring)."""
         path = request.path
-        if path == "/_sandbox/state" or path.startswith("/_sandbox/"):
-            handler._send(self._inspect(request))
-            return
+        if path.startswith("/_sandbox/"):
+            return Plan(request, answer=self._inspect(request))  # never faulted
         service = self._service(path)
         if service is None:
-            handler._send(Response.json(404, {"message": f"no such endpoint: {path}"}))
-            return
+            missing = Response.json(404, {"message": f"no such endpoint: {path}"})
+            return Plan(request, answer=missing)
+        if service == "slack":
+            route = "slack:" + path[len("/api/") :]
+        else:
+            route = f"{service}:{request.method} {path}"
         with self.state.lock:
-            if service == "slack":
-                key = "slack:" + path[len("/api/") :]
-            else:
-                key = f"{service}:{request.method} {path}"
-            self.state.requests[key] += 1
-        fault = self.faults.decide()
+            self.state.requests[route] += 1
+        fault = self.faults.decide(route)
         if fault is not None:
-            record = {
-                "kind": fault.kind,
-                "when": fault.when,
-                "status": fault.status,
-                "service": service,
-                "method": request.method,
-                "path": path,
-                "at": self.state.now(),
-            }
-            self.state.record_fault(record)
-            if fault.when == "before":
-                self._fail(handler, fault, service, None)
-                return
-            response = self._route(service, request)
-            self._fail(handler, fault, service, response)
-            return
-        handler._send(self._route(service, request))
+            self.state.record_fault(
+                {
+                    "kind": fault.kind,
+                    "when": fault.when,
+                    "status": fault.status,
+                    "service": service,
+                    "method": request.method,
+                    "path": path,
+                    "at": self.state.now(),
+                }
+            )
+        return Plan(request, service, route, fault)
 
-    def _fail(
-        self, handler: _Handler, fault: Fault, service: str, applied: Response | None
-    ) -> None:
+    def carry_out(self, plan: Plan) -> Outcome:
+        """Apply the request's effect (unless its fault comes before it) and say what the
+        client gets."""
+        if plan.answer is not None or plan.service is None:
+            return Outcome(plan.answer or Response.json(404, {"message": "no such endpoint"}))
+        fault = plan.fault
+        if fault is None or fault.kind == "slow":
+            return Outcome(self._apply(plan.service, plan.request), fault)
+        applied = self._apply(plan.service, plan.request) if fault.when == "after" else None
         if fault.kind == "timeout":
-            self._stopping.wait(self.faults.delay)
-            if applied is None:
-                handler._drop()
-            else:
-                handler._send(applied)
-            return
-        if fault.kind == "drop":
-            handler._drop()
-            return
+            held = fault.seconds if fault.seconds is not None else self.faults.delay
+            return Outcome(applied, fault, hold=held)
+        if fault.kind in ("drop", "connect"):
+            return Outcome(None, fault)
         # A proxy's error page comes with `Connection: close`, as nginx sends it.
-        handler._send(fault_response(fault, service), close=fault.kind == "server_error")
+        answer = fault_response(fault, plan.service, applied)
+        return Outcome(answer, fault, close=fault.kind == "server_error")
+
+    def serve(self, request: Request, handler: _Handler) -> None:
+        """The HTTP handler's side: plan, pause, carry out, deliver over the socket."""
+        plan = self.plan(request)
+        if plan.pause:
+            self._stopping.wait(plan.pause)
+        outcome = self.carry_out(plan)
+        if outcome.hold:
+            self._stopping.wait(outcome.hold)
+        if outcome.response is None:
+            handler._drop()
+        else:
+            handler._send(outcome.response, close=outcome.close)
+
+    def _apply(self, service: str, request: Request) -> Response:
+        try:
+            return self._route(service, request)
+        except Exception:  # a bug in the sandbox: an answer all the same
+            log.exception("sandbox error on %s %s", request.method, request.path)
+            return Response.json(500, {"message": "sandbox internal error"})
 
     @staticmethod
     def _service(path: str) -> str | None:
@@ -372,7 +456,7 @@ class SandboxServer:
         # Jira and Statuspage are limited only when asked (`rate_limits={"statuspage": 60}`).
         wait = self.rate_limiter.hit(service)
         if wait is not None:
-            return fault_response(Fault("ratelimit", "before", 429, retry_after=wait), service)
+            return self.rate_limiter.refusal(service, service, wait)
         if service == "jira":
             return self.jira.handle(request)
         return self.statuspage.handle(request)
