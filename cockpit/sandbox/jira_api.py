@@ -1,8 +1,9 @@
 """The Jira Cloud REST v3 endpoints cockpit uses, at `<base>/rest/api/3/...`.
 
-Basic auth (`email:api-token`) is required and any pair is accepted; the email becomes the
-Jira user (`GET /myself`). Rich text is Atlassian Document Format only: a plain string where
-a document belongs gets Jira's 400 `{"errorMessages": [], "errors": {"description": ...}}`.
+Basic auth (`email:api-token`) is required and any pair is accepted (but for a token refused
+with `SandboxState.refuse_token`: 401); the email becomes the Jira user (`GET /myself`). Rich
+text is Atlassian Document Format only: a plain string where a document belongs gets Jira's
+400 `{"errorMessages": [], "errors": {"description": ...}}`.
 
 Projects: INCIDENT (workflow Pending → FIXING → Fixing → MONITORING → Monitoring → RESOLVED
 → Resolved, CANCELED from Pending/Fixing, REOPEN from Resolved/Canceled; FIXING assigns the
@@ -11,7 +12,8 @@ Transitions are posted by id, as in Jira; an id not available from the current s
 The search endpoint understands a JQL subset: AND/OR/NOT and parentheses over `field = v`,
 `!=`, `~`, `IN (...)`, `NOT IN (...)`, `IS [NOT] EMPTY` on project, key, labels, status,
 statusCategory, issuetype, priority, assignee, reporter, resolution, summary and text, with
-`currentUser()` and `ORDER BY`.
+`currentUser()` and `ORDER BY`. Comments keep the entity properties sent with them
+(`"properties": [{"key", "value"}]`), shown with `expand=properties`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from cockpit.sandbox.state import (
     ISSUE_TYPES,
@@ -244,7 +246,8 @@ class JiraAPI:
             handler: Callable[..., Response] = getattr(self, name)
             try:
                 with self.state.lock:
-                    return handler(request, caller, *match.groups())
+                    # path parameters arrive percent-encoded (an issue key, a property key)
+                    return handler(request, caller, *(unquote(g) for g in match.groups()))
             except JiraError as err:
                 return err.response()
         if allowed:
@@ -263,6 +266,8 @@ class JiraAPI:
             return None
         email, sep, token = raw.partition(":")
         if not sep or not email.strip() or not token:
+            return None
+        if token.strip() in self.state.refused_tokens:
             return None
         return self.state.jira_user(email)
 
@@ -360,8 +365,10 @@ class JiraAPI:
             "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.svg",
         }
 
-    def comment_json(self, issue: JiraIssue, comment: JSON) -> JSON:
-        return {
+    def comment_json(
+        self, issue: JiraIssue, comment: JSON, *, with_properties: bool = False
+    ) -> JSON:
+        out: JSON = {
             "self": f"{self.base}/rest/api/3/issue/{issue.id}/comment/{comment['id']}",
             "id": comment["id"],
             "author": self.user_json(comment["author"]),
@@ -371,6 +378,11 @@ class JiraAPI:
             "updated": comment["created"],
             "jsdPublic": True,
         }
+        if with_properties:
+            out["properties"] = [
+                {"key": k, "value": v} for k, v in comment.get("properties", {}).items()
+            ]
+        return out
 
     def all_fields(self, issue: JiraIssue) -> JSON:
         project = self.state.projects[issue.project]
@@ -564,29 +576,15 @@ class JiraAPI:
         if errors:
             raise JiraError(400, [], errors)
         assert project is not None and itype is not None
-        now = self.state.now()
-        number = project.next_number
-        project.next_number += 1
-        issue_id = str(self.state.next_id("jira-issue", 10000))
         stored = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
         stored.update(
             {"issuetype": itype, "labels": list(labels), "priority": priority or "Medium"}
         )
-        issue = JiraIssue(
-            id=issue_id,
-            key=f"{project.key}-{number}",
-            project=project.key,
-            fields=stored,
-            status=project.workflow.initial,
-            reporter=reporter or caller["accountId"],
-            assignee=assignee,
-            created=now,
-            updated=now,
+        issue = self.state.new_issue(
+            project, stored, reporter or caller["accountId"], assignee=assignee, store=False
         )
-        self._apply_update(issue, body.get("update"), caller)
-        for prop in body.get("properties") or []:
-            if isinstance(prop, dict) and isinstance(prop.get("key"), str):
-                issue.properties[prop["key"]] = prop.get("value")
+        self._apply_update(issue, body.get("update"), caller)  # a bad update: nothing stored
+        issue.properties.update(_properties(body.get("properties")))
         self.state.issues[issue.key] = issue
         return Response.json(
             201,
@@ -886,12 +884,15 @@ class JiraAPI:
         return Response.empty(204)
 
     # -- comments -------------------------------------------------------------------------
-    def _add_comment(self, issue: JiraIssue, body: Any, caller: JSON) -> JSON:
+    def _add_comment(
+        self, issue: JiraIssue, body: Any, caller: JSON, properties: JSON | None = None
+    ) -> JSON:
         comment = {
             "id": str(self.state.next_id("jira-comment", 10000)),
             "body": body,
             "author": caller["accountId"],
             "created": iso_jira(self.state.now()),
+            "properties": dict(properties or {}),
         }
         issue.comments.append(comment)
         issue.updated = self.state.now()
@@ -903,7 +904,8 @@ class JiraAPI:
         if body.get("body") is None:
             raise JiraError(400, [], {"comment": "Comment body can not be empty!"})
         _require_adf(body.get("body"), "comment")
-        comment = self._add_comment(issue, body["body"], caller)
+        properties = _properties(body.get("properties"))
+        comment = self._add_comment(issue, body["body"], caller, properties)
         return Response.json(201, self.comment_json(issue, comment))
 
     def get_comments(self, request: Request, caller: JSON, key: str) -> Response:
@@ -917,13 +919,17 @@ class JiraAPI:
         if (request.arg("orderBy") or "").lstrip("+") == "-created":
             comments.reverse()
         page = comments[start : start + limit]
+        expand = {e.strip() for e in (request.arg("expand") or "").split(",")}
         return Response.json(
             200,
             {
                 "startAt": start,
                 "maxResults": limit,
                 "total": len(comments),
-                "comments": [self.comment_json(issue, c) for c in page],
+                "comments": [
+                    self.comment_json(issue, c, with_properties="properties" in expand)
+                    for c in page
+                ],
             },
         )
 
@@ -1098,6 +1104,17 @@ class JiraAPI:
 
 
 _MISSING = object()
+
+
+def _properties(value: Any) -> JSON:
+    """Entity properties sent with an issue or a comment: [{"key", "value"}, ...]."""
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("key"), str) and p["key"] for p in value
+    ):
+        raise JiraError(400, ["properties must be a list of {key, value} objects"])
+    return {p["key"]: p.get("value") for p in value}
 
 
 def _list_arg(request: Request, name: str) -> list[str]:

@@ -5,14 +5,19 @@ accept it) as a JSON body; the token comes as `Authorization: Bearer <token>` or
 argument; errors are HTTP 200 with `{"ok": false, "error": "..."}`; rate limits are HTTP 429
 with `Retry-After`.
 
-Any non-empty token is accepted. A token starting with `xoxp-` acts as a person (so a trainer
-can `curl` a report into #incidents): `xoxp-<name or user id>` picks that person, anything
-else is the user "trainer". A token starting with `xapp-` is the app-level token: it is
+Any non-empty token is accepted, but one refused with `SandboxState.refuse_token` (a revoked
+token, a typo): that gets `invalid_auth`. A token starting with `xoxp-` acts as a person (so
+a trainer can `curl` a report into #incidents): `xoxp-<name or user id>` picks that person,
+anything else is the user "trainer". A token starting with `xapp-` is the app-level token: it is
 good for `apps.connections.open` (Socket Mode, see socket_mode.py) and nothing else, and
 only it is (`not_allowed_token_type`), as in Slack. Every other token is the cockpit bot,
 which — like a real bot — must be a member of a channel to read or post there
 (`not_in_channel`); it is a member of #incidents and #alerts from the start, and of every
-channel it creates or joins.
+channel it creates or joins. An archived channel (`SandboxState.archive_channel`) can be
+read but not posted to, joined, or changed (`is_archived`).
+
+Paged methods return at most `limit` items, and at most `max_page_size` when it is set:
+Slack may return fewer than asked for, and a client must follow `next_cursor` all the same.
 """
 
 from __future__ import annotations
@@ -129,6 +134,7 @@ class SlackAPI:
         self.state = state
         self.limiter = limiter or RateLimiter()
         self.socket = socket  # Socket Mode; without it apps.connections.open is refused
+        self.max_page_size: int | None = None  # fewer items per page than asked for
 
     # -- entry ----------------------------------------------------------------------------
     def handle(self, request: Request, method: str) -> Response:
@@ -142,13 +148,13 @@ class SlackAPI:
         token = header_token or str(args.get("token") or "")
         if not token.strip():
             return Response.json(200, {"ok": False, "error": "not_authed"})
+        if token.strip() in self.state.refused_tokens:
+            return Response.json(200, {"ok": False, "error": "invalid_auth"})
         if token.strip().startswith("xapp-") != (method == "apps.connections.open"):
             return Response.json(200, {"ok": False, "error": "not_allowed_token_type"})
         wait = self.limiter.hit(method, tier)
         if wait is not None:
-            return Response.json(
-                429, {"ok": False, "error": "ratelimited"}, [("Retry-After", str(wait))]
-            )
+            return self.limiter.refusal(method, "slack", wait, tier)
         caller = self._caller(token.strip())
         handler = getattr(self, "m_" + method.replace(".", "_"))
         try:
@@ -207,6 +213,14 @@ class SlackAPI:
         if caller["id"] not in ch.members:
             raise SlackError("not_in_channel")
 
+    def _live(self, ch: Channel) -> None:
+        if ch.is_archived:
+            raise SlackError("is_archived")
+
+    def _limit(self, args: JSON, default: int, maximum: int) -> int:
+        limit = _limit(args, default, maximum)
+        return min(limit, self.max_page_size) if self.max_page_size else limit
+
     def _conversation(self, ch: Channel, caller: JSON) -> JSON:
         return {
             "id": ch.id,
@@ -217,7 +231,7 @@ class SlackAPI:
             "is_mpim": False,
             "is_private": ch.is_private,
             "created": ch.created,
-            "is_archived": False,
+            "is_archived": ch.is_archived,
             "is_general": ch.is_general,
             "unlinked": 0,
             "name_normalized": ch.name,
@@ -280,12 +294,16 @@ class SlackAPI:
         types = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
         if not types <= {"public_channel", "private_channel", "im", "mpim"}:
             raise SlackError("invalid_types")
-        limit = _limit(args, 100, 1000)
+        limit = self._limit(args, 100, 1000)
+        live_only = _truthy(args.get("exclude_archived", False))
         chans = [
             c
             for c in self.state.channels.values()
-            if ("private_channel" in types and c.is_private and caller["id"] in c.members)
-            or ("public_channel" in types and not c.is_private)
+            if (
+                ("private_channel" in types and c.is_private and caller["id"] in c.members)
+                or ("public_channel" in types and not c.is_private)
+            )
+            and not (live_only and c.is_archived)
         ]
         chans.sort(key=lambda c: c.id)
         start = 0
@@ -308,7 +326,7 @@ class SlackAPI:
         ch = self._channel(args)
         self._member(caller, ch)
         oldest, latest, inclusive = self._window(args)
-        limit = _limit(args, 100, 999)
+        limit = self._limit(args, 100, 999)
         keys = ch.keys
         # Messages newest first, within (oldest, latest) or [oldest, latest] when inclusive.
         if latest is None:
@@ -365,7 +383,7 @@ class SlackAPI:
         if args.get("cursor"):
             start_micro = _cursor_ts(str(args["cursor"]))
             replies = [m for m in replies if ts_to_micro(m["ts"]) >= start_micro]
-        limit = _limit(args, 1000, 1000)
+        limit = self._limit(args, 1000, 1000)
         page, rest = replies[: max(limit - 1, 1)], replies[max(limit - 1, 1) :]
         with_meta = _truthy(args.get("include_all_metadata", False))
         out: JSON = {
@@ -397,6 +415,7 @@ class SlackAPI:
         ch = self._channel(args)
         if ch.is_private and caller["id"] not in ch.members:
             raise SlackError("method_not_supported_for_channel_type")
+        self._live(ch)
         out: JSON = {}
         if caller["id"] in ch.members:
             out = {
@@ -411,6 +430,7 @@ class SlackAPI:
     def m_conversations_invite(self, caller: JSON, args: JSON) -> JSON:
         ch = self._channel(args)
         self._member(caller, ch)
+        self._live(ch)
         ids = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
         if not ids:
             raise SlackError("no_user")
@@ -437,6 +457,7 @@ class SlackAPI:
     def m_conversations_setTopic(self, caller: JSON, args: JSON) -> JSON:
         ch = self._channel(args)
         self._member(caller, ch)
+        self._live(ch)
         topic = str(args.get("topic") or "")
         if len(topic) > 250:
             raise SlackError("too_long")
@@ -457,6 +478,7 @@ class SlackAPI:
     def m_chat_postMessage(self, caller: JSON, args: JSON) -> JSON:
         ch = self._channel(args, by_name=True)
         self._member(caller, ch)
+        self._live(ch)
         text = str(args.get("text") or "")
         attachments = _json_arg(args.get("attachments"), "invalid_arguments", list)
         blocks = _json_arg(args.get("blocks"), "invalid_blocks_format", list)
@@ -527,7 +549,7 @@ class SlackAPI:
 
     def m_users_list(self, caller: JSON, args: JSON) -> JSON:
         users = sorted(self.state.slack_users.values(), key=lambda u: u["id"])
-        limit = _limit(args, 0, 1000) or len(users)
+        limit = self._limit(args, 0, 1000) or min(len(users), self.max_page_size or len(users))
         start = 0
         if args.get("cursor"):
             after = _decode_cursor(str(args["cursor"]), "user")

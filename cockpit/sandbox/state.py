@@ -133,6 +133,7 @@ class Channel:
     creator: str
     is_private: bool = False
     is_general: bool = False
+    is_archived: bool = False
     members: list[str] = field(default_factory=list)
     topic: JSON = field(default_factory=lambda: {"value": "", "creator": "", "last_set": 0})
     purpose: JSON = field(default_factory=lambda: {"value": "", "creator": "", "last_set": 0})
@@ -164,8 +165,12 @@ def slack_person(
     color: str = "9f69e7",
     tz: str = "Europe/Berlin",
     admin: bool = False,
+    display_name: str | None = None,
 ) -> JSON:
+    """A person as users.info shows them; `display_name` defaults to `name` ("" for none,
+    as people who never set one have)."""
     first, _, last = real_name.partition(" ")
+    shown = name if display_name is None else display_name
     avatar_hash = hashlib.sha1(uid.encode()).hexdigest()[:12]
     return {
         "id": uid,
@@ -191,8 +196,8 @@ def slack_person(
             "skype": "",
             "real_name": real_name,
             "real_name_normalized": real_name,
-            "display_name": name,
-            "display_name_normalized": name,
+            "display_name": shown,
+            "display_name_normalized": shown,
             "fields": None,
             "status_text": "",
             "status_emoji": "",
@@ -437,6 +442,8 @@ class SandboxState:
         self._last_ts_micro = 0
         self._counters: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
+        # tokens (Slack tokens, Jira API tokens, Statuspage keys) answered as invalid
+        self.refused_tokens: set[str] = set()
         self.faults_injected: list[JSON] = []
         # called with (channel, message event) for every message stored, edited, deleted
         self.listeners: list[Callable[[Channel, JSON], None]] = []
@@ -477,6 +484,12 @@ class SandboxState:
         if micro > self._last_ts_micro:
             self._last_ts_micro = micro
         return micro_to_ts(micro)
+
+    def refuse_token(self, token: str) -> None:
+        """Answer `token` as a revoked or mistyped credential from now on: Slack's
+        `invalid_auth`, Jira's and Statuspage's 401 (any other token stays accepted)."""
+        with self.lock:
+            self.refused_tokens.add(token.strip())
 
     def record_fault(self, fault: JSON) -> None:
         with self.lock:
@@ -546,14 +559,18 @@ class SandboxState:
     def add_bot(self, bot: Bot) -> None:
         self.bots[bot.key] = bot
 
-    def add_person(self, name: str, real_name: str, title: str = "") -> JSON:
+    def add_person(
+        self, name: str, real_name: str, title: str = "", *, display_name: str | None = None
+    ) -> JSON:
+        """A new person in the workspace (the one called `name` if there is one), member of
+        every public channel; `display_name` as in `slack_person`."""
         with self.lock:
             for u in self.slack_users.values():
                 if u["name"] == name:
                     return u
             n = self.next_id("slack-user")
             uid = f"U0SBXP{n:05d}"
-            user = slack_person(uid, name, real_name, title)
+            user = slack_person(uid, name, real_name, title, display_name=display_name)
             self.slack_users[uid] = user
             for ch in self.channels.values():
                 if not ch.is_private:
@@ -585,6 +602,11 @@ class SandboxState:
             )
             self.channels[cid] = ch
             return ch
+
+    def archive_channel(self, channel: Channel, *, archived: bool = True) -> None:
+        """Archive `channel` (or bring it back): it can be read, not posted to or joined."""
+        with self.lock:
+            channel.is_archived = archived
 
     def person_message(self, user_id: str, text: str, **extra: Any) -> JSON:
         msg: JSON = {
@@ -794,6 +816,67 @@ class SandboxState:
                 self.jira_users[account_id] = user
             return user
 
+    def new_issue(
+        self,
+        project: JiraProject,
+        fields: JSON,
+        reporter: str,
+        *,
+        assignee: str | None = None,
+        status: str | None = None,
+        store: bool = True,
+    ) -> JiraIssue:
+        """A new issue in `project` (its next key) with `fields` as JiraIssue keeps them,
+        stored unless `store` is False; `status` (a status of the project's workflow)
+        defaults to the initial one."""
+        with self.lock:
+            if status is not None:
+                project.workflow.status(status)  # KeyError: not in this workflow
+            now = self.now()
+            number = project.next_number
+            project.next_number += 1
+            issue = JiraIssue(
+                id=str(self.next_id("jira-issue", 10000)),
+                key=f"{project.key}-{number}",
+                project=project.key,
+                fields=fields,
+                status=status or project.workflow.initial,
+                reporter=reporter,
+                assignee=assignee,
+                created=now,
+                updated=now,
+            )
+            if project.workflow.status(issue.status).category == "done":
+                issue.resolution = "Done"
+                issue.resolutiondate = now
+            if store:
+                self.issues[issue.key] = issue
+            return issue
+
+    def add_issue(
+        self,
+        project: str,
+        summary: str,
+        *,
+        issuetype: str = "Task",
+        labels: Iterable[str] = (),
+        status: str | None = None,
+        reporter: str = "alice@drill-range.example",
+        priority: str = "Medium",
+    ) -> JiraIssue:
+        """An issue already on the site (for scenarios and tests), as if `reporter` (an
+        email) had created it."""
+        with self.lock:
+            account = self.jira_user(reporter)["accountId"]
+            fields: JSON = {
+                "summary": summary,
+                "description": None,
+                "issuetype": issuetype,
+                "labels": list(labels),
+                "priority": priority,
+            }
+            return self.new_issue(self.projects[project], fields, account, status=status)
+
     def issue(self, id_or_key: str) -> JiraIssue | None:
         issue = self.issues.get(id_or_key.upper())
         if issue is not None:
@@ -895,6 +978,7 @@ class SandboxState:
                 "id": ch.id,
                 "name": ch.name,
                 "is_private": ch.is_private,
+                "is_archived": ch.is_archived,
                 "created": ch.created,
                 "creator": ch.creator,
                 "members": list(ch.members),
@@ -931,6 +1015,7 @@ class SandboxState:
                         "author": c["author"],
                         "body": c["body"],
                         "created": c["created"],
+                        "properties": dict(c.get("properties", {})),
                     }
                     for c in issue.comments
                 ],

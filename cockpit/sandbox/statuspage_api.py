@@ -1,6 +1,7 @@
 """The Statuspage v1 endpoints cockpit uses, at `<base>/v1/pages/<page_id>/...`.
 
-`Authorization: OAuth <key>` (or `?api_key=`) is required and any key is accepted. One page
+`Authorization: OAuth <key>` (or `?api_key=`) is required and any key is accepted (but for one
+refused with `SandboxState.refuse_token`: 401). Lists of incidents are newest first. One page
 (`PAGE_ID`) with four components (Website, API, Payments, Search). Incidents go
 investigating → identified → monitoring → resolved (any order, as on the real service);
 each create or update with a status change or a body appends an incident update, and
@@ -79,7 +80,7 @@ class StatuspageAPI:
         if auth.lower().startswith("oauth "):
             key = auth[6:].strip()
         key = key or (request.arg("api_key") or "").strip()
-        if not key:
+        if not key or key in self.state.refused_tokens:
             return Response.json(401, {"message": "Could not authenticate"})
         rest = request.path[len(self.PREFIX) :]
         if rest.endswith(".json"):
@@ -267,10 +268,13 @@ class StatuspageAPI:
         return Response.json(200, comp)
 
     # -- incidents ------------------------------------------------------------------------
+    def _newest_first(self) -> list[JSON]:
+        # by creation time, and the later created first among those in the same millisecond
+        newest = list(reversed(self.state.sp_incidents.values()))
+        return sorted(newest, key=lambda i: i["created_at"], reverse=True)
+
     def list_incidents(self, request: Request) -> Response:
-        incidents = sorted(
-            self.state.sp_incidents.values(), key=lambda i: i["created_at"], reverse=True
-        )
+        incidents = self._newest_first()
         q = (request.arg("q") or "").strip().lower()
         if q:
             incidents = [
@@ -290,10 +294,7 @@ class StatuspageAPI:
         return Response.json(200, [self._render(i) for i in incidents[start : start + limit]])
 
     def list_unresolved(self, request: Request) -> Response:
-        incidents = [
-            self._render(i) for i in self.state.sp_incidents.values() if i["status"] != "resolved"
-        ]
-        incidents.sort(key=lambda i: i["created_at"], reverse=True)
+        incidents = [self._render(i) for i in self._newest_first() if i["status"] != "resolved"]
         return Response.json(200, incidents)
 
     def get_incident(self, request: Request, incident_id: str) -> Response:
