@@ -351,14 +351,14 @@ def test_no_specs_at_all_skips_saying_why_or_fails_when_tools_are_required(monke
         spec_check.require_specs()
 
 
-def test_modules_using_the_checks_are_found_through_the_fakes():
+def test_modules_using_the_checks_are_found_through_the_sandbox_helpers():
     import sys
     import types
 
-    from tests.integration import fakes, test_slack_client
+    from tests.integration import test_sandbox_support, test_slack_client
 
-    assert spec_check.uses_specs(fakes)
-    assert spec_check.uses_specs(test_slack_client)  # through fakes
+    assert spec_check.uses_specs(test_sandbox_support)
+    assert spec_check.uses_specs(test_slack_client)  # through test_sandbox_support
     plain = types.ModuleType("tests.unit.plain")
     plain.json = json  # type: ignore[attr-defined]
     plain.re = re  # type: ignore[attr-defined]
