@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from cockpit.sandbox.faults import FaultInjector, RateLimiter
+from cockpit.sandbox.faults import FaultInjector, Limit, RateLimiter
 from cockpit.sandbox.server import SandboxError, SandboxServer
 from cockpit.sandbox.state import PAGE_ID
 from tests import spec_check
@@ -182,3 +183,96 @@ def test_jira_and_statuspage_are_limited_only_when_asked() -> None:
             client.get("/rest/api/3/myself", auth=JIRA_AUTH).status_code == 200 for _ in range(30)
         )
         assert srv.state.snapshot()["requests"][f"statuspage:GET {page}"] == 4
+
+
+def test_forced_faults_over_the_wire_target_routes() -> None:
+    """The kinds tests force, as a client on a socket sees them (the same dispatch as in
+    process, see test_sandbox_transport.py)."""
+    with (
+        SandboxServer(scenario=None, fault_delay=30) as srv,
+        httpx.Client(base_url=srv.base_url, timeout=CLIENT_TIMEOUT) as client,
+    ):
+        force = srv.faults.force
+        force("connect", on="chat.postMessage")  # a socket is open by then: no answer
+        assert attempt(client, "never")[0] == "drop"
+        force("status", "after", status=503, on="chat.postMessage")
+        r = attempt(client, "m1")[1]
+        assert r.status_code == 503 and r.json() == {"ok": False, "error": "internal_error"}
+        force("slack_error", on="chat.postMessage", error="is_archived")
+        r = attempt(client, "never")[1]
+        assert r.status_code == 200 and r.json() == {"ok": False, "error": "is_archived"}
+        spec_check.check_slack(r.request, r)  # a well-formed answer, unlike the others
+        force("truncated", "after", on="chat.postMessage")
+        r = attempt(client, "m2")[1]
+        with pytest.raises(ValueError):
+            r.json()
+        assert r.content.startswith(b'{"ok": true') and texts(srv) == ["m1", "m2"]
+        force("huge", on="conversations.history", size=100_000)
+        r = client.get(
+            "/api/conversations.history", params={"channel": INCIDENTS}, headers=SLACK_BOT
+        )
+        assert len(r.content) == 100_000
+        force("slow", on="chat.postMessage", seconds=0.3)
+        started = time.monotonic()
+        with httpx.Client(base_url=srv.base_url, timeout=5) as patient:
+            assert attempt(patient, "m3")[0] == "ok"
+        assert time.monotonic() - started >= 0.3
+        force("timeout", on="chat.postMessage", seconds=0.3)  # held less than the delay
+        assert attempt(client, "never")[0] == "timeout"
+        srv._stopping.wait(0.35)
+        assert texts(srv) == ["m1", "m2", "m3"]
+        kinds = [(f["kind"], f["when"]) for f in srv.state.snapshot()["faults_injected"]]
+        assert kinds == [
+            ("connect", "before"),
+            ("status", "after"),
+            ("slack_error", "before"),
+            ("truncated", "after"),
+            ("huge", "before"),
+            ("slow", "before"),
+            ("timeout", "before"),
+        ]
+
+
+def test_forced_fault_settings_are_checked() -> None:
+    faults = FaultInjector()
+    with pytest.raises(ValueError, match="unknown fault"):
+        faults.force("meteor")
+    with pytest.raises(ValueError, match="times"):
+        faults.force("drop", times=0)
+    with pytest.raises(ValueError, match="never has an effect"):
+        faults.force("connect", "after")
+    with pytest.raises(ValueError, match="error code"):
+        faults.force("slack_error")
+    with pytest.raises(ValueError, match="pause"):
+        faults.force("slow")
+    assert faults.pending() == []
+    assert faults.force("slow", "after", seconds=1).when == "before"  # a pause comes first
+    assert faults.decide("jira:GET /rest/api/3/myself") is not None  # no `on`: any route
+    assert faults.decide("jira:GET /rest/api/3/myself") is None
+
+
+def test_a_limit_per_window_and_statuspage_420() -> None:
+    now = [1000.0]
+    limiter = RateLimiter(
+        {"statuspage": Limit(1, per=1.0, status=420), "jira": Limit(2, per=10.0)},
+        clock=lambda: now[0],
+    )
+    assert limiter.hit("statuspage") is None
+    assert limiter.hit("statuspage") == 1
+    refusal = limiter.refusal("statuspage", "statuspage", 1)
+    assert refusal.status == 420 and ("Retry-After", "1") not in refusal.headers
+    now[0] += 1.0
+    assert limiter.hit("statuspage") is None  # a second later: fine
+    assert limiter.hit("jira") is None and limiter.hit("jira") is None
+    assert limiter.hit("jira") == 10
+    refusal = limiter.refusal("jira", "jira", 10)
+    assert refusal.status == 429 and ("Retry-After", "10") in refusal.headers
+    assert limiter.hit("slack-anything", "t5") is None  # the generous default tiers
+    with (
+        SandboxServer(scenario=None, rate_limits=limiter) as srv,
+        httpx.Client(base_url=srv.base_url, timeout=5) as c,
+    ):
+        page = f"/v1/pages/{PAGE_ID}"
+        assert c.get(page, headers=STATUSPAGE).status_code == 420  # the same window as above
+        now[0] += 1.0
+        assert c.get(page, headers=STATUSPAGE).status_code == 200

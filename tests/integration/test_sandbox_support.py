@@ -1,15 +1,21 @@
 """Helpers for the sandbox tests (no tests here): clients whose every exchange with the
-sandbox is checked against the vendors' specs by tests/spec_check.py."""
+sandbox is checked against the vendors' specs by tests/spec_check.py, over loopback
+(`checked_client`) or in process (`checked_transport`)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jsonschema
 
+from cockpit.sandbox.faults import Fault
+from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.transport import FAULT_EXTENSION
 from tests import spec_check
 
 SLACK_BOT = {"Authorization": "Bearer xoxb-sandbox-test"}
@@ -95,3 +101,45 @@ def slack(
     assert response.status_code == 200, response.text
     doc: dict[str, Any] = response.json()
     return doc
+
+
+def checked_transport(server: SandboxServer, service: str) -> spec_check.CheckedTransport:
+    """The drill range in process (`server.transport()`) for `service`'s client, every
+    request and answer checked against the vendor's spec, as `checked_client` does. Answers
+    an injected fault broke on purpose are left unchecked (their requests are checked); a
+    `slack_error` is a well-formed answer and is checked. `.exchanges` keeps every
+    (request, response or None) pair."""
+    inner = server.transport()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        response = await inner.handle_async_request(request)
+        fault = response.extensions.get(FAULT_EXTENSION)
+        if isinstance(fault, Fault) and fault.off_spec:
+            return spec_check.unchecked(response)
+        if (
+            service == "slack"
+            and request.url.path.endswith("/conversations.replies")
+            and response.status_code == 200
+            and response.json().get("ok") is True
+        ):
+            check_replies_answer(response.json())  # see _replies_validator
+            return spec_check.unchecked(response)
+        return response
+
+    return spec_check.checked_transport(service, handle)
+
+
+@dataclass
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it (or by hand)."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)

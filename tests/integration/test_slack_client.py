@@ -1,4 +1,5 @@
-"""SlackClient against the in-memory Slack (every exchange checked against Slack's specs)."""
+"""SlackClient against the drill range in process (cockpit/sandbox/transport.py), every
+exchange checked against Slack's specs; state is checked in the sandbox's own state."""
 
 from __future__ import annotations
 
@@ -20,30 +21,29 @@ from cockpit.integrations.slack import (
     to_feed_message,
     ts_key,
 )
-from tests.integration.fakes import (
-    FakeClock,
-    SlackFake,
-    connect_error,
-    html_page,
-    http_status,
-    huge_body,
-    rate_limited,
-    read_timeout,
-    slack_error,
-    slow,
-    truncated_json,
-    wrong_shape,
+from cockpit.sandbox.faults import Limit, RateLimiter
+from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.state import (
+    BOT_ID,
+    BOT_USER_ID,
+    JSON,
+    TEAM_NAME,
+    WORKSPACE_URL,
+    SandboxState,
 )
+from tests.integration.test_sandbox_support import FakeClock, checked_transport
 
-API = "https://slack.test/api"
+API = f"{IN_PROCESS_URL}/api"
+TOKEN = "xoxb-1111-2222-SECRETSLACKTOKEN"
+ALICE = "U0SBXALICE1"
 
 
 @pytest.fixture
-def fake() -> SlackFake:
-    f = SlackFake()
-    f.add_user("U0ALICE", "alice", "Alice")
-    f.add_user("U0BOB", "bob", "", real_name="Bob Jones")
-    return f
+def server() -> SandboxServer:
+    srv = SandboxServer(scenario=None)  # never started: no socket, in process only
+    srv.state.add_person("ada", "Ada Lovelace", display_name="Ada")
+    srv.state.add_person("bob", "Bob Jones", display_name="")  # never set a display name
+    return srv
 
 
 @pytest.fixture
@@ -51,113 +51,178 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-async def slack(fake: SlackFake, clock: FakeClock) -> AsyncIterator[SlackClient]:
-    client = SlackClient(
-        API, fake.token, transport=fake.transport(), sleep=clock.sleep, clock=clock, rng=lambda: 1.0
+def client(server: SandboxServer, clock: FakeClock, token: str = TOKEN, **kw: Any) -> SlackClient:
+    return SlackClient(
+        API,
+        token,
+        transport=checked_transport(server, "slack"),
+        sleep=clock.sleep,
+        clock=clock,
+        **kw,
     )
-    yield client
-    await client.aclose()
 
 
-def calls(fake: SlackFake, method: str) -> int:
-    return fake.calls.count(method)
+@pytest.fixture
+async def slack(server: SandboxServer, clock: FakeClock) -> AsyncIterator[SlackClient]:
+    c = client(server, clock, rng=lambda: 1.0)
+    yield c
+    await c.aclose()
+
+
+def uid(server: SandboxServer, name: str) -> str:
+    user = server.state.user_by_name(name)
+    assert user is not None
+    return str(user["id"])
+
+
+def channel(
+    server: SandboxServer,
+    name: str,
+    *,
+    member: bool = True,
+    private: bool = False,
+    archived: bool = False,
+) -> str:
+    """A new channel (the bot in it unless `member` is False); its id."""
+    state = server.state
+    ch = state.create_channel(name, BOT_USER_ID if member else ALICE, is_private=private)
+    if archived:
+        state.archive_channel(ch)
+    return ch.id
+
+
+def post(server: SandboxServer, cid: str, text: str, *, thread_ts: str | None = None) -> str:
+    """Alice posts `text` (a reply with `thread_ts`); its ts."""
+    state = server.state
+    msg = state.post(state.channels[cid], state.person_message(ALICE, text), thread_ts=thread_ts)
+    return str(msg["ts"])
+
+
+def snap_channel(state: SandboxState, cid: str) -> JSON:
+    snap = state.snapshot()["slack"]["channels"]
+    found: JSON = next(c for c in snap.values() if c["id"] == cid)
+    return found
+
+
+def messages(server: SandboxServer, cid: str) -> list[JSON]:
+    """The channel's top-level messages, each with its "replies"."""
+    found: list[JSON] = snap_channel(server.state, cid)["messages"]
+    return found
+
+
+def calls(server: SandboxServer, method: str) -> int:
+    return server.state.requests[f"slack:{method}"]
+
+
+def nothing_sent(server: SandboxServer) -> bool:
+    return sum(server.state.requests.values()) == 0
 
 
 # -- reads ------------------------------------------------------------------------------------
 async def test_auth_test(slack: SlackClient):
     me = await slack.auth_test()
-    assert (me.user_id, me.team, me.bot_id) == ("U0COCKPIT", "Cockpit Test", "B0COCKPIT1")
+    assert (me.user_id, me.team, me.bot_id, me.url) == (
+        BOT_USER_ID,
+        TEAM_NAME,
+        BOT_ID,
+        WORKSPACE_URL,
+    )
 
 
-async def test_find_channel_pages_through_and_stops_when_found(slack: SlackClient, fake: SlackFake):
-    fake.page_size = 2
-    ids = [fake.add_channel(f"chan-{i}") for i in range(5)]
+async def test_find_channel_pages_through_and_stops_when_found(
+    slack: SlackClient, server: SandboxServer
+):
+    server.slack.max_page_size = 2
+    ids = [channel(server, f"chan-{i}") for i in range(5)]  # listed before the seeded three
     found = await slack.find_channel("#chan-4")
     assert found is not None and found.id == ids[4]
-    assert calls(fake, "conversations.list") == 3
-    fake.calls.clear()
+    assert calls(server, "conversations.list") == 3
+    server.state.requests.clear()
     assert (await slack.find_channel("chan-0")).id == ids[0]  # type: ignore[union-attr]
-    assert calls(fake, "conversations.list") == 1
+    assert calls(server, "conversations.list") == 1
     assert await slack.find_channel("nope") is None
 
 
 async def test_history_pages_oldest_first_and_fetches_only_what_is_new(
-    slack: SlackClient, fake: SlackFake
+    slack: SlackClient, server: SandboxServer
 ):
-    fake.page_size = 2
-    cid = fake.add_channel("alerts")
-    stamps = [fake.add_message(cid, f"m{i}") for i in range(5)]
+    server.slack.max_page_size = 2
+    cid = channel(server, "ops-alerts")
+    stamps = [post(server, cid, f"m{i}") for i in range(5)]
     got = await slack.history(cid)
     assert [m["text"] for m in got] == ["m0", "m1", "m2", "m3", "m4"]
-    assert calls(fake, "conversations.history") == 3
-    fake.calls.clear()
+    assert calls(server, "conversations.history") == 3
+    server.state.requests.clear()
     newer = await slack.history(cid, oldest=stamps[2])
     assert [m["ts"] for m in newer] == stamps[3:]
-    assert calls(fake, "conversations.history") == 1
+    assert calls(server, "conversations.history") == 1
     assert await slack.history(cid, oldest=stamps[-1]) == []  # the end: nothing new
 
 
 async def test_thread_replies_are_not_in_history_but_in_replies(
-    slack: SlackClient, fake: SlackFake
+    slack: SlackClient, server: SandboxServer
 ):
-    fake.page_size = 1
-    cid = fake.add_channel("incidents")
-    parent = fake.add_message(cid, "DB is down")
-    replies = [fake.add_message(cid, f"r{i}", thread_ts=parent) for i in range(3)]
+    server.slack.max_page_size = 1
+    cid = channel(server, "ops")
+    parent = post(server, cid, "DB is down")
+    replies = [post(server, cid, f"r{i}", thread_ts=parent) for i in range(3)]
     assert [m["ts"] for m in await slack.history(cid)] == [parent]
     thread = await slack.replies(cid, parent)
     assert [m["ts"] for m in thread] == [parent, *replies]  # parent once, though on every page
+    assert calls(server, "conversations.replies") == 3
     assert [m["ts"] for m in await slack.replies(cid, parent, oldest=replies[1])] == [
         parent,
         replies[2],
     ]
 
 
-async def test_permalink_user_names_and_cache(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("incidents")
-    ts = fake.add_message(cid, "x")
-    assert (await slack.permalink(cid, ts)).startswith("https://cockpit-test.slack.com/archives/")
-    assert await slack.user_name("U0ALICE") == "Alice"
-    assert await slack.user_name("U0BOB") == "Bob Jones"  # no display name: the real name
-    assert await slack.user_name("U0ALICE") == "Alice"
-    assert calls(fake, "users.info") == 2
+async def test_permalink_user_names_and_cache(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "ops")
+    ts = post(server, cid, "x")
+    assert (await slack.permalink(cid, ts)).startswith(f"{WORKSPACE_URL}archives/{cid}/p")
+    ada, bob = uid(server, "ada"), uid(server, "bob")
+    assert await slack.user_name(ada) == "Ada"
+    assert await slack.user_name(bob) == "Bob Jones"  # no display name: the real name
+    assert await slack.user_name(ada) == "Ada"
+    assert calls(server, "users.info") == 2
     assert await slack.user_name("U0GHOST") == "U0GHOST"  # user_not_found: the id
 
 
 # -- writes -----------------------------------------------------------------------------------
-async def test_post_message_thread_reply_and_marker(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("incidents")
-    start = fake.next_ts()
+async def test_post_message_thread_reply_and_marker(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "incident-1")
+    start = server.state.next_ts()
     top = await slack.post_message(cid, "Incident raised", metadata=marker_metadata("act-1"))
     assert top.channel == cid and ts_key(top.ts) > ts_key(start)
     reply = await slack.post_message(
-        "#incidents", "update", thread_ts=top.ts, metadata=marker_metadata("act-2")
+        "#incident-1", "update", thread_ts=top.ts, metadata=marker_metadata("act-2")
     )
-    assert fake.messages(cid)[-1]["thread_ts"] == top.ts
+    (stored,) = messages(server, cid)
+    assert stored["replies"][-1]["thread_ts"] == top.ts and stored["replies"][-1]["ts"] == reply.ts
     assert await slack.find_message_with_marker(cid, "act-1", start) == top
     assert await slack.find_message_with_marker(cid, "act-2", start) is None  # in the thread
     assert await slack.find_message_with_marker(cid, "act-2", start, thread_ts=top.ts) == reply
     assert await slack.find_message_with_marker(cid, "act-3", start) is None
 
 
-async def test_create_channel_invite_topic_join(slack: SlackClient, fake: SlackFake):
+async def test_create_channel_invite_topic_join(slack: SlackClient, server: SandboxServer):
     ch = await slack.create_channel("incident-42")
-    assert fake.channels[ch.id]["name"] == "incident-42"
-    await slack.invite(ch.id, ["U0ALICE", "U0BOB"])
-    await slack.invite(ch.id, ["U0ALICE"])  # already_in_channel is fine
-    assert {"U0ALICE", "U0BOB"} <= fake.channels[ch.id]["members"]
+    assert server.state.channels[ch.id].name == "incident-42"
+    ada, bob = uid(server, "ada"), uid(server, "bob")
+    await slack.invite(ch.id, [ada, bob])
+    await slack.invite(ch.id, [ada])  # already_in_channel is fine
+    assert {ada, bob} <= set(snap_channel(server.state, ch.id)["members"])
     await slack.set_topic(ch.id, "SEV1: payments down")
-    assert fake.channels[ch.id]["topic"] == "SEV1: payments down"
-    public = fake.add_channel("alerts", member=False)
+    assert snap_channel(server.state, ch.id)["topic"] == "SEV1: payments down"
+    public = channel(server, "ops-chat", member=False)
     await slack.join(public)
-    assert fake.bot_user in fake.channels[public]["members"]
+    assert snap_channel(server.state, public)["bot_is_member"]
     with pytest.raises(RemoteError, match="user_not_found"):
         await slack.invite(ch.id, ["U0NOBODY"])
 
 
-async def test_name_taken(slack: SlackClient, fake: SlackFake):
-    fake.add_channel("incident-7")
+async def test_name_taken(slack: SlackClient, server: SandboxServer):
+    channel(server, "incident-7")
     with pytest.raises(NameTaken) as info:
         await slack.create_channel("incident-7")
     assert str(info.value) == (
@@ -166,10 +231,12 @@ async def test_name_taken(slack: SlackClient, fake: SlackFake):
     assert info.value.code == "name_taken" and not info.value.retryable
 
 
-async def test_bad_channel_name_is_refused_before_sending(slack: SlackClient, fake: SlackFake):
+async def test_bad_channel_name_is_refused_before_sending(
+    slack: SlackClient, server: SandboxServer
+):
     with pytest.raises(RemoteError, match="'incident-42-db-down'"):
         await slack.create_channel("Incident 42: DB down!")
-    assert fake.calls == []
+    assert nothing_sent(server)
 
 
 def test_channel_name_rules():
@@ -179,8 +246,8 @@ def test_channel_name_rules():
 
 
 # -- Slack's ok:false errors, in plain words ---------------------------------------------------
-async def test_not_in_channel(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("private-ops", member=False)
+async def test_not_in_channel(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "private-ops", member=False, private=True)
     with pytest.raises(NotInChannel) as info:
         await slack.history(cid)
     assert "not a member" in str(info.value) and "/invite" in str(info.value)
@@ -201,10 +268,10 @@ async def test_not_in_channel(slack: SlackClient, fake: SlackFake):
     ],
 )
 async def test_ok_false_errors(
-    slack: SlackClient, fake: SlackFake, code: str, extra: dict[str, Any], words: str
+    slack: SlackClient, server: SandboxServer, code: str, extra: dict[str, Any], words: str
 ):
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", slack_error(code, **extra))
+    cid = channel(server, "ops")
+    server.faults.force("slack_error", on="conversations.history", error=code, body=extra)
     with pytest.raises(RemoteError) as info:
         await slack.history(cid)
     err = info.value
@@ -212,35 +279,37 @@ async def test_ok_false_errors(
     assert err.retryable is (code == "ratelimited")
 
 
-async def test_archived_and_too_long(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("old", archived=True)
+async def test_archived_and_too_long(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "old", archived=True)
     with pytest.raises(RemoteError, match="archived"):
         await slack.post_message(cid, "x")
-    live = fake.add_channel("live")
+    live = channel(server, "live")
     with pytest.raises(RemoteError, match="too long") as info:
         await slack.post_message(live, "x" * 40_001)
     assert info.value.code == "msg_too_long" and not info.value.ambiguous
+    assert messages(server, cid) == messages(server, live) == []
 
 
-async def test_wrong_token_never_appears_in_the_error(fake: SlackFake, clock: FakeClock):
-    client = SlackClient(
-        API, "xoxb-9999-WRONGTOKEN", transport=fake.transport(), sleep=clock.sleep, clock=clock
-    )
+async def test_wrong_token_never_appears_in_the_error(server: SandboxServer, clock: FakeClock):
+    server.state.refuse_token("xoxb-9999-WRONGTOKEN")  # revoked, or mistyped
+    c = client(server, clock, "xoxb-9999-WRONGTOKEN")
     with pytest.raises(RemoteError) as info:
-        await client.auth_test()
+        await c.auth_test()
     assert "token was refused" in str(info.value) and "WRONGTOKEN" not in repr(info.value)
-    await client.aclose()
+    await c.aclose()
 
 
-async def test_token_echoed_by_a_server_is_redacted(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("alerts")
-    fake.inject(
-        "conversations.history",
-        wrong_shape({"detail": f"bad token {fake.token} Bearer {fake.token}"}, 400),
+async def test_token_echoed_by_a_server_is_redacted(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "ops")
+    server.faults.force(
+        "status",
+        status=400,
+        on="conversations.history",
+        body={"detail": f"bad token {TOKEN} Bearer {TOKEN}"},
     )
     with pytest.raises(RemoteError) as info:
         await slack.history(cid)
-    assert fake.token not in str(info.value) and "[redacted]" in str(info.value)
+    assert TOKEN not in str(info.value) and "[redacted]" in str(info.value)
 
 
 def test_redact():
@@ -253,125 +322,139 @@ def test_redact():
 
 # -- the HTTP layer: rate limits, retries, ambiguity ----------------------------------------------
 async def test_429_waits_retry_after_then_succeeds(
-    slack: SlackClient, fake: SlackFake, clock: FakeClock
+    slack: SlackClient, server: SandboxServer, clock: FakeClock
 ):
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", rate_limited("3"))
+    cid = channel(server, "ops")
+    server.faults.force("ratelimit", on="conversations.history", retry_after=3)
     assert await slack.history(cid) == []
-    assert clock.sleeps == [3.0]
+    assert clock.sleeps == [3.0] and calls(server, "conversations.history") == 2
 
 
 async def test_429_on_post_is_left_to_the_outbox(
-    slack: SlackClient, fake: SlackFake, clock: FakeClock
+    slack: SlackClient, server: SandboxServer, clock: FakeClock
 ):
     """A write answered 429 is not repeated by the client: a server may have applied it
     anyway, so the outbox waits Retry-After and checks for the effect first."""
-    cid = fake.add_channel("incidents")
-    fake.inject("chat.postMessage", rate_limited("2"))
+    cid = channel(server, "incident-2")
+    server.faults.force("ratelimit", on="chat.postMessage", retry_after=2)
     with pytest.raises(RemoteError) as info:
         await slack.post_message(cid, "once")
     assert info.value.retryable and info.value.ambiguous and info.value.retry_after == 2.0
-    assert clock.sleeps == [] and fake.messages(cid) == []
+    assert clock.sleeps == [] and messages(server, cid) == []
     await slack.post_message(cid, "once")
-    assert [m["text"] for m in fake.messages(cid)] == ["once"]
+    assert [m["text"] for m in messages(server, cid)] == ["once"]
 
 
 async def test_429_with_a_long_wait_is_raised(
-    slack: SlackClient, fake: SlackFake, clock: FakeClock
+    slack: SlackClient, server: SandboxServer, clock: FakeClock
 ):
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", rate_limited("120"))
+    cid = channel(server, "ops")
+    server.faults.force("ratelimit", on="conversations.history", retry_after=120)
     with pytest.raises(RemoteError) as info:
         await slack.history(cid)
     assert info.value.retry_after == 120.0 and info.value.retryable and clock.sleeps == []
     assert "wait 120 s" in str(info.value)
 
 
+async def test_the_drill_ranges_own_rate_limit_is_waited_out(clock: FakeClock):
+    """No forced fault: the sandbox's per-method limit, on the client's clock."""
+    limits = RateLimiter({"conversations.history": Limit(2, per=20.0)}, clock=clock)
+    server = SandboxServer(scenario=None, rate_limits=limits)
+    c = client(server, clock, rng=lambda: 1.0)
+    cid = channel(server, "ops")
+    for _ in range(3):
+        assert await c.history(cid) == []
+    assert calls(server, "conversations.history") == 4 and clock.sleeps == [20.0]
+    await c.aclose()
+
+
 async def test_5xx_on_get_is_retried_with_backoff(
-    slack: SlackClient, fake: SlackFake, clock: FakeClock
+    slack: SlackClient, server: SandboxServer, clock: FakeClock
 ):
-    cid = fake.add_channel("alerts")
-    fake.add_message(cid, "hello")
-    fake.inject("conversations.history", http_status(503), html_page(502))
+    cid = channel(server, "ops")
+    post(server, cid, "hello")
+    server.faults.force("status", status=503, on="conversations.history")
+    server.faults.force("server_error", status=502, on="conversations.history")
     assert [m["text"] for m in await slack.history(cid)] == ["hello"]
     assert clock.sleeps == [0.5, 1.0]
+    assert [f["status"] for f in server.state.faults_injected] == [503, 502]
 
 
-async def test_5xx_on_get_gives_up_after_the_attempts(fake: SlackFake, clock: FakeClock):
-    client = SlackClient(
-        API,
-        fake.token,
-        transport=fake.transport(),
-        sleep=clock.sleep,
-        clock=clock,
-        rng=lambda: 0.0,
-        retry=RetryPolicy(attempts=3),
-    )
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", *[http_status(500)] * 3)
+async def test_5xx_on_get_gives_up_after_the_attempts(server: SandboxServer, clock: FakeClock):
+    c = client(server, clock, rng=lambda: 0.0, retry=RetryPolicy(attempts=3))
+    cid = channel(server, "ops")
+    server.faults.force("status", status=500, on="conversations.history", times=3)
     with pytest.raises(RemoteError) as info:
-        await client.history(cid)
+        await c.history(cid)
     assert info.value.retryable and not info.value.ambiguous and info.value.status == 500
-    assert calls(fake, "conversations.history") == 3 and clock.sleeps == [0.25, 0.5]
-    await client.aclose()
+    assert calls(server, "conversations.history") == 3 and clock.sleeps == [0.25, 0.5]
+    assert server.faults.pending() == []
+    await c.aclose()
 
 
-async def test_5xx_on_post_is_ambiguous_not_retried(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("incidents")
-    start = fake.next_ts()
-    fake.inject("chat.postMessage", http_status(500, after=True))
+async def test_5xx_on_post_is_ambiguous_not_retried(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "incident-3")
+    start = server.state.next_ts()
+    server.faults.force("status", "after", status=500, on="chat.postMessage")
     with pytest.raises(RemoteError) as info:
         await slack.post_message(cid, "update", metadata=marker_metadata("act-9"))
     assert info.value.ambiguous and info.value.retryable
     assert str(info.value).startswith("Slack answered 500: internal_error — it may have gone")
-    assert calls(fake, "chat.postMessage") == 1
+    assert calls(server, "chat.postMessage") == 1
     # What the outbox does next: look for the effect before sending again.
     assert await slack.find_message_with_marker(cid, "act-9", start) is not None
 
 
-async def test_connect_error_on_post_is_retried(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("incidents")
-    fake.inject("chat.postMessage", connect_error())
+async def test_connect_error_on_post_is_retried(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "incident-4")
+    server.faults.force("connect", on="chat.postMessage")
     await slack.post_message(cid, "hi")
-    assert len(fake.messages(cid)) == 1 and calls(fake, "chat.postMessage") == 2
+    assert len(messages(server, cid)) == 1 and calls(server, "chat.postMessage") == 2
 
 
-@pytest.mark.parametrize("after", [False, True])
-async def test_timeout_on_post_is_ambiguous(slack: SlackClient, fake: SlackFake, after: bool):
-    cid = fake.add_channel("incidents")
-    fake.inject("chat.postMessage", read_timeout(after=after))
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_timeout_on_post_is_ambiguous(slack: SlackClient, server: SandboxServer, when: str):
+    cid = channel(server, "incident-5")
+    server.faults.force("timeout", when, on="chat.postMessage")
     with pytest.raises(RemoteError) as info:
         await slack.post_message(cid, "hi")
     assert info.value.ambiguous and "may have gone through" in str(info.value)
-    assert len(fake.messages(cid)) == (1 if after else 0)
-    assert calls(fake, "chat.postMessage") == 1
+    assert len(messages(server, cid)) == (1 if when == "after" else 0)
+    assert calls(server, "chat.postMessage") == 1
 
 
-async def test_timeout_on_get_is_retried(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", read_timeout())
+async def test_dropped_after_the_post_is_ambiguous(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "incident-6")
+    server.faults.force("drop", "after", on="chat.postMessage")
+    with pytest.raises(RemoteError, match="dropped the connection") as info:
+        await slack.post_message(cid, "hi")
+    assert info.value.ambiguous and len(messages(server, cid)) == 1
+
+
+async def test_timeout_on_get_is_retried(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "ops")
+    server.faults.force("timeout", on="conversations.history")
     assert await slack.history(cid) == []
-    assert calls(fake, "conversations.history") == 2
+    assert calls(server, "conversations.history") == 2
 
 
-async def test_whole_call_deadline(fake: SlackFake, clock: FakeClock):
-    client = SlackClient(
-        API, fake.token, transport=fake.transport(), sleep=clock.sleep, clock=clock, deadline=0.05
-    )
-    cid = fake.add_channel("incidents")
-    fake.inject("chat.postMessage", slow(5))
+async def test_whole_call_deadline(server: SandboxServer, clock: FakeClock):
+    c = client(server, clock, deadline=0.05)
+    cid = channel(server, "incident-8")
+    server.faults.force("slow", on="chat.postMessage", seconds=5)
     began = time.monotonic()
     with pytest.raises(RemoteError, match=r"no complete answer within 0\.05 s") as info:
-        await client.post_message(cid, "hi")
+        await c.post_message(cid, "hi")
     assert info.value.ambiguous and time.monotonic() - began < 2
-    fake.inject("conversations.history", slow(5))
-    assert await client.history(cid) is not None  # a GET tries again
-    await client.aclose()
+    server.faults.force("slow", on="conversations.history", seconds=5)
+    assert await c.history(cid) is not None  # a GET tries again
+    assert calls(server, "conversations.history") == 2
+    await c.aclose()
 
 
-async def test_html_proxy_page_is_reported_briefly(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("incidents")
-    fake.inject("chat.postMessage", html_page(502))
+async def test_html_proxy_page_is_reported_briefly(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "incident-9")
+    server.faults.force("server_error", status=502, on="chat.postMessage")
     with pytest.raises(RemoteError) as info:
         await slack.post_message(cid, "hi")
     msg = str(info.value)
@@ -379,48 +462,43 @@ async def test_html_proxy_page_is_reported_briefly(slack: SlackClient, fake: Sla
     assert len(msg) < 200 and "<" not in msg and info.value.ambiguous
 
 
-async def test_truncated_json(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("incidents")
-    fake.inject("chat.postMessage", truncated_json(after=True))
+async def test_truncated_json(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "incident-10")
+    server.faults.force("truncated", "after", on="chat.postMessage")
     with pytest.raises(RemoteError, match="broken JSON") as info:
         await slack.post_message(cid, "hi")
-    assert info.value.ambiguous and len(fake.messages(cid)) == 1
-    fake.inject("conversations.history", truncated_json())
+    assert info.value.ambiguous and len(messages(server, cid)) == 1
+    server.faults.force("truncated", "after", on="conversations.history")
     with pytest.raises(RemoteError, match="broken JSON") as info:
         await slack.history(cid)
     assert not info.value.ambiguous and info.value.retryable
 
 
-async def test_huge_body_is_refused(fake: SlackFake, clock: FakeClock):
-    client = SlackClient(
-        API,
-        fake.token,
-        transport=fake.transport(),
-        sleep=clock.sleep,
-        clock=clock,
-        max_body=1024 * 1024,
-    )
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", huge_body(2 * 1024 * 1024))
+async def test_huge_body_is_refused(server: SandboxServer, clock: FakeClock):
+    c = client(server, clock, max_body=1024 * 1024)
+    cid = channel(server, "ops")
+    server.faults.force("huge", on="conversations.history", size=2 * 1024 * 1024)
     with pytest.raises(RemoteError, match="larger than 1 MB") as info:
-        await client.history(cid)
+        await c.history(cid)
     assert not info.value.retryable
-    await client.aclose()
+    await c.aclose()
 
 
-async def test_wrong_shapes(slack: SlackClient, fake: SlackFake):
-    cid = fake.add_channel("alerts")
-    fake.inject("conversations.history", wrong_shape([1, 2]))
+async def test_wrong_shapes(slack: SlackClient, server: SandboxServer):
+    cid = channel(server, "ops")
+    server.faults.force("status", status=200, on="conversations.history", body=[1, 2])
     with pytest.raises(RemoteError, match="expected an object, got a list"):
         await slack.history(cid)
-    fake.inject("conversations.history", wrong_shape({"ok": True, "messages": "none"}))
+    server.faults.force(
+        "status", status=200, on="conversations.history", body={"ok": True, "messages": "none"}
+    )
     with pytest.raises(RemoteError, match="without a list of messages"):
         await slack.history(cid)
-    fake.inject("chat.postMessage", wrong_shape({"ok": True}))
+    server.faults.force("status", status=200, on="chat.postMessage", body={"ok": True})
     with pytest.raises(RemoteError, match="without the message's ts") as info:
         await slack.post_message(cid, "x")
     assert info.value.ambiguous
-    fake.inject("auth.test", wrong_shape({"fine": True}))
+    server.faults.force("status", status=200, on="auth.test", body={"fine": True})
     with pytest.raises(RemoteError, match="no 'ok' field"):
         await slack.auth_test()
 

@@ -1,10 +1,14 @@
-"""Socket Mode (cockpit/integrations/socket.py) with the feed poller, against fakes, in
-virtual time: acknowledgements, what reaches the feed (once, sanitized, only watched
-channels), edits and deletions, reconnecting with backoff, giving up, stopping.
+"""Socket Mode (cockpit/integrations/socket.py) with the feed poller, in virtual time:
+acknowledgements, what reaches the feed (once, sanitized, only watched channels), edits and
+deletions, reconnecting with backoff, giving up, stopping.
 
-Slack's Web API is the spec-checked SlackFake (apps.connections.open included); the
-WebSocket's far end is `FarEnd`, which speaks Slack's Socket Mode frames as documented and
-checks every frame the client sends is a well-formed acknowledgement.
+Slack's Web API is the drill range in process (cockpit/sandbox/transport.py; every exchange
+checked against Slack's specs, apps.connections.open included); messages are posted into its
+state, and the `message` events it emits for them (what its Socket Mode server would push)
+are what the far end sends. The WebSocket's far end is `FarEnd`, in virtual time, which
+speaks Slack's Socket Mode frames as documented and checks every frame the client sends is
+a well-formed acknowledgement. (tests/integration/test_socket_sandbox.py runs the same
+client against the drill range's own Socket Mode server over loopback.)
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from cockpit.integrations.feed import LIVE_PERIOD, LIVE_THREAD_PERIOD, FeedPolle
 from cockpit.integrations.http import NO_RETRY
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import MIN_OPEN_GAP, SlackSocket
-from tests.integration.fakes import SlackFake
+from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.state import APP_ID, BOT_USER_ID, JSON, TEAM_ID, Channel
+from tests.integration.test_sandbox_support import checked_transport
+
+API = f"{IN_PROCESS_URL}/api"
+BOT_TOKEN = "xoxb-1111-2222-SECRETSLACKTOKEN"
+APP_TOKEN = "xapp-1-A0SBXCOCKPT-3333-SECRETAPPTOKEN"
+ALICE = "U0SBXALICE1"  # display name "alice"
 
 
 class VirtualTime:
@@ -109,7 +120,7 @@ class FarEnd:
                         "build_number": 10,
                         "approximate_connection_time": 18060,
                     },
-                    "connection_info": {"app_id": "A0COCKPIT1"},
+                    "connection_info": {"app_id": APP_ID},
                 }
             )
         )
@@ -135,8 +146,8 @@ class FarEnd:
             "events_api",
             {
                 "token": "verification-token",
-                "team_id": "T0TEAM0001",
-                "api_app_id": "A0COCKPIT1",
+                "team_id": TEAM_ID,
+                "api_app_id": APP_ID,
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(_ids):08d}",
                 "event_time": 1767000000,
@@ -157,8 +168,8 @@ class FarEnd:
 class Socketland:
     """Where the client connects: a FarEnd per URL, or a refusal."""
 
-    def __init__(self, fake: SlackFake, time_: VirtualTime) -> None:
-        self.fake = fake
+    def __init__(self, rig: Rig, time_: VirtualTime) -> None:
+        self.rig = rig
         self.time = time_
         self.ends: list[FarEnd] = []
         self.attempts: list[float] = []  # virtual times of connection attempts
@@ -167,7 +178,7 @@ class Socketland:
         self.silent = 0  # the next n connections never say hello
 
     async def connect(self, url: str) -> FarEnd:
-        assert url == self.fake.socket_urls[-1], "each connection uses a fresh URL"
+        assert url == self.rig.socket_urls()[-1], "each connection uses a fresh URL"
         self.attempts.append(self.time.now)
         if self.refuse:
             raise self.refuse.pop(0)
@@ -187,25 +198,28 @@ class Socketland:
 class Rig:
     def __init__(self, *, app_token: str | None = None, rng: float = 1.0) -> None:
         self.time = VirtualTime()
-        self.fake = SlackFake()
-        self.incidents = self.fake.add_channel("incidents")
-        self.alerts = self.fake.add_channel("alerts")
-        self.random = self.fake.add_channel("random")  # the bot is in it, cockpit ignores it
-        self.fake.add_user("U0ALICE", "alice", "Alice")
+        self.server = SandboxServer(scenario=None)  # never started: in process only
+        state = self.server.state
+        self.incidents = self.channel_id("incidents")
+        self.alerts = self.channel_id("alerts")
+        # the bot is in it, cockpit ignores it
+        self.random = state.create_channel("random", BOT_USER_ID).id
+        self.events: list[JSON] = []  # every message event the drill range emitted
+
+        def heard(channel: Channel, event: JSON) -> None:
+            self.events.append(dict(event))
+
+        state.listeners.append(heard)
         self.got: list[FeedMessage] = []
         kw: dict[str, Any] = {"sleep": self.time.sleep, "clock": self.time.clock}
-        self.bot = SlackClient(
-            "https://slack.test/api", self.fake.token, transport=self.fake.transport(), **kw
-        )
+        self.bot_http = checked_transport(self.server, "slack")
+        self.app_http = checked_transport(self.server, "slack")
+        self.bot = SlackClient(API, BOT_TOKEN, transport=self.bot_http, **kw)
         self.app = SlackClient(
-            "https://slack.test/api",
-            app_token or self.fake.app_token,
-            transport=self.fake.transport(),
-            retry=NO_RETRY,
-            **kw,
+            API, app_token or APP_TOKEN, transport=self.app_http, retry=NO_RETRY, **kw
         )
         self.poller = FeedPoller(self.bot, self.got.extend, **kw)
-        self.land = Socketland(self.fake, self.time)
+        self.land = Socketland(self, self.time)
         self.live: list[bool] = []
 
         def on_live(live: bool) -> None:
@@ -223,6 +237,25 @@ class Rig:
         )
         self.task: asyncio.Task[None] | None = None
 
+    def channel_id(self, name: str) -> str:
+        ch = self.server.state.channel_by_name(name)
+        assert ch is not None
+        return ch.id
+
+    def socket_urls(self) -> list[str]:
+        """The WebSocket URLs apps.connections.open handed out, in order."""
+        return [
+            response.json()["url"]
+            for request, response in self.app_http.exchanges
+            if request.url.path.endswith("/apps.connections.open")
+            and response is not None
+            and response.status_code == 200
+            and response.json().get("ok") is True
+        ]
+
+    def calls(self, method: str) -> int:
+        return self.server.state.requests[f"slack:{method}"]
+
     async def start(self, *, first_poll: bool = True) -> None:
         if first_poll:  # resolve the channels, show their history
             await self.poll_for(6)
@@ -234,12 +267,27 @@ class Rig:
         while self.time.now < end:
             await self.poller.step()
 
-    def message(self, text: str, channel: str | None = None, **fields: Any) -> dict[str, Any]:
-        """Post into the fake workspace; returns the message event Slack would push."""
-        cid = channel or self.incidents
-        ts = self.fake.add_message(cid, text, **fields)
-        msg = next(m for m in self.fake.messages(cid) if m["ts"] == ts)
-        return {**msg, "channel": cid, "event_ts": ts, "channel_type": "channel"}
+    def message(
+        self,
+        text: str,
+        channel: str | None = None,
+        *,
+        user: str = ALICE,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> JSON:
+        """Post into the drill range's workspace as `user`; returns the message event it
+        emitted (what Slack would push)."""
+        state = self.server.state
+        heard = len(self.events)
+        state.post(
+            state.channels[channel or self.incidents],
+            state.person_message(user, text),
+            thread_ts=thread_ts,
+            broadcast=broadcast,
+        )
+        (event,) = self.events[heard:]
+        return event
 
     def shown(self, ts: str) -> list[FeedMessage]:
         return [m for m in self.got if m.ts == ts]
@@ -305,24 +353,23 @@ async def test_an_envelope_is_acknowledged_even_when_handing_it_on_fails():
 # -- what reaches the feed -----------------------------------------------------------------
 async def test_a_pushed_message_is_shown_once_sanitized_and_not_again_when_polled(rig: Rig):
     await rig.start()
-    before = rig.poller.stats.total_requests
-    hostile = "pay \x1b]52;c;aGVsbG8=\x07now \x1b[2J[@click=app.quit] \u202eevil\u202c <@U0ALICE>"
+    before = rig.calls("conversations.history")
+    hostile = f"pay \x1b]52;c;aGVsbG8=\x07now \x1b[2J[@click=app.quit] \u202eevil\u202c <@{ALICE}>"
     event = rig.message(hostile)
     rig.land.end.event(event)
     await until(lambda: rig.shown(event["ts"]))
     (shown,) = rig.shown(event["ts"])
-    assert shown.channel == "incidents" and shown.author == "Alice"
+    assert shown.channel == "incidents" and shown.author == "alice"
     for bad in ("\x1b", "\x07", "\u202e", "\u202c"):
         assert bad not in shown.text
-    assert "[@click=app.quit]" in shown.text and "@Alice" in shown.text  # literal, named
+    assert "[@click=app.quit]" in shown.text and "@alice" in shown.text  # literal, named
     assert shown.permalink.endswith(f"/archives/{rig.incidents}/p{event['ts'].replace('.', '')}")
     # the catch-up after hello and the safety net fetch it again: it is not shown again
     await rig.poll_for(LIVE_PERIOD * 2)
     assert len(rig.shown(event["ts"])) == 1
     assert rig.poller.stats.duplicates >= 1 and rig.poller.stats.pushed == 1
     # with the socket up, polling is a safety net: each channel about once a minute
-    history = rig.fake.calls[-(rig.poller.stats.total_requests - before) :]
-    assert history.count("conversations.history") <= 2 * 3
+    assert rig.calls("conversations.history") - before <= 2 * 3
 
 
 async def test_events_of_channels_cockpit_does_not_watch_are_ignored(rig: Rig):
@@ -412,7 +459,7 @@ async def test_thread_replies_arrive_as_events_and_their_thread_is_kept_watched(
     end.event(parent)
     reply = rig.message("yes, since 14:05", thread_ts=parent["ts"])
     end.event(reply)
-    broadcast = rig.message("mitigated", thread_ts=parent["ts"], subtype="thread_broadcast")
+    broadcast = rig.message("mitigated", thread_ts=parent["ts"], broadcast=True)
     end.event(broadcast)
     await until(lambda: rig.shown(broadcast["ts"]))
     (shown,) = rig.shown(reply["ts"])
@@ -435,8 +482,8 @@ async def test_a_pushed_message_is_named_at_once_within_the_minutes_limit(rig: R
     await rig.start()
     rig.poller._tokens = 0.0  # the bucket is empty: a poll would wait; a name does not
     rig.poller.sleep = asyncio.sleep  # (a real wait, if there were one)
-    rig.fake.add_user("U0BOB", "bob", "Bob")
-    event = rig.message("is anyone on it?", user="U0BOB")
+    bob = rig.server.state.add_person("bob", "Bob Builder", display_name="Bob")["id"]
+    event = rig.message("is anyone on it?", user=bob)
     started = time.monotonic()
     rig.land.end.event(event)
     await until(lambda: rig.shown(event["ts"]), 1.0)
@@ -446,13 +493,13 @@ async def test_a_pushed_message_is_named_at_once_within_the_minutes_limit(rig: R
     # the minute's hard limit reached: the message goes out at once, with the user id
     now = rig.time.now
     rig.poller.stats.requests.extend([now] * rig.poller.budget)
-    asked = rig.fake.calls.count("users.info")
-    rig.fake.add_user("U0CAROL", "carol", "Carol")
-    event = rig.message("rolling back now", user="U0CAROL")
+    asked = rig.calls("users.info")
+    carol = rig.server.state.add_person("carol", "Carol Danvers", display_name="Carol")["id"]
+    event = rig.message("rolling back now", user=carol)
     rig.land.end.event(event)
     await until(lambda: rig.shown(event["ts"]), 1.0)
-    assert rig.shown(event["ts"])[0].author == "U0CAROL"  # the name comes later
-    assert rig.fake.calls.count("users.info") == asked
+    assert rig.shown(event["ts"])[0].author == carol  # the name comes later
+    assert rig.calls("users.info") == asked
 
 
 # -- connecting again ------------------------------------------------------------------------
@@ -510,7 +557,7 @@ async def test_failures_back_off_exponentially_with_jitter(rng: float, gaps: lis
         else:  # jitter: half the wait; never faster than MIN_OPEN_GAP
             assert got == [2, 2, 2, 4, 8, 16, 32, 60, 60]
         assert rig.socket.failures == 0 and rig.socket.status.state == "connected"
-        assert len(rig.fake.socket_urls) == 10  # a fresh URL for every attempt
+        assert len(set(rig.socket_urls())) == 10  # a fresh URL for every attempt
     finally:
         await rig.stop()
 
@@ -575,7 +622,7 @@ async def test_other_disconnects_wait(reason: str, at_least: float):
 
 
 async def test_a_refused_app_token_gives_up_and_polling_goes_on():
-    rig = Rig(app_token="xoxb-1111-2222-SECRETSLACKTOKEN")  # the bot token by mistake
+    rig = Rig(app_token=BOT_TOKEN)  # the bot token by mistake
     try:
         rig.task = asyncio.create_task(rig.socket.run())
         await asyncio.wait_for(rig.task, 5)
@@ -592,13 +639,11 @@ async def test_a_refused_app_token_gives_up_and_polling_goes_on():
 
 async def test_a_url_that_cannot_be_had_is_tried_again_later():
     rig = Rig()
-    from tests.integration.fakes import http_status
-
-    rig.fake.inject("apps.connections.open", http_status(503), http_status(503))
+    rig.server.faults.force("status", status=503, on="apps.connections.open", times=2)
     try:
         await rig.start(first_poll=False)
-        assert len(rig.fake.socket_urls) == 1 and rig.socket.failures == 0
-        assert rig.fake.calls.count("apps.connections.open") == 3
+        assert len(rig.socket_urls()) == 1 and rig.socket.failures == 0
+        assert rig.calls("apps.connections.open") == 3
     finally:
         await rig.stop()
 

@@ -1,23 +1,26 @@
-"""StatuspageClient against the in-memory Statuspage (every exchange checked against its spec)."""
+"""StatuspageClient against the drill range in process (cockpit/sandbox/transport.py), every
+exchange checked against Statuspage's spec; state is checked in the sandbox's own state.
+
+The drill range keeps Statuspage's pace here: at most 1 request per second (on the test's
+clock), refused with 420 as Statuspage does ("Error codes 420 or 429")."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.statuspage import StatuspageClient
-from tests.integration.fakes import (
-    FakeClock,
-    StatuspageFake,
-    http_status,
-    rate_limited,
-    read_timeout,
-    wrong_shape,
-)
+from cockpit.sandbox.faults import Limit, RateLimiter
+from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.state import JSON, PAGE_ID
+from tests.integration.test_sandbox_support import FakeClock, checked_transport
 
-API = "https://statuspage.test/v1"
+API = f"{IN_PROCESS_URL}/v1"
+KEY = "89a229ce1a8dbcf9ff30430fbe35eb4cSECRET"
+INCIDENTS = f"/v1/pages/{PAGE_ID}/incidents"
 
 
 @pytest.fixture
@@ -26,35 +29,53 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def fake(clock: FakeClock) -> StatuspageFake:
-    return StatuspageFake(clock=clock)  # refuses requests closer than 1 s apart
+def server(clock: FakeClock) -> SandboxServer:
+    # never started (no socket, in process only); refuses requests closer than 1 s apart
+    limits = RateLimiter({"statuspage": Limit(1, per=1.0, status=420)}, clock=clock)
+    return SandboxServer(scenario=None, rate_limits=limits)
+
+
+def client(
+    server: SandboxServer, clock: FakeClock, key: str = KEY, page: str = PAGE_ID, **kw: Any
+) -> StatuspageClient:
+    return StatuspageClient(
+        API,
+        page,
+        key,
+        transport=checked_transport(server, "statuspage"),
+        clock=clock,
+        sleep=clock.sleep,
+        **kw,
+    )
 
 
 @pytest.fixture
-async def sp(fake: StatuspageFake, clock: FakeClock) -> AsyncIterator[StatuspageClient]:
-    client = StatuspageClient(
-        API,
-        fake.page_id,
-        fake.token,
-        transport=fake.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-        rng=lambda: 1.0,
-    )
-    yield client
-    await client.aclose()
+async def sp(server: SandboxServer, clock: FakeClock) -> AsyncIterator[StatuspageClient]:
+    c = client(server, clock, rng=lambda: 1.0)
+    yield c
+    await c.aclose()
 
 
-async def test_page_and_components(sp: StatuspageClient, fake: StatuspageFake):
+def component_status(server: SandboxServer, cid: str) -> str:
+    return str(server.state.components[cid]["status"])
+
+
+def incidents(server: SandboxServer) -> list[JSON]:
+    found: list[JSON] = server.state.snapshot()["statuspage"]["incidents"]
+    return found
+
+
+async def test_page_and_components(sp: StatuspageClient):
     page = await sp.page()
-    assert (page.id, page.name) == (fake.page_id, "Cockpit Test")
+    assert (page.id, page.name) == (PAGE_ID, "Drill Range")
     comps = await sp.components()
-    assert [c.name for c in comps] == ["API", "Website", "Payments"]
+    assert [c.name for c in comps] == ["Website", "API", "Payments", "Search"]
     assert all(c.status == "operational" for c in comps)
 
 
-async def test_incident_lifecycle(sp: StatuspageClient, fake: StatuspageFake):
-    api, web, _ = (c.id for c in await sp.components())
+async def test_incident_lifecycle(sp: StatuspageClient, server: SandboxServer):
+    ids = {c.name: c.id for c in await sp.components()}
+    api, web = ids["API"], ids["Website"]
     inc = await sp.create_incident(
         "Checkout errors",
         "investigating",
@@ -70,46 +91,48 @@ async def test_incident_lifecycle(sp: StatuspageClient, fake: StatuspageFake):
         "act-1",
         1,
     )
-    assert fake.components[api]["status"] == "partial_outage"
+    assert component_status(server, api) == "partial_outage"
     inc = await sp.update_incident(
         inc.id, "identified", "A bad deploy; rolling back.", {api: "degraded_performance"}
     )
     assert inc.status == "identified" and inc.updates == 2
-    assert fake.components[api]["status"] == "degraded_performance"
+    assert component_status(server, api) == "degraded_performance"
     inc = await sp.resolve_incident(inc.id, "Resolved.", [api, web])
     assert inc.status == "resolved"
-    assert {fake.components[c]["status"] for c in (api, web)} == {"operational"}
+    assert {component_status(server, c) for c in (api, web)} == {"operational"}
     assert (await sp.get_incident(inc.id)).updates == 3
+    (stored,) = incidents(server)
+    assert [u["status"] for u in stored["incident_updates"]] == [
+        "resolved",
+        "identified",
+        "investigating",
+    ]
 
 
-async def test_requests_are_spaced_one_second_apart(sp: StatuspageClient, clock: FakeClock):
+async def test_requests_are_spaced_one_second_apart(
+    sp: StatuspageClient, server: SandboxServer, clock: FakeClock
+):
     await sp.page()
     await sp.components()
     await sp.list_incidents()
-    assert clock.sleeps == [1.0, 1.0]  # and the fake, which refuses faster, never did
+    assert clock.sleeps == [1.0, 1.0]
+    # and the drill range, which refuses faster ones, never had to
+    assert sum(server.state.requests.values()) == 3
 
 
-async def test_without_spacing_the_420_is_waited_out(fake: StatuspageFake, clock: FakeClock):
-    client = StatuspageClient(
-        API,
-        fake.page_id,
-        fake.token,
-        transport=fake.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-        rng=lambda: 1.0,
-        min_interval=0,
-    )
-    await client.page()
-    await client.page()  # too soon: 420 without Retry-After → backoff, then fine
+async def test_without_spacing_the_420_is_waited_out(server: SandboxServer, clock: FakeClock):
+    c = client(server, clock, rng=lambda: 1.0, min_interval=0)
+    await c.page()
+    await c.page()  # too soon: 420 without Retry-After → backoff, then fine
     assert clock.sleeps == [0.5, 1.0]
-    await client.aclose()
+    assert server.state.requests[f"statuspage:GET /v1/pages/{PAGE_ID}"] == 4  # 2 refused
+    await c.aclose()
 
 
 async def test_rate_limit_with_long_retry_after_is_raised(
-    sp: StatuspageClient, fake: StatuspageFake
+    sp: StatuspageClient, server: SandboxServer
 ):
-    fake.inject("list_incidents", rate_limited("90", status=420))
+    server.faults.force("ratelimit", status=420, on=f"GET {INCIDENTS}", retry_after=90)
     with pytest.raises(RemoteError) as info:
         await sp.list_incidents()
     assert info.value.retry_after == 90.0 and info.value.status == 420
@@ -126,66 +149,63 @@ async def test_find_incident_by_name_and_marker(sp: StatuspageClient):
     assert {i.id for i in await sp.list_incidents(q="api down")} >= {first.id, second.id}
 
 
-async def test_ambiguous_create_is_found_afterwards(sp: StatuspageClient, fake: StatuspageFake):
-    fake.inject("create_incident", read_timeout(after=True))
+async def test_ambiguous_create_is_found_afterwards(sp: StatuspageClient, server: SandboxServer):
+    server.faults.force("timeout", "after", on=f"POST {INCIDENTS}")
     with pytest.raises(RemoteError) as info:
         await sp.create_incident("DB down", "investigating", "x", marker="act-3")
-    assert info.value.ambiguous and len(fake.incidents) == 1
+    assert info.value.ambiguous and len(incidents(server)) == 1
     found = await sp.find_incident_by_name("DB down", marker="act-3")
     assert found is not None and found.marker == "act-3"
 
 
 async def test_patch_5xx_is_ambiguous_and_get_is_retried(
-    sp: StatuspageClient, fake: StatuspageFake
+    sp: StatuspageClient, server: SandboxServer
 ):
     inc = await sp.create_incident("DB down", "investigating", "x")
-    fake.inject("update_incident", http_status(500, after=True))
+    server.faults.force("status", "after", status=500, on=f"PATCH {INCIDENTS}/{inc.id}")
     with pytest.raises(RemoteError) as info:
         await sp.update_incident(inc.id, "monitoring", "watching")
-    assert info.value.ambiguous and fake.calls.count("update_incident") == 1
-    fake.inject("get_incident", http_status(503))
+    assert info.value.ambiguous
+    assert server.state.requests[f"statuspage:PATCH {INCIDENTS}/{inc.id}"] == 1
+    server.faults.force("status", status=503, on=f"GET {INCIDENTS}/{inc.id}")
     assert (await sp.get_incident(inc.id)).status == "monitoring"
+    assert server.state.requests[f"statuspage:GET {INCIDENTS}/{inc.id}"] == 2
 
 
-async def test_errors_in_plain_words(sp: StatuspageClient, fake: StatuspageFake, clock: FakeClock):
-    with pytest.raises(RemoteError, match="not found: Incident not found"):
+async def test_errors_in_plain_words(sp: StatuspageClient, server: SandboxServer, clock: FakeClock):
+    with pytest.raises(RemoteError, match="not found: The requested resource could not be found"):
         await sp.get_incident("nope")
-    with pytest.raises(RemoteError, match="Components must belong to this page"):
+    with pytest.raises(RemoteError, match="Component bogus not found"):
         await sp.create_incident("x", "investigating", "x", ["bogus"])
-    bad = StatuspageClient(
-        API,
-        fake.page_id,
-        "WRONGKEY12345",
-        transport=fake.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    assert incidents(server) == []
+    server.state.refuse_token("WRONGKEY12345")  # revoked, or mistyped
+    bad = client(server, clock, "WRONGKEY12345")
     with pytest.raises(RemoteError) as info:
         await bad.page()
     assert "API key was refused: Could not authenticate" in str(info.value)
     assert "WRONGKEY12345" not in repr(info.value)
     await bad.aclose()
-    wrong_page = StatuspageClient(
-        API, "otherpage", fake.token, transport=fake.transport(), clock=clock, sleep=clock.sleep
-    )
+    wrong_page = client(server, clock, page="otherpage")
     with pytest.raises(RemoteError, match="check the page id"):
         await wrong_page.components()
     await wrong_page.aclose()
 
 
-async def test_bad_values_are_refused_before_sending(sp: StatuspageClient, fake: StatuspageFake):
+async def test_bad_values_are_refused_before_sending(sp: StatuspageClient, server: SandboxServer):
     with pytest.raises(ValueError, match="investigating, identified"):
         await sp.create_incident("x", "on fire", "x")
     with pytest.raises(ValueError, match="component status"):
         await sp.update_incident("abc", "identified", "x", {"c1": "broken"})
-    assert fake.calls == []
+    assert sum(server.state.requests.values()) == 0
 
 
-async def test_unexpected_documents(sp: StatuspageClient, fake: StatuspageFake):
-    fake.inject("components", wrong_shape({"components": []}))
+async def test_unexpected_documents(sp: StatuspageClient, server: SandboxServer):
+    server.faults.force(
+        "status", status=200, on=f"GET /v1/pages/{PAGE_ID}/components", body={"components": []}
+    )
     with pytest.raises(RemoteError, match="expected a list"):
         await sp.components()
-    fake.inject("create_incident", wrong_shape({"name": "x"}, 201))
+    server.faults.force("status", "after", status=201, on=f"POST {INCIDENTS}", body={"name": "x"})
     with pytest.raises(RemoteError, match="'id' missing") as info:
         await sp.create_incident("x", "investigating", "x")
-    assert info.value.ambiguous
+    assert info.value.ambiguous and len(incidents(server)) == 1  # created all the same
