@@ -9,10 +9,10 @@ from textual.widgets import Input
 from cockpit.domain.incident import Role, Severity, Status
 from cockpit.domain.playbook import ItemState
 from cockpit.domain.timeline import EntryKind
+from cockpit.ui.dialogs.incident import CancelModal, NoteModal, RaiseModal, SeverityModal
 from cockpit.ui.messages import IncidentLoaded
 from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.main import CockpitScreen
-from cockpit.ui.screens.modals import CancelModal, NoteModal, RaiseModal, SeverityModal
 from cockpit.ui.widgets.feed import FeedView
 from cockpit.ui.widgets.header import IncidentHeader
 from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane

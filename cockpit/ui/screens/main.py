@@ -244,7 +244,7 @@ class CockpitScreen(Screen[None]):
     def action_raise_incident(
         self, title: str = "", reported_at: str = "", thread: str = "", source: str = ""
     ) -> None:
-        from cockpit.ui.screens.modals import RaiseModal, RaiseRequest
+        from cockpit.ui.dialogs.incident import RaiseModal, RaiseRequest
 
         actions = self.app.services.actions
 
@@ -265,7 +265,7 @@ class CockpitScreen(Screen[None]):
         )
 
     def action_set_severity(self) -> None:
-        from cockpit.ui.screens.modals import SeverityModal, SeverityRequest
+        from cockpit.ui.dialogs.incident import SeverityModal, SeverityRequest
 
         rec = self.require_incident()
         if rec is None:
@@ -283,7 +283,7 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(SeverityModal(rec.incident, defs), done)
 
     def action_change_status(self) -> None:
-        from cockpit.ui.screens.modals import StatusModal
+        from cockpit.ui.dialogs.incident import StatusModal
 
         rec = self.require_incident()
         if rec is None:
@@ -310,7 +310,7 @@ class CockpitScreen(Screen[None]):
         )
 
     def action_cancel_incident(self) -> None:
-        from cockpit.ui.screens.modals import CancelModal
+        from cockpit.ui.dialogs.incident import CancelModal
 
         rec = self.require_incident()
         if rec is None:
@@ -331,7 +331,7 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(CancelModal(), done)
 
     def action_assign_roles(self) -> None:
-        from cockpit.ui.screens.modals import RolesModal, RolesRequest
+        from cockpit.ui.dialogs.incident import RolesModal, RolesRequest
 
         rec = self.require_incident()
         if rec is None:
@@ -349,7 +349,7 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(RolesModal(rec.incident, self.app.services.settings.user), done)
 
     def action_add_note(self) -> None:
-        from cockpit.ui.screens.modals import NoteModal, NoteRequest
+        from cockpit.ui.dialogs.incident import NoteModal, NoteRequest
 
         rec = self.require_incident()
         if rec is None:
@@ -366,7 +366,7 @@ class CockpitScreen(Screen[None]):
     def action_escalate(self, item_id: str = "escalate") -> None:
         """Pick a system: its point people are invited to the channel and told why, and
         recorded on the timeline as subject-matter experts."""
-        from cockpit.ui.screens.modals import ChoiceModal
+        from cockpit.ui.dialogs.prompts import ChoiceModal
 
         rec = self.require_incident()
         if rec is None:
@@ -398,7 +398,7 @@ class CockpitScreen(Screen[None]):
 
     def action_follow_up(self, kind: str = "follow-up", item_id: str = "") -> None:
         """A follow-up ticket (created and linked), or an existing bug linked."""
-        from cockpit.ui.screens.modals import TextPrompt
+        from cockpit.ui.dialogs.prompts import TextPrompt
 
         rec = self.require_incident()
         if rec is None:
@@ -428,7 +428,7 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(prompt, done)
 
     def action_switch_incident(self) -> None:
-        from cockpit.ui.screens.modals import ChoiceModal
+        from cockpit.ui.dialogs.prompts import ChoiceModal
 
         svc = self.app.services.service
 
@@ -486,7 +486,7 @@ class CockpitScreen(Screen[None]):
     # -- pane events -----------------------------------------------------------------------
     @on(FeedMessageChosen)
     def feed_message_chosen(self, event: FeedMessageChosen) -> None:
-        from cockpit.ui.screens.modals import MessageDetail
+        from cockpit.ui.dialogs.message import MessageDetail
 
         m = event.message
         tz = self.app.services.settings.tz
@@ -575,7 +575,7 @@ class CockpitScreen(Screen[None]):
 
     @on(TimelinePane.EditTimeRequested)
     def edit_time_requested(self, event: TimelinePane.EditTimeRequested) -> None:
-        from cockpit.ui.screens.modals import TextPrompt
+        from cockpit.ui.dialogs.prompts import TextPrompt
 
         rec = self.require_incident()
         if rec is None:

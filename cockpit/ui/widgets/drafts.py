@@ -249,7 +249,7 @@ class DraftsPane(Vertical, can_focus=False):
         return self.record.incident.id
 
     def action_new_draft(self) -> None:
-        from cockpit.ui.screens.modals import ChoiceModal
+        from cockpit.ui.dialogs.prompts import ChoiceModal
 
         svc = self.app.services.service
         choices = [
@@ -352,7 +352,7 @@ class DraftsPane(Vertical, can_focus=False):
         self.app.copy_text(draft.body)
 
     def action_send_draft(self) -> None:
-        from cockpit.ui.screens.modals import ConfirmSend
+        from cockpit.ui.dialogs.send import ConfirmSend
 
         draft = self.selected()
         iid = self._incident_id()

@@ -345,7 +345,7 @@ class FeedView(ScrollView, can_focus=True):
         self.filter_text = ""
 
     def action_filter(self) -> None:
-        from cockpit.ui.screens.modals import TextPrompt
+        from cockpit.ui.dialogs.prompts import TextPrompt
 
         def done(text: object) -> None:
             if isinstance(text, str):

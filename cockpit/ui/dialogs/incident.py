@@ -1,4 +1,4 @@
-"""Modal dialogs. `escape` always backs out without changing anything."""
+"""The incident's dialogs: raise, assess (severity), status, cancel, roles, note."""
 
 from __future__ import annotations
 
@@ -6,98 +6,15 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from cockpit.domain.incident import Assessment, Incident, Severity, Status
 from cockpit.domain.timeline import WHEN_HELP
-
-
-class Choice(RadioSet):
-    """A radio set that highlights its pressed (or first) button when it gets focus, so
-    `enter` picks straight away instead of first needing an arrow key."""
-
-    def on_focus(self) -> None:
-        if self._selected is None:  # Textual keeps the highlight here (pinned version)
-            self._selected = max(self.pressed_index, 0)
-
-
-class Dialog(ModalScreen[object]):
-    """Base: a titled box, `escape` cancels, `ctrl+s` (or the OK button) submits."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Back", show=True),
-        Binding("ctrl+s", "submit", "OK", show=True),
-    ]
-    DEFAULT_CLASSES = "dialog"
-    TITLE_TEXT = ""
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(Content.styled(self.TITLE_TEXT, "bold"), id="dialog-title")
-            yield from self.body()
-            yield Static(id="dialog-error")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("OK  ctrl+s", variant="primary", id="ok")
-                yield Button("Back  esc", id="back")
-
-    def body(self) -> ComposeResult:
-        yield from ()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self.action_submit()
-        else:
-            self.action_cancel()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_submit(self) -> None:
-        try:
-            result = self.result()
-        except ValueError as e:
-            self.show_error(str(e))
-            return
-        if result is not None:
-            self.dismiss(result)
-
-    def result(self) -> object | None:
-        return True
-
-    def show_error(self, text: str) -> None:
-        self.query_one("#dialog-error", Static).update(Content.styled(text, "$error"))
-
-    def value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value
-
-
-class TextPrompt(Dialog):
-    def __init__(
-        self, title: str, placeholder: str, *, value: str = "", required: bool = False
-    ) -> None:
-        super().__init__()
-        self.TITLE_TEXT = title
-        self.placeholder = placeholder
-        self.initial = value
-        self.required = required
-
-    def body(self) -> ComposeResult:
-        yield Input(value=self.initial, placeholder=self.placeholder, id="text")
-
-    def result(self) -> str:
-        text = self.value("#text")
-        if self.required and not text.strip():
-            raise ValueError("this cannot be empty")
-        return text
+from cockpit.ui.dialogs.base import Choice, Dialog
 
 
 @dataclass(frozen=True)
@@ -313,68 +230,3 @@ class StatusModal(ModalScreen[Status | None]):
         event.stop()
         assert event.option.id is not None
         self.dismiss(Status(event.option.id))
-
-
-class ChoiceModal(ModalScreen[str | None]):
-    """Pick one of several options (incidents, templates …)."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-    DEFAULT_CLASSES = "dialog"
-
-    def __init__(self, title: str, choices: list[tuple[str, Content]], empty: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.choices = choices
-        self.empty = empty
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(Content.styled(self.title_text, "bold"), id="dialog-title")
-            if self.choices:
-                yield OptionList(
-                    *[Option(prompt, id=key) for key, prompt in self.choices], id="choices"
-                )
-            else:
-                yield Static(Content.styled(self.empty, "$text-muted italic"))
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-
-class ConfirmSend(Dialog):
-    """Shows exactly what goes where before anything is sent."""
-
-    TITLE_TEXT = "Send?"
-
-    def __init__(self, *, where: str, body: str, warnings: list[str]) -> None:
-        super().__init__()
-        self.where = where
-        self.body_text = body
-        self.warnings = warnings
-
-    def body(self) -> ComposeResult:
-        yield Static(Content.assemble(("To: ", "bold"), (self.where, "$accent")), id="send-where")
-        with VerticalScroll(id="send-body"):
-            yield Static(Content(self.body_text))
-        for w in self.warnings:
-            yield Static(Content.assemble(("⚠ ", "$warning"), (w, "$warning")))
-
-    def on_mount(self) -> None:
-        self.query_one("#ok", Button).label = "Send  ctrl+s"
-
-
-class MessageDetail(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-    DEFAULT_CLASSES = "dialog"
-
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(Content.styled(self.title_text, "bold"), id="dialog-title")
-            with VerticalScroll(id="detail-body"):
-                yield Static(Content(self.text))

@@ -1,0 +1,60 @@
+"""Small questions: a line of text, or one of several options."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.ui.dialogs.base import Dialog
+
+
+class TextPrompt(Dialog):
+    def __init__(
+        self, title: str, placeholder: str, *, value: str = "", required: bool = False
+    ) -> None:
+        super().__init__()
+        self.TITLE_TEXT = title
+        self.placeholder = placeholder
+        self.initial = value
+        self.required = required
+
+    def body(self) -> ComposeResult:
+        yield Input(value=self.initial, placeholder=self.placeholder, id="text")
+
+    def result(self) -> str:
+        text = self.value("#text")
+        if self.required and not text.strip():
+            raise ValueError("this cannot be empty")
+        return text
+
+
+class ChoiceModal(ModalScreen[str | None]):
+    """Pick one of several options (incidents, templates …)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+    DEFAULT_CLASSES = "dialog"
+
+    def __init__(self, title: str, choices: list[tuple[str, Content]], empty: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.empty = empty
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Content.styled(self.title_text, "bold"), id="dialog-title")
+            if self.choices:
+                yield OptionList(
+                    *[Option(prompt, id=key) for key, prompt in self.choices], id="choices"
+                )
+            else:
+                yield Static(Content.styled(self.empty, "$text-muted italic"))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
