@@ -1,299 +1,32 @@
-"""One registry of user commands.
+"""The Textual side of the command registry (`cockpit.commands`).
 
-Each command is declared once here (id, key, description, palette category, help text)
-and that one declaration produces the key binding, the command-palette entry, the footer
-label and the row on the help screen. Every binding carries its id, so `[keys]` in the
-config can remap it (Textual's keymap).
+Each command is declared once, in `cockpit.commands`; that one declaration produces the
+key binding (here), the command-palette entry (`ui/palette.py`), the footer label (the
+key bar reads the live bindings) and the row on the help screen. Every binding carries
+its command's id, so `[keys]` in the config can remap it (Textual's keymap).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
 from textual.binding import Binding
 
-from cockpit.keymap import BINDING_IDS
+from cockpit.commands import COMMANDS, Command, command, in_scope
+
+__all__ = ["COMMANDS", "Command", "binding", "bindings", "command", "in_scope"]
 
 
-@dataclass(frozen=True)
-class Command:
-    id: str
-    key: str
-    action: str
-    description: str
-    category: str
-    help: str
-    scope: str = "screen"  # "screen" (the cockpit), or a pane: feed, timeline, checklist, drafts
-    footer: bool = True
-    palette: bool = True
-    priority: bool = False
-
-    def binding(self) -> Binding:
-        return Binding(
-            self.key,
-            self.action,
-            self.description,
-            show=self.footer,
-            priority=self.priority,
-            id=self.id,
-            tooltip=self.help,
-        )
-
-
-COMMANDS: tuple[Command, ...] = (
-    # the incident
-    Command(
-        "raise",
-        "R",
-        "raise_incident",
-        "Raise",
-        "Incident",
-        "Raise a new incident (from the selected feed message when the feed has focus)",
-    ),
-    Command(
-        "severity",
-        "S",
-        "set_severity",
-        "Severity",
-        "Incident",
-        "Set the severity and answer the three assess questions",
-    ),
-    Command(
-        "status",
-        "ctrl+t",
-        "change_status",
-        "Status",
-        "Incident",
-        "Move the incident along: FIXING, MONITORING, RESOLVED",
-    ),
-    Command(
-        "cancel",
-        "X",
-        "cancel_incident",
-        "Not an incident",
-        "Incident",
-        "Cancel the incident with a reason (the not-an-incident path)",
-    ),
-    Command(
-        "roles",
-        "A",
-        "assign_roles",
-        "Roles",
-        "Incident",
-        "Assign the Incident Commander and the Communications Officer",
-    ),
-    Command(
-        "note",
-        "n",
-        "add_note",
-        "Note",
-        "Timeline",
-        "Add a note to the timeline (backdate with -12m, 14:03 or an ISO time)",
-    ),
-    Command(
-        "switch-incident",
-        "I",
-        "switch_incident",
-        "Incidents",
-        "Incident",
-        "Switch between open incidents",
-    ),
-    Command(
-        "metrics",
-        "M",
-        "metrics",
-        "Metrics",
-        "Incident",
-        "Response metrics: incidents per week and severity, the SLO, time to resolve",
-        footer=False,
-    ),
-    Command(
-        "handoff",
-        "ctrl+o",
-        "handoff",
-        "Hand-off",
-        "Incident",
-        "Prepare the shift hand-off: every open incident, what is due, what is still open",
-        footer=False,
-    ),
-    Command(
-        "history",
-        "H",
-        "history",
-        "History",
-        "Incident",
-        "Browse and search past incidents",
-        footer=False,
-    ),
-    # panes
-    Command(
-        "focus-feed", "1", "focus_pane('feed')", "Feed", "View", "Focus the feed pane", footer=False
-    ),
-    Command(
-        "focus-timeline",
-        "2",
-        "focus_pane('timeline')",
-        "Timeline",
-        "View",
-        "Focus the timeline pane",
-        footer=False,
-    ),
-    Command(
-        "focus-checklist",
-        "3",
-        "focus_pane('checklist')",
-        "Checklist",
-        "View",
-        "Focus the checklist pane",
-        footer=False,
-    ),
-    Command(
-        "focus-drafts",
-        "4",
-        "focus_pane('drafts')",
-        "Drafts",
-        "View",
-        "Focus the drafts pane",
-        footer=False,
-    ),
-    Command(
-        "theme", "ctrl+y", "next_theme", "Theme", "View", "Switch to the next theme", footer=False
-    ),
-    Command("help", "question_mark", "help", "Help", "View", "Show every key and what it does"),
-    Command(
-        "palette",
-        "ctrl+p",
-        "command_palette",
-        "Commands",
-        "View",
-        "Open the command palette",
-        footer=False,
-        palette=False,
-        priority=True,
-    ),
-    Command(
-        "quit", "ctrl+q", "quit", "Quit", "View", "Quit cockpit (nothing is lost)", priority=True
-    ),
-    # feed
-    Command(
-        "pause-feed",
-        "space",
-        "toggle_pause",
-        "Pause",
-        "Feed",
-        "Pause or resume live updates (new messages are counted meanwhile)",
-        scope="feed",
-    ),
-    Command(
-        "filter-feed",
-        "slash",
-        "filter",
-        "Filter",
-        "Feed",
-        "Show only messages that contain some text",
-        scope="feed",
-    ),
-    Command(
-        "pin",
-        "p",
-        "pin",
-        "Pin",
-        "Feed",
-        "Pin the selected message to the incident's timeline at its own time",
-        scope="feed",
-    ),
-    # timeline
-    Command(
-        "edit-time",
-        "t",
-        "edit_time",
-        "Edit time",
-        "Timeline",
-        "Change the time of the selected entry",
-        scope="timeline",
-    ),
-    # checklist
-    Command(
-        "tick",
-        "x",
-        "tick",
-        "Tick",
-        "Checklist",
-        "Tick or untick the selected item",
-        scope="checklist",
-    ),
-    Command(
-        "run-item",
-        "enter",
-        "run_item",
-        "Run",
-        "Checklist",
-        "Run the selected item's action",
-        scope="checklist",
-    ),
-    # drafts
-    Command(
-        "new-draft",
-        "d",
-        "new_draft",
-        "New draft",
-        "Drafts",
-        "Draft a message from a template",
-        scope="drafts",
-    ),
-    Command(
-        "edit-draft", "e", "edit_draft", "Edit", "Drafts", "Edit the selected draft", scope="drafts"
-    ),
-    Command(
-        "copy",
-        "c",
-        "copy_draft",
-        "Copy",
-        "Drafts",
-        "Copy the selected draft to the clipboard",
-        scope="drafts",
-    ),
-    Command(
-        "retry",
-        "r",
-        "retry",
-        "Retry",
-        "Drafts",
-        "Try a failed action or message again",
-        scope="drafts",
-    ),
-    Command(
-        "discard",
-        "D",
-        "discard",
-        "Discard",
-        "Drafts",
-        "Give up on a failed or waiting action (it is kept, marked discarded)",
-        scope="drafts",
-    ),
-    Command(
-        "send",
-        "s",
-        "send_draft",
-        "Send",
-        "Drafts",
-        "Send the selected draft (shows exactly what goes where first)",
-        scope="drafts",
-    ),
-)
-
-_BY_ID = {c.id: c for c in COMMANDS}
-assert set(_BY_ID) <= set(BINDING_IDS), set(_BY_ID) - set(BINDING_IDS)
-
-
-def command(command_id: str) -> Command:
-    return _BY_ID[command_id]
+def binding(cmd: Command) -> Binding:
+    return Binding(
+        cmd.key,
+        cmd.action,
+        cmd.description,
+        show=cmd.footer,
+        priority=cmd.priority,
+        id=cmd.id,
+        tooltip=cmd.help,
+    )
 
 
 def bindings(scope: str) -> list[Binding]:
-    return [c.binding() for c in COMMANDS if c.scope == scope]
-
-
-def in_scope(scope: str) -> Iterable[Command]:
-    return (c for c in COMMANDS if c.scope == scope)
+    """The bindings of every command in `scope` ("screen" or a pane's id)."""
+    return [binding(c) for c in in_scope(scope)]
