@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cockpit.application.outbox import keep_item, outbox_item, outbox_items
+from cockpit.application.outbox import OUTBOX, keep_item, outbox_item, outbox_items
 from cockpit.application.planner import Planner
 from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.drafts import Draft
@@ -28,6 +28,7 @@ from cockpit.domain.errors import CockpitError, IllegalTransition
 from cockpit.domain.incident import TRANSITIONS, Assessment, Incident, Role, Severity, Status
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.timeline import EntryKind
+from cockpit.store.store import IncidentChange
 
 if TYPE_CHECKING:
     from cockpit.config import EscalationTarget
@@ -219,31 +220,33 @@ class IncidentActions:
     def now(self) -> datetime:
         return self.service.clock.now()
 
-    def _has_item(self, item_id: str) -> bool:
-        return any(i.id == item_id for i in self.service.playbook.items)
-
     def _tick(self, done: Done, iid: str, item_id: str) -> None:
-        if item_id and self._has_item(item_id) and self.service.tick_done(iid, item_id):
+        """Tick in a write of its own (the actions that write nothing else)."""
+        if item_id and self.service.tick_done(iid, item_id):
             done.ticked.append(item_id)
 
-    def _queue(self, done: Done, items: list[OutboxItem]) -> None:
-        """Keep the items in the incident's outbox (on disk before anything is sent)."""
+    def _ticking(self, done: Done, ch: IncidentChange, *item_ids: str) -> None:
+        for item_id in item_ids:
+            if self.service.tick_in(ch, item_id):
+                done.ticked.append(item_id)
+
+    def _queueing(self, done: Done, ch: IncidentChange, items: list[OutboxItem]) -> None:
+        """Put the items in the incident's outbox within the same write as the change
+        that asked for them: a crash never leaves the one without the other."""
         for item in items:
-            keep_item(self.service.store, item, self.now)
+            ch.put_doc(OUTBOX, item.to_dict())
         done.queued.extend(items)
-        if items:
+
+    def _sent(self, done: Done) -> Done:
+        """After the write: wake the sender for what was queued."""
+        if done.queued:
             self.wake()
+        return done
 
     def _plan(self, name: str, incident: Incident, item_id: str = "") -> list[OutboxItem]:
         if self.planner is None:
             return []
         return self.planner.for_action(name, incident, self.now, item_id=item_id)
-
-    def _open(self, incident_id: str) -> Incident:
-        inc = self.service.get(incident_id)
-        if not inc.is_open:
-            raise CockpitError(f"incident {inc.id} is {inc.status.label}: it can no longer change")
-        return inc
 
     def configured_for(self, a: Action) -> bool:
         """Whether the action's remote part can run here."""
@@ -259,33 +262,43 @@ class IncidentActions:
         thread: str = "",
     ) -> Done:
         """Record the incident, tick "raise", queue the raise chain (ticket → channel →
-        reply in the report's thread) for the systems configured."""
+        reply in the report's thread) for the systems configured: one write."""
         svc = self.service
+        done = Done()
+
+        def also(ch: IncidentChange) -> None:
+            self._ticking(done, ch, "raise-incident")
+            if self.planner is not None:
+                self._queueing(done, ch, self.planner.raise_chain(ch.incident, self.now))
+
         inc = svc.raise_incident(
             title,
             severity=severity,
             reported_at=reported_at,
             thread=thread,
             acknowledge="jira" not in svc.configured or self.planner is None,
+            also=also,
         )
-        done = Done(inc, f"Incident #{inc.id} raised.")
-        self._tick(done, inc.id, "raise-incident")
-        if self.planner is not None:
-            self._queue(done, self.planner.raise_chain(inc, self.now))
-        return done
+        done.incident, done.message = inc, f"Incident #{inc.id} raised."
+        return self._sent(done)
 
     # -- status ----------------------------------------------------------------------------
     def set_status(
         self, incident_id: str, status: Status, *, reason: str = "", item_id: str = ""
     ) -> Done:
-        """Change the status here and now, tick the item that asked for it, queue the
-        ticket's transition (and the thread's final update or kind reply); a Critical
-        incident resolved gets its post-mortem draft."""
+        """Change the status (checked against the current one under the incident's lock),
+        tick the item that asked for it, queue the ticket's transition (and the thread's
+        final update or kind reply), all in one write; a Critical incident resolved gets
+        its post-mortem draft."""
         svc = self.service
-        inc = svc.set_status(incident_id, status, reason=reason)
-        done = Done(inc, f"#{inc.id} is {inc.status.label}.")
-        self._tick(done, inc.id, item_id or STATUS_ITEM[status])
-        self._queue(done, self._plan(STATUS_PLAN[status], inc))
+        done = Done()
+
+        def also(ch: IncidentChange) -> None:
+            self._ticking(done, ch, item_id or STATUS_ITEM[status])
+            self._queueing(done, ch, self._plan(STATUS_PLAN[status], ch.incident))
+
+        inc = svc.set_status(incident_id, status, reason=reason, also=also)
+        done.incident, done.message = inc, f"#{inc.id} is {inc.status.label}."
         if status is Status.RESOLVED and inc.severity is Severity.CRITICAL:
             done.draft = svc.postmortem_draft(inc.id, self.calendar)
             done.postmortem = True
@@ -293,7 +306,7 @@ class IncidentActions:
                 "\nCritical incident resolved: a post-mortem draft is ready in the drafts "
                 "pane (the playbook asks for it within about two days)."
             )
-        return done
+        return self._sent(done)
 
     def cancel(self, incident_id: str, reason: str, *, item_id: str = "") -> Done:
         if not reason.strip():
@@ -307,27 +320,39 @@ class IncidentActions:
     def set_severity(
         self, incident_id: str, severity: Severity, assessment: Assessment | None = None
     ) -> Done:
-        inc = self.service.set_severity(incident_id, severity, assessment)
+        done = Done()
+
+        def also(ch: IncidentChange) -> None:
+            self._ticking(done, ch, "set-severity")
+            if assessment is not None and assessment.answered == 3:
+                self._ticking(done, ch, "answer-assess-questions")
+
+        inc = self.service.set_severity(incident_id, severity, assessment, also=also)
         assert inc.severity is not None
-        done = Done(inc, f"#{inc.id} is {inc.severity.label}.")
-        self._tick(done, inc.id, "set-severity")
-        if assessment is not None and assessment.answered == 3:
-            self._tick(done, inc.id, "answer-assess-questions")
+        done.incident, done.message = inc, f"#{inc.id} is {inc.severity.label}."
         return done
 
     def assign_roles(self, incident_id: str, *, commander: str = "", comms: str = "") -> Done:
-        """Give the roles named (unchanged ones are left alone); both held ticks the item."""
+        """Give the roles named (unchanged ones are left alone), in one write against the
+        current holders; both held ticks the item."""
         svc = self.service
-        inc = svc.get(incident_id)
-        said = []
-        for role, person in ((Role.COMMANDER, commander), (Role.COMMS, comms)):
-            person = " ".join(person.split())
-            if person and inc.roles.get(role) != person:
-                inc = svc.assign(inc.id, role, person)
-                said.append(f"{role.label}: {person}")
-        done = Done(inc, f"#{inc.id} " + ("; ".join(said) if said else "roles unchanged") + ".")
-        if inc.commander and inc.comms:
-            self._tick(done, inc.id, "assign-roles")
+        done = Done()
+        said: list[str] = []
+
+        def change(ch: IncidentChange) -> Incident:
+            inc, now = ch.incident, self.now
+            for role, person in ((Role.COMMANDER, commander), (Role.COMMS, comms)):
+                person = " ".join(person.split())
+                if person and inc.roles.get(role) != person:
+                    ch.entries.append(inc.assign(role, person, at=now, by=svc.user))
+                    said.append(f"{role.label}: {person}")
+            if inc.commander and inc.comms:
+                self._ticking(done, ch, "assign-roles")
+            return inc
+
+        inc = svc.store.change(normalize_id(incident_id), change)
+        done.incident = inc
+        done.message = f"#{inc.id} " + ("; ".join(said) if said else "roles unchanged") + "."
         return done
 
     def assign(self, incident_id: str, role: Role, person: str) -> Done:
@@ -363,11 +388,21 @@ class IncidentActions:
         if a.run == "post-mortem":
             return self.postmortem(incident_id)
         if self.configured_for(a):
-            inc = self._open(incident_id)
-            done = Done(inc)
-            self._queue(done, self._plan(a.remote, inc, item_id))
+            done = Done()
+
+            def plan(ch: IncidentChange) -> Incident:
+                if not ch.incident.is_open:
+                    raise CockpitError(
+                        f"incident {ch.incident.id} is {ch.incident.status.label}: "
+                        "it can no longer change"
+                    )
+                ch.save = False
+                self._queueing(done, ch, self._plan(a.remote, ch.incident, item_id))
+                return ch.incident
+
+            done.incident = self.service.store.change(normalize_id(incident_id), plan)
             if done.queued:
-                return done
+                return self._sent(done)
         if a.draft:
             draft = self.service.new_draft(incident_id, a.draft)
             return Done(None, f"Drafted: {draft.title}", draft=draft)
@@ -375,32 +410,53 @@ class IncidentActions:
         text = a.without or f"“{item.text if item else a.label}”: do it, then tick it with x."
         return Done(None, text)
 
+    def _queue(
+        self,
+        incident_id: str,
+        plan: Callable[[Incident], list[OutboxItem]],
+        *,
+        done: Done | None = None,
+        also: Callable[[IncidentChange], None] | None = None,
+    ) -> Done:
+        """Queue what `plan` makes of the incident as it is now, in one write (with what
+        `also` adds to it), then wake the sender."""
+        done = done or Done()
+
+        def change(ch: IncidentChange) -> Incident:
+            ch.save = False
+            if also is not None:
+                also(ch)
+            self._queueing(done, ch, plan(ch.incident))
+            return ch.incident
+
+        done.incident = self.service.store.change(normalize_id(incident_id), change)
+        return self._sent(done)
+
     # -- Jira follow-ups and escalation ----------------------------------------------------
     def follow_up(
         self, incident_id: str, summary: str, *, kind: str = "follow-up", item_id: str = ""
     ) -> Done:
-        inc = self._ticketed(incident_id)
-        done = Done(inc)
+        planner = self._jira_planner()
         item_id = item_id or ("create-follow-ups" if kind != "bug" else "")
-        if self.planner is not None:
-            self._queue(
-                done, self.planner.follow_up(inc, summary, self.now, kind=kind, item_id=item_id)
-            )
-        return done
+        return self._queue(
+            incident_id,
+            lambda inc: planner.follow_up(inc, summary, self.now, kind=kind, item_id=item_id),
+        )
 
     def link_bug(
         self, incident_id: str, key: str, *, item_id: str = "not-incident-link-bug"
     ) -> Done:
-        inc = self._ticketed(incident_id)
-        done = Done(inc)
-        if self.planner is not None:
-            self._queue(done, self.planner.link_bug(inc, key.strip(), self.now, item_id=item_id))
-        return done
+        planner = self._jira_planner()
+        return self._queue(
+            incident_id, lambda inc: planner.link_bug(inc, key.strip(), self.now, item_id=item_id)
+        )
 
-    def _ticketed(self, incident_id: str) -> Incident:
+    def _jira_planner(self) -> Planner:
         if "jira" not in self.service.configured:
             raise CockpitError("Jira is not configured ([jira] in the config)")
-        return self.service.get(incident_id)
+        if self.planner is None:
+            raise CockpitError("local only (--local): nothing goes to Jira")
+        return self.planner
 
     def escalate(self, incident_id: str, target_key: str, *, item_id: str = "escalate") -> Done:
         """Record the point people as subject-matter experts; invite them to the channel
@@ -417,12 +473,17 @@ class IncidentActions:
         entry = svc.add_note(
             incident_id, text, kind=EntryKind.ROLE, link=target.links[0] if target.links else ""
         )
-        inc = svc.get(entry.incident_id)
-        done = Done(inc)
-        if self.planner is not None:
-            self._queue(done, self.planner.escalate(inc, target, self.now, item_id=item_id))
+        planner = self.planner
+        done = self._queue(
+            entry.incident_id,
+            lambda inc: (
+                planner.escalate(inc, target, self.now, item_id=item_id)
+                if planner is not None
+                else []
+            ),
+        )
         if not done.queued:
-            self._tick(done, inc.id, item_id)
+            self._tick(done, entry.incident_id, item_id)
             done.message = (
                 f"Recorded. Contact {who} yourself: Slack is not configured to invite them."
             )
@@ -434,16 +495,24 @@ class IncidentActions:
         return Done(None, f"Drafted: {draft.title}", draft=draft)
 
     def send_draft(self, incident_id: str, draft_id: str) -> Done:
-        """Queue a draft, exactly as the person saw it, where it goes."""
+        """Queue a draft, exactly as the person saw it, where it goes: the draft marked
+        QUEUED and its outbox items in one write."""
         svc = self.service
         draft = svc.get_draft(incident_id, draft_id)
-        inc = svc.get(incident_id)
-        items = [] if self.planner is None else self.planner.for_draft(draft, inc, self.now)
-        if not items:
-            raise CockpitError(f"“{draft.title}” has nowhere to go from here: copy it instead")
-        done = Done(inc, draft=svc.queue_draft(incident_id, draft_id))
-        self._queue(done, items)
-        return done
+        planner = self.planner
+        done = Done()
+
+        def plan(inc: Incident) -> list[OutboxItem]:
+            items = [] if planner is None else planner.for_draft(draft, inc, self.now)
+            if not items:
+                raise CockpitError(f"“{draft.title}” has nowhere to go from here: copy it instead")
+            return items
+
+        def queued(ch: IncidentChange) -> None:
+            done.draft = draft.mark_queued(at=self.now)
+            ch.put_doc("drafts", done.draft.to_dict())
+
+        return self._queue(incident_id, plan, done=done, also=queued)
 
     def outbox(self, incident_id: str) -> list[OutboxItem]:
         return outbox_items(self.service.store, normalize_id(incident_id))
@@ -463,7 +532,7 @@ class IncidentActions:
         if not (item.state is OutboxState.FAILED or item.state.pending):
             raise CockpitError(f"“{item.title}” is {item.state.label}: nothing to discard")
         keep_item(self.service.store, item.discarded(at=self.now), self.now)
-        self.wake()
+        self.wake()  # the items held back behind it may go now
         return Done(None, f"Discarded: {item.title}")
 
     def sent_by_hand(self, incident_id: str, draft_id: str) -> Done:

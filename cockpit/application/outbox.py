@@ -11,7 +11,7 @@ from datetime import datetime
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.outbox import OutboxItem, OutboxState
-from cockpit.store.store import Store
+from cockpit.store.store import IncidentChange, Store
 
 OUTBOX = "outbox"
 
@@ -30,18 +30,31 @@ def outbox_item(store: Store, incident_id: str, item_id: str) -> OutboxItem:
 
 
 def keep_item(store: Store, item: OutboxItem, now: datetime) -> None:
-    """Write an item; a draft's state follows the item that sends it: FAILED with the
-    reason, QUEUED again when the person retries, not sent when discarded."""
+    """Write an item, and its draft's state with it, in one write (see `keep_item_in`)."""
+
+    def change(ch: IncidentChange) -> None:
+        ch.save = False
+        keep_item_in(ch, item, now)
+
+    store.change(item.incident_id, change)
+
+
+def keep_item_in(ch: IncidentChange, item: OutboxItem, now: datetime) -> None:
+    """Within a change: put the item; a draft's state follows the item that sends it:
+    FAILED with the reason, QUEUED again when the person retries, not sent when
+    discarded, SENT (with its link) when it went out."""
     from cockpit.domain.drafts import Draft, DraftState
 
-    store.put_doc(item.incident_id, OUTBOX, item.to_dict())
+    ch.put_doc(OUTBOX, item.to_dict())
     if not item.draft_id:
         return
-    for doc in store.docs(item.incident_id, "drafts"):
+    for doc in ch.current_docs("drafts"):
         if doc.get("id") != item.draft_id:
             continue
         draft = Draft.from_dict(doc)
-        if item.state is OutboxState.FAILED and draft.state is not DraftState.SENT:
+        if item.state is OutboxState.SENT and draft.state is not DraftState.SENT:
+            draft = draft.mark_sent(at=now, remote_link=item.remote_link)
+        elif item.state is OutboxState.FAILED and draft.state is not DraftState.SENT:
             draft = draft.mark_failed(item.reason, at=now)
         elif item.state is OutboxState.QUEUED and draft.state is DraftState.FAILED:
             draft = draft.mark_queued(at=now)
@@ -49,4 +62,4 @@ def keep_item(store: Store, item: OutboxItem, now: datetime) -> None:
             draft = draft.mark_failed("discarded: not sent", at=now)
         else:
             return
-        store.put_doc(item.incident_id, "drafts", draft.to_dict())
+        ch.put_doc("drafts", draft.to_dict())

@@ -20,16 +20,22 @@ import logging
 import random
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from cockpit.application.outbox import OUTBOX, keep_item, outbox_item, outbox_items
+from cockpit.application.outbox import (
+    OUTBOX,
+    keep_item,
+    keep_item_in,
+    outbox_item,
+    outbox_items,
+)
 from cockpit.domain.clock import Clock
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.outbox import OutboxItem, OutboxState, blocking
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.outbox import Outcome, RemoteActions
-from cockpit.store.store import Store
+from cockpit.store.store import IncidentChange, Store
 
 log = logging.getLogger("cockpit.outbox")
 
@@ -167,44 +173,32 @@ class OutboxSender:
         self.on_change(item.incident_id)
 
     def _finish(self, item: OutboxItem, outcome: Outcome) -> None:
-        """Sent: the item, the incident's new links, a timeline entry and the checklist
-        tick go to disk together (one write of the incident's file)."""
+        """Sent: the item, the incident's new links, a timeline entry, the checklist tick
+        and the draft's state go to disk together, in one write of the incident's file,
+        made against its current version (a status set meanwhile is kept)."""
+        from cockpit.domain.checklist import Tick
+
         now = self.clock.now()
-        incident = self.store.get_incident(item.incident_id)
-        entries: list[TimelineEntry] = []
-        if outcome.apply is not None:
-            entries.extend(outcome.apply(incident, now, self.user))
-        kind = EntryKind.SENT if self.actions.sends_message(item) else EntryKind.ACTION
-        entry = TimelineEntry.new(
-            incident.id,
-            kind=kind,
-            text=outcome.text or item.title,
-            event_at=now,
-            recorded_at=now,
-            author=self.user,
-            link=outcome.remote_link,
-        )
-        # the same id each time: finishing again after a crash replaces, never duplicates
-        entries.append(dataclasses.replace(entry, id=f"{item.id}0done"))
         sent = item.sent(at=now, remote_id=outcome.remote_id, remote_link=outcome.remote_link)
-        self.store.save_incident(incident, entries)
-        self.store.put_doc(item.incident_id, OUTBOX, sent.to_dict())
-        if item.item_id:
-            from cockpit.domain.checklist import Tick
 
-            self.store.set_tick(
-                item.incident_id, Tick(item_id=item.item_id, ticked=True, by=self.user, at=now)
+        def change(ch: IncidentChange) -> None:
+            if outcome.apply is not None:
+                ch.entries.extend(outcome.apply(ch.incident, now, self.user))
+            kind = EntryKind.SENT if self.actions.sends_message(item) else EntryKind.ACTION
+            entry = TimelineEntry.new(
+                ch.incident.id,
+                kind=kind,
+                text=outcome.text or item.title,
+                event_at=now,
+                recorded_at=now,
+                author=self.user,
+                link=outcome.remote_link,
             )
-        if item.draft_id:
-            self._mark_draft(item, sent, now)
+            # the same id each time: finishing again after a crash replaces, never duplicates
+            ch.entries.append(dataclasses.replace(entry, id=f"{item.id}0done"))
+            if item.item_id and not ch.ticked(item.item_id):
+                ch.ticks.append(Tick(item_id=item.item_id, ticked=True, by=self.user, at=now))
+            keep_item_in(ch, sent, now)
+
+        self.store.change(item.incident_id, change)
         self.on_change(item.incident_id)
-
-    def _mark_draft(self, item: OutboxItem, sent: OutboxItem, now: datetime) -> None:
-        from cockpit.domain.drafts import Draft
-
-        for doc in self.store.docs(item.incident_id, "drafts"):
-            if doc.get("id") == item.draft_id:
-                draft = Draft.from_dict(doc)
-                if draft.state.value != "sent":
-                    draft = draft.mark_sent(at=now, remote_link=sent.remote_link)
-                    self.store.put_doc(item.incident_id, "drafts", draft.to_dict())

@@ -8,7 +8,7 @@ timeline entries) in one store write before returning.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -31,11 +31,15 @@ from cockpit.domain.timeline import (
     check_event_time,
     parse_when,
 )
-from cockpit.store.store import IncidentSummary, Store
+from cockpit.store.store import IncidentChange, IncidentSummary, Store
 
 if TYPE_CHECKING:
     from cockpit.domain.slo import SupportCalendar
     from cockpit.domain.templates import TemplateLibrary
+
+
+# what else the same write carries: ticks, outbox items (see IncidentChange)
+Also = Callable[[IncidentChange], None]
 
 
 @dataclass(frozen=True)
@@ -149,9 +153,11 @@ class IncidentService:
         thread: str = "",
         summary: str = "",
         acknowledge: bool = True,
+        also: Also | None = None,
     ) -> Incident:
         """Record a new incident. Without a ticket system it is tracked at once (the
-        acknowledgement SLO stops now); with one, the ticket's creation acknowledges it."""
+        acknowledgement SLO stops now); with one, the ticket's creation acknowledges it.
+        `also` adds what the same write carries (its ticks, its raise chain)."""
         title = " ".join(title.split())
         if not title:
             raise CockpitError("an incident needs a title (what is broken, for whom?)")
@@ -199,7 +205,10 @@ class IncidentService:
             entries.append(incident.set_severity(severity, at=now, by=self.user))
         if acknowledge:
             entries.append(incident.acknowledge(at=now, by=self.user))
-        self.store.create_incident(incident, entries)
+        ch = IncidentChange(incident)
+        if also is not None:
+            also(ch)
+        self.store.create_incident(incident, [*entries, *ch.entries], ticks=ch.ticks, docs=ch.docs)
         return incident
 
     def add_note(
@@ -263,36 +272,66 @@ class IncidentService:
         )
         return moved, out_of_order
 
-    def set_status(self, incident_id: str, status: Status, *, reason: str = "") -> Incident:
-        incident = self.get(incident_id)
-        entry = incident.transition(status, at=self.clock.now(), by=self.user, reason=reason)
-        self.store.save_incident(incident, [entry])
-        return incident
+    def set_status(
+        self, incident_id: str, status: Status, *, reason: str = "", also: Also | None = None
+    ) -> Incident:
+        """Move the incident to `status`, checked against its current status under its
+        file's lock (two cockpits racing to RESOLVED and CANCELED: one is refused)."""
+
+        def change(ch: IncidentChange) -> Incident:
+            now = self.clock.now()
+            ch.entries.append(ch.incident.transition(status, at=now, by=self.user, reason=reason))
+            if also is not None:
+                also(ch)
+            return ch.incident
+
+        return self.store.change(normalize_id(incident_id), change)
 
     def set_severity(
-        self, incident_id: str, severity: Severity, assessment: Assessment | None = None
+        self,
+        incident_id: str,
+        severity: Severity,
+        assessment: Assessment | None = None,
+        *,
+        also: Also | None = None,
     ) -> Incident:
-        incident = self.get(incident_id)
-        now = self.clock.now()
-        entries: list[TimelineEntry] = []
-        if incident.severity != severity:
-            entries.append(incident.set_severity(severity, at=now, by=self.user))
-        if assessment is not None and assessment != incident.assessment:
-            entries.append(incident.record_assessment(assessment, at=now, by=self.user))
-        if not entries:
-            raise CockpitError(f"incident {incident.id} is already {severity.label}")
-        self.store.save_incident(incident, entries)
-        return incident
+        def change(ch: IncidentChange) -> Incident:
+            incident, now = ch.incident, self.clock.now()
+            if incident.severity != severity:
+                ch.entries.append(incident.set_severity(severity, at=now, by=self.user))
+            if assessment is not None and assessment != incident.assessment:
+                ch.entries.append(incident.record_assessment(assessment, at=now, by=self.user))
+            if not ch.entries:
+                raise CockpitError(f"incident {incident.id} is already {severity.label}")
+            if also is not None:
+                also(ch)
+            return incident
 
-    def assign(self, incident_id: str, role: Role, person: str) -> Incident:
-        incident = self.get(incident_id)
-        entry = incident.assign(role, person, at=self.clock.now(), by=self.user)
-        self.store.save_incident(incident, [entry])
-        return incident
+        return self.store.change(normalize_id(incident_id), change)
 
-    def update(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
-        """Save an incident changed by the caller (title, summary, links …)."""
-        self.store.save_incident(incident, list(entries))
+    def assign(
+        self, incident_id: str, role: Role, person: str, *, also: Also | None = None
+    ) -> Incident:
+        def change(ch: IncidentChange) -> Incident:
+            now = self.clock.now()
+            ch.entries.append(ch.incident.assign(role, person, at=now, by=self.user))
+            if also is not None:
+                also(ch)
+            return ch.incident
+
+        return self.store.change(normalize_id(incident_id), change)
+
+    def update(
+        self, incident_id: str, fn: Callable[[Incident], Sequence[TimelineEntry]]
+    ) -> Incident:
+        """Change an incident (title, summary, links …) under its lock: `fn` changes the
+        current version in place and returns the entries to add."""
+
+        def change(ch: IncidentChange) -> Incident:
+            ch.entries.extend(fn(ch.incident))
+            return ch.incident
+
+        return self.store.change(normalize_id(incident_id), change)
 
     def tick(self, incident_id: str, item_id: str, ticked: bool = True) -> Tick:
         """Tick (or untick) a checklist item. The tick itself records who and when; the
@@ -303,16 +342,24 @@ class IncidentService:
         self.store.set_tick(iid, tick)
         return tick
 
-    def tick_done(self, incident_id: str, item_id: str) -> Tick | None:
-        """Tick an item that an action just completed, if this playbook has it and it is
-        not ticked yet (a custom playbook may not)."""
-        iid = normalize_id(incident_id)
-        if not any(i.id == item_id for i in self.playbook.items):
-            return None
-        current = self.store.ticks(iid).get(item_id)
-        if current is not None and current.ticked:
-            return current
-        return self.tick(iid, item_id)
+    def tick_in(self, ch: IncidentChange, item_id: str) -> bool:
+        """Within a change: tick an item an action just completed, if this playbook has
+        it and it is not ticked yet (a custom playbook may not). True if it ticked."""
+        if not item_id or not any(i.id == item_id for i in self.playbook.items):
+            return False
+        if ch.ticked(item_id):
+            return False
+        ch.ticks.append(Tick(item_id=item_id, ticked=True, by=self.user, at=self.clock.now()))
+        return True
+
+    def tick_done(self, incident_id: str, item_id: str) -> bool:
+        """Tick an item that an action just completed (see `tick_in`), in a write of its own."""
+
+        def change(ch: IncidentChange) -> bool:
+            ch.save = False
+            return self.tick_in(ch, item_id)
+
+        return self.store.change(normalize_id(incident_id), change)
 
     # -- drafts ----------------------------------------------------------------------
     def drafts(self, incident_id: str) -> list[Draft]:

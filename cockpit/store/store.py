@@ -27,12 +27,12 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from tinydb.table import Document, Table
 
@@ -74,7 +74,8 @@ _META_KEY: Final = "store"
 _ID = re.compile(r"[1-9][0-9]{0,17}")
 _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SHARD_CACHE = 64
-_KEEP: Final = object()  # "leave this summary as it is" (its incident file cannot be read)
+_KEEP: Final = object()
+R = TypeVar("R")  # "leave this summary as it is" (its incident file cannot be read)
 
 
 class IncidentExists(CockpitError):
@@ -146,6 +147,45 @@ class IncidentSummary:
             canceled_at=from_iso(d.get("canceled_at")),
             drill=bool(d.get("drill", False)),
         )
+
+
+class IncidentChange:
+    """One change of an incident, made under its file's lock against the current version
+    and written in one write: the incident (changed in place), new timeline entries,
+    ticks, and documents of other tables (drafts, outbox items) put by their "id"."""
+
+    def __init__(self, incident: Incident, db: _Db | None = None) -> None:
+        self.incident = incident
+        self.entries: list[TimelineEntry] = []
+        self.ticks: list[Tick] = []
+        self.docs: list[tuple[str, dict[str, Any]]] = []
+        self.save = True  # False: the incident document itself is left as it is
+        self._db = db
+
+    def ticked(self, item_id: str) -> bool:
+        """Whether the item is ticked now (in the file, or by this change)."""
+        for tick in reversed(self.ticks):
+            if tick.item_id == item_id:
+                return tick.ticked
+        latest: Tick | None = None
+        for d in self._db.table(T_CHECKLIST).all() if self._db is not None else ():
+            tick = Tick.from_dict(dict(d))
+            if tick.item_id == item_id and (latest is None or tick.at >= latest.at):
+                latest = tick
+        return latest is not None and latest.ticked
+
+    def current_docs(self, table: str) -> list[dict[str, Any]]:
+        """A table's documents as they are in the file now (copies)."""
+        _check_table(table, writing=False)
+        if self._db is None:  # a new incident: only what this change adds
+            return [copy.deepcopy(d) for t, d in self.docs if t == table]
+        return [copy.deepcopy(dict(d)) for d in self._db.table(table).all()]
+
+    def put_doc(self, table: str, doc: dict[str, Any]) -> None:
+        _check_table(table, writing=True)
+        if "id" not in doc or "v" not in doc:
+            raise ValueError(f"a {table} document needs its 'id' and schema version 'v'")
+        self.docs.append((table, copy.deepcopy(dict(doc))))
 
 
 class _Db:
@@ -265,8 +305,16 @@ class Store:
             self._put_meta(db, meta)
         return str(n)
 
-    def create_incident(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
-        """Store a new incident (and its first entries) in one write, then list it."""
+    def create_incident(
+        self,
+        incident: Incident,
+        entries: Sequence[TimelineEntry] = (),
+        *,
+        ticks: Sequence[Tick] = (),
+        docs: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> None:
+        """Store a new incident with its first entries, ticks and documents (the raise
+        chain's outbox items) in one write, then list it."""
         if not _ID.fullmatch(incident.id):
             raise ValueError(
                 f"incident id {incident.id!r} was not made by the store: use next_incident_id()"
@@ -278,7 +326,39 @@ class Store:
                 raise IncidentExists(f"incident {incident.id} already exists in {self.data_dir}")
             db.table(T_INCIDENT).insert(incident.to_dict())
             _put_entries(db, entries)
+            for tick in ticks:
+                db.table(T_CHECKLIST).insert(tick.to_dict())
+            for table, doc in docs:
+                _put_doc(db, table, doc)
         self._sync_index([incident.id], at_least=int(incident.id))
+
+    def change(self, incident_id: str, fn: Callable[[IncidentChange], R]) -> R:
+        """Read-modify-write an incident under its file's lock: `fn` gets the current
+        version (as another process may just have written it) and says what to write; a
+        refusal it raises (an illegal transition) writes nothing. No update is lost."""
+        shard = self._shard(incident_id)
+        with self._write(shard) as db:
+            old = self._incident_doc(db, incident_id)
+            check_not_newer("incident", old, current=self._versions, source=str(shard.path))
+            current = self._migrate("incident", copy.deepcopy(dict(old)), shard)
+            incident = Incident.from_dict(current)
+            change = IncidentChange(incident, db)
+            result = fn(change)
+            if change.incident.id != incident_id:
+                raise ValueError("a change cannot move an incident to another id")
+            _check_entries(incident_id, change.entries)
+            if change.save:
+                table = db.table(T_INCIDENT)
+                table.remove(doc_ids=[old.doc_id])
+                table.insert(Document(change.incident.to_dict(), doc_id=old.doc_id))
+            _put_entries(db, change.entries)
+            for tick in change.ticks:
+                db.table(T_CHECKLIST).insert(tick.to_dict())
+            for table_name, doc in change.docs:
+                _put_doc(db, table_name, doc)
+        if change.save:
+            self._sync_index([incident_id])
+        return result
 
     def save_incident(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
         """Replace the incident's document and add `entries`, in one write of its file."""
@@ -420,13 +500,7 @@ class Store:
         shard = self._shard(incident_id)
         with self._write(shard) as db:
             self._incident_doc(db, incident_id)
-            t = db.table(table)
-            same = [d for d in t.all() if d.get(key) == value[key]]
-            if same:
-                t.remove(doc_ids=[d.doc_id for d in same])
-                t.insert(Document(value, doc_id=same[0].doc_id))
-            else:
-                t.insert(value)
+            _put_doc(db, table, value, key)
             _put_entries(db, entries)
 
     def delete_doc(self, incident_id: str, table: str, value: Any, key: str = "id") -> bool:
@@ -603,6 +677,17 @@ def _put_entries(db: _Db, entries: Iterable[TimelineEntry]) -> None:
     if replaced:
         table.remove(doc_ids=replaced)
     table.insert_multiple(list(new.values()))
+
+
+def _put_doc(db: _Db, table: str, value: dict[str, Any], key: str = "id") -> None:
+    """Insert `value`, or replace the document with the same `value[key]`."""
+    t = db.table(table)
+    same = [d for d in t.all() if d.get(key) == value[key]]
+    if same:
+        t.remove(doc_ids=[d.doc_id for d in same])
+        t.insert(Document(value, doc_id=same[0].doc_id))
+    else:
+        t.insert(value)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -9,15 +9,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cockpit.application.sender import OutboxSender
 from cockpit.application.planner import Planner
+from cockpit.application.sender import OutboxSender
 from cockpit.application.service import IncidentService
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
-from cockpit.domain.incident import Status
+from cockpit.domain.incident import Incident, Status
 from cockpit.domain.outbox import OutboxState
 from cockpit.domain.playbook import default_playbook
 from cockpit.domain.templates import TemplateLibrary
+from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations.http import RetryPolicy
 from cockpit.integrations.outbox import RemoteActions, build_clients
 from cockpit.sandbox.server import SandboxServer
@@ -260,8 +261,12 @@ async def test_a_refused_action_fails_with_the_reason_and_holds_the_queue(rig: R
 
 async def test_statuspage_lifecycle_through_drafts(rig: Rig):
     inc = rig.service.raise_incident("Checkout payments failing")
-    inc.affected_components = ["Payments"]
-    rig.service.update(inc)
+
+    def payments(incident: Incident) -> list[TimelineEntry]:
+        incident.affected_components = ["Payments"]
+        return []
+
+    rig.service.update(inc.id, payments)
     for template in ("statuspage-investigating", "statuspage-identified", "statuspage-resolved"):
         draft = rig.service.new_draft(inc.id, template)
         items = rig.planner.for_draft(draft, rig.service.get(inc.id), rig.clock.now())

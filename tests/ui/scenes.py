@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from cockpit.domain.drafts import DraftState
 from cockpit.domain.feed import FeedMessage
-from cockpit.domain.incident import Assessment, Link, Role, Severity, Status
+from cockpit.domain.incident import Assessment, Incident, Link, Role, Severity, Status
+from cockpit.domain.timeline import TimelineEntry
 
 from .conftest import NOW, Harness
 
@@ -33,11 +34,14 @@ def mid_flight(h: Harness) -> str:
     svc.set_severity(
         iid, Severity.CRITICAL, Assessment("most card payments in the EU", True, False)
     )
-    inc = svc.get(iid)
-    inc.links.ticket = Link("https://example.atlassian.net/browse/INCIDENT-142", "INCIDENT-142")
-    inc.links.channel = Link("https://example.slack.com/archives/C0INC142", "#incident-142")
-    inc.affected_components = ["Payments"]
-    svc.update(inc)
+
+    def linked(inc: Incident) -> list[TimelineEntry]:
+        inc.links.ticket = Link("https://example.atlassian.net/browse/INCIDENT-142", "INCIDENT-142")
+        inc.links.channel = Link("https://example.slack.com/archives/C0INC142", "#incident-142")
+        inc.affected_components = ["Payments"]
+        return []
+
+    svc.update(iid, linked)
     for item in (
         "watch-incidents",
         "raise-incident",
