@@ -22,11 +22,12 @@ from cockpit.domain.errors import CockpitError
 if TYPE_CHECKING:
     from datetime import datetime
 
+    import httpx
+
     from cockpit.config import Settings
     from cockpit.domain.incident import Incident
     from cockpit.domain.outbox import OutboxItem
     from cockpit.domain.timeline import TimelineEntry
-    from cockpit.integrations.checks import DoctorCheck
 
 Render: TypeAlias = "Callable[[Incident, str], str]"  # (incident, template name) → text
 
@@ -185,3 +186,45 @@ class Integration:
 
     def configured(self, settings: Settings) -> bool:
         return self.section(settings) is not None
+
+
+# -- doctor checks: the data (the common checks are in checks.py) ------------------------
+@dataclass(frozen=True)
+class Check:
+    """One verdict. `ok`: True passed, False failed, None neither (not configured, a
+    warning that needs no action)."""
+
+    name: str
+    ok: bool | None
+    detail: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorContext:
+    """What one check of `integration` gets: the settings, the token it asked for (None:
+    not set; `unavailable` says why it could not be read, `unavailable_hint` what to do),
+    the transport to use (tests answer the calls) and whether to stay offline."""
+
+    integration: Integration
+    settings: Settings
+    token: str | None
+    unavailable: str = ""
+    unavailable_hint: str = ""
+    transport: httpx.AsyncBaseTransport | None = None
+    offline: bool = False
+
+    def client(self, **client_kw: Any) -> RemoteClient:
+        """The system's client for this check's token, with this check's transport."""
+        assert self.token
+        return self.integration.client(
+            self.settings, self.token, transport=self.transport, **client_kw
+        )
+
+
+@dataclass(frozen=True)
+class DoctorCheck:
+    """One check of a system: `run` gets the token named `secret`."""
+
+    secret: str
+    run: Callable[[DoctorContext], Awaitable[Check]]

@@ -9,60 +9,17 @@ shows a token. Nothing here imports httpx until a check runs.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from cockpit.integrations.base import env_var
+from cockpit.integrations.base import Check, DoctorCheck, DoctorContext, env_var
 from cockpit.integrations.errors import redact, shorten
 
 if TYPE_CHECKING:
-    import httpx
+    from cockpit.integrations.base import RemoteClient
 
-    from cockpit.config import Settings
-    from cockpit.integrations.base import Integration, RemoteClient
+__all__ = ["Check", "CheckFailed", "DoctorCheck", "DoctorContext", "sign_in_check"]
 
 CHECK_DEADLINE = 15.0  # seconds for each remote check as a whole
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verdict. `ok`: True passed, False failed, None neither (not configured, a
-    warning that needs no action)."""
-
-    name: str
-    ok: bool | None
-    detail: str
-    hint: str = ""
-
-
-@dataclass(frozen=True)
-class DoctorContext:
-    """What one check of `integration` gets: the settings, the token it asked for (None:
-    not set; `unavailable` says why it could not be read, `unavailable_hint` what to do),
-    the transport to use (tests answer the calls) and whether to stay offline."""
-
-    integration: Integration
-    settings: Settings
-    token: str | None
-    unavailable: str = ""
-    unavailable_hint: str = ""
-    transport: httpx.AsyncBaseTransport | None = None
-    offline: bool = False
-
-    def client(self, **client_kw: Any) -> RemoteClient:
-        """The system's client for this check's token, with this check's transport."""
-        assert self.token
-        return self.integration.client(
-            self.settings, self.token, transport=self.transport, **client_kw
-        )
-
-
-@dataclass(frozen=True)
-class DoctorCheck:
-    """One check of a system: `run` gets the token named `secret`."""
-
-    secret: str
-    run: Callable[[DoctorContext], Awaitable[Check]]
 
 
 class CheckFailed(Exception):

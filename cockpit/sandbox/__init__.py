@@ -54,12 +54,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cockpit.sandbox.server import IN_PROCESS_URL, SandboxError, SandboxServer, run_sandbox
+    from cockpit.sandbox.dispatch import IN_PROCESS_URL
+    from cockpit.sandbox.server import SandboxError, SandboxServer, run_sandbox
 
 __all__ = ["IN_PROCESS_URL", "SandboxError", "SandboxServer", "run_sandbox"]
 
 
 def __getattr__(name: str) -> Any:  # imported lazily: `cockpit --help` stays light
+    if name == "IN_PROCESS_URL":
+        from cockpit.sandbox import dispatch
+
+        return dispatch.IN_PROCESS_URL
     if name in __all__:
         from cockpit.sandbox import server
 

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from cockpit.sandbox.server import MAX_BODY, Outcome, SandboxServer, too_large
+from cockpit.sandbox.dispatch import MAX_BODY, Dispatcher, Outcome, too_large
 from cockpit.sandbox.state import Request, Response
 
 FAULT_EXTENSION = "sandbox_fault"
@@ -41,7 +41,7 @@ FAULT_EXTENSION = "sandbox_fault"
 class SandboxTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
     """An async and sync httpx transport into a `SandboxServer`."""
 
-    def __init__(self, server: SandboxServer) -> None:
+    def __init__(self, server: Dispatcher) -> None:
         self.server = server
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -16,7 +16,8 @@ import pytest
 from cockpit.integrations import adf
 from cockpit.integrations.errors import RemoteError, TransitionUnavailable
 from cockpit.integrations.jira import JiraClient, jql_string
-from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.dispatch import IN_PROCESS_URL
+from cockpit.sandbox.server import SandboxServer
 from cockpit.sandbox.state import JSON, jira_account_id
 from tests.integration.test_sandbox_support import FakeClock, checked_transport
 from tests.spec_check import check_adf

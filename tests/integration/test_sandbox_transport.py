@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from cockpit.sandbox.dispatch import IN_PROCESS_URL, MAX_BODY
 from cockpit.sandbox.faults import Fault
-from cockpit.sandbox.server import IN_PROCESS_URL, MAX_BODY, SandboxServer
+from cockpit.sandbox.server import SandboxServer
 from cockpit.sandbox.state import PAGE_ID
 from cockpit.sandbox.transport import FAULT_EXTENSION
 from tests.integration.test_sandbox_support import (

@@ -21,8 +21,9 @@ from cockpit.integrations.slack import (
     to_feed_message,
     ts_key,
 )
+from cockpit.sandbox.dispatch import IN_PROCESS_URL
 from cockpit.sandbox.faults import Limit, RateLimiter
-from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.server import SandboxServer
 from cockpit.sandbox.state import (
     BOT_ID,
     BOT_USER_ID,

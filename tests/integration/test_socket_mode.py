@@ -28,7 +28,8 @@ from cockpit.integrations.feed import LIVE_PERIOD, LIVE_THREAD_PERIOD, FeedPolle
 from cockpit.integrations.http import NO_RETRY
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import MIN_OPEN_GAP, SlackSocket
-from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.dispatch import IN_PROCESS_URL
+from cockpit.sandbox.server import SandboxServer
 from cockpit.sandbox.state import APP_ID, BOT_USER_ID, JSON, TEAM_ID, Channel
 from tests.integration.test_sandbox_support import checked_transport
 

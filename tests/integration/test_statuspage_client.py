@@ -13,8 +13,9 @@ import pytest
 
 from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.statuspage import StatuspageClient
+from cockpit.sandbox.dispatch import IN_PROCESS_URL
 from cockpit.sandbox.faults import Limit, RateLimiter
-from cockpit.sandbox.server import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.server import SandboxServer
 from cockpit.sandbox.state import JSON, PAGE_ID
 from tests.integration.test_sandbox_support import FakeClock, checked_transport
 
