@@ -1,7 +1,15 @@
 """The dialog box every dialog is built on. `escape` always backs out without changing
-anything."""
+anything.
+
+`DialogScreen` declares the parts a dialog's text may be styled as (component classes,
+styled in cockpit.tcss; see ui/parts.py): Content built for a dialog, here or by a screen
+that opens one (`Content.styled(name, ".dialog--strong")`), names a part, never a colour,
+and the dialog resolves it (`self.parts(content)`) when it builds its widgets.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioSet, Static
+
+from cockpit.ui.parts import PartStyles, resolve
 
 
 class Choice(RadioSet):
@@ -20,19 +30,59 @@ class Choice(RadioSet):
             self._selected = max(self.pressed_index, 0)
 
 
-class Dialog(ModalScreen[object]):
+ResultType = TypeVar("ResultType")
+
+SEVERITY_PARTS = frozenset(
+    f"{part}--{level}"
+    for part in ("severity", "sev-badge")
+    for level in ("critical", "major", "minor", "unset")
+)
+"""A severity as coloured text (`severity--critical`) and as a badge (`sev-badge--…`)."""
+
+
+class DialogScreen(ModalScreen[ResultType]):
+    """A modal box (`#dialog` inside, centred): dialogs, help, history, metrics."""
+
+    DEFAULT_CLASSES = "dialog"
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "dialog--muted",  # secondary text: definitions, dates, descriptions, hints
+        "dialog--note",  # an aside: nothing to show, how keys work
+        "dialog--quote",  # text quoted from elsewhere (the message a raise comes from)
+        "dialog--strong",  # the name of a thing
+        "dialog--key",  # a key to press, the value a dialog is about
+        "dialog--highlight",  # where something goes, who is asked
+        "dialog--id",  # an incident's id
+        "dialog--heading",  # a group heading
+        "dialog--status",  # an incident's status
+        "dialog--warning",
+        "dialog--error",
+        *SEVERITY_PARTS,
+    }
+
+    def __init__(
+        self, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name, id, classes)
+        self._part_styles: PartStyles = {}
+
+    def parts(self, content: Content) -> Content:
+        """`content` with its parts styled as this dialog styles them (a dialog is built
+        and gone within one theme)."""
+        return resolve(self, content, self._part_styles)
+
+
+class Dialog(DialogScreen[object]):
     """Base: a titled box, `escape` cancels, `ctrl+s` (or the OK button) submits."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Back", show=True),
         Binding("ctrl+s", "submit", "OK", show=True),
     ]
-    DEFAULT_CLASSES = "dialog"
     TITLE_TEXT = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Content.styled(self.TITLE_TEXT, "bold"), id="dialog-title")
+            yield Label(Content(self.TITLE_TEXT), id="dialog-title")
             yield from self.body()
             yield Static(id="dialog-error")
             with Horizontal(id="dialog-buttons"):
@@ -69,7 +119,9 @@ class Dialog(ModalScreen[object]):
         return True
 
     def show_error(self, text: str) -> None:
-        self.query_one("#dialog-error", Static).update(Content.styled(text, "$error"))
+        self.query_one("#dialog-error", Static).update(
+            self.parts(Content.styled(text, ".dialog--error"))
+        )
 
     def value(self, selector: str) -> str:
         return self.query_one(selector, Input).value

@@ -8,13 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from cockpit.domain.incident import Assessment, Incident, Severity, Status
 from cockpit.domain.timeline import WHEN_HELP
-from cockpit.ui.dialogs.base import Choice, Dialog
+from cockpit.ui.dialogs.base import Choice, Dialog, DialogScreen
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,9 @@ class RaiseModal(Dialog):
         title, reported_at, thread = self.initial
         if self.source:
             yield Static(
-                Content.assemble(("from ", "$text-muted"), (self.source, "italic")),
+                self.parts(
+                    Content.assemble(("from ", ".dialog--muted"), (self.source, ".dialog--quote"))
+                ),
                 id="raise-source",
             )
         yield Label("Title: what is broken, for whom")
@@ -96,14 +97,12 @@ class SeverityModal(Dialog):
         yield Label("Severity")
         with Choice(id="severity"):
             for s in reversed(Severity):
-                yield RadioButton(
-                    Content.assemble(
-                        (s.label, f"bold $sev-{s.value}"),
-                        "  ",
-                        (self.definitions.get(s, ""), "$text-muted"),
-                    ),
-                    value=self.incident.severity is s,
+                label = Content.assemble(
+                    (s.label, f".severity--{s.value}"),
+                    "  ",
+                    (self.definitions.get(s, ""), ".dialog--muted"),
                 )
+                yield RadioButton(self.parts(label), value=self.incident.severity is s)
 
     def result(self) -> SeverityRequest:
         idx = self.query_one("#severity", RadioSet).pressed_index
@@ -146,10 +145,12 @@ class CancelModal(Dialog):
 
     def body(self) -> ComposeResult:
         yield Static(
-            Content.styled(
-                "The incident is marked CANCELED with your reason. Reply kindly to the reporter: "
-                "a ticket, the guide to reporting bugs, the product team's channel.",
-                "$text-muted",
+            self.parts(
+                Content.styled(
+                    "The incident is marked CANCELED with your reason. Reply kindly to the "
+                    "reporter: a ticket, the guide to reporting bugs, the product team's channel.",
+                    ".dialog--muted",
+                )
             )
         )
         yield Input(placeholder="e.g. a single partner cannot access the CMS", id="reason")
@@ -185,7 +186,7 @@ class RolesModal(Dialog):
         return RolesRequest(self.value("#commander").strip(), self.value("#comms").strip())
 
 
-class StatusModal(ModalScreen[Status | None]):
+class StatusModal(DialogScreen[Status | None]):
     """Pick the next status among those the incident's status allows: arrows and enter,
     or its first letter (f, m, r)."""
 
@@ -195,7 +196,6 @@ class StatusModal(ModalScreen[Status | None]):
         Binding("m", "pick('monitoring')", "MONITORING", show=False),
         Binding("r", "pick('resolved')", "RESOLVED", show=False),
     ]
-    DEFAULT_CLASSES = "dialog"
 
     def __init__(self, incident: Incident, allowed: list[Status]) -> None:
         super().__init__()
@@ -204,16 +204,18 @@ class StatusModal(ModalScreen[Status | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(
-                Content.assemble(
-                    ("Move incident from ", "bold"), (self.incident.status.label, "bold $secondary")
-                ),
-                id="dialog-title",
+            title = Content.assemble(
+                "Move incident from ", (self.incident.status.label, ".dialog--status")
             )
+            yield Label(self.parts(title), id="dialog-title")
             yield OptionList(
                 *[
                     Option(
-                        Content.assemble((f"{s.value[0]}  ", "bold $accent"), (s.label, "bold")),
+                        self.parts(
+                            Content.assemble(
+                                (f"{s.value[0]}  ", ".dialog--key"), (s.label, ".dialog--strong")
+                            )
+                        ),
                         id=s.value,
                     )
                     for s in self.allowed

@@ -6,13 +6,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from cockpit.ui.dialogs.base import DialogScreen
 
-class MessageDetail(ModalScreen[None]):
+
+class MessageDetail(DialogScreen[None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-    DEFAULT_CLASSES = "dialog"
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -21,6 +21,6 @@ class MessageDetail(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Content.styled(self.title_text, "bold"), id="dialog-title")
+            yield Label(Content(self.title_text), id="dialog-title")
             with VerticalScroll(id="detail-body"):
                 yield Static(Content(self.text))

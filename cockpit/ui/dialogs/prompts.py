@@ -6,11 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.ui.dialogs.base import Dialog
+from cockpit.ui.dialogs.base import Dialog, DialogScreen
 
 
 class TextPrompt(Dialog):
@@ -33,11 +32,11 @@ class TextPrompt(Dialog):
         return text
 
 
-class ChoiceModal(ModalScreen[str | None]):
-    """Pick one of several options (incidents, templates …)."""
+class ChoiceModal(DialogScreen[str | None]):
+    """Pick one of several options (incidents, templates …). An option's text may hold
+    the dialog parts (`.dialog--strong`, a severity badge …)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-    DEFAULT_CLASSES = "dialog"
 
     def __init__(self, title: str, choices: list[tuple[str, Content]], empty: str = "") -> None:
         super().__init__()
@@ -47,13 +46,14 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Content.styled(self.title_text, "bold"), id="dialog-title")
+            yield Label(Content(self.title_text), id="dialog-title")
             if self.choices:
                 yield OptionList(
-                    *[Option(prompt, id=key) for key, prompt in self.choices], id="choices"
+                    *[Option(self.parts(prompt), id=key) for key, prompt in self.choices],
+                    id="choices",
                 )
             else:
-                yield Static(Content.styled(self.empty, "$text-muted italic"))
+                yield Static(self.parts(Content.styled(self.empty, ".dialog--note")))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -22,11 +22,17 @@ class ConfirmSend(Dialog):
         self.warnings = warnings
 
     def body(self) -> ComposeResult:
-        yield Static(Content.assemble(("To: ", "bold"), (self.where, "$accent")), id="send-where")
+        yield Static(
+            self.parts(
+                Content.assemble(("To: ", ".dialog--strong"), (self.where, ".dialog--highlight"))
+            ),
+            id="send-where",
+        )
         with VerticalScroll(id="send-body"):
             yield Static(Content(self.body_text))
         for w in self.warnings:
-            yield Static(Content.assemble(("⚠ ", "$warning"), (w, "$warning")))
+            warning = Content.assemble(("⚠ ", ".dialog--warning"), (w, ".dialog--warning"))
+            yield Static(self.parts(warning))
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).label = "Send  ctrl+s"

@@ -6,15 +6,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from cockpit.ui.commands import COMMANDS
+from cockpit.ui.dialogs.base import DialogScreen
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DialogScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
-    DEFAULT_CLASSES = "dialog"
 
     def __init__(self, keys: dict[str, str]) -> None:
         """`keys`: binding id → the key as displayed, read from the app's live bindings."""
@@ -23,29 +22,29 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="help"):
-            yield Label(Content.styled("Keys", "bold"), id="dialog-title")
+            yield Label(Content("Keys"), id="dialog-title")
             with VerticalScroll(id="help-body"):
                 category = None
                 for cmd in sorted(COMMANDS, key=lambda c: _ORDER.index(c.category)):
                     if cmd.category != category:
                         category = cmd.category
-                        yield Static(Content.styled(category, "bold $primary"), classes="help-cat")
-                    where = "" if cmd.scope == "screen" else f"  ({cmd.scope} pane)"
-                    yield Static(
-                        Content.assemble(
-                            (f"{self.keys.get(cmd.id, cmd.key):>9}  ", "bold $accent"),
-                            (cmd.help, ""),
-                            (where, "$text-muted"),
+                        yield Static(
+                            self.parts(Content.styled(category, ".dialog--heading")),
+                            classes="help-cat",
                         )
+                    where = "" if cmd.scope == "screen" else f"  ({cmd.scope} pane)"
+                    row = Content.assemble(
+                        (f"{self.keys.get(cmd.id, cmd.key):>9}  ", ".dialog--key"),
+                        (cmd.help, ""),
+                        (where, ".dialog--muted"),
                     )
-                yield Static(
-                    Content.styled(
-                        "Tab / shift+tab move between panes; escape backs out of any dialog. "
-                        "Keys can be remapped in the config's [keys] table by their id.",
-                        "$text-muted italic",
-                    ),
-                    classes="help-cat",
+                    yield Static(self.parts(row))
+                note = Content.styled(
+                    "Tab / shift+tab move between panes; escape backs out of any dialog. "
+                    "Keys can be remapped in the config's [keys] table by their id.",
+                    ".dialog--note",
                 )
+                yield Static(self.parts(note), classes="help-cat")
 
 
 _ORDER = ["Incident", "Timeline", "Feed", "Checklist", "Drafts", "View"]

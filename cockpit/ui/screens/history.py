@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.store.store import IncidentSummary
+from cockpit.ui.dialogs.base import DialogScreen
 from cockpit.ui.widgets.header import severity_content
 
 if TYPE_CHECKING:
@@ -39,13 +39,12 @@ def matches(s: IncidentSummary, query: str, tz: Any, text: str = "") -> bool:
     return True
 
 
-class HistoryScreen(ModalScreen[str | None]):
+class HistoryScreen(DialogScreen[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
         Binding("ctrl+e", "export", "Export post mortem"),
         Binding("down", "focus_list", show=False),
     ]
-    DEFAULT_CLASSES = "dialog"
 
     app: CockpitHost
 
@@ -56,7 +55,7 @@ class HistoryScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
-            yield Label(Content.styled("Incidents", "bold"), id="dialog-title")
+            yield Label(Content("Incidents"), id="dialog-title")
             yield Input(
                 placeholder="search: words, critical, resolved, 2026-11, 2026-10-01..2026-10-31"
                 " (enter opens, ctrl+e exports)",
@@ -109,13 +108,15 @@ class HistoryScreen(ModalScreen[str | None]):
             day = s.first_reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
             results.add_option(
                 Option(
-                    Content.assemble(
-                        (f"#{s.id:<5}", "bold $primary"),
-                        (f"{day}  ", "$text-muted"),
-                        severity_content(s.severity),
-                        " ",
-                        (f"{s.status.label:<10} ", "$secondary"),
-                        (s.title, ""),
+                    self.parts(
+                        Content.assemble(
+                            (f"#{s.id:<5}", ".dialog--id"),
+                            (f"{day}  ", ".dialog--muted"),
+                            severity_content(s.severity),
+                            " ",
+                            (f"{s.status.label:<10} ", ".dialog--status"),
+                            (s.title, ""),
+                        ),
                     ),
                     id=s.id,
                 )

@@ -385,7 +385,11 @@ class CockpitScreen(Screen[None]):
                 (
                     key,
                     Content.assemble(
-                        (t.name, "bold"), "  ", (who, "$accent"), "\n", (links, "$text-muted")
+                        (t.name, ".dialog--strong"),
+                        "  ",
+                        (who, ".dialog--highlight"),
+                        "\n",
+                        (links, ".dialog--muted"),
                     ),
                 )
             )
@@ -437,10 +441,10 @@ class CockpitScreen(Screen[None]):
                 (
                     s.id,
                     Content.assemble(
-                        (f"#{s.id} ", "bold $primary"),
+                        (f"#{s.id} ", ".dialog--id"),
                         severity_content(s.severity),
                         " ",
-                        (f"{s.status.label:<10} ", "$secondary"),
+                        (f"{s.status.label:<10} ", ".dialog--status"),
                         (s.title, ""),
                     ),
                 )

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Sparkline, Static
+
+from cockpit.ui.dialogs.base import DialogScreen
 
 if TYPE_CHECKING:
     from cockpit.domain.metrics import Metrics
@@ -19,12 +20,11 @@ if TYPE_CHECKING:
 PERIODS = {"1": "7d", "2": "30d", "3": "90d", "4": "365d"}
 
 
-class MetricsScreen(ModalScreen[None]):
+class MetricsScreen(DialogScreen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss(None)", "Close"),
         *[Binding(k, f"period('{v}')", v, show=True) for k, v in PERIODS.items()],
     ]
-    DEFAULT_CLASSES = "dialog"
 
     app: CockpitHost
 
@@ -34,10 +34,12 @@ class MetricsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide metrics"):
-            yield Label(Content.styled("Response metrics", "bold"), id="dialog-title")
+            yield Label(Content("Response metrics"), id="dialog-title")
             yield Static(id="metrics-period")
             with Horizontal(id="metrics-weeks"):
-                yield Static(Content.styled("per week ", "$text-muted"), classes="spark-label")
+                yield Static(
+                    self.parts(Content.styled("per week ", ".dialog--muted")), classes="spark-label"
+                )
                 yield Sparkline([], id="weeks-spark")
             with VerticalScroll(id="metrics-body"):
                 yield Static(id="metrics-text")
@@ -74,15 +76,17 @@ class MetricsScreen(ModalScreen[None]):
         self.query_one("#weeks-spark", Sparkline).data = weeks or [0]
         total = m.total
         self.query_one("#metrics-period", Static).update(
-            Content.assemble(
-                (f"last {self.since}", "bold $accent"),
-                "  ",
-                (
-                    f"{total.reported} reported · {total.reported - total.canceled} real · "
-                    f"{total.canceled} canceled",
-                    "",
-                ),
-                ("   1 week · 2 month · 3 quarter · 4 year", "$text-muted"),
+            self.parts(
+                Content.assemble(
+                    (f"last {self.since}", ".dialog--key"),
+                    "  ",
+                    (
+                        f"{total.reported} reported · {total.reported - total.canceled} real · "
+                        f"{total.canceled} canceled",
+                        "",
+                    ),
+                    ("   1 week · 2 month · 3 quarter · 4 year", ".dialog--muted"),
+                )
             )
         )
         self.query_one("#metrics-text", Static).update(Content(render_text(m)))

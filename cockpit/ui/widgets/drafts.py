@@ -7,7 +7,7 @@ edit), c copies, s sends (a confirm dialog first shows exactly what goes where).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,29 +22,58 @@ from cockpit.domain.drafts import Draft, DraftState
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.ui import commands
 from cockpit.ui.host import CockpitHost
+from cockpit.ui.parts import PartStyles, resolve
 
 if TYPE_CHECKING:
     from textual.widgets import TextArea
 
     from cockpit.application.actions import Done
 
-STATE_STYLE = {
-    DraftState.DRAFT: "$text-muted",
-    DraftState.QUEUED: "bold $warning",
-    DraftState.SENT: "bold $success",
-    DraftState.FAILED: "bold $error",
-}
-OUTBOX_STYLE = {
-    OutboxState.QUEUED: "bold $warning",
-    OutboxState.SENDING: "bold $warning",
-    OutboxState.SENT: "bold $success",
-    OutboxState.FAILED: "bold $error",
-    OutboxState.DISCARDED: "$text-muted strike",
-}
+STATES = sorted({s.value for s in DraftState} | {s.value for s in OutboxState})
+
+
+def state_part(state: DraftState | OutboxState) -> str:
+    """The part a draft's or an action's state is drawn as: `.drafts--queued` …"""
+    return f".drafts--{state.value}"
 
 
 class DraftList(OptionList):
+    """The drafts and actions, one row each; the parts of a row are styled in cockpit.tcss."""
+
     BINDINGS = [Binding("k", "cursor_up", show=False), Binding("j", "cursor_down", show=False)]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"drafts--{state}" for state in STATES),  # draft, queued, sending, sent, …
+        "drafts--title",
+        "drafts--target",  # where it goes (and the ⚙ of an action)
+        "drafts--reason",  # why it waits
+        "drafts--reason-failed",  # why it failed
+        "drafts--empty",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows: list[Content] = []  # each row's text, naming its parts
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)
+
+    def set_rows(self, rows: list[tuple[Content, str | None]], *, disabled: bool = False) -> None:
+        """Every row anew: (its text, its id)."""
+        self._rows = [content for content, _ in rows]
+        parts: PartStyles = {}
+        self.clear_options()
+        self.add_options(
+            [Option(resolve(self, c, parts), id=i, disabled=disabled) for c, i in rows]
+        )
+
+    def _restyle(self, _theme: object) -> None:
+        """A new theme: the rows' parts in its colours (nothing else changes)."""
+        parts: PartStyles = {}
+        for index, content in enumerate(self._rows):
+            self.replace_option_prompt_at_index(index, resolve(self, content, parts))
 
 
 class DraftsPane(Vertical, can_focus=False):
@@ -107,69 +136,76 @@ class DraftsPane(Vertical, can_focus=False):
             keep_id = self.query_one(DraftList).get_option_at_index(keep).id
         self.drafts, self.actions = drafts, actions
         lst = self.query_one(DraftList)
-        lst.clear_options()
         by_draft = {a.draft_id: a for a in actions if a.draft_id}
-        options: list[Option] = []
+        rows: list[tuple[Content, str | None]] = []
         for d in drafts:
             item = by_draft.get(d.id)
-            state = Content.styled(f"{d.state.label:<6}", STATE_STYLE[d.state])
+            state = Content.styled(f"{d.state.label:<6}", state_part(d.state))
             reason = d.reason or (
                 item.reason if item is not None and item.state is not OutboxState.SENT else ""
             )
             extra = (
                 Content.styled(
-                    f"  {reason}", "$error" if d.state is DraftState.FAILED else "$warning"
+                    f"  {reason}",
+                    ".drafts--reason-failed" if d.state is DraftState.FAILED else ".drafts--reason",
                 )
                 if reason
                 else Content("")
             )
-            options.append(
-                Option(
+            rows.append(
+                (
                     Content.assemble(
-                        state, " ", (d.title, "bold"), (f"  → {d.target}", "$text-muted"), extra
+                        state,
+                        " ",
+                        (d.title, ".drafts--title"),
+                        (f"  → {d.target}", ".drafts--target"),
+                        extra,
                     ),
-                    id=f"d:{d.id}",
+                    f"d:{d.id}",
                 )
             )
         for a in actions:
             if a.draft_id:
                 continue
-            state = Content.styled(f"{a.state.label:<6}", OUTBOX_STYLE[a.state])
+            state = Content.styled(f"{a.state.label:<6}", state_part(a.state))
             extra = (
                 Content.styled(
-                    f"  {a.reason}", "$error" if a.state is OutboxState.FAILED else "$warning"
+                    f"  {a.reason}",
+                    ".drafts--reason-failed"
+                    if a.state is OutboxState.FAILED
+                    else ".drafts--reason",
                 )
                 if a.reason and a.state is not OutboxState.SENT
                 else Content("")
             )
-            options.append(
-                Option(
+            rows.append(
+                (
                     Content.assemble(
                         state,
                         " ",
-                        ("⚙ ", "$text-muted"),
+                        ("⚙ ", ".drafts--target"),
                         (a.title, ""),
-                        (f"  → {a.system}", "$text-muted"),
+                        (f"  → {a.system}", ".drafts--target"),
                         extra,
                     ),
-                    id=f"o:{a.id}",
+                    f"o:{a.id}",
                 )
             )
-        if not options:
+        if not rows:
             hint = (
                 "No active incident."
                 if self.record is None
                 else "No drafts yet. d drafts a message from a template."
             )
-            lst.add_option(Option(Content.styled(hint, "$text-muted italic"), disabled=True))
+            lst.set_rows([(Content.styled(hint, ".drafts--empty"), None)], disabled=True)
             self._preview(None)
             self.border_subtitle = ""
             return
-        lst.add_options(options)
-        ids = [o.id for o in options]
+        lst.set_rows(rows)
+        ids = [row_id for _, row_id in rows]
         if self.select_next in ids:
             keep_id, self.select_next = self.select_next, None
-        index = ids.index(keep_id) if keep_id in ids else len(options) - 1
+        index = ids.index(keep_id) if keep_id in ids else len(rows) - 1
         lst.highlighted = index
         self._show_selected()
         waiting = sum(a.state.pending for a in actions) + sum(
@@ -255,7 +291,9 @@ class DraftsPane(Vertical, can_focus=False):
         choices = [
             (
                 t.name,
-                Content.assemble((t.title or t.name, "bold"), "  ", (t.description, "$text-muted")),
+                Content.assemble(
+                    (t.title or t.name, ".dialog--strong"), "  ", (t.description, ".dialog--muted")
+                ),
             )
             for t in svc.templates.list()
         ]

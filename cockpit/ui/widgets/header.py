@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Static
 
 from cockpit.domain.clock import Clock
 from cockpit.domain.incident import Incident, Severity
 from cockpit.domain.slo import SupportCalendar, SupportWindow, format_countdown, next_update_due
+from cockpit.ui.parts import PartStyles, resolve
 
 
 def severity_content(severity: Severity | None) -> Content:
+    """The severity as a badge: its part (`sev-badge--critical` …) is styled in cockpit.tcss,
+    declared by the widgets that show one (the header; dialogs, through `DialogScreen`)."""
     if severity is None:
-        return Content.styled(" SEV ? ", "bold $sev-unset reverse")
-    return Content.styled(f" {severity.label.upper()} ", f"bold $sev-{severity.value} reverse")
+        return Content.styled(" SEV ? ", ".sev-badge--unset")
+    return Content.styled(f" {severity.label.upper()} ", f".sev-badge--{severity.value}")
 
 
 class SloClock(Static):
@@ -89,6 +94,74 @@ class SloClock(Static):
         return f"UPDATE {format_countdown(left)}", level
 
 
+class IncidentSummary(Widget):
+    """One line: the active incident's id, title, severity and status badges, roles.
+
+    Drawn from the incident at each render (its parts resolved then), so a theme change
+    recolours it at once."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "header--brand",
+        "header--id",
+        "header--title",
+        "header--status",  # a badge
+        "header--muted",
+        "header--person",
+        "header--note",
+        *(f"sev-badge--{level}" for level in ("critical", "major", "minor", "unset")),
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.incident: Incident | None = None
+        self.open_count = 0
+        self._parts: PartStyles = {}
+
+    def show(self, incident: Incident | None, open_count: int = 0) -> None:
+        self.incident, self.open_count = incident, open_count
+        self.refresh()
+
+    def render(self) -> Content:
+        return resolve(self, self.summary(), self._parts)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._parts.clear()
+
+    def summary(self) -> Content:
+        incident, open_count = self.incident, self.open_count
+        if incident is None:
+            return Content.assemble(
+                ("cockpit", ".header--brand"),
+                "  ",
+                ("no active incident", ".header--muted"),
+                ("  ·  R raises one", ".header--muted")
+                if open_count == 0
+                else (f"  ·  {open_count} open: I to switch", ".header--muted"),
+            )
+        roles = []
+        if incident.commander:
+            roles.append(("IC ", ".header--muted"))
+            roles.append((incident.commander, ".header--person"))
+        if incident.comms:
+            roles.append(("  Comms ", ".header--muted"))
+            roles.append((incident.comms, ".header--person"))
+        if not roles:
+            roles.append(("no roles yet", ".header--note"))
+        more = (f"  +{open_count - 1} open", ".header--muted") if open_count > 1 else ""
+        return Content.assemble(
+            (f"#{incident.id} ", ".header--id"),
+            (incident.title, ".header--title"),
+            " ",
+            severity_content(incident.severity),
+            " ",
+            (f" {incident.status.label} ", ".header--status"),
+            "  ",
+            *roles,
+            more,
+        )
+
+
 class IncidentHeader(Horizontal):
     """id, title, severity, status, roles, and the SLO clock; a DRILL badge in drills."""
 
@@ -107,8 +180,8 @@ class IncidentHeader(Horizontal):
         self._drill = drill
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.styled(" DRILL ", "bold"), id="drill-badge")
-        yield Static(id="incident-summary")
+        yield Static(Content(" DRILL "), id="drill-badge")
+        yield IncidentSummary(id="incident-summary")
         yield self._slo
 
     def on_mount(self) -> None:
@@ -118,37 +191,5 @@ class IncidentHeader(Horizontal):
         self.query_one("#drill-badge").display = drill
 
     def show(self, incident: Incident | None, open_count: int = 0) -> None:
-        summary = self.query_one("#incident-summary", Static)
-        if incident is None:
-            text = Content.assemble(
-                ("cockpit", "bold $primary"),
-                "  ",
-                ("no active incident", "$text-muted"),
-                ("  ·  R raises one", "$text-muted")
-                if open_count == 0
-                else (f"  ·  {open_count} open: I to switch", "$text-muted"),
-            )
-        else:
-            roles = []
-            if incident.commander:
-                roles.append(("IC ", "$text-muted"))
-                roles.append((incident.commander, "bold"))
-            if incident.comms:
-                roles.append(("  Comms ", "$text-muted"))
-                roles.append((incident.comms, "bold"))
-            if not roles:
-                roles.append(("no roles yet", "$text-muted italic"))
-            more = (f"  +{open_count - 1} open", "$text-muted") if open_count > 1 else ""
-            text = Content.assemble(
-                (f"#{incident.id} ", "bold $primary"),
-                (incident.title, "bold"),
-                " ",
-                severity_content(incident.severity),
-                " ",
-                (f" {incident.status.label} ", "bold reverse $secondary"),
-                "  ",
-                *roles,
-                more,
-            )
-        summary.update(text)
+        self.query_one(IncidentSummary).show(incident, open_count)
         self._slo.show(incident)

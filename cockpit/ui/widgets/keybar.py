@@ -9,15 +9,13 @@ command palette's key sits at the right end.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import events
 from textual.content import Content
 from textual.widget import Widget
 
-KEY_STYLE = "bold $footer-key-foreground"
-DESCRIPTION_STYLE = "$footer-description-foreground"
-DISABLED_STYLE = "dim"
+from cockpit.ui.parts import PartStyles, resolve
 
 
 class KeyBar(Widget):
@@ -29,12 +27,18 @@ class KeyBar(Widget):
         color: $footer-foreground;
     }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keybar--key",
+        "keybar--description",
+        "keybar--disabled",  # a key that does nothing where the focus is
+    }
     ALLOW_SELECT = False
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.spans: list[tuple[int, int, str, bool]] = []  # (start, end, key, enabled)
         self._last: tuple[Any, ...] = ()
+        self._parts: PartStyles = {}
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -91,14 +95,18 @@ class KeyBar(Widget):
             keys.append((start, start + item.cell_length, palette[0].key, palette[1]))
             line = Content.assemble(line, " " * gap, item)
         self.spans = keys
-        return line
+        return resolve(self, line, self._parts)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._parts.clear()
 
     def _item(self, binding: Any, enabled: bool, *, last: bool = False) -> Content:
         item = Content.assemble(
-            (f" {self.app.get_key_display(binding)} ", KEY_STYLE),
-            (f"{binding.description}{'' if last else ' '}", DESCRIPTION_STYLE),
+            (f" {self.app.get_key_display(binding)} ", ".keybar--key"),
+            (f"{binding.description}{'' if last else ' '}", ".keybar--description"),
         )
-        return item if enabled else item.stylize(DISABLED_STYLE)
+        return item if enabled else item.stylize(".keybar--disabled")
 
     def on_resize(self, _event: events.Resize) -> None:
         self.refresh()

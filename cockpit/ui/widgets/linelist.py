@@ -7,7 +7,9 @@ row is one line by construction, so only the rows on screen are drawn, each once
 it changes (`replace`), and moving the cursor redraws two lines.
 
 Rows are (id, content, disabled): disabled rows (step headers) are skipped by the cursor.
-Content is a Textual Content, so remote text in it is never read as markup.
+Content is a Textual Content, so remote text in it is never read as markup; its styled
+pieces are parts (`.timeline--time` …, see ui/parts.py) that the subclass declares and
+cockpit.tcss styles, resolved when a line is drawn.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from cockpit.ui.parts import PartStyles, style_parser
 
 Line = tuple[str | None, Content, bool]  # (id, content, disabled)
 
@@ -67,6 +71,8 @@ class LineList(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._highlighted: int | None = None
         self._cache: dict[tuple[int, int, bool], Strip] = {}
+        self._parts: PartStyles = {}  # looked up once each, until the styles change
+        self._parse = style_parser(self, self._parts)
 
     # -- the rows ----------------------------------------------------------------------
     @property
@@ -211,6 +217,7 @@ class LineList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._parts.clear()
 
     def on_focus(self) -> None:
         if self._highlighted is not None:
@@ -235,7 +242,7 @@ class LineList(ScrollView, can_focus=True):
                 style = self.get_visual_style("line-list--line")
             # one line, cut to the width with an ellipsis: no wrapping to work out
             line = self._lines[index][1].truncate(width, ellipsis=True, pad=True)
-            parse = self._get_style  # resolves the theme's $variables
+            parse = self._parse  # parts and the theme's $variables
             segments = [
                 Segment(text, part.rich_style)
                 for text, part in line.render(style, end="", parse_style=parse)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Self
+from typing import ClassVar, Self
 
 from textual.binding import Binding
 from textual.content import Content
@@ -16,18 +16,8 @@ from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
 from cockpit.ui import commands
 from cockpit.ui.widgets.linelist import Line, LineList
 
-KIND_STYLE = {
-    EntryKind.NOTE: "$foreground",
-    EntryKind.STATUS: "bold $secondary",
-    EntryKind.SEVERITY: "bold $warning",
-    EntryKind.ROLE: "$primary",
-    EntryKind.ASSESSMENT: "$primary",
-    EntryKind.PINNED: "$accent",
-    EntryKind.SENT: "$success",
-    EntryKind.ACTION: "$success",
-    EntryKind.CHECK: "$text-muted",
-    EntryKind.HANDOFF: "$secondary",
-}
+# an entry's text is drawn in its kind's colour for these kinds (and plain for the rest)
+TEXT_IN_KIND = frozenset({EntryKind.CHECK, EntryKind.STATUS, EntryKind.SEVERITY})
 
 
 def bar(fraction: float, width: int = 10) -> str:
@@ -39,6 +29,14 @@ class TimelinePane(LineList):
     """Entries ordered by event time, with kind markers and a warning on out-of-order edits."""
 
     BINDINGS = [*commands.bindings("timeline")]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"timeline--{kind.value}" for kind in EntryKind),  # the marker: note, status, …
+        "timeline--time",
+        "timeline--author",
+        "timeline--backdated",
+        "timeline--edited",
+        "timeline--empty",
+    }
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -49,7 +47,7 @@ class TimelinePane(LineList):
         highlighted = self.highlighted_entry()
         self.entries = sort_entries(entries)
         if not self.entries:
-            empty = Content.styled("No entries yet. n adds a note.", "$text-muted italic")
+            empty = Content.styled("No entries yet. n adds a note.", ".timeline--empty")
             self.set_lines([(None, empty, True)])
             return
         target = None
@@ -63,22 +61,16 @@ class TimelinePane(LineList):
         local = e.event_at.astimezone(self.tz).strftime("%H:%M")
         flags = []
         if e.backdated:
-            flags.append(("  ⟲ backdated", "$text-muted italic"))
+            flags.append(("  ⟲ backdated", ".timeline--backdated"))
         if e.edited_at is not None:
-            flags.append(("  ✎ time edited", "$warning italic"))
+            flags.append(("  ✎ time edited", ".timeline--edited"))
         text = for_display(e.text.split("\n", 1)[0][:1000]) + (f"  → {e.link}" if e.link else "")
+        kind = f".timeline--{e.kind.value}"
         return Content.assemble(
-            (f"{local} ", "$text-muted"),
-            (f"{e.kind.marker} ", KIND_STYLE[e.kind]),
-            (
-                text,
-                "$text-muted"
-                if e.kind is EntryKind.CHECK
-                else KIND_STYLE[e.kind]
-                if e.kind in (EntryKind.STATUS, EntryKind.SEVERITY)
-                else "",
-            ),
-            (f"  — {e.author}" if e.author else "", "$text-muted"),
+            (f"{local} ", ".timeline--time"),
+            (f"{e.kind.marker} ", kind),
+            (text, kind if e.kind in TEXT_IN_KIND else ""),
+            (f"  — {e.author}" if e.author else "", ".timeline--author"),
             *flags,
         )
 
@@ -103,6 +95,22 @@ class ChecklistPane(LineList):
     """The playbook's five steps with progress bars; tick, untick, run an item's action."""
 
     BINDINGS = [Binding("space", "tick", show=False), *commands.bindings("checklist")]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "checklist--step",
+        "checklist--step-complete",
+        "checklist--bar",
+        "checklist--bar-complete",
+        "checklist--count",
+        "checklist--open",  # an item to do: its box
+        "checklist--run",  # the mark of an item with an action
+        "checklist--done-mark",
+        "checklist--done",
+        "checklist--by",  # who ticked it
+        "checklist--skipped-mark",
+        "checklist--skipped",
+        "checklist--skipped-note",
+        "checklist--empty",
+    }
 
     class TickRequested(Message):
         def __init__(self, item: ItemView) -> None:
@@ -129,7 +137,7 @@ class ChecklistPane(LineList):
         self._items = {}
         if view is None:
             self.set_lines(
-                [(None, Content.styled("No active incident.", "$text-muted italic"), True)]
+                [(None, Content.styled("No active incident.", ".checklist--empty"), True)]
             )
             self.border_subtitle = ""
             return
@@ -193,12 +201,12 @@ class ChecklistPane(LineList):
 
     @staticmethod
     def _step_prompt(n: int, step: StepProgress) -> Content:
-        style = "bold $success" if step.complete else "bold $primary"
+        complete = "-complete" if step.complete else ""
         return Content.assemble(
-            (f"{n} {step.step.title}", style),
+            (f"{n} {step.step.title}", f".checklist--step{complete}"),
             "  ",
-            (bar(step.fraction, 8), "$success" if step.complete else "$primary"),
-            (f" {step.done}/{step.total_applicable}", "$text-muted"),
+            (bar(step.fraction, 8), f".checklist--bar{complete}"),
+            (f" {step.done}/{step.total_applicable}", ".checklist--count"),
         )
 
     @staticmethod
@@ -206,18 +214,20 @@ class ChecklistPane(LineList):
         if iv.state is ItemState.DONE:
             who = f"  {iv.tick.by}" if iv.tick else ""
             return Content.assemble(
-                ("  ✔ ", "bold $success"),
-                (iv.item.text, "$text-muted"),
-                (who, "$text-muted italic"),
+                ("  ✔ ", ".checklist--done-mark"),
+                (iv.item.text, ".checklist--done"),
+                (who, ".checklist--by"),
             )
         if iv.state is ItemState.SKIPPED:
             return Content.assemble(
-                ("  – ", "$text-muted"),
-                (iv.item.text, "$text-muted strike"),
-                ("  skipped", "$text-muted italic"),
+                ("  – ", ".checklist--skipped-mark"),
+                (iv.item.text, ".checklist--skipped"),
+                ("  skipped", ".checklist--skipped-note"),
             )
         run = "  ↵" if iv.item.action else ""
-        return Content.assemble(("  ☐ ", "bold"), (iv.item.text, ""), (run, "$accent"))
+        return Content.assemble(
+            ("  ☐ ", ".checklist--open"), (iv.item.text, ""), (run, ".checklist--run")
+        )
 
     def highlighted_item(self) -> ItemView | None:
         if self.highlighted is None:
