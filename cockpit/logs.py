@@ -4,10 +4,14 @@
 cockpit and from the libraries it uses) to ``<log_dir>/cockpit.log``: the directory is
 created 0700, the file (and each rotated copy) is 0600. A `RedactingFilter` on the
 handler rewrites each record before it is written: the message with its arguments merged,
-the exception text and the stack are passed through `redact` with every token value
-known at that moment (from `Secrets`, which registers them as it sees them, plus any
-added with `RedactingFilter.add`), so anything token-shaped goes too. Control
-characters are stripped, so viewing the log with `cat` or `less` is safe.
+the exception text and the stack are passed through the one redactor (`cockpit.redact`):
+every token value registered with it (`Secrets` registers each token it loads or is
+given; the demo its throwaway ones), those `secrets_values` returns and any added with
+`RedactingFilter.add`, and anything token-shaped. Control characters are stripped, so
+viewing the log with `cat` or `less` is safe.
+
+`log_path()` is the file being written, if any; `crash_note` says where it is after a
+crash (or that there is none).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cockpit.domain.sanitize import sanitize
-from cockpit.integrations.errors import redact
+from cockpit.redact import redact
 
 LOG_FILE = "cockpit.log"
 MAX_BYTES = 1_000_000
@@ -144,6 +148,25 @@ def redacting_filter() -> RedactingFilter | None:
                 if isinstance(f, RedactingFilter):
                     return f
     return None
+
+
+def log_path() -> Path | None:
+    """The file `setup_logging` is writing to, or None when nothing is logged."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrivateRotatingFileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
+def crash_note() -> str:
+    """What to say after a crash: what is safe, and where the details are (or that no log
+    was written, so the report above is all there is)."""
+    path = log_path()
+    if path is None:
+        where = "No log was written: the report above is all there is (copy it)."
+    else:
+        where = f"The details are in the log: {path}"
+    return f"cockpit crashed. What you saved is on disk. {where}"
 
 
 def close_logging() -> None:

@@ -40,7 +40,9 @@ from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 from cockpit.domain.errors import CockpitError
 from cockpit.integrations import registry as _registry
 from cockpit.integrations.base import env_var
-from cockpit.integrations.errors import redact, shorten
+from cockpit.integrations.errors import shorten
+from cockpit.redact import redact
+from cockpit.redact import remember as _register
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -210,6 +212,8 @@ class Secrets:
         self._lock = threading.Lock()
         self._resolve_lock = threading.Lock()
         self._stuck: threading.Thread | None = None
+        # tokens in the environment are as good as loaded: hidden from the start
+        _register(*(self.env_token(n) for n in NAMES))
 
     # -- the guarded keyring call ----------------------------------------------------------
     def _resolve(self) -> KeyringBackend:
@@ -310,7 +314,10 @@ class Secrets:
         return value or None
 
     def _note(self, token: str | None) -> str | None:
+        """Keep `token` among the values seen, and have the one redactor hide it from now
+        on, everywhere in the process (`cockpit.redact`)."""
         if token:
+            _register(token)
             with self._lock:
                 self._seen.add(token)
         return token
@@ -368,6 +375,7 @@ class Secrets:
         """Keep `token` in memory only, for this session (typed into the app)."""
         check_name(name)
         token = clean_token(token)
+        _register(token)
         with self._lock:
             self._memory[name] = token
             self._seen.add(token)
@@ -425,10 +433,11 @@ class Secrets:
 
     def known_values(self) -> list[str]:
         """Every token value seen this session (and those in the environment), for the
-        log filter. Never calls the keyring."""
+        log filter. Never calls the keyring. Each is registered with the one redactor."""
         with self._lock:
             values = set(self._seen) | set(self._memory.values())
         values.update(t for n in NAMES if (t := self.env_token(n)))
+        _register(*values)
         return sorted(values)
 
 

@@ -14,45 +14,22 @@ shortened, and never holds a token (`redact`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.sanitize import sanitize
 
-MAX_DETAIL = 200  # characters of a remote error text kept in a message
-REDACTED = "[redacted]"
+# One redactor for every layer (cockpit/redact.py): the known tokens and the token shapes.
+from cockpit.redact import REDACTED as REDACTED
+from cockpit.redact import redact as _redact
 
-# Credentials that must never be shown even when we were not told about them:
-# Slack tokens, and the value of any Authorization-like header or token parameter.
-_TOKEN_PATTERNS = (
-    re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),
-    re.compile(r"xapp-[A-Za-z0-9-]+"),
-    re.compile(r"\b(Bearer|Basic|OAuth)\s+(?=[^\s]*\d)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
-    # … and Socket Mode's connection URL, whose ticket lets anyone in for a while
-    re.compile(r"\b(token|api_key|access_token|ticket)=[^&\s\"']+", re.IGNORECASE),
-)
+MAX_DETAIL = 200  # characters of a remote error text kept in a message
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every secret (and anything that looks like a token) replaced.
-
-    Secrets shorter than 4 characters are ignored (replacing them would mangle text
-    without protecting anything).
-    """
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    for pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(_redact_match, text)
-    return text
-
-
-def _redact_match(m: re.Match[str]) -> str:
-    whole = m.group(0)
-    if m.re.groups and m.group(1):
-        sep = "=" if "=" in whole[: len(m.group(1)) + 1] else " "
-        return f"{m.group(1)}{sep}{REDACTED}"
-    return REDACTED
+    """`text` with every secret (given here or registered with `cockpit.redact`) and
+    anything that looks like a token replaced (`cockpit.redact.redact`)."""
+    return _redact(text, secrets)
 
 
 def shorten(text: str, limit: int = MAX_DETAIL) -> str:
