@@ -145,10 +145,7 @@ async def app_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any]
     from cockpit.ui.widgets.feed import FeedView
 
     config = write_config(server, tmp)
-    h = Harness(tmp, load_settings(config, ENV))
-    clock = SystemClock()
-    h.services.clock = h.service.clock = clock
-    h.services.token = TOKENS.get
+    h = Harness(tmp, load_settings(config, ENV), clock=SystemClock(), token=TOKENS.get)
     post_report(server)
     app = h.app()
 

@@ -21,6 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from cockpit.application.build import build_services
 from cockpit.application.runtime import Remote
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
@@ -381,7 +382,14 @@ def run_remote(
     config = tmp_path / "config.toml"
     config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
     settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
-    store = Store.open(tmp_path / "data")
+    services = build_services(
+        settings,
+        tmp_path / "data",
+        clock=SystemClock(),
+        token=tokens.get,
+        client_options={"transport": CheckedTransport()},
+    )
+    store = services.store
     got: list[FeedMessage] = []
     lock = threading.Lock()
 
@@ -389,15 +397,8 @@ def run_remote(
         with lock:
             got.extend(messages)
 
-    remote = Remote(
-        settings,
-        store,
-        SystemClock(),
-        user="ada",
-        token=tokens.get,
-        render=lambda _i, _t: "",
-        transport=CheckedTransport(),
-    )
+    remote = services.remote
+    assert remote is not None
     if before_start is not None:
         before_start(remote)
     thread = threading.Thread(
@@ -477,16 +478,16 @@ def test_socket_mode_off_in_the_config_polls(server: SandboxServer, tmp_path: Pa
     config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\nsocket_mode = false\n')
     settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
     assert settings.slack is not None and settings.slack.socket_mode is False
-    store = Store.open(tmp_path / "data")
     asked: list[str] = []
 
     def token(name: str) -> str | None:
         asked.append(name)
         return {"slack": "xoxb-x", "slack-app": "xapp-x"}.get(name)
 
-    remote = Remote(
-        settings, store, SystemClock(), user="ada", token=token, render=lambda _i, _t: ""
-    )
+    services = build_services(settings, tmp_path / "data", clock=SystemClock(), token=token)
+    store = services.store
+    remote = services.remote
+    assert remote is not None
     thread = threading.Thread(
         target=run_until_stopped,
         args=(remote,),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cockpit.application.build import build_services
 from cockpit.config import Settings, load_settings
-from cockpit.domain.clock import FrozenClock
+from cockpit.domain.clock import Clock, FrozenClock
 from cockpit.domain.feed import FeedMessage
 from cockpit.domain.slo import SupportCalendar
 from cockpit.domain.templates import TemplateLibrary
@@ -28,9 +29,20 @@ def make_settings(**overrides: object) -> Settings:
 
 
 class Harness:
-    def __init__(self, tmp: Path, settings: Settings | None = None) -> None:
+    """The services from the one builder, on a temp data dir: a frozen clock and no
+    remote side by default; `clock`, `token` and `client_options` for the remote tests."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        settings: Settings | None = None,
+        *,
+        clock: Clock | None = None,
+        token: Callable[[str], str | None] | None = None,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
         self.dir = tmp
-        self.clock = FrozenClock(NOW)
+        self.clock = clock or FrozenClock(NOW)
         self.settings = settings or make_settings()
         sup = self.settings.support
         self.calendar = SupportCalendar.from_settings(
@@ -42,6 +54,8 @@ class Harness:
             clock=self.clock,
             templates=TemplateLibrary(None),
             calendar=self.calendar,
+            token=token,
+            client_options=client_options,
         )
         self.store = self.services.store
         self.service = self.services.service

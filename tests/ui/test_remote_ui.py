@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.application.runtime import Remote
 from cockpit.config import load_settings
 from cockpit.domain.outbox import OutboxState
 from cockpit.integrations.http import RetryPolicy
@@ -33,32 +32,24 @@ async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out
         config = tmp_path / "config.toml"  # Jira only: nothing else takes the forced fault
         config.write_text(f'[jira]\nurl = "{server.base_url}"\nemail = "oncall@example.test"\n')
         settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
-        h = Harness(tmp_path, settings)
         from cockpit.domain.clock import SystemClock
 
         clock = SystemClock()
-        h.service.clock = clock
-
-        def render(incident, template):  # type: ignore[no-untyped-def]
-            return h.service.templates.render(
-                template, h.service.draft_context(incident, h.store.timeline(incident.id))
-            )
-
-        remote = Remote(
+        h = Harness(
+            tmp_path,
             settings,
-            h.store,
-            clock,
-            user="ada",
+            clock=clock,
             token=TOKENS.get,
-            render=render,
-            timeout=1.0,
-            deadline=3.0,
-            retry=RetryPolicy(base_delay=0.01, max_delay=0.05, total=3.0),
+            client_options={
+                "timeout": 1.0,
+                "deadline": 3.0,
+                "retry": RetryPolicy(base_delay=0.01, max_delay=0.05, total=3.0),
+            },
         )
+        remote = h.services.remote
+        assert remote is not None
         inc = h.service.raise_incident("Checkout payments failing", acknowledge=False)
         app = h.app(incident_id=inc.id)
-        app.services.remote = remote
-        app.services.clock = clock
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: remote.sender is not None)
             # the next request gets the HTML error page a proxy sends, before any effect
@@ -124,9 +115,7 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
     config = tmp_path / "config.toml"
     config.write_text('[jira]\nurl = "https://jira.example.test"\nemail = "a@example.test"\n')
     settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
-    h = Harness(tmp_path, settings)
     clock = SystemClock()
-    h.service.clock = clock
     answers = list(BAD_ANSWERS.items())
     seen: list[str] = []
 
@@ -137,20 +126,20 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
             return httpx.Response(status, headers=headers, content=body)
         return httpx.Response(200, json={"issues": [], "isLast": True})  # the check: not there
 
-    remote = Remote(
+    h = Harness(
+        tmp_path,
         settings,
-        h.store,
-        clock,
-        user="ada",
+        clock=clock,
         token=TOKENS.get,
-        render=lambda i, t: "",
-        transport=httpx.MockTransport(handler),
-        retry=RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01, total=1.0),
+        client_options={
+            "transport": httpx.MockTransport(handler),
+            "retry": RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01, total=1.0),
+        },
     )
+    remote = h.services.remote
+    assert remote is not None
     inc = h.service.raise_incident("Checkout payments failing", acknowledge=False)
     app = h.app(incident_id=inc.id)
-    app.services.remote = remote
-    app.services.clock = clock
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: remote.sender is not None)
         remote.enqueue(
@@ -203,12 +192,10 @@ async def test_the_feed_says_whether_new_messages_are_pushed_or_polled(
         config = tmp_path / "config.toml"
         config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
         settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
-        h = Harness(tmp_path, settings)
-        remote = Remote(
-            settings, h.store, SystemClock(), user="ada", token=tokens.get, render=lambda *_: ""
-        )
+        h = Harness(tmp_path, settings, clock=SystemClock(), token=tokens.get)
+        remote = h.services.remote
+        assert remote is not None
         app = h.app()
-        app.services.remote = remote
 
         def border() -> str:
             return str(app.screen.query_one(FeedView).border_subtitle)
