@@ -5,6 +5,11 @@ sender marks it SENDING (on disk) before the request leaves; if cockpit dies the
 answer is lost (a timeout after the request left), the item is *uncertain* and the next
 attempt first asks the remote system whether the effect is there (see each system's
 handlers in `cockpit.integrations`, found through its registry) before it tries again.
+An action of several requests (a channel, then its topic) is a list of steps: each step
+done is noted in the item on disk before the next one starts, so a later attempt (after a
+failure, or in a fresh process) resumes at the first step not done, looks for that step's
+effect first if it may have happened, and never redoes a step that is done; the item is
+SENT only when every step is.
 Items of one incident go in order; a failed one holds back those after it until the user
 retries or discards it.
 
@@ -132,18 +137,30 @@ class OutboxSender:
         # a SENDING item found at start-up was interrupted: its effect may be there
         uncertain = item.uncertain or item.state is OutboxState.SENDING
         try:
-            if uncertain:
+            steps = self.actions.steps(item)
+            if uncertain and not steps:
                 outcome = await self.actions.find(item, incident)
                 if outcome is not None:
                     self._finish(item, outcome)
                     return True
-            elif not item.notes:
+            elif not uncertain and not item.notes:
                 facts = await self.actions.note_before(item, incident)
                 if facts:
                     item = item.noting(**facts)
             item = item.sending(at=now)
             self.store.put_doc(item.incident_id, OUTBOX, item.to_dict())
-            outcome = await self.actions.perform(item, incident)
+            # An operation of several requests: each step once, noted on disk when done;
+            # only the first step not done can be uncertain (the one that was under way).
+            for step in steps:
+                if step.name in item.done_steps:
+                    continue
+                made = await step.find(item, incident) if uncertain and step.find else None
+                if made is None:
+                    made = await step.do(item, incident)
+                item = item.step_done(step.name, made, at=self.clock.now())
+                self.store.put_doc(item.incident_id, OUTBOX, item.to_dict())
+                uncertain = False
+            outcome = await self.actions.perform(item, incident)  # with steps: reads only
         except RemoteError as e:
             return self._failed(item, e).state is OutboxState.FAILED
         except CockpitError as e:

@@ -4,6 +4,12 @@ An item carries its state: QUEUED (waiting), SENDING (an attempt started: if coc
 now, the next attempt first checks the remote system for the effect), SENT (with the
 remote id and link), FAILED (with the reason, in plain words; the user retries or
 discards it), DISCARDED (the user gave up on it). Items of one incident go out in order.
+
+An operation of several requests (create a channel, then set its topic) goes step by step:
+each step done is noted in `notes["done"]` ({step name: the facts it produced, such as the
+remote ids}) on disk before the next one starts, so a later attempt resumes at the first
+step not done and never redoes one. `uncertain` is about that first step not done. Items
+written before steps existed have no "done" note: they start at the first step.
 """
 
 from __future__ import annotations
@@ -157,6 +163,26 @@ class OutboxItem:
 
     def noting(self, **facts: Any) -> OutboxItem:
         return replace(self, notes={**self.notes, **facts})
+
+    @property
+    def done_steps(self) -> dict[str, dict[str, Any]]:
+        """The steps of a multi-request operation done so far, with their facts."""
+        done = self.notes.get("done")
+        if not isinstance(done, dict):
+            return {}
+        return {str(k): (v if isinstance(v, dict) else {}) for k, v in done.items()}
+
+    def step_facts(self, step: str) -> dict[str, Any]:
+        """The facts step `step` produced (empty when it is not done)."""
+        return self.done_steps.get(step, {})
+
+    def step_done(self, step: str, facts: dict[str, Any], *, at: datetime) -> OutboxItem:
+        """Step `step` is done (its effect made or found): noted with its facts; the next
+        step starts certain (nothing of it has been sent yet)."""
+        done = {**self.done_steps, step: dict(facts)}
+        return replace(
+            self, notes={**self.notes, "done": done}, uncertain=False, updated_at=utc(at)
+        )
 
     # -- storage ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -8,7 +8,10 @@ them. Nothing here imports httpx or a client: this module is read at start-up.
 
 The handlers of a system do what its outbox operations mean on the remote system, and
 find their effect after an uncertain attempt; each is an `Operation` (do, find,
-note_before) in the handlers' `operations` table. What they return is an `Outcome`.
+note_before) in the handlers' `operations` table. What they return is an `Outcome`. An
+operation that makes more than one request with an effect (create a channel, then set its
+topic) is a list of `Step`s: each is done at most once, its facts noted on disk before the
+next one starts (see `cockpit.application.sender`).
 """
 
 from __future__ import annotations
@@ -67,6 +70,26 @@ class Outcome:
 Do: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[Outcome]]"
 Find: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[Outcome | None]]"
 NoteBefore: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[dict[str, Any]]]"
+StepDo: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[dict[str, Any]]]"
+StepFind: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[dict[str, Any] | None]]"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request with an effect (and the reads it needs) of a multi-request operation:
+    a durable step of its own.
+
+    `do` makes the effect and returns the facts to keep (the remote ids it produced: JSON
+    values), which the sender notes in the item on disk (`OutboxItem.done_steps`) before
+    the next step starts, so a step done is never done again. `find` looks for the effect
+    after an uncertain attempt of this step and returns the same facts, or None when it is
+    not there; no `find`: the step is idempotent, doing it again is the check. Later steps
+    read earlier steps' facts from `item.step_facts(name)`.
+    """
+
+    name: str
+    do: StepDo
+    find: StepFind | None = None
 
 
 @dataclass(frozen=True)
@@ -78,12 +101,18 @@ class Operation:
     facts to keep before the first attempt, for `find` to use later. `message`: it
     sends words people read (a post, a comment, a public update), which the timeline
     shows as sent rather than as an action.
+
+    With `steps`, the operation is those requests in order, each a durable `Step` with its
+    own find-the-effect; `do` then only builds the `Outcome` from the steps' facts once
+    every step is done: it may read (the workspace URL for a permalink), never write, so
+    repeating it is harmless; `find` is not used.
     """
 
     do: Do
     find: Find | None = None
     note_before: NoteBefore | None = None
     message: bool = False
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass

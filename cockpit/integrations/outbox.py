@@ -3,7 +3,10 @@
 `RemoteActions.perform(item, incident)` does an item's effect; `find(item, incident)`
 looks for it after an uncertain attempt (a marker in Slack message metadata, a label on
 the Jira issue, a comment property, the status page's incident metadata or update
-count); `note_before` keeps facts for that before the first attempt. Each dispatches by
+count); `note_before` keeps facts for that before the first attempt. An operation of
+several requests is a list of durable steps (`steps(item)`, each with its own look for
+the effect), which the sender goes through one by one, noting each on disk; `perform`
+then only builds the outcome. Each dispatches by
 the operation's system prefix through the registry (registry.py): "jira.create_issue"
 is the `create_issue` operation of the Jira handlers (jira/handlers.py).
 
@@ -27,6 +30,7 @@ from cockpit.integrations.base import (
     Outcome,
     RemoteClient,
     Render,
+    Step,
     UnknownOperation,
 )
 from cockpit.integrations.slack.links import channel_id_of, permalink, thread_of
@@ -127,12 +131,25 @@ class RemoteActions:
         except UnknownOperation:
             return False
 
+    def steps(self, item: OutboxItem) -> tuple[Step, ...]:
+        """The durable steps of the item's operation (empty: one request, `perform` it)."""
+        return self.operation(item).steps
+
     async def perform(self, item: OutboxItem, incident: Incident) -> Outcome:
-        return await self.operation(item).do(item, incident)
+        """Do the item's effect. For an operation of steps: the steps not done yet (in
+        memory only: the sender does them one by one and notes each), then its outcome."""
+        op = self.operation(item)
+        for step in op.steps:
+            if step.name not in item.done_steps:
+                item = item.step_done(step.name, await step.do(item, incident), at=item.updated_at)
+        return await op.do(item, incident)
 
     async def find(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+        """The effect of an uncertain attempt, if it is there. None for idempotent
+        operations (doing it again is the check) and for operations of steps (each step
+        is looked for by its own `Step.find`)."""
         op = self.operation(item)
-        if op.find is None:  # idempotent operations: doing it again is the check
+        if op.find is None or op.steps:
             return None
         return await op.find(item, incident)
 

@@ -2,20 +2,26 @@
 jira.remote_link, jira.create_follow_up, jira.link_issue.
 
 After an uncertain attempt an issue we made is found by its marker label
-(`marker_label`), a comment by its comment property; the others are idempotent.
+(`marker_label`), a comment by its comment property; the others are idempotent. An
+operation of two requests with an effect is two durable steps (`Step`), each done once:
+
+* jira.transition: "transition" (find: the issue's status is the one asked for) →
+  "assign" (when asked; idempotent);
+* jira.create_follow_up: "create" (find: its marker label) → "link" (find: the link is
+  on the ticket).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Link
 from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations import adf
-from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome
+from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome, Step
 from cockpit.integrations.jira.client import JiraClient
 
 if TYPE_CHECKING:
@@ -51,10 +57,22 @@ class JiraHandlers(Handlers[JiraClient]):
         self._account = ""
         self.operations = {
             "create_issue": Operation(self.create_issue, find=self.find_create_issue),
-            "transition": Operation(self.transition),
+            "transition": Operation(
+                self.transitioned,
+                steps=(
+                    Step("transition", self.transition, find=self.find_transition),
+                    Step("assign", self.assign_me),
+                ),
+            ),
             "comment": Operation(self.comment, find=self.find_comment, message=True),
             "remote_link": Operation(self.remote_link),
-            "create_follow_up": Operation(self.create_follow_up, find=self.find_create_follow_up),
+            "create_follow_up": Operation(
+                self.follow_up_created,
+                steps=(
+                    Step("create", self.create_follow_up, find=self.find_create_follow_up),
+                    Step("link", self.link_follow_up, find=self.find_follow_up_link),
+                ),
+            ),
             "link_issue": Operation(self.link_issue),
         }
 
@@ -92,19 +110,35 @@ class JiraHandlers(Handlers[JiraClient]):
         return _ticket_outcome(found[0].key, found[0].url) if found else None
 
     # -- jira.transition ---------------------------------------------------------------------
-    async def transition(self, item: OutboxItem, incident: Incident) -> Outcome:
-        jira, s = self.ctx.client, self._settings()
-        key = ticket_key(incident)
-        to = str(item.params["to"])
-        name = {
+    def _transition_name(self, item: OutboxItem) -> str:
+        s = self._settings()
+        return {
             "fixing": s.transition_fixing,
             "monitoring": s.transition_monitoring,
             "resolved": s.transition_resolved,
             "canceled": s.transition_canceled,
-        }[to]
-        await jira.transition_to(key, name)
-        if item.params.get("assign_me"):
-            await jira.assign(key, await self.account_id())
+        }[str(item.params["to"])]
+
+    async def transition(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "transition" (a repeat when the issue is there already sends nothing)."""
+        await self.ctx.client.transition_to(ticket_key(incident), self._transition_name(item))
+        return {}
+
+    async def find_transition(self, item: OutboxItem, incident: Incident) -> dict[str, Any] | None:
+        issue = await self.ctx.client.get_issue(ticket_key(incident), fields=("status",))
+        return {} if issue.status.casefold() == self._transition_name(item).casefold() else None
+
+    async def assign_me(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "assign": the ticket to the token's own account, when the item asks."""
+        if not item.params.get("assign_me"):
+            return {}
+        account = await self.account_id()
+        await self.ctx.client.assign(ticket_key(incident), account)
+        return {"account": account}
+
+    async def transitioned(self, item: OutboxItem, incident: Incident) -> Outcome:
+        jira = self.ctx.client
+        key, name = ticket_key(incident), self._transition_name(item)
         return Outcome(
             remote_id=key, remote_link=jira.browse_url(key), text=f"{key} marked {name} in Jira"
         )
@@ -147,7 +181,8 @@ class JiraHandlers(Handlers[JiraClient]):
         )
 
     # -- jira.create_follow_up ---------------------------------------------------------------
-    async def create_follow_up(self, item: OutboxItem, incident: Incident) -> Outcome:
+    async def create_follow_up(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "create": the follow-up issue, carrying the item's marker label."""
         jira, s = self.ctx.client, self._settings()
         key = ticket_key(incident)
         summary = str(item.params["summary"])
@@ -159,18 +194,38 @@ class JiraHandlers(Handlers[JiraClient]):
             "Task",
             labels=["follow-up", marker_label(item)],
         )
-        return await self._linked_follow_up(item, key, created.key, created.url)
+        return {"key": created.key, "url": created.url}
 
-    async def find_create_follow_up(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+    async def find_create_follow_up(
+        self, item: OutboxItem, incident: Incident
+    ) -> dict[str, Any] | None:
         found = await self.ctx.client.search_by_label(marker_label(item))
-        if not found:
-            return None
-        return await self._linked_follow_up(item, ticket_key(incident), found[0].key, found[0].url)
+        return {"key": found[0].key, "url": found[0].url} if found else None
 
-    async def _linked_follow_up(
-        self, item: OutboxItem, key: str, new_key: str, url: str
-    ) -> Outcome:
-        await self.ctx.client.link_issues(key, new_key)
+    async def link_follow_up(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "link": the ticket links the follow-up."""
+        await self.ctx.client.link_issues(
+            ticket_key(incident), str(item.step_facts("create")["key"])
+        )
+        return {}
+
+    async def find_follow_up_link(
+        self, item: OutboxItem, incident: Incident
+    ) -> dict[str, Any] | None:
+        new_key = str(item.step_facts("create")["key"])
+        issue = await self.ctx.client.get_issue(ticket_key(incident), fields=("issuelinks",))
+        for link in issue.fields.get("issuelinks") or []:
+            if not isinstance(link, dict):
+                continue
+            for side in ("inwardIssue", "outwardIssue"):
+                other = link.get(side)
+                if isinstance(other, dict) and other.get("key") == new_key:
+                    return {}
+        return None
+
+    async def follow_up_created(self, item: OutboxItem, incident: Incident) -> Outcome:
+        created = item.step_facts("create")
+        key, new_key, url = ticket_key(incident), str(created["key"]), str(created["url"])
         kind = str(item.params.get("kind", "follow-up"))
 
         def apply(inc: Incident, at: datetime, by: str) -> list[TimelineEntry]:

@@ -1,7 +1,14 @@
 """Slack's outbox operations: slack.create_channel, slack.post, slack.invite.
 
-Each is done, and after an uncertain attempt looked for: a channel with one of our names
-that the bot is in, a message carrying the item's marker in its metadata.
+Each request with an effect is a durable step (`Step`), looked for after an uncertain
+attempt:
+
+* slack.create_channel: "create" (find: a channel with one of our names that the bot is
+  in) → "topic" (find: the channel's topic reads ours; setting it again is harmless);
+* slack.post: "post" (find: a message carrying the item's marker in its metadata); its
+  permalink needs the workspace URL (auth.test, a read), worked out after the step is
+  noted, so a lost auth.test never posts the message again;
+* slack.invite: one idempotent request.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Link
 from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.timeline import TimelineEntry
-from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome
+from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome, Step
 from cockpit.integrations.errors import NameTaken, RemoteError
 from cockpit.integrations.slack.client import SlackClient, channel_name, marker_metadata
 from cockpit.integrations.slack.links import channel_id_of, permalink, thread_of
@@ -28,9 +35,18 @@ class SlackHandlers(Handlers[SlackClient]):
         super().__init__(ctx)
         self._workspace = ""
         self.operations = {
-            "create_channel": Operation(self.create_channel, find=self.find_create_channel),
+            "create_channel": Operation(
+                self.channel_created,
+                steps=(
+                    Step("create", self.create_channel, find=self.find_create_channel),
+                    Step("topic", self.set_topic, find=self.find_topic),
+                ),
+            ),
             "post": Operation(
-                self.post, find=self.find_post, note_before=self.note_before_post, message=True
+                self.posted,
+                steps=(Step("post", self.post, find=self.find_post),),
+                note_before=self.note_before_post,
+                message=True,
             ),
             "invite": Operation(self.invite),
         }
@@ -66,7 +82,8 @@ class SlackHandlers(Handlers[SlackClient]):
             remote_id=channel_id, remote_link=url, text=f"channel #{name} created", apply=apply
         )
 
-    async def create_channel(self, item: OutboxItem, incident: Incident) -> Outcome:
+    async def create_channel(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "create": the channel, under the first of our names that is free."""
         slack = self.ctx.client
         base = self._channel_base(incident)
         for n in range(1, 6):
@@ -75,11 +92,7 @@ class SlackHandlers(Handlers[SlackClient]):
                 ch = await slack.create_channel(name)
             except NameTaken:
                 continue
-            topic = incident.title
-            if incident.links.ticket is not None:
-                topic += f" · {incident.links.ticket.url}"
-            await slack.set_topic(ch.id, topic[:250])
-            return await self._channel_outcome(ch.id, ch.name)
+            return {"id": ch.id, "name": ch.name}
         raise RemoteError(
             "Slack",
             f"channels {base} to {base}-5 all exist",
@@ -88,7 +101,9 @@ class SlackHandlers(Handlers[SlackClient]):
             code="name_taken",
         )
 
-    async def find_create_channel(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+    async def find_create_channel(
+        self, item: OutboxItem, incident: Incident
+    ) -> dict[str, Any] | None:
         """After an uncertain attempt: a channel with one of our names that the bot is in
         (its creator always is) is the one we made."""
         base = self._channel_base(incident)
@@ -96,8 +111,33 @@ class SlackHandlers(Handlers[SlackClient]):
             name = base if n == 1 else f"{base}-{n}"
             ch = await self.ctx.client.find_channel(name)
             if ch is not None and ch.is_member:
-                return await self._channel_outcome(ch.id, ch.name)
+                return {"id": ch.id, "name": ch.name}
         return None
+
+    @staticmethod
+    def _topic(incident: Incident) -> str:
+        topic = incident.title
+        if incident.links.ticket is not None:
+            topic += f" · {incident.links.ticket.url}"
+        return topic[:250]
+
+    async def set_topic(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "topic": the incident's title and ticket as the channel's topic."""
+        await self.ctx.client.set_topic(str(item.step_facts("create")["id"]), self._topic(incident))
+        return {}
+
+    async def find_topic(self, item: OutboxItem, incident: Incident) -> dict[str, Any] | None:
+        doc = await self.ctx.client.call(
+            "conversations.info", {"channel": str(item.step_facts("create")["id"])}
+        )
+        channel = doc.get("channel")
+        topic = channel.get("topic") if isinstance(channel, dict) else None
+        value = topic.get("value") if isinstance(topic, dict) else None
+        return {} if value == self._topic(incident) else None
+
+    async def channel_created(self, item: OutboxItem, incident: Incident) -> Outcome:
+        created = item.step_facts("create")
+        return await self._channel_outcome(str(created["id"]), str(created["name"]))
 
     # -- slack.post -------------------------------------------------------------------------
     def _target(self, item: OutboxItem, incident: Incident) -> tuple[str, str | None]:
@@ -114,7 +154,8 @@ class SlackHandlers(Handlers[SlackClient]):
             return cid, None
         return to.lstrip("#") or self._settings().incidents_channel, None
 
-    async def post(self, item: OutboxItem, incident: Incident) -> Outcome:
+    async def post(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """Step "post": the message, carrying the item's marker in its metadata."""
         slack = self.ctx.client
         channel, thread_ts = self._target(item, incident)
         posted = await slack.post_message(
@@ -123,15 +164,19 @@ class SlackHandlers(Handlers[SlackClient]):
             thread_ts=thread_ts,
             metadata=marker_metadata(item.id),
         )
-        return await self._posted(item, posted.channel, posted.ts)
+        return {"channel": posted.channel, "ts": posted.ts}
 
-    async def find_post(self, item: OutboxItem, incident: Incident) -> Outcome | None:
+    async def find_post(self, item: OutboxItem, incident: Incident) -> dict[str, Any] | None:
         channel, thread_ts = self._target(item, incident)
         oldest = item.notes.get("oldest")
         found = await self.ctx.client.find_message_with_marker(
             channel, item.id, str(oldest) if oldest else None, thread_ts=thread_ts
         )
-        return None if found is None else await self._posted(item, found.channel, found.ts)
+        return None if found is None else {"channel": found.channel, "ts": found.ts}
+
+    async def posted(self, item: OutboxItem, incident: Incident) -> Outcome:
+        where = item.step_facts("post")
+        return await self._posted(item, str(where["channel"]), str(where["ts"]))
 
     async def note_before_post(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
         # generous: our clock and Slack's may differ, and a queue may wait for hours
