@@ -1,7 +1,8 @@
 """Message templates: the context built from an incident, and the library that renders them.
 
-Templates are Jinja files (`*.j2`) rendered in a `SandboxedEnvironment` (no autoescape,
-`StrictUndefined`, `keep_trailing_newline`, `trim_blocks` and `lstrip_blocks`). Each one
+Templates are Jinja files (`*.j2`) rendered in a sandbox (no autoescape,
+`StrictUndefined`, `keep_trailing_newline`, `trim_blocks` and `lstrip_blocks`) with a time
+and an output limit (1 s, 256 KB: `template_limits.py`), at the test render too. Each one
 starts with a header comment that says what it is::
 
     {# kind: slack; title: Reply in the original thread; target: the #incidents thread;
@@ -30,12 +31,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError, NotFound
 from cockpit.domain.incident import Assessment, Incident, Link, Links, Role, Severity, Status
 from cockpit.domain.sanitize import sanitize
+from cockpit.domain.template_limits import LimitedEnvironment
 from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
 
 TemplateKind = Literal["slack", "statuspage", "internal"]
@@ -482,14 +483,14 @@ class _Loaded:
     template: jinja2.Template
 
 
-def _environment(sources: dict[str, tuple[str, str]]) -> SandboxedEnvironment:
+def _environment(sources: dict[str, tuple[str, str]]) -> LimitedEnvironment:
     def load(key: str) -> tuple[str, str, Callable[[], bool]]:
         if key not in sources:
             raise jinja2.TemplateNotFound(key)
         text, filename = sources[key]
         return text, filename, lambda: True
 
-    env = SandboxedEnvironment(
+    env = LimitedEnvironment(
         loader=jinja2.FunctionLoader(load),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
@@ -501,6 +502,7 @@ def _environment(sources: dict[str, tuple[str, str]]) -> SandboxedEnvironment:
     env.filters["and_list"] = and_list
     env.filters["linked"] = linked
     env.filters["yesno"] = yesno
+    env.wrap_filters()
     return env
 
 
