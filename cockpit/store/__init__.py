@@ -13,15 +13,17 @@ from cockpit.store.storage import (
     SafeJSONStorage,
     StoreConflict,
     StoreCorrupt,
+    StoreLockUnusable,
+    StoreUnreadable,
     StoreWriteError,
     backup_path,
-    restore_backup,
 )
 from cockpit.store.store import (
     IncidentExists,
     IncidentSummary,
     Store,
     StoreClosed,
+    restore_backup,
 )
 
 __all__ = [
@@ -38,7 +40,9 @@ __all__ = [
     "StoreConflict",
     "StoreCorrupt",
     "StoreLock",
+    "StoreLockUnusable",
     "StoreTooNew",
+    "StoreUnreadable",
     "StoreWriteError",
     "backup_path",
     "migrate",

@@ -8,8 +8,14 @@ truncated file, and it caches nothing, so every read parses the whole file. This
   moment without a valid main file), renames the new file over the main one and fsyncs
   the directory. A killed writer leaves either the old file or the new one, never half.
 - caches the parsed data keyed on the file's stat signature, so a repeated read is a stat.
-- refuses to guess: a file that does not parse raises `StoreCorrupt` naming the file and the
-  backup, and is never overwritten (writes are refused while it is corrupt).
+- refuses to guess: a file that does not parse, or parses to the wrong shape (its
+  `validate` check: every document of the store is checked field by field), raises
+  `StoreCorrupt` naming the file, the document and the field, and the backup; it is never
+  overwritten (writes are refused while it is corrupt), and since a write is only made over
+  a file that validated, the `.bak` it keeps is always a version that validated.
+- reads through `cockpit.safefile`: a FIFO, device, socket or directory where the file
+  should be, a file over STORE_LIMIT bytes or JSON nested deeper than MAX_DEPTH is refused
+  the same way; a file that cannot be opened (its mode) raises `StoreUnreadable`.
 - batches: inside `transaction()` TinyDB's reads and writes go to a private copy, written
   once at the end (one fsync for any number of table operations).
 
@@ -22,11 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
+import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +42,20 @@ from typing import Any
 from tinydb.storages import Storage
 
 from cockpit.domain.errors import CockpitError
+from cockpit.safefile import (
+    MAX_DEPTH,
+    STORE_LIMIT,
+    UnsafeFile,
+    depth_problem,
+    json_too_deep,
+    read_file,
+)
 from cockpit.store.lock import DEFAULT_TIMEOUT, StoreLock
 
 Data = dict[str, dict[str, Any]]
 Signature = tuple[int, int, int, int, int]
+#: Checks a parsed file's shape; raises ValueError naming the document and the field.
+Validator = Callable[[Data], None]
 
 #: A temp file older than this is a leftover even if a process with its pid is alive.
 STALE_TEMP_SECONDS = 600.0
@@ -50,7 +68,7 @@ class StoreCorrupt(CockpitError):
         self.path = Path(path)
         self.backup = backup
         self.detail = detail
-        what = f"the data file {self.path} cannot be read"
+        what = f"the data file {self.path} cannot be used"
         if detail:
             what += f" ({detail})"
         what += "; it has been left untouched and cockpit will not write to it."
@@ -67,6 +85,51 @@ class StoreCorrupt(CockpitError):
                 "unreadable too): repair the file by hand or move it aside to start it empty."
             )
         super().__init__(what + how)
+
+
+class StoreUnreadable(CockpitError):
+    """A data file that cockpit may not open (its mode, its owner). It is not damaged, and
+    nothing is written until it can be read."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"the data file {path} {problem}. cockpit will not write to it until it can "
+            "read it: give the user running cockpit read and write access (chmod 600, or "
+            "chown to that user)."
+        )
+
+
+class StoreLockUnusable(CockpitError):
+    """A lock file that cannot be opened as a lock (a directory in its place, its mode)."""
+
+    def __init__(self, lock_path: Path, problem: str) -> None:
+        self.path = Path(lock_path)
+        super().__init__(
+            f"the lock file {lock_path} {problem}, so the data file it guards cannot be "
+            f"written safely; nothing was changed. Remove {lock_path.name} (cockpit creates "
+            "it again) or give it back to the user running cockpit."
+        )
+
+
+class _FileLock(StoreLock):
+    """A StoreLock that names its lock file when that file cannot be used as one."""
+
+    def _flock(self, start: float, limit: float) -> int:
+        try:
+            st = os.stat(self.lock_path)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise StoreLockUnusable(self.lock_path, f"cannot be used: {e.strerror}") from None
+        else:
+            if not stat.S_ISREG(st.st_mode):
+                kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+                raise StoreLockUnusable(self.lock_path, f"is {kind}")
+        try:
+            return super()._flock(start, limit)
+        except OSError as e:
+            raise StoreLockUnusable(self.lock_path, f"cannot be opened: {e.strerror}") from None
 
 
 class StoreWriteError(CockpitError):
@@ -100,30 +163,110 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
 
 
-def ensure_private_dir(path: Path) -> None:
-    """Create `path` (and missing parents) as 0700; tighten it if it is open to others."""
+def ensure_private_dir(path: Path) -> str | None:
+    """Create `path` (and missing parents) as 0700; tighten it if it is open to others.
+
+    Returns a warning when it stays writable by other users (it belongs to someone else,
+    e.g. a root-owned 0777 directory): whoever can write there can replace cockpit's data.
+    """
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     st = path.stat()
     if st.st_mode & 0o077 and st.st_uid == os.getuid():
         path.chmod(0o700)
+        st = path.stat()
+    if not stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o022:
+        return None
+    who = "group and others" if st.st_mode & 0o022 == 0o022 else (
+        "others" if st.st_mode & 0o002 else "its group"
+    )
+    return (
+        f"the data directory {path} is writable by {who} (mode "
+        f"{stat.S_IMODE(st.st_mode):04o}, owner uid {st.st_uid}; cockpit runs as uid "
+        f"{os.getuid()}): anyone who can write there can change or replace cockpit's data. "
+        "Use a directory only you can write to (COCKPIT_DATA_DIR or --data-dir), or chmod 700 it."
+    )
 
 
-def parse(raw: bytes) -> Data:
-    """Parse a storage file's bytes; ValueError (saying what is wrong) if it is not one."""
+class _NonFinite(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(text)
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _NonFinite(text)
+
+
+def _find_non_finite(data: object) -> str:
+    """Where in parsed data a NaN/Infinity sits, as "table t, document d, field f"."""
+    stack: list[tuple[object, list[str]]] = [(data, [])]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where_of(where)
+        if isinstance(value, dict):
+            stack.extend((v, [*where, str(k)]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, [*where, str(i)]) for i, v in enumerate(value))
+    return "somewhere"
+
+
+def where_of(steps: list[str]) -> str:
+    """["timeline", "3", "at"] → "table 'timeline', document 3, field at"."""
+    parts = []
+    if steps:
+        parts.append(f"table {steps[0]!r}")
+    if len(steps) > 1:
+        parts.append(f"document {steps[1]}")
+    if len(steps) > 2:
+        parts.append("field " + ".".join(steps[2:]))
+    return ", ".join(parts)
+
+
+def parse(raw: bytes, validate: Validator | None = None) -> Data:
+    """Parse a storage file's bytes; ValueError (saying what is wrong) if it is not one,
+    or (with `validate`) if it does not have the shape of one."""
     if not raw.strip():
         raise ValueError("the file is empty")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 at byte {e.start}") from None
+    try:
+        data = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    except _NonFinite as e:
+        # find it for the message (Python's own reader accepts NaN, Infinity and 1e999)
+        try:
+            where = _find_non_finite(json.loads(text))
+        except (ValueError, RecursionError):
+            where = "a value"
+        raise ValueError(
+            f"{where}: {e.args[0]} is not a number JSON allows (NaN, Infinity or out of range)"
+        ) from None
     except json.JSONDecodeError as e:
         raise ValueError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise ValueError(f"the JSON {depth_problem()}") from None
+    if json_too_deep(raw, MAX_DEPTH):
+        raise ValueError(f"the JSON {depth_problem()}")
     if not isinstance(data, dict):
         raise ValueError("not a database: the top level is not an object")
     for name, table in data.items():
         if not isinstance(table, dict) or not all(isinstance(d, dict) for d in table.values()):
             raise ValueError(f"not a database: table {name!r} is not a set of documents")
+    if validate is not None:
+        validate(data)
     return data
+
+
+def _read(path: Path) -> tuple[bytes, os.stat_result]:
+    """A store file's bytes: the safe read (regular file, size limit, never a FIFO)."""
+    return read_file(path, limit=STORE_LIMIT)
 
 
 def serialize(data: Data) -> bytes:
@@ -227,11 +370,16 @@ class SafeJSONStorage(Storage):
     """TinyDB storage: atomic, fsynced, backed up, cached, and never overwriting a bad file."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_TIMEOUT
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        validate: Validator | None = None,
     ) -> None:
         super().__init__()
         self.path = Path(path)
-        self.lock = StoreLock(self.path, timeout=lock_timeout)
+        self.validate = validate
+        self.lock: StoreLock = _FileLock(self.path, timeout=lock_timeout)
         self._cache = _MISSING
         self._cache_mutex = threading.Lock()
         self._local = threading.local()
@@ -316,13 +464,7 @@ class SafeJSONStorage(Storage):
         return file_signature(self.path)
 
     def _corrupt(self, detail: str) -> StoreCorrupt:
-        bak = backup_path(self.path)
-        try:
-            parse(bak.read_bytes())
-            usable: Path | None = bak
-        except (OSError, ValueError):
-            usable = None
-        return StoreCorrupt(self.path, usable, detail)
+        return StoreCorrupt(self.path, usable_backup(self.path, self.validate), detail)
 
     def _snapshot(self, *, verify: bool) -> _Snapshot:
         """The file's current content. `verify`: compare bytes, not just the stat signature
@@ -333,20 +475,22 @@ class SafeJSONStorage(Storage):
             return cached
         for _attempt in range(5):
             try:
-                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                if backup_path(self.path).exists():
-                    raise self._corrupt("the file is missing but its backup exists") from None
-                snap = _MISSING
-                break
-            with open(fd, "rb", closefd=True) as f:
-                sig = signature(os.fstat(f.fileno()))
-                raw = f.read()
+                raw, st = _read(self.path)
+            except UnsafeFile as e:
+                if e.missing:
+                    if backup_path(self.path).exists():
+                        raise self._corrupt("the file is missing but its backup exists") from None
+                    snap = _MISSING
+                    break
+                if "permission denied" in e.problem:
+                    raise StoreUnreadable(self.path, e.problem) from None
+                raise self._corrupt(f"it {e.problem}") from None
+            sig = signature(st)
             if cached.sig is not None and cached.raw == raw:
                 snap = _Snapshot(sig, raw, cached.data)
                 break
             try:
-                snap = _Snapshot(sig, raw, parse(raw))
+                snap = _Snapshot(sig, raw, parse(raw, self.validate))
             except ValueError as e:
                 if file_signature(self.path) != sig:
                     continue  # replaced while we read it (only without the lock): read again
@@ -361,6 +505,7 @@ class SafeJSONStorage(Storage):
     def _commit(self, data: Data) -> None:
         """Atomically replace the file with `data`; return once it is on disk."""
         raw = serialize(data)
+        fresh = parse(raw)  # (refuses, before anything is written, what could not be read)
         directory = self.path.parent
         ensure_private_dir(directory)
         if not self._swept:
@@ -378,7 +523,7 @@ class SafeJSONStorage(Storage):
                 raise StoreWriteError(self.path, e) from e
             raise
         _fsync_dir(directory)
-        snap = _Snapshot(file_signature(self.path), raw, parse(raw))
+        snap = _Snapshot(file_signature(self.path), raw, fresh)
         with self._cache_mutex:
             self._cache = snap
 
@@ -401,50 +546,75 @@ class SafeJSONStorage(Storage):
         os.replace(bak_tmp, bak)
 
 
-def restore_backup(path: Path, *, force: bool = False) -> Path | None:
-    """Put `<path>.bak` in place of a corrupt (or missing) `path`.
+def usable_backup(path: Path, validate: Validator | None = None) -> Path | None:
+    """`<path>.bak` if it is a regular file that parses and validates, else None."""
+    bak = backup_path(path)
+    try:
+        parse(_read(bak)[0], validate)
+    except (UnsafeFile, ValueError):
+        return None
+    return bak
+
+
+def restore_backup(
+    path: Path, *, force: bool = False, validate: Validator | None = None
+) -> Path | None:
+    """Put `<path>.bak` in place of a damaged (or missing) `path`: one that does not parse,
+    does not validate (`validate`, the store's check of its shape), or is not a regular
+    file at all (a directory, a FIFO).
 
     The damaged file is kept as `<name>.corrupt-<UTC time>`; its path is returned (None
     when there was no main file). A readable main file is left alone unless `force`.
     """
     path = Path(path)
     bak = backup_path(path)
-    with StoreLock(path):
+    with _FileLock(path):
         try:
-            raw = bak.read_bytes()
-        except FileNotFoundError:
-            raise CockpitError(
-                f"there is no backup of {path} to restore ({bak} does not exist)"
-            ) from None
+            raw = _read(bak)[0]
+        except UnsafeFile as e:
+            if e.missing:
+                raise CockpitError(
+                    f"there is no backup of {path} to restore ({bak} does not exist)"
+                ) from None
+            raise CockpitError(f"the backup {e}; not restoring") from None
         try:
-            parse(raw)
+            parse(raw, validate)
         except ValueError as e:
             raise CockpitError(
-                f"the backup {bak} cannot be read either ({e}); not restoring"
+                f"the backup {bak} cannot be used either ({e}); not restoring"
             ) from None
+        regular = True
+        current: bytes | None = None
         try:
-            current = path.read_bytes()
-        except FileNotFoundError:
-            current = None
+            current = _read(path)[0]
+        except UnsafeFile as e:
+            if not e.missing:
+                if "permission denied" in e.problem:
+                    raise CockpitError(f"{e}; not restoring") from None
+                regular = False  # a directory, a FIFO, a device, too large: move it aside
         if current is not None and not force:
             try:
-                parse(current)
+                parse(current, validate)
             except ValueError:
                 pass
             else:
                 raise CockpitError(f"{path} is readable: there is nothing to restore")
         kept: Path | None = None
-        if current is not None:
+        if current is not None or not regular:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             kept = path.with_name(f"{path.name}.corrupt-{stamp}")
             n = 1
-            while kept.exists():
+            while os.path.lexists(kept):
                 n += 1
                 kept = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-            try:
-                os.link(path, kept)
-            except OSError:  # no hard links here: copy the damaged bytes
-                _write_new(kept, current)
+            if not regular:
+                os.rename(path, kept)  # (a directory cannot be replaced by a file)
+            else:
+                try:
+                    os.link(path, kept)
+                except OSError:  # no hard links here: copy the damaged bytes
+                    assert current is not None
+                    _write_new(kept, current)
         tmp = _temp_name(path)
         try:
             _write_new(tmp, raw)

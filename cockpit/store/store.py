@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import re
 import threading
@@ -39,9 +40,9 @@ from tinydb.table import Document, Table
 from cockpit.domain.checklist import Tick
 from cockpit.domain.clock import from_iso, to_iso
 from cockpit.domain.errors import CockpitError, NotFound
-from cockpit.domain.incident import Incident, Severity, Status
+from cockpit.domain.incident import Incident, Role, Severity, Status
 from cockpit.domain.sanitize import sanitize
-from cockpit.domain.timeline import TimelineEntry, sort_entries
+from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
 from cockpit.store.lock import DEFAULT_TIMEOUT
 from cockpit.store.migrations import (
     STORE_SCHEMA,
@@ -52,13 +53,16 @@ from cockpit.store.migrations import (
     migrate,
 )
 from cockpit.store.storage import (
+    Data,
     SafeJSONStorage,
     Signature,
     StoreCorrupt,
+    Validator,
     backup_path,
     ensure_private_dir,
     sweep_temp_files,
 )
+from cockpit.store.storage import restore_backup as _restore_backup
 
 INDEX_FILE: Final = "index.json"
 INCIDENTS_DIR: Final = "incidents"
@@ -220,7 +224,12 @@ class Store:
         self._lock_timeout = lock_timeout
         self._registry = migrations
         self._versions = versions
-        self._index = SafeJSONStorage(self.index_path, lock_timeout=lock_timeout)
+        self._shapes = Shapes(migrations, versions)
+        self._index = SafeJSONStorage(
+            self.index_path, lock_timeout=lock_timeout, validate=self._shapes.index
+        )
+        #: Said once when the store opens (the CLI prints them): a data dir others can write.
+        self.warnings: list[str] = []
         self._shards: OrderedDict[str, SafeJSONStorage] = OrderedDict()
         self._mutex = threading.Lock()
         self._closed = False
@@ -244,10 +253,14 @@ class Store:
         """
         store = cls(data_dir, lock_timeout=lock_timeout, migrations=migrations, versions=versions)
         try:
-            ensure_private_dir(store.data_dir)
-            ensure_private_dir(store.incidents_dir)
+            for directory in (store.data_dir, store.incidents_dir):
+                warning = ensure_private_dir(directory)
+                if warning is not None:
+                    store.warnings.append(warning)
         except OSError as e:
             raise store._unusable(e) from None
+        for warning in store.warnings:
+            _warn_once(warning)
         if reconcile:
             store.reconcile()
         return store
@@ -537,7 +550,11 @@ class Store:
                 self._shards.move_to_end(incident_id)
                 return shard
             path = self.incidents_dir / f"{incident_id}.json"
-            shard = SafeJSONStorage(path, lock_timeout=self._lock_timeout)
+            shard = SafeJSONStorage(
+                path,
+                lock_timeout=self._lock_timeout,
+                validate=functools.partial(self._shapes.incident, incident_id),
+            )
             self._shards[incident_id] = shard
             if len(self._shards) > _SHARD_CACHE:
                 for key, old in list(self._shards.items()):
@@ -653,6 +670,239 @@ class Store:
         self._sync_index(sorted((files - listed) | gone, key=int), at_least=top)
         sweep_temp_files(self.index_path)
         sweep_temp_files(self.incidents_dir, all_in_dir=True)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(warning: str) -> None:
+    """On stderr (the CLI; the app captures it) and in the log, once per process."""
+    if warning in _warned:
+        return
+    _warned.add(warning)
+    import logging
+    import sys
+
+    logging.getLogger(__name__).warning("%s", warning)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"cockpit: warning: {warning}\n")
+        sys.stderr.flush()
+
+
+# -- the shape of stored documents --------------------------------------------------------
+# Checked when a file is read (before anything uses or rewrites it): a document of the
+# wrong shape makes the file StoreCorrupt, naming the document and the field, instead of a
+# KeyError or ValueError later; and a file that fails is never written over nor backed up.
+
+Check = Callable[[object], str | None]  # a problem with the value, or None
+
+
+def _is_id(v: object) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, str | int) or str(v) == "":
+        return f"{_show(v)} is not an id"
+    return None
+
+
+def _time(v: object) -> str | None:
+    if not isinstance(v, str):
+        return f"{_show(v)} is not a time (an ISO 8601 text)"
+    try:
+        from_iso(v)
+    except ValueError as e:
+        return f"{_show(v)} is not a time ({e})"
+    return None
+
+
+def _enum(kind: type[Status] | type[Severity] | type[EntryKind] | type[Role]) -> Check:
+    values = [k.value for k in kind]
+
+    def check(v: object) -> str | None:
+        if v in values:
+            return None
+        return f"{_show(v)} is not one of {', '.join(values)}"
+
+    return check
+
+
+def _severity(v: object) -> str | None:
+    return None if v == "" else _enum(Severity)(v)  # (unset: null or "")
+
+
+def _counter(v: object) -> str | None:
+    if isinstance(v, bool) or not (
+        (isinstance(v, int) and v >= 0) or (isinstance(v, str) and v.isdigit())
+    ):
+        return f"{_show(v)} is not a whole number"
+    return None
+
+
+def _of(kind: type, what: str) -> Check:
+    def check(v: object) -> str | None:
+        return None if isinstance(v, kind) else f"{_show(v)} is not {what}"
+
+    return check
+
+
+def _anything(v: object) -> str | None:
+    return None
+
+
+def _show(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# field → (required, None allowed, check)
+Spec = dict[str, tuple[bool, bool, Check]]
+_REQ_TIME = (True, False, _time)
+_OPT_TIME = (False, True, _time)
+
+_INCIDENT: Spec = {
+    "id": (True, False, _is_id),
+    "first_reported_at": _REQ_TIME,
+    "created_at": _REQ_TIME,
+    "status": (False, False, _enum(Status)),
+    "severity": (False, True, _severity),
+    "acknowledged_at": _OPT_TIME,
+    "fixing_at": _OPT_TIME,
+    "mitigated_at": _OPT_TIME,
+    "resolved_at": _OPT_TIME,
+    "canceled_at": _OPT_TIME,
+    "last_update_at": _OPT_TIME,
+    "roles": (False, False, _of(dict, "a table of roles")),
+    "role_history": (False, False, _of(list, "a list")),
+    "links": (False, True, _of(dict, "a table of links")),
+    "assessment": (False, True, _of(dict, "a table")),
+    "affected_components": (False, False, _of(list, "a list")),
+    "labels": (False, False, _of(list, "a list")),
+}
+_ROLE_CHANGE: Spec = {
+    "role": (True, False, _enum(Role)),
+    "person": (True, False, _anything),
+    "at": _REQ_TIME,
+}
+_ENTRY: Spec = {
+    "id": (True, False, _is_id),
+    "incident_id": (True, False, _is_id),
+    "kind": (True, False, _enum(EntryKind)),
+    "event_at": _REQ_TIME,
+    "recorded_at": _REQ_TIME,
+    "edited_at": _OPT_TIME,
+}
+_TICK: Spec = {
+    "item_id": (True, False, _is_id),
+    "ticked": (True, False, _anything),
+    "at": _REQ_TIME,
+}
+_SUMMARY: Spec = {
+    "id": (True, False, _is_id),
+    "first_reported_at": _REQ_TIME,
+    "status": (False, False, _enum(Status)),
+    "severity": (False, True, _severity),
+    "acknowledged_at": _OPT_TIME,
+    "resolved_at": _OPT_TIME,
+    "canceled_at": _OPT_TIME,
+}
+_META: Spec = {"last_incident_id": (True, False, _counter)}
+
+
+def _check_spec(doc: dict[str, Any], spec: Spec, what: str) -> None:
+    for key, (required, nullable, check) in spec.items():
+        if key not in doc:
+            if required:
+                raise ValueError(f"{what}: field {key} is missing")
+            continue
+        value = doc[key]
+        if value is None and nullable:
+            continue
+        problem = check(value)
+        if problem is not None:
+            raise ValueError(f"{what}: field {key}: {problem}")
+
+
+class Shapes:
+    """The checks of the store's files (`SafeJSONStorage`'s `validate`): ValueError naming
+    the document and the field. Documents newer than this code, or that need a migration
+    this code lacks, are left to the read (StoreTooNew / MigrationError name them)."""
+
+    def __init__(
+        self, registry: Registry | None = None, versions: dict[str, int] | None = None
+    ) -> None:
+        self.registry = registry
+        self.versions = versions
+
+    def _current(self, kind: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return migrate(kind, doc, registry=self.registry, current=self.versions)
+        except (StoreTooNew, MigrationError):
+            return None
+
+    def _doc(
+        self, kind: str, doc: dict[str, Any], spec: Spec, what: str, build: Callable[..., object]
+    ) -> dict[str, Any] | None:
+        current = self._current(kind, doc)
+        if current is None:
+            return None
+        _check_spec(current, spec, what)
+        try:
+            build(current)
+        except Exception as e:  # whatever else the domain refuses: named, never a traceback
+            raise ValueError(f"{what}: {type(e).__name__}: {e}") from None
+        return current
+
+    def index(self, data: Data) -> None:
+        for doc_id, doc in data.get(T_INCIDENTS, {}).items():
+            what = f"the summary of incident {doc.get('id', '?')} (document {doc_id})"
+            self._doc("summary", doc, _SUMMARY, what, IncidentSummary.from_dict)
+        for doc_id, doc in data.get(T_META, {}).items():
+            if doc.get("key") == _META_KEY:
+                current = self._current("meta", doc)
+                if current is not None:
+                    _check_spec(current, _META, f"the store's meta document (document {doc_id})")
+
+    def incident(self, incident_id: str, data: Data) -> None:
+        docs = data.get(T_INCIDENT, {})
+        if len(docs) > 1:
+            raise ValueError(
+                f"table {T_INCIDENT!r} holds {len(docs)} incident documents (one expected)"
+            )
+        for doc_id, doc in docs.items():
+            what = f"the incident document (document {doc_id})"
+            current = self._doc("incident", doc, _INCIDENT, what, Incident.from_dict)
+            if current is None:
+                continue
+            if str(current["id"]) != incident_id:
+                raise ValueError(
+                    f"{what}: field id: {_show(current['id'])}, but the file is incident "
+                    f"{incident_id}'s"
+                )
+            for n, change in enumerate(current.get("role_history") or []):
+                if not isinstance(change, dict):
+                    raise ValueError(f"{what}: field role_history.{n} is not a table")
+                _check_spec(change, _ROLE_CHANGE, f"{what}, role_history.{n}")
+        for doc_id, doc in data.get(T_TIMELINE, {}).items():
+            what = f"timeline entry {_show(doc.get('id', '?'))} (document {doc_id})"
+            self._doc("entry", doc, _ENTRY, what, TimelineEntry.from_dict)
+        for doc_id, doc in data.get(T_CHECKLIST, {}).items():
+            what = f"checklist tick of {_show(doc.get('item_id', '?'))} (document {doc_id})"
+            self._doc("tick", doc, _TICK, what, Tick.from_dict)
+
+
+def file_validator(path: Path) -> Validator | None:
+    """The check of a store file, from its place in the data dir (for `restore_backup`)."""
+    path = Path(path)
+    if path.name == INDEX_FILE:
+        return Shapes().index
+    stem = path.name[: -len(".json")] if path.name.endswith(".json") else ""
+    if path.parent.name == INCIDENTS_DIR and _ID.fullmatch(stem):
+        return functools.partial(Shapes().incident, stem)
+    return None
+
+
+def restore_backup(path: Path, *, force: bool = False) -> Path | None:
+    """Put a store file's backup in place when the file is damaged: it does not parse,
+    has the wrong shape, or is not a regular file (see `storage.restore_backup`)."""
+    return _restore_backup(path, force=force, validate=file_validator(path))
 
 
 def _check_entries(incident_id: str, entries: Iterable[TimelineEntry]) -> None:
