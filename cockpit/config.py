@@ -526,17 +526,20 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
 
 def _read_toml(path: Path) -> dict[str, Any]:
     """The file's tables, every string in them sanitized (see `_clean`)."""
-    try:
-        with path.open("rb") as f:
-            raw = f.read(FILE_MAX + 1)
-    except OSError as e:
-        raise ConfigError(path, "", f"cannot read: {e.strerror}") from None
-    if len(raw) > FILE_MAX:
-        raise ConfigError(path, "", f"too large: a settings file has at most {FILE_MAX:,} bytes")
+    from cockpit.safefile import UnsafeFile, depth_problem, read_file, too_deep
+
+    try:  # a regular file of at most FILE_MAX bytes: never a FIFO, a device, a directory
+        raw, _st = read_file(path, limit=FILE_MAX)
+    except UnsafeFile as e:
+        raise ConfigError(path, "", e.problem) from None
     try:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(path, "", depth_problem()) from None
+    if too_deep(data):
+        raise ConfigError(path, "", depth_problem())
     return {k: _clean(v, k) for k, v in data.items()}
 
 

@@ -11,20 +11,40 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.domain.sanitize import sanitize_tree
+from cockpit.safefile import UnsafeFile, depth_problem, read_file, too_deep
+
+#: A preferences file is a few hundred bytes; anything over this is not one.
+PREFS_LIMIT = 256_000
 
 
 class Prefs:
+    """`problem` says (naming the file) why an existing file was not used; such a file is
+    left as it is: nothing is saved over it."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.data: dict[str, Any] = {}
+        self.problem: str | None = None
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                cleaned = sanitize_tree(loaded)
-                assert isinstance(cleaned, dict)
-                self.data = cleaned
-        except (OSError, ValueError):
-            self.data = {}
+            raw, _st = read_file(path, limit=PREFS_LIMIT)
+        except UnsafeFile as e:
+            if not e.missing:
+                self.problem = str(e)
+            return
+        try:
+            loaded = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as e:
+            kind = "nested too deeply" if isinstance(e, RecursionError) else "not valid JSON"
+            self.problem = f"{path}: {kind}"
+            return
+        if not isinstance(loaded, dict):
+            self.problem = f"{path}: not a table of preferences"
+        elif too_deep(loaded):
+            self.problem = f"{path}: {depth_problem()}"
+        else:
+            cleaned = sanitize_tree(loaded)
+            assert isinstance(cleaned, dict)
+            self.data = cleaned
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -36,6 +56,8 @@ class Prefs:
         self.save()
 
     def save(self) -> None:
+        if self.problem is not None:
+            return  # a file that could not be read is never written over
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".prefs-", suffix=".tmp")
         try:

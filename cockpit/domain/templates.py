@@ -34,6 +34,7 @@ import jinja2
 
 from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError, NotFound
+from cockpit.domain.escape import escape_context, md_text, md_url, slack_escape
 from cockpit.domain.incident import Assessment, Incident, Link, Links, Role, Severity, Status
 from cockpit.domain.sanitize import sanitize
 from cockpit.domain.template_limits import LimitedEnvironment
@@ -435,6 +436,32 @@ def sample_context() -> dict[str, Any]:
     )
 
 
+# -- escaping on the way out ------------------------------------------------------------
+# Templates whose output is Markdown (a file people read and render): their context is
+# Markdown-escaped. `postmortem` is built (and escaped) by `postmortem.py`.
+MARKDOWN_TEMPLATES = frozenset({"post-mortem"})
+_PRE_ESCAPED = frozenset({"postmortem"})
+
+
+def output_format(info: TemplateInfo) -> Literal["slack", "markdown", "text"]:
+    """What a template's output is read as: Slack mrkdwn, Markdown or plain text."""
+    if info.kind == "slack":
+        return "slack"
+    if info.name in MARKDOWN_TEMPLATES:
+        return "markdown"
+    return "text"
+
+
+def escaped_context(info: TemplateInfo, context: Mapping[str, Any]) -> dict[str, Any]:
+    """`context` with its text escaped for the template's output format."""
+    fmt = output_format(info)
+    if fmt == "slack":
+        return dict(escape_context(context, slack_escape))
+    if fmt == "markdown":
+        return dict(escape_context(context, md_text, md_url, skip=_PRE_ESCAPED))
+    return dict(context)
+
+
 # -- the library ----------------------------------------------------------------------
 _HEADER = re.compile(r"^\{#-?\s*(.*?)\s*-?#\}")
 _FIELD = re.compile(
@@ -545,10 +572,14 @@ class TemplateLibrary:
     ) -> _Loaded | None:
         name = path.name[: -len(SUFFIX)]
         fallback = " (the shipped template is used instead)" if base else ""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problems.append(TemplateProblem(path, None, f"cannot read it: {exc}{fallback}"))
+        from cockpit.safefile import UnsafeFile, read_text
+
+        try:  # a regular file of at most 1 MB: never a FIFO, a device or a directory
+            text = read_text(path)
+        except UnsafeFile as exc:
+            self.problems.append(
+                TemplateProblem(path, None, f"cannot read it: it {exc.problem}{fallback}")
+            )
             return None
         header = parse_header(text)
         kind = header.get("kind", base.kind if base else "internal")
@@ -608,10 +639,14 @@ class TemplateLibrary:
             ) from None
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
-        """The template's output for `context`, sanitized; errors name the file and line."""
+        """The template's output for `context`, sanitized; errors name the file and line.
+
+        The context's text is escaped for where the output goes (see `escape.py`): Slack
+        mrkdwn for `slack` templates, Markdown for the post mortem. The template's own
+        markup stays live."""
         loaded = self._get(name)
         try:
-            out = loaded.template.render(dict(context))
+            out = loaded.template.render(escaped_context(loaded.info, context))
         except Exception as exc:
             path = str(loaded.info.path)
             line = _error_line(exc, path)

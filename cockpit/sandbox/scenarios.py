@@ -152,14 +152,21 @@ def load_scenario(ref: str | Path, state: SandboxState | None = None) -> Scenari
             state=state,
             default_name=text_ref,
         )
+    from cockpit.safefile import SMALL_LIMIT, UnsafeFile, depth_problem, read_file
+
     path = Path(text_ref).expanduser()
+    try:  # a regular file of at most SMALL_LIMIT bytes: never /dev/zero, a FIFO, a directory
+        raw, _st = read_file(path, limit=SMALL_LIMIT)
+    except UnsafeFile as exc:
+        raise ScenarioError(str(path), None, f"cannot read: it {exc.problem}") from None
     try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(str(path), None, f"cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), None, "not UTF-8 text") from exc
-    return parse_scenario(source, str(path), state=state, default_name=path.stem)
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), None, "not UTF-8 text") from None
+    try:
+        return parse_scenario(source, str(path), state=state, default_name=path.stem)
+    except RecursionError:
+        raise ScenarioError(str(path), None, f"the TOML {depth_problem()}") from None
 
 
 class _Lines:

@@ -8,14 +8,17 @@ are removed. Nothing here is an incident's record: losing the cache loses no wor
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cockpit.safefile import STORE_LIMIT, UnsafeFile, read_file
 from cockpit.store.storage import ensure_private_dir
 
 if TYPE_CHECKING:
@@ -43,8 +46,12 @@ class FeedCache:
         with self._lock:
             ensure_private_dir(self.dir)
             for day, lines in by_day.items():
-                fd = os.open(self._file(day), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                path = self._file(day)
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+                fd = os.open(path, flags, 0o600)  # (O_NONBLOCK: a FIFO never hangs)
                 try:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        raise OSError(errno.EINVAL, f"{path} is not a regular file")
                     os.write(fd, ("\n".join(lines) + "\n").encode("utf-8"))
                     os.fsync(fd)
                 finally:
@@ -60,15 +67,18 @@ class FeedCache:
 
         seen: dict[tuple[str, str], FeedMessage] = {}
         for path in sorted(self.dir.glob("*.jsonl"), reverse=True):
-            try:
-                raw = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                continue
+            try:  # a regular file of bounded size: never a FIFO, a device, a directory
+                data, _st = read_file(path, limit=STORE_LIMIT)
+            except UnsafeFile:
+                continue  # the cache is a convenience: a file it cannot read is skipped
+            raw = data.decode("utf-8", errors="replace").splitlines()
             for line in reversed(raw):
                 try:
                     m = FeedMessage.from_dict(json.loads(line))
-                except (ValueError, KeyError, TypeError, AssertionError):
+                except (ValueError, KeyError, TypeError, AttributeError, AssertionError):
                     continue  # a line cut short by a crash, or not ours
+                except RecursionError:
+                    continue  # nested absurdly deep: not ours
                 seen.setdefault(m.key, m)
             if len(seen) >= limit:
                 break

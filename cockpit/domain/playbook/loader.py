@@ -34,6 +34,7 @@ from cockpit.domain.errors import PlaybookError
 from cockpit.domain.playbook.conditions import Condition, ConditionError, _did_you_mean
 from cockpit.domain.playbook.model import KNOWN_ACTIONS, Item, Playbook, Step
 from cockpit.domain.sanitize import sanitize
+from cockpit.safefile import SMALL_LIMIT, UnsafeFile, depth_problem, read_file, too_deep
 
 __all__ = ["default_playbook", "load_playbook", "parse_playbook"]
 
@@ -45,14 +46,18 @@ _ITEM_KEYS = ("id", "text", "help", "action", "when")
 
 
 def load_playbook(path: Path) -> Playbook:
-    """Read and check a playbook file; raise `PlaybookError` naming the file and line."""
+    """Read and check a playbook file; raise `PlaybookError` naming the file and line.
+
+    A regular file of at most SMALL_LIMIT bytes (never a FIFO, a device or a directory)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw, _st = read_file(path, limit=SMALL_LIMIT)
+    except UnsafeFile as e:
+        raise PlaybookError(f"{path}: cannot read the playbook: it {e.problem}") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise PlaybookError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise PlaybookError(f"{path}: cannot read the playbook: {e.strerror or e}") from None
     return parse_playbook(text, source=str(path), default_name=path.stem)
 
 
@@ -87,6 +92,10 @@ def parse_playbook(text: str, *, source: str = "<playbook>", default_name: str =
                 line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
                 msg = f"{msg[: m.start()]} (at the end of the file)"
         raise PlaybookError(f"{source}:{line}: TOML syntax error: {msg}") from None
+    except RecursionError:
+        raise PlaybookError(f"{source}: the TOML {depth_problem()}") from None
+    if too_deep(data):
+        raise PlaybookError(f"{source}: the TOML {depth_problem()}")
     return _Builder(text, source, default_name or "playbook").build(data)
 
 
