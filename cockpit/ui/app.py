@@ -16,7 +16,7 @@ from textual import work
 
 from cockpit.ui.host import CockpitHost
 from cockpit.ui.messages import FeedArrived, FeedModeChanged, IncidentChanged, RemoteStatusChanged
-from cockpit.ui.themes import DEFAULT_THEME, load_themes
+from cockpit.ui.themes import choose_theme, load_themes, theme_defaults
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -69,15 +69,27 @@ class CockpitApp(CockpitHost):
         self._feed_flush: Any = None
         for theme in load_themes():
             self.register_theme(theme)
-        wanted = services.prefs.get("theme") or services.settings.theme
-        self._first_theme(wanted if wanted in self.available_themes else DEFAULT_THEME)
+        self._first_theme()
         if services.settings.keys:
             self.set_keymap(dict(services.settings.keys))
 
-    def _first_theme(self, name: str) -> None:
-        """Start in `name`. Setting `theme` re-parses and re-applies every style, which is
-        wasted work before anything is styled: set the value and what Textual's theme
-        watcher sets (the theme's classes and the colour filter) instead."""
+    def _first_theme(self) -> None:
+        """Start in the theme `[ui] theme` or the choice saved in the UI state names
+        (`choose_theme`); a saved choice that cannot be used is said, and repaired.
+
+        Setting `theme` re-parses and re-applies every style, which is wasted work before
+        anything is styled: set the value and what Textual's theme watcher sets (the
+        theme's classes and the colour filter) instead."""
+        prefs, configured = self.services.prefs, self.services.settings.theme
+        choice = choose_theme(
+            prefs.get("theme"), prefs.get("theme-config"), configured, self.available_themes
+        )
+        name = choice.name
+        if choice.warning:
+            log.warning("ui state %s: %s", prefs.path, choice.warning)
+            self.notify(choice.warning, title="UI state", severity="warning", markup=False)
+        if choice.repair:
+            self._writer.submit(self._remember_theme, name)
         self.set_reactive(CockpitApp.theme, name)
         dark = self.current_theme.dark
         self.set_class(dark, "-dark-mode", update=False)
@@ -91,10 +103,24 @@ class CockpitApp(CockpitHost):
 
         return CockpitScreen()
 
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables for the theme, and cockpit's own (`$drill`, `$sev-critical`
+        …) for every theme: a theme that does not name them (Textual's nord, gruvbox …)
+        gets them from its own colours, so no theme can leave cockpit.tcss undefined."""
+        variables = super().get_css_variables()
+        combined = {**theme_defaults(variables, dark=self.current_theme.dark), **variables}
+        self.theme_variables = combined
+        return combined
+
     def watch_theme(self, theme: str) -> None:
-        prefs = self.services.prefs
         if self.is_running:
-            self.store_call("remember theme", lambda: prefs.set("theme", theme))
+            self.store_call("remember theme", lambda: self._remember_theme(theme))
+
+    def _remember_theme(self, theme: str) -> None:
+        """Keep the choice, and the config's theme it was made under (`choose_theme`)."""
+        prefs = self.services.prefs
+        prefs.set("theme", theme)
+        prefs.set("theme-config", self.services.settings.theme)
 
     # -- ending --------------------------------------------------------------------------------
     def _fatal_error(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.theme import Theme
@@ -40,6 +42,61 @@ _FIELDS = {
     "text_alpha",
     "variables",
 }
+
+
+# Where each of our variables comes from in a theme that does not name it (Textual's own
+# themes: nord, gruvbox …): a colour of the theme's own colour system.
+_DERIVED = {
+    "sev-critical": "error",
+    "sev-major": "warning",
+    "sev-minor": "primary",
+    "sev-unset": "",  # the foreground, toned down (below)
+    "drill": "accent",
+    "feed-incidents": "primary",
+    "feed-alerts": "warning",
+    "feed-channel": "success",
+}
+assert set(_DERIVED) == set(THEME_VARIABLES)
+
+
+def theme_defaults(colors: Mapping[str, str], *, dark: bool) -> dict[str, str]:
+    """A value for each of cockpit's own variables from a theme's colour system (the
+    variables Textual generates), so any theme can style cockpit.tcss; a theme's own
+    values (ours name them all) take precedence over these."""
+    muted = "foreground-darken-2" if dark else "foreground-lighten-2"
+    return {
+        name: colors.get(_DERIVED[name] or muted) or fallback
+        for name, fallback in THEME_VARIABLES.items()
+    }
+
+
+@dataclass(frozen=True)
+class ThemeChoice:
+    name: str  # the theme to start in
+    warning: str = ""  # the saved choice could not be used: why (the saved state is repaired)
+    repair: bool = False  # write the choice back to the UI state
+
+
+def choose_theme(
+    saved: object, saved_under: object, configured: str, available: Iterable[str]
+) -> ThemeChoice:
+    """The theme to start in. `[ui] theme` (`configured`) wins over the theme chosen in
+    the app (`saved`, chosen while the config said `saved_under`) whenever the config
+    has changed since that choice; otherwise the choice made in the app stands. A saved
+    choice that is not a theme this app knows is ignored, with a warning, and repaired."""
+    known = set(available)
+    fallback = configured if configured in known else DEFAULT_THEME
+    under = saved_under if isinstance(saved_under, str) else DEFAULT_THEME
+    if saved is None or under != configured:
+        return ThemeChoice(fallback)
+    if not isinstance(saved, str) or saved not in known:
+        shown = repr(saved)[:60]
+        return ThemeChoice(
+            fallback,
+            f"The saved theme {shown} is not available: using {fallback}.",
+            repair=True,
+        )
+    return ThemeChoice(saved)
 
 
 def theme_dirs() -> list[Path]:
