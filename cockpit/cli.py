@@ -357,8 +357,9 @@ def cmd_app(ctx: Context) -> int:
     from cockpit.ui.app import CockpitApp
 
     ctx.defer_reconcile = True  # the app runs it after its first frame (a write runs it first)
-    CockpitApp(ctx.services, incident_id=getattr(ctx.args, "incident", None)).run()
-    return 0
+    app = CockpitApp(ctx.services, incident_id=getattr(ctx.args, "incident", None))
+    app.run()
+    return app.exit_status()  # 1 after a crash
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -534,7 +535,7 @@ def _offer_backup(e: StoreCorrupt) -> int:
     """A data file is damaged: say which, offer its backup, never overwrite it."""
     from cockpit.store import restore_backup
 
-    sys.stderr.write(f"cockpit: {e}\n")
+    _error(e)
     if e.backup is None:
         return 1
     if not sys.stdin.isatty():
@@ -556,7 +557,7 @@ def cmd_restore_backup(ctx: Context) -> int:
     path = Path(ctx.args.file)
     kept = restore_backup(path, force=ctx.args.force)
     if kept is None:
-        _out(f"{path} reads fine: nothing to restore (--force restores the backup anyway)")
+        _out(f"restored {path} from its backup (there was no file in its place)")
         return 0
     _out(f"restored {path} from its backup; the damaged file is kept as {kept}")
     return 0
@@ -603,6 +604,15 @@ def _app_args(argv: Sequence[str]) -> SimpleNamespace | None:
     return SimpleNamespace(**values, func=cmd_app)
 
 
+def _error(e: BaseException) -> None:
+    """An exception's message on stderr, plain, with every known token and anything
+    token-shaped taken out (`cockpit.redact`)."""
+    from cockpit.domain.sanitize import sanitize
+    from cockpit.redact import redact
+
+    sys.stderr.write(f"cockpit: {redact(sanitize(str(e)))}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _join_time_values(list(sys.argv[1:] if argv is None else argv))
     args = _app_args(arguments) or build_parser(arguments).parse_args(arguments)
@@ -634,10 +644,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _offer_backup(e)
         from cockpit.domain.errors import IllegalTransition
 
-        sys.stderr.write(f"cockpit: {e}\n")
+        _error(e)
         return EXIT_USAGE if isinstance(e, ConfigError | IllegalTransition) else 1
     except ValueError as e:
-        sys.stderr.write(f"cockpit: {e}\n")
+        _error(e)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

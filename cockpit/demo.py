@@ -20,12 +20,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from cockpit.application.build import Services
 
+# Throwaway, but tokens all the same: registered with the redactor (`cockpit.redact`) so
+# the demo shows and logs them as the real app would its own ("drill-range" alone would
+# also hide the drill range's host names).
 DRILL_TOKENS = {
     "slack": "xoxb-drill-range",
     "slack-app": "xapp-drill-range",  # Socket Mode: messages pushed as they are posted
-    "jira": "drill-range",
-    "statuspage": "drill-range",
+    "jira": "drill-range-jira-token",
+    "statuspage": "drill-range-statuspage-key",
 }
+LOG_DIR = "logs"  # under the demo's data directory
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,16 +64,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, str]) -> int:
     from cockpit.application.build import build_services
     from cockpit.config import load_settings
+    from cockpit.logs import close_logging
+    from cockpit.redact import remember
     from cockpit.sandbox.server import SandboxServer
     from cockpit.ui.app import CockpitApp
 
+    remember(*DRILL_TOKENS.values())
     own_dir = data_dir is None
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    status = 0
     server = SandboxServer(
         port=args.port, scenario=args.scenario, speed=args.speed, faults=args.faults
     )
     server.start()
+    start_logging(root)
     try:
         config = root / "demo-config.toml"
         config.write_text('[ui]\ntheme = "cockpit-dark"\n\n' + server.config_snippet())
@@ -80,16 +89,35 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
             drill=True,
             components=("Website", "API", "Payments", "Search"),
         )
-        CockpitApp(services, feed_empty_text=FEED_STARTING).run()
-        print(debrief(services))
+        app = CockpitApp(services, feed_empty_text=FEED_STARTING)
+        app.run()
+        status = app.exit_status()  # 1 after a crash
+        if status == 0:
+            print(debrief(services))
         services.close()
+    except BaseException:
+        status = 1
+        raise
     finally:
         server.stop()
-        if own_dir and not args.keep:
+        close_logging()
+        if own_dir and not args.keep and status == 0:
             shutil.rmtree(root, ignore_errors=True)
-        else:
+        else:  # after a crash too: its log is in there
             print(f"The drill's data is kept in {root}")
-    return 0
+    return status
+
+
+def start_logging(root: Path) -> Path | None:
+    """Log the drill into ``<root>/logs/cockpit.log`` (redacted like the app's), so a
+    crash has a log to name. Returns its path, or None when it cannot be written."""
+    from cockpit.logs import setup_logging
+
+    try:
+        return setup_logging(root / LOG_DIR, secrets_values=lambda: DRILL_TOKENS.values())
+    except OSError as e:
+        sys.stderr.write(f"cockpit demo: not logging ({e})\n")
+        return None
 
 
 FEED_STARTING = (

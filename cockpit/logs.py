@@ -58,7 +58,8 @@ class RedactingFilter(logging.Filter):
         return values + list(self._extra)
 
     def clean(self, text: str, secrets: Iterable[str] | None = None) -> str:
-        return sanitize(redact(text, self.secrets() if secrets is None else secrets))
+        # control sequences first, so none can split a token and hide it from the redactor
+        return redact(sanitize(text), self.secrets() if secrets is None else secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = self.secrets()
@@ -165,7 +166,7 @@ def crash_note() -> str:
     if path is None:
         where = "No log was written: the report above is all there is (copy it)."
     else:
-        where = f"The details are in the log: {path}"
+        where = f"The details are in the log:\n{path}"  # a line of its own, to copy
     return f"cockpit crashed. What you saved is on disk. {where}"
 
 

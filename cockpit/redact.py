@@ -34,12 +34,13 @@ _lock = threading.Lock()
 _SHAPES = (
     re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
-    re.compile(r"\b(Bearer|Basic|OAuth)\s+(?=[^\s]*\d)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
     # … and Socket Mode's connection URL, whose ticket lets anyone in for a while
     re.compile(r"\b(token|api_key|apikey|access_token|ticket)=[^&\s\"']+", re.IGNORECASE),
     # long hex: API keys, signing secrets (also a git hash or a digest: better hidden)
     re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])"),
 )
+# an Authorization header's value (kept when it reads as a word: "Basic Authentication")
+_HEADER = re.compile(r"\b(Bearer|Basic|OAuth)(\s+)([A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
 # long base64 / base64url runs; kept when they read as a path or lack the mix of a key
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}")
 
@@ -82,7 +83,19 @@ def redact(text: str, secrets: Iterable[str] = (), *, marker: str = REDACTED) ->
 
     for pattern in _SHAPES:
         text = pattern.sub(shaped, text)
+    text = _HEADER.sub(
+        lambda m: m.group(1) + m.group(2) + marker if _credential(m.group(3)) else m.group(0),
+        text,
+    )
     return _BASE64.sub(lambda m: marker if _looks_like_key(m.group(0)) else m.group(0), text)
+
+
+def _credential(value: str) -> bool:
+    """An Authorization value rather than a word: digits or symbols in it, or capitals
+    after its first letter mixed with lower case (base64)."""
+    if any(not c.isalpha() for c in value):
+        return True
+    return any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
 
 
 def _looks_like_key(run: str) -> bool:

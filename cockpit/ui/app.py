@@ -124,34 +124,27 @@ class CockpitApp(CockpitHost):
 
     # -- ending --------------------------------------------------------------------------------
     def _fatal_error(self) -> None:
-        """A crash: say what went wrong without the frames' local variables (a token can
-        sit in one), with anything token-shaped removed, and keep it in the log."""
+        """A crash: the traceback as plain text, without the frames' local variables (a
+        token can sit in one), control sequences stripped, then every known token and
+        anything token-shaped removed (`cockpit.redact`) before anything styles or prints
+        it; kept in the log too, and the note says where that log is (or that there is
+        none). The app's return code is 1 (Textual sets it), so `cockpit` exits 1."""
         import traceback as tb
 
         from rich.text import Text
-        from rich.traceback import Traceback
 
-        from cockpit.integrations.errors import redact
+        from cockpit.domain.sanitize import sanitize
+        from cockpit.logs import crash_note
+        from cockpit.redact import redact
 
         error = self._exception
-        detail = "".join(tb.format_exception(error)) if error is not None else ""
-        log.critical("cockpit crashed:\n%s", redact(detail, []))
+        detail = "".join(tb.format_exception(error)) if error is not None else tb.format_exc()
+        report = redact(sanitize(detail)).rstrip("\n")
+        log.critical("cockpit crashed:\n%s", report)
         self.bell()
-        if error is not None:
-            trace = Traceback.from_exception(
-                type(error), error, error.__traceback__, show_locals=False, width=None
-            )
-        else:
-            trace = Traceback(show_locals=False, width=None)
-        with self.console.capture() as capture:
-            self.console.print(trace)
-        rendered = redact(capture.get(), [])
-        self._exit_renderables.append(
-            Text(
-                rendered + "\ncockpit crashed. What you saved is "
-                "on disk; the log has the details.\n"
-            )
-        )
+        text = Text(report + "\n\n")
+        text.append(crash_note() + "\n", style="bold")
+        self._exit_renderables.append(text)
         self._close_messages_no_wait()
 
     def exit(self, *args: Any, **kwargs: Any) -> None:

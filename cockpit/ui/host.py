@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from cockpit.domain.errors import CockpitError
+from cockpit.domain.sanitize import sanitize
+from cockpit.redact import REDACTED, redact
 from cockpit.ui.commands import COMMANDS
 
 if TYPE_CHECKING:
@@ -109,6 +112,37 @@ class CockpitHost(App[None]):
         await asyncio.sleep(0)
 
     # -- errors ----------------------------------------------------------------------------
+    def exit_status(self) -> int:
+        """The process's exit status once the app has ended: 1 after a crash (never a quiet
+        0), else what `exit(return_code=…)` asked for."""
+        code = self.return_code
+        if code:
+            return int(code)
+        return 1 if self._exception is not None else 0
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (the app's, a screen's, a widget's: theirs call this one) with every
+        known token and anything token-shaped taken out of its plain text, before Textual
+        reads or styles it (`cockpit.redact`). Control sequences go first (`sanitize`), so
+        none can split a token and hide it from the redactor."""
+        # in markup, "\\[" is a literal "["; the title is never read as markup
+        marker = "\\" + REDACTED if markup else REDACTED
+        super().notify(
+            redact(sanitize(message), marker=marker),
+            title=redact(sanitize(title)),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for worker errors: log it, say it, never a traceback on screen."""
         if event.state is WorkerState.ERROR:
