@@ -176,8 +176,10 @@ def ensure_private_dir(path: Path) -> str | None:
         st = path.stat()
     if not stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o022:
         return None
-    who = "group and others" if st.st_mode & 0o022 == 0o022 else (
-        "others" if st.st_mode & 0o002 else "its group"
+    who = (
+        "group and others"
+        if st.st_mode & 0o022 == 0o022
+        else ("others" if st.st_mode & 0o002 else "its group")
     )
     return (
         f"the data directory {path} is writable by {who} (mode "

@@ -831,16 +831,18 @@ class Shapes:
         self.registry = registry
         self.versions = versions
 
-    def _current(self, kind: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+    def _current(self, kind: str, doc: dict[str, Any], what: str) -> dict[str, Any] | None:
         try:
             return migrate(kind, doc, registry=self.registry, current=self.versions)
-        except (StoreTooNew, MigrationError):
-            return None
+        except StoreTooNew:
+            return None  # kept as it is, never rewritten: the read says so
+        except MigrationError as e:  # an invalid or unknown version: not a document we know
+            raise ValueError(f"{what}: field v: {e}") from None
 
     def _doc(
         self, kind: str, doc: dict[str, Any], spec: Spec, what: str, build: Callable[..., object]
     ) -> dict[str, Any] | None:
-        current = self._current(kind, doc)
+        current = self._current(kind, doc, what)
         if current is None:
             return None
         _check_spec(current, spec, what)
@@ -856,9 +858,10 @@ class Shapes:
             self._doc("summary", doc, _SUMMARY, what, IncidentSummary.from_dict)
         for doc_id, doc in data.get(T_META, {}).items():
             if doc.get("key") == _META_KEY:
-                current = self._current("meta", doc)
+                what = f"the store's meta document (document {doc_id})"
+                current = self._current("meta", doc, what)
                 if current is not None:
-                    _check_spec(current, _META, f"the store's meta document (document {doc_id})")
+                    _check_spec(current, _META, what)
 
     def incident(self, incident_id: str, data: Data) -> None:
         docs = data.get(T_INCIDENT, {})
