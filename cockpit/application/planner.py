@@ -12,6 +12,7 @@ from datetime import datetime
 
 from cockpit.config import EscalationTarget
 from cockpit.domain.drafts import Draft
+from cockpit.domain.escape import slack_escape
 from cockpit.domain.incident import Incident, Status
 from cockpit.domain.outbox import OutboxItem
 
@@ -216,14 +217,18 @@ class Planner:
         """Invite the system's point people to the incident channel and tell them why."""
         if "slack" not in self.configured or not target.slack_ids:
             return []
+        # the mentions are ours; the title, names and links are escaped for Slack mrkdwn
+        esc = slack_escape
         mentions = " ".join(f"<@{uid}>" for uid in target.slack_ids)
         lines = [
-            f"{mentions} you are pulled in as point people for *{target.name}*: {incident.title}."
+            f"{mentions} you are pulled in as point people for *{esc(target.name)}*: "
+            f"{esc(incident.title)}."
         ]
         if incident.links.ticket is not None:
-            lines.append(f"Ticket: {incident.links.ticket.label} ({incident.links.ticket.url})")
+            ticket = incident.links.ticket
+            lines.append(f"Ticket: {esc(ticket.label)} ({esc(ticket.url)})")
         if incident.commander:
-            lines.append(f"Incident Commander: {incident.commander}")
+            lines.append(f"Incident Commander: {esc(incident.commander)}")
         for link in target.links:
             lines.append(f"• {link}")
         return [

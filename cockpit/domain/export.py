@@ -1,4 +1,8 @@
-"""The incident record exported as JSON (for scripts) or Markdown (for people)."""
+"""The incident record exported as JSON (for scripts) or Markdown (for people).
+
+In Markdown, every text that came from a person or a remote system (title, summary, names,
+reasons, timeline texts, link labels and URLs) is escaped (`escape.py`): no HTML, no
+`javascript:` or `data:` link, no heading, list or code block of its own."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from cockpit.domain.checklist import Tick
+from cockpit.domain.escape import md_inline, md_text, md_url
 from cockpit.domain.incident import Incident, Link
 from cockpit.domain.playbook import ChecklistView, ItemState
 from cockpit.domain.timeline import TimelineEntry, sort_entries
@@ -56,14 +61,17 @@ def format_duration(d: timedelta) -> str:
 
 
 def _md(text: str) -> str:
-    """Text inside a Markdown table cell: no pipes or newlines to break the table."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Untrusted text in one line (a table cell, a list item): no pipe or newline to break
+    the table, nothing that Markdown would act on."""
+    return md_inline(text)
 
 
 def _link(link: Link | None) -> str:
     if link is None:
         return "—"
-    return f"[{_md(link.label or link.url)}]({link.url})"
+    url = md_url(link.url)
+    label = _md(link.label or link.url)
+    return f"[{label}]({url})" if url else label
 
 
 def export_markdown(
@@ -74,13 +82,14 @@ def export_markdown(
     view: ChecklistView | None = None,
 ) -> str:
     i = incident
-    lines = [f"# Incident {i.id}: {i.title}", ""]
+    lines = [f"# Incident {_md(i.id)}: {_md(i.title)}", ""]
     sev = i.severity.label if i.severity else "unset"
     lines += [
-        f"- **Status:** {i.status.label}" + (f" ({i.cancel_reason})" if i.cancel_reason else ""),
+        f"- **Status:** {i.status.label}"
+        + (f" ({_md(i.cancel_reason)})" if i.cancel_reason else ""),
         f"- **Severity:** {sev}",
-        f"- **Incident Commander:** {i.commander or '—'}",
-        f"- **Communications Officer:** {i.comms or '—'}",
+        f"- **Incident Commander:** {_md(i.commander) or '—'}",
+        f"- **Communications Officer:** {_md(i.comms) or '—'}",
         f"- **First reported:** {_local(i.first_reported_at, tz)}",
         f"- **Acknowledged:** {_local(i.acknowledged_at, tz)}"
         + (
@@ -95,8 +104,8 @@ def export_markdown(
     if i.canceled_at:
         lines.append(f"- **Canceled:** {_local(i.canceled_at, tz)}")
     if i.summary:
-        lines += ["", "## Summary", "", i.summary]
-    lines += ["", "## Assessment", "", i.assessment.describe()]
+        lines += ["", "## Summary", "", md_text(i.summary)]
+    lines += ["", "## Assessment", "", md_text(i.assessment.describe())]
     lines += [
         "",
         "## Links",
@@ -112,7 +121,8 @@ def export_markdown(
         lines.append(f"- Related bug: {_link(link)}")
     lines += ["", "## Timeline", "", "| Local | UTC | Kind | Who | What |", "|---|---|---|---|---|"]
     for e in sort_entries(timeline):
-        what = _md(e.text) + (f" ([link]({e.link}))" if e.link else "")
+        url = md_url(e.link) if e.link else ""
+        what = _md(e.text) + (f" ([link]({url}))" if url else "")
         if e.backdated:
             what += f" _(recorded {_local(e.recorded_at, tz)})_"
         lines.append(
@@ -129,9 +139,9 @@ def export_markdown(
                 ]
                 extra = ""
                 if item.state is ItemState.DONE and item.tick is not None:
-                    extra = f" — {item.tick.by}, {_local(item.tick.at, tz)}"
+                    extra = f" — {_md(item.tick.by)}, {_local(item.tick.at, tz)}"
                 elif item.state is ItemState.SKIPPED:
-                    extra = f" — skipped ({item.skip_reason})"
+                    extra = f" — skipped ({_md(item.skip_reason)})"
                 lines.append(f"- {mark} {item.item.text}{extra}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

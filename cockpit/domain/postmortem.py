@@ -8,7 +8,9 @@ steps (report → tracked → fixing → mitigated → resolved) with local and 
 the impact lasted, the roles with their hand-offs, and who appears on the timeline.
 
 The template sees plain data only, and its output goes through `sanitize()`: an escape
-sequence in a title or a note never reaches the file or the terminal.
+sequence in a title or a note never reaches the file or the terminal. Untrusted text is
+Markdown-escaped (`escape.md_inline`): the usual context by the library, which renders the
+`post-mortem` template as Markdown; the names and reasons in `postmortem` here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from cockpit.domain.clock import utc
+from cockpit.domain.escape import md_inline
 from cockpit.domain.incident import Incident, Role
 from cockpit.domain.metrics import AckOutcome, ack_outcome, zone_name
 from cockpit.domain.sanitize import sanitize
@@ -53,8 +56,9 @@ POSTMORTEM_VARIABLES: dict[str, str] = {
 
 
 def _cell(text: str) -> str:
-    """Text for a Markdown table cell: one line, no pipe to split the cell."""
-    return sanitize(text, single_line=True).replace("|", "\\|")
+    """Untrusted text for a Markdown table cell or list item: one line, no pipe to split
+    the cell, no HTML, link or block of its own."""
+    return md_inline(text)
 
 
 def _day_text(incident: Incident, calendar: SupportCalendar) -> str:
@@ -222,7 +226,7 @@ def _roles(incident: Incident, *, tz: tzinfo) -> list[dict[str, Any]]:
         for change in sorted(
             (c for c in incident.role_history if c.role is role), key=lambda c: c.at
         ):
-            person = sanitize(change.person, single_line=True)
+            person = _cell(change.person)
             previous = holders[-1]["person"] if holders else ""
             if person == previous:
                 continue
@@ -230,11 +234,11 @@ def _roles(incident: Incident, *, tz: tzinfo) -> list[dict[str, Any]]:
                 {
                     "person": person,
                     "since": format_time(change.at, tz),
-                    "by": sanitize(change.by, single_line=True),
+                    "by": _cell(change.by),
                     "previous": previous,
                 }
             )
-        current = incident.roles.get(role, "")
+        current = _cell(incident.roles.get(role, ""))
         if current and (not holders or holders[-1]["person"] != current):
             previous = holders[-1]["person"] if holders else ""
             holders.append({"person": current, "since": None, "by": "", "previous": previous})
@@ -266,7 +270,7 @@ def _people(incident: Incident, entries: Sequence[TimelineEntry]) -> list[str]:
     names = [c.person for c in incident.role_history] + list(incident.roles.values())
     names += [e.author for e in entries if e.incident_id == incident.id]
     for name in names:
-        clean = sanitize(name, single_line=True).strip()
+        clean = _cell(name).strip()
         if clean:
             seen.setdefault(clean, None)
     return list(seen)

@@ -4,7 +4,7 @@ Build documents from plain text and links::
 
     adf_doc(heading(2, "Impact"), paragraph("See ", text("the graph", href=url), "."),
             bullet_list("first", "second"))
-    from_plain("line one\\nsee https://x.example/y")   # lines → paragraphs, URLs → links
+    from_plain("line one\\n- a point")   # untrusted text: paragraphs, bullets, text only
 
 and read them back with `adf_to_text` (comments written in Jira by people).
 The node shapes follow the ADF JSON schema (tests validate against it): a text node is
@@ -99,21 +99,23 @@ def adf_doc(*blocks: Node) -> Node:
 
 
 def from_plain(s: str) -> Node:
-    """Plain text as a document: each non-empty line a paragraph, "- " / "• " lines a
-    bullet list, URLs links."""
+    """Plain (untrusted) text as a document: each non-empty line a paragraph, "- " / "• "
+    lines a bullet list, and every piece of text a plain text node: no link, mark or mention
+    is made from it (a URL stays text; markup such as `<https://x|label>`, `[x](url)`,
+    `*bold*` or `@name` stays as written). Build links with `text(label, href=url)`."""
     blocks: list[Node] = []
     bullets: list[Inline | list[Inline]] = []
     for raw in sanitize(s).split("\n"):
         line = raw.rstrip()
         stripped = line.lstrip()
         if stripped.startswith(("- ", "* ", "• ")) and stripped[2:].strip():
-            bullets.append(stripped[2:].strip())
+            bullets.append(text(stripped[2:].strip()))
             continue
         if bullets:
             blocks.append(bullet_list(*bullets))
             bullets = []
         if line.strip():
-            blocks.append(paragraph(line))
+            blocks.append(paragraph(text(line)))
     if bullets:
         blocks.append(bullet_list(*bullets))
     return adf_doc(*blocks)

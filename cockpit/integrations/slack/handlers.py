@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cockpit.domain.errors import CockpitError
+from cockpit.domain.escape import slack_escape
 from cockpit.domain.incident import Incident, Link
 from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.timeline import TimelineEntry
@@ -116,9 +117,9 @@ class SlackHandlers(Handlers[SlackClient]):
 
     @staticmethod
     def _topic(incident: Incident) -> str:
-        topic = incident.title
+        topic = slack_escape(incident.title)  # a reporter's <!channel> stays text
         if incident.links.ticket is not None:
-            topic += f" · {incident.links.ticket.url}"
+            topic += f" · {slack_escape(incident.links.ticket.url)}"
         return topic[:250]
 
     async def set_topic(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
