@@ -2,6 +2,9 @@
 
     python screenshots/generate.py
 
+It needs the test extra (`pip install -e '.[test]'`): the scene comes from the UI tests'
+harness (tests/ui/scenes.py), and PNGs need `rsvg-convert` (Debian's librsvg2-bin).
+
 Each picture is the real CockpitApp on a real store in a temp dir, seeded with the
 "incident mid-flight" scene the snapshot tests use, at a fixed size and a frozen clock.
 Writes SVG (what the README embeds); with --png also PNGs via rsvg-convert.
