@@ -220,10 +220,15 @@ class IncidentService:
         kind: EntryKind = EntryKind.NOTE,
         link: str = "",
     ) -> TimelineEntry:
+        """A note on the timeline. A resolved or canceled incident takes late notes too
+        (the root cause confirmed the next day): the entry says it came after the end."""
         incident = self.get(incident_id)
         if not text.strip():
             raise CockpitError("a note needs some text")
-        return self._record(incident, kind, text.strip(), self.parse_time(at, incident), link)
+        text = text.strip()
+        if not incident.is_open:
+            text = f"(after the incident ended, {incident.status.label}) {text}"
+        return self._record(incident, kind, text, self.parse_time(at, incident), link)
 
     def pin_message(
         self, incident_id: str, text: str, *, at: datetime, author: str, link: str = ""

@@ -10,6 +10,7 @@ from cockpit.domain.incident import Role, Severity, Status
 from cockpit.domain.playbook import ItemState
 from cockpit.domain.timeline import EntryKind
 from cockpit.ui.dialogs.incident import CancelModal, NoteModal, RaiseModal, SeverityModal
+from cockpit.ui.dialogs.message import Refusal
 from cockpit.ui.messages import IncidentLoaded
 from cockpit.ui.screens.help import HelpScreen
 from cockpit.ui.screens.main import CockpitScreen
@@ -119,13 +120,17 @@ async def test_note_with_backdating_and_a_refused_time(harness: Harness):
         notes = [e for e in harness.store.timeline(iid) if e.text == "Stripe webhooks timing out"]
         assert len(notes) == 1 and notes[0].event_at == NOW - timedelta(minutes=12)
         assert notes[0].backdated
-        # a time before the report is refused, with a message, and nothing is written
+        # a time before the report is refused in the dialog, which keeps what was typed;
+        # nothing is written
         await pilot.press("n", *"too early", "tab", *"-2h", "ctrl+s")
         await settle(pilot)
         assert not any(e.text == "too early" for e in harness.store.timeline(iid))
-        assert any(
-            "before the incident was first reported" in str(n.message) for n in app._notifications
-        )
+        assert isinstance(app.screen, NoteModal)
+        error = str(app.screen.query_one("#dialog-error").render())
+        assert "before the incident was first reported" in error
+        assert app.screen.query_one("#note", Input).value == "too early"
+        await pilot.press("escape")
+        await settle(pilot)
         timeline = app.screen.query_one(TimelinePane)
         assert any(e.text == "Stripe webhooks timing out" for e in timeline.entries)
 
@@ -568,10 +573,12 @@ async def test_history_opens_read_only_and_re_exports(harness: Harness):
         await settle(pilot)
         assert app.screen.active_id == old
         before = len(harness.store.timeline(old))
-        await pilot.press("n")  # read-only: no note dialog, a message instead
+        await pilot.press("S")  # read-only: a dialog says why (and takes the keys)
         await settle(pilot)
-        assert not isinstance(app.screen, NoteModal)
-        assert any("read-only" in str(n.message) for n in app._notifications)
+        assert isinstance(app.screen, Refusal)
+        assert "read-only" in app.screen.text
+        await pilot.press("escape")
+        await settle(pilot)
         assert len(harness.store.timeline(old)) == before
 
 

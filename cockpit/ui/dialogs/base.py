@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioSet, Static
 
+from cockpit.domain.errors import CockpitError
 from cockpit.ui.parts import PartStyles, resolve
 
 
@@ -44,6 +45,10 @@ class DialogScreen(ModalScreen[ResultType]):
     """A modal box (`#dialog` inside, centred): dialogs, help, history, metrics."""
 
     DEFAULT_CLASSES = "dialog"
+    # ctrl+c quits, as ctrl+q does, from any dialog (before an Input's copy key)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "app.quit", "Quit", show=False, priority=True)
+    ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "dialog--muted",  # secondary text: definitions, dates, descriptions, hints
         "dialog--note",  # an aside: nothing to show, how keys work
@@ -109,7 +114,7 @@ class Dialog(DialogScreen[object]):
     def action_submit(self) -> None:
         try:
             result = self.result()
-        except ValueError as e:
+        except (ValueError, CockpitError) as e:  # said here; what was typed stays
             self.show_error(str(e))
             return
         if result is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -28,11 +29,20 @@ class RaiseModal(Dialog):
     TITLE_TEXT = "Raise an incident"
 
     def __init__(
-        self, *, title: str = "", reported_at: str = "", thread: str = "", source: str = ""
+        self,
+        *,
+        title: str = "",
+        reported_at: str = "",
+        thread: str = "",
+        source: str = "",
+        check_time: Callable[[str], object] | None = None,
     ) -> None:
+        """`check_time` reads the "first reported" time (raising if it cannot) before the
+        dialog closes, so a time it cannot read is said here and nothing typed is lost."""
         super().__init__()
         self.initial = (title, reported_at, thread)
         self.source = source
+        self.check_time = check_time
 
     def body(self) -> ComposeResult:
         title, reported_at, thread = self.initial
@@ -61,9 +71,10 @@ class RaiseModal(Dialog):
             raise ValueError("a title is needed: what is broken, for whom?")
         idx = self.query_one("#severity", RadioSet).pressed_index
         severity = None if idx <= 0 else list(Severity)[idx - 1]
-        return RaiseRequest(
-            title, severity, self.value("#reported-at").strip(), self.value("#thread").strip()
-        )
+        reported_at = self.value("#reported-at").strip()
+        if reported_at and self.check_time is not None:
+            self.check_time(reported_at)
+        return RaiseRequest(title, severity, reported_at, self.value("#thread").strip())
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,18 @@ class NoteRequest:
 class NoteModal(Dialog):
     TITLE_TEXT = "Add a note to the timeline"
 
+    def __init__(
+        self, *, check_time: Callable[[str], object] | None = None, late: str = ""
+    ) -> None:
+        """`check_time` reads the time (raising if it cannot) before the dialog closes;
+        `late` says the incident has ended (the note is marked as coming after)."""
+        super().__init__()
+        self.check_time = check_time
+        self.late = late
+
     def body(self) -> ComposeResult:
+        if self.late:
+            yield Static(self.parts(Content.styled(self.late, ".dialog--warning")), id="late")
         yield Input(placeholder="what happened, what was found, what was decided", id="note")
         yield Label(f"When (empty = now): {WHEN_HELP}")
         yield Input(placeholder="now", id="at")
@@ -137,7 +159,10 @@ class NoteModal(Dialog):
         text = self.value("#note").strip()
         if not text:
             raise ValueError("a note needs some text")
-        return NoteRequest(text, self.value("#at").strip())
+        at = self.value("#at").strip()
+        if self.check_time is not None:
+            self.check_time(at)
+        return NoteRequest(text, at)
 
 
 class CancelModal(Dialog):

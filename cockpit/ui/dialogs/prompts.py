@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,13 +16,22 @@ from cockpit.ui.dialogs.base import Dialog, DialogScreen
 
 class TextPrompt(Dialog):
     def __init__(
-        self, title: str, placeholder: str, *, value: str = "", required: bool = False
+        self,
+        title: str,
+        placeholder: str,
+        *,
+        value: str = "",
+        required: bool = False,
+        check: Callable[[str], object] | None = None,
     ) -> None:
+        """`check` is called with the text before the prompt closes: an error it raises
+        (ValueError, CockpitError) is shown in the prompt, which keeps the text."""
         super().__init__()
         self.TITLE_TEXT = title
         self.placeholder = placeholder
         self.initial = value
         self.required = required
+        self.check = check
 
     def body(self) -> ComposeResult:
         yield Input(value=self.initial, placeholder=self.placeholder, id="text")
@@ -29,6 +40,8 @@ class TextPrompt(Dialog):
         text = self.value("#text")
         if self.required and not text.strip():
             raise ValueError("this cannot be empty")
+        if self.check is not None:
+            self.check(text)
         return text
 
 

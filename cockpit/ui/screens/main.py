@@ -42,6 +42,8 @@ PANES = ("feed", "timeline", "checklist", "drafts")
 class CockpitScreen(Screen[None]):
     BINDINGS = [
         *commands.bindings("screen"),
+        # ctrl+c quits as ctrl+q does (Textual's own ctrl+c only says to press ctrl+q)
+        Binding("ctrl+c", "app.quit", "Quit", show=False, priority=True),
         Binding("tab", "app.focus_next", "Next pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous pane", show=False),
     ]
@@ -194,24 +196,36 @@ class CockpitScreen(Screen[None]):
 
         self.app.store_call(label, fn, done)
 
-    def require_incident(self) -> IncidentRecord | None:
-        """The active incident, if there is one that can still change. A resolved or
-        canceled incident (opened from the history) is shown read-only."""
+    def refuse(self, text: str, title: str = "Not possible now") -> None:
+        """An action refused: said in a dialog, never a toast alone. The dialog takes the
+        keys, so what was being typed (a note for a dialog that did not open) does not
+        reach the panes' one-letter keys (`r` raises, `p` pins …)."""
+        from cockpit.ui.dialogs.message import refuse
+
+        refuse(self.app, text, title)
+
+    def require_incident(self, *, closed_too: bool = False) -> IncidentRecord | None:
+        """The active incident, if there is one that can still change (or, `closed_too`,
+        one that has ended: late notes). A resolved or canceled incident (opened from the
+        history) is otherwise read-only; a refusal says so in a dialog."""
         if self.record is None:
-            self.notify(
-                "No active incident: R raises one, I switches.", severity="warning", markup=False
-            )
+            self.refuse("There is no active incident: R raises one, I switches to an open one.")
             return None
         inc = self.record.incident
-        if not inc.is_open:
-            self.notify(
-                f"#{inc.id} is {inc.status.label}: shown read-only. A late note: "
-                f"cockpit note {inc.id} TEXT",
-                severity="warning",
-                markup=False,
+        if not inc.is_open and not closed_too:
+            self.refuse(
+                f"#{inc.id} is {inc.status.label}: it is shown read-only. "
+                "A late note can still be added: n.",
+                title=f"#{inc.id} has ended",
             )
             return None
         return self.record
+
+    def check_time(self, incident: Any = None) -> Callable[[str], object]:
+        """For a dialog: read a typed time as the store will (empty = now), raising what
+        is wrong with it, so the dialog says so and keeps what was typed."""
+        svc = self.app.services.service
+        return lambda text: svc.parse_time(text.strip() or None, incident)
 
     # -- focus ---------------------------------------------------------------------------
     def on_descendant_focus(self, event: Any) -> None:
@@ -261,7 +275,14 @@ class CockpitScreen(Screen[None]):
                 )
 
         self.app.push_screen(
-            RaiseModal(title=title, reported_at=reported_at, thread=thread, source=source), done
+            RaiseModal(
+                title=title,
+                reported_at=reported_at,
+                thread=thread,
+                source=source,
+                check_time=self.check_time(),
+            ),
+            done,
         )
 
     def action_set_severity(self) -> None:
@@ -291,7 +312,7 @@ class CockpitScreen(Screen[None]):
         inc = rec.incident
         allowed = self.app.services.actions.allowed_statuses(inc)
         if not allowed:
-            self.notify(f"#{inc.id} is {inc.status.label}: nothing follows.", markup=False)
+            self.refuse(f"#{inc.id} is {inc.status.label}: no status follows it.")
             return
 
         def done(status: Status | None) -> None:
@@ -317,11 +338,7 @@ class CockpitScreen(Screen[None]):
             return
         inc = rec.incident
         if Status.CANCELED not in TRANSITIONS[inc.status]:
-            self.notify(
-                f"#{inc.id} is {inc.status.label}: it can no longer be canceled.",
-                severity="warning",
-                markup=False,
-            )
+            self.refuse(f"#{inc.id} is {inc.status.label}: it can no longer be canceled.")
             return
 
         def done(reason: object) -> None:
@@ -351,17 +368,23 @@ class CockpitScreen(Screen[None]):
     def action_add_note(self) -> None:
         from cockpit.ui.dialogs.incident import NoteModal, NoteRequest
 
-        rec = self.require_incident()
+        rec = self.require_incident(closed_too=True)  # late notes are welcome
         if rec is None:
             return
         actions = self.app.services.actions
-        iid = rec.incident.id
+        inc = rec.incident
+        iid = inc.id
+        late = (
+            ""
+            if inc.is_open
+            else f"#{iid} is {inc.status.label}: the note is marked as added after the end."
+        )
 
         def done(req: object) -> None:
             if isinstance(req, NoteRequest):
                 self.act("add note", lambda: actions.note(iid, req.text, at=req.at or None))
 
-        self.app.push_screen(NoteModal(), done)
+        self.app.push_screen(NoteModal(check_time=self.check_time(inc), late=late), done)
 
     def action_escalate(self, item_id: str = "escalate") -> None:
         """Pick a system: its point people are invited to the channel and told why, and
@@ -373,7 +396,7 @@ class CockpitScreen(Screen[None]):
             return
         targets = self.app.services.settings.escalation
         if not targets:
-            self.notify(ACTIONS["escalate"].without, markup=False, timeout=8)
+            self.refuse(ACTIONS["escalate"].without, title="No escalation targets configured")
             return
         actions = self.app.services.actions
         iid = rec.incident.id
@@ -409,7 +432,7 @@ class CockpitScreen(Screen[None]):
             return
         if "jira" not in self.app.services.settings.configured:
             action_id = "link-bug" if kind == "link-bug" else "create-follow-up"
-            self.notify(ACTIONS[action_id].without, markup=False, timeout=8)
+            self.refuse(ACTIONS[action_id].without, title="Jira is not configured")
             return
         actions = self.app.services.actions
         iid = rec.incident.id
@@ -521,7 +544,7 @@ class CockpitScreen(Screen[None]):
             return
         iv = event.item
         if iv.state is ItemState.SKIPPED:
-            self.notify(f"Skipped: {iv.skip_reason}", markup=False)
+            self.refuse(f"This item is skipped: {iv.skip_reason}")
             return
         svc = self.app.services.service
         ticked = iv.state is not ItemState.DONE
@@ -553,7 +576,7 @@ class CockpitScreen(Screen[None]):
             return
         a = ACTIONS.get(item.action)
         if a is None:
-            self.notify(f"“{item.text}”: do it, then tick it with x.", markup=False)
+            self.refuse(f"“{item.text}”: cockpit cannot do this one. Do it, then tick it with x.")
             return
         if a.ask == "raise":
             self.action_raise_incident()
@@ -606,7 +629,14 @@ class CockpitScreen(Screen[None]):
                 self.change("edit time", lambda: svc.edit_entry_time(iid, entry.id, text), moved)
 
         self.app.push_screen(
-            TextPrompt("Change the entry's time", "-12m, 14:03 or an ISO time", value=current), done
+            TextPrompt(
+                "Change the entry's time",
+                "-12m, 14:03 or an ISO time",
+                value=current,
+                required=True,
+                check=self.check_time(rec.incident),
+            ),
+            done,
         )
 
 

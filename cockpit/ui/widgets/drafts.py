@@ -214,7 +214,7 @@ class DraftsPane(Vertical, can_focus=False):
         failed = sum(a.state is OutboxState.FAILED for a in actions) + sum(
             d.state is DraftState.FAILED for d in drafts
         )
-        bits = [f"{len(drafts)} drafts"]
+        bits = [f"{len(drafts)} draft{'' if len(drafts) == 1 else 's'}"]
         if actions:
             bits.append(f"{sum(a.state is OutboxState.SENT for a in actions)}/{len(actions)} sent")
         if waiting:
@@ -278,9 +278,15 @@ class DraftsPane(Vertical, can_focus=False):
             self._show_selected()
 
     # -- actions -----------------------------------------------------------------------
+    def _refuse(self, text: str) -> None:
+        """A refused action: said in a dialog that takes the keys, not a toast alone."""
+        from cockpit.ui.dialogs.message import refuse
+
+        refuse(self.app, text)
+
     def _incident_id(self) -> str | None:
         if self.record is None:
-            self.notify("No active incident.", severity="warning", markup=False)
+            self._refuse("There is no active incident: R raises one, I switches to an open one.")
             return None
         return self.record.incident.id
 
@@ -323,11 +329,7 @@ class DraftsPane(Vertical, can_focus=False):
         if draft is None:
             return
         if not draft.editable:
-            self.notify(
-                f"This draft is {draft.state.label}: it can no longer be edited.",
-                severity="warning",
-                markup=False,
-            )
+            self._refuse(f"This draft is {draft.state.label}: it can no longer be edited.")
             return
         from textual.widgets import TextArea
 
@@ -397,7 +399,7 @@ class DraftsPane(Vertical, can_focus=False):
         if draft is None or iid is None:
             return
         if draft.state is DraftState.SENT:
-            self.notify("Already sent.", markup=False)
+            self._refuse("This draft was already sent.")
             return
         actions = self.app.services.actions
         assert self.record is not None
@@ -444,7 +446,7 @@ class DraftsPane(Vertical, can_focus=False):
     def action_retry(self) -> None:
         step = self.selected_action()
         if step is None or step.state is not OutboxState.FAILED:
-            self.notify("Select a failed action to retry.", markup=False)
+            self._refuse("Only a failed action can be retried: select one first.")
             return
         actions = self.app.services.actions
         self._act("retry", lambda: actions.retry(step.incident_id, step.id))
@@ -452,7 +454,7 @@ class DraftsPane(Vertical, can_focus=False):
     def action_discard(self) -> None:
         step = self.selected_action()
         if step is None or not (step.state is OutboxState.FAILED or step.state.pending):
-            self.notify("Select a failed or waiting action to discard.", markup=False)
+            self._refuse("Only a failed or waiting action can be discarded: select one first.")
             return
         actions = self.app.services.actions
         self._act("discard", lambda: actions.discard(step.incident_id, step.id))

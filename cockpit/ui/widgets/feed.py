@@ -152,7 +152,8 @@ class FeedView(ScrollView, can_focus=True):
 
     def _take(self, fresh: list[FeedMessage]) -> None:
         at_bottom = self.cursor >= len(self._rows) - 1
-        selected = self._rows[self.cursor].message.key if self._rows else None
+        current = self.selected()
+        selected = current.key if current is not None else None
         fresh.sort(key=lambda m: (m.at, m.ts))
         in_order = not self._messages or fresh[0].at >= self._messages[-1].at
         if in_order:
@@ -245,15 +246,16 @@ class FeedView(ScrollView, can_focus=True):
         self._thread_len = {thread: len(msgs) for thread, msgs in replies.items()}
         self._cache.clear()
         self.virtual_size = Size(0, len(rows))
-        if stick or keep is None:
-            self.cursor = (
-                max(0, len(rows) - 1) if stick else min(self.cursor, max(0, len(rows) - 1))
-            )
+        last = max(0, len(rows) - 1)
+        if stick:
+            self.cursor = last
         else:
-            for i, row in enumerate(rows):
-                if row.message.key == keep:
-                    self.cursor = i
-                    break
+            # the kept message's row; if it is gone (filtered out), the nearest row: the
+            # cursor never points past the rows (a filter leaves fewer than it had)
+            found = None
+            if keep is not None:
+                found = next((i for i, row in enumerate(rows) if row.message.key == keep), None)
+            self.cursor = found if found is not None else min(self.cursor, last)
         self._scroll_cursor_into_view(animate=False)
         self.refresh()
 
@@ -426,7 +428,8 @@ class FeedView(ScrollView, can_focus=True):
         segs.append(Segment(text, base))
         extra = []
         if m.line_count > 1:
-            extra.append(f"+{m.line_count - 1} lines")
+            more = m.line_count - 1
+            extra.append(f"+{more} line{'' if more == 1 else 's'}")
         if row.hidden_replies:
             extra.append(f"{row.hidden_replies} repl{'y' if row.hidden_replies == 1 else 'ies'}")
         if m.edited:

@@ -148,7 +148,10 @@ class IncidentSummary(Widget):
             roles.append((incident.comms, ".header--person"))
         if not roles:
             roles.append(("no roles yet", ".header--note"))
-        more = (f"  +{open_count - 1} open", ".header--muted") if open_count > 1 else ""
+        # the other open incidents: all of them when this one has ended (opened from the
+        # history, it is not among the open ones)
+        others = max(0, open_count - 1) if incident.is_open else open_count
+        more = (f"  +{others} open", ".header--muted") if others else ""
         return Content.assemble(
             (f"#{incident.id} ", ".header--id"),
             (incident.title, ".header--title"),
