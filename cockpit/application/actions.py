@@ -374,6 +374,18 @@ class IncidentActions:
         tick = self.service.tick(incident_id, item_id, ticked)
         return Done(None, "", ticked=[tick.item_id] if tick.ticked else [])
 
+    def preview(self, incident_id: str, action_id: str, *, item_id: str = "") -> list[OutboxItem]:
+        """What `run` would send for this action now (nothing is written): the UI shows it
+        in a confirm dialog before anything goes to Slack, Jira or the status page."""
+        a = action(action_id)
+        if a.status is not None:
+            plan = STATUS_PLAN[a.status]
+        elif self.configured_for(a):
+            plan = a.remote
+        else:
+            return []
+        return self._plan(plan, self.service.get(incident_id), item_id)
+
     def run(self, incident_id: str, action_id: str, *, item_id: str = "") -> Done:
         """Run a checklist item's action that needs no dialog: a status change, the remote
         part (when its systems are configured), a draft, a local use case, or the plain

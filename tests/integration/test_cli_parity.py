@@ -245,3 +245,26 @@ def test_cli_exit_statuses_say_what_is_left(tmp_path: Path):
     out = run_cli(config, data, "raise", "Login is slow", "--local")
     assert out.returncode == 0 and out.stdout.strip() == "2"
     assert "QUEUED" not in out.stderr
+
+
+def test_preview_says_what_an_action_would_send_and_writes_nothing(tmp_path: Path):
+    """The confirm dialog's plan: what `run` would queue, with nothing written."""
+    with SandboxServer(port=0, scenario=None) as server:
+        config = write_config(server, tmp_path)
+        h = Harness(tmp_path, load_settings(config, ENV), clock=SystemClock(), token=TOKENS.get)
+        actions = h.services.actions
+        done = actions.raise_incident(TITLE, thread="https://x.slack.com/archives/C1/p1")
+        assert [i.title for i in done.queued] == [
+            "Create the incident ticket",
+            "Create the incident channel",
+            "Link the channel from the ticket",
+            "Reply in the original thread",
+        ]
+        before = h.store.docs("1", "outbox")
+        planned = actions.preview("1", "post-kickoff")
+        assert [(i.system, i.title) for i in planned] == [
+            ("Slack", "Kick-off in the incident channel")
+        ]
+        assert actions.preview("1", "mark-fixing") == []  # no ticket yet: nothing to move
+        assert h.store.docs("1", "outbox") == before
+        h.services.close()
