@@ -10,13 +10,16 @@ Three chains of outbox items go to the drill range in process (its own transport
 * the resolve chain: FIXING (transition, then assign), a follow-up (create, then link),
   RESOLVED with the final update in the thread, the final comment on the ticket.
 
-A clean run of each chain lists the requests it makes (its routes). Then, for every one
-of them, 1 to 4 times, three ways: the request fails after its effect (a proxy's 502 page
-or a timeout) and the same cockpit goes on; it fails and cockpit restarts after each
-failure (a fresh store, clients and sender on the same data dir: caches such as Slack's
-workspace URL are empty); cockpit is killed right after the effect (nothing after the
-request runs: the item is left SENDING) and restarts. After each trial the drill range's
-state must hold every effect (topic, assignee, links, updates …) exactly once.
+A clean run of each chain lists the requests it makes, in order. Then, for every one of
+them (the n-th request to its route), 1 to 4 times in a row, the request fails after its
+effect (a proxy's 502 page; `slow` adds a timeout and a dropped connection), two ways: the
+same cockpit goes on (warm: its caches filled), or cockpit restarts after every item's
+attempt (cold: a fresh store, clients and sender on the same data dir each time, so
+Slack's workspace URL, Jira's account id are asked again: the clean cold run has more
+requests). Cold, cockpit is also killed right after each request's effect (nothing after
+the request runs: the item is left SENDING) and restarted (`slow`: 1 to 4 kills in a row).
+After each trial the drill range's state must hold every effect (topic, assignee, links,
+updates …) exactly once, and every item must be SENT.
 
 The totals are printed (`-s` shows them):
 
@@ -43,7 +46,7 @@ from cockpit.application.service import IncidentService
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
 from cockpit.domain.incident import Incident
-from cockpit.domain.outbox import OutboxItem, OutboxState
+from cockpit.domain.outbox import OutboxItem, OutboxState, blocking
 from cockpit.domain.playbook import default_playbook
 from cockpit.domain.templates import TemplateLibrary
 from cockpit.domain.timeline import TimelineEntry
@@ -136,23 +139,36 @@ class Rig:
             if i.state.pending
         ]
 
-    async def drain(self, *, restart: bool = False, rounds: int = 40) -> None:
-        """Send everything queued; `restart`: a fresh cockpit after every round that left
-        something pending (a failure) and after every kill."""
+    async def drain(self, *, cold: bool = False, rounds: int = 60) -> None:
+        """Send everything queued. `cold`: cockpit restarts after every item's attempt
+        (sent, failed or killed), so each one meets a fresh process (no cached look-ups);
+        otherwise only after a kill."""
         for _ in range(rounds):
-            killed = False
-            try:
-                await self.sender.drain()
-            except Killed:
-                killed = True
-            if killed:
-                await self.restart()
-            elif not self.pending():
+            if not self.pending():
                 return
-            elif restart:
+            try:
+                if cold:
+                    await self._one()
+                else:
+                    await self.sender.drain()
+            except Killed:
                 await self.restart()
+            else:
+                if cold:
+                    await self.restart()
             self.clock.advance(seconds=120)  # every backoff has run out
         raise AssertionError(f"still pending after {rounds} rounds: {self.pending()}")
+
+    async def _one(self) -> None:
+        """One attempt at the next item due (in order, as `OutboxSender.drain` goes)."""
+        for summary in self.store.list_incidents():
+            items = self.sender.items(summary.id)
+            if blocking(items) is not None:
+                continue
+            item = next((i for i in items if i.state.pending), None)
+            if item is not None and item.due(self.clock.now()):
+                await self.sender.attempt(item)
+                return
 
     def http(self, token: str) -> httpx.Client:
         return httpx.Client(
@@ -339,17 +355,18 @@ def _other_account(r: Rig, account: str) -> str:
 async def sweep_chain(chain: str, *, slow: bool = False) -> dict[str, Any]:
     """Run `chain` clean (to list its requests), then every request × failure × times."""
     totals: dict[str, Any] = {
+        "failures": 0,
         "trials": 0,
         "kills": 0,
         "restarts": 0,
         "effects": 0,
         "duplicates": [],
         "losses": [],
-        "routes": [],
+        "requests": 0,
     }
     kinds = ("server_error", "timeout", "drop") if slow else ("server_error",)
 
-    async def trial(faults: list[tuple[str, str, int]], restart: bool) -> list[str]:
+    async def trial(faults: list[tuple[str, str, int, int]], cold: bool) -> list[str]:
         with tempfile.TemporaryDirectory() as tmp:
             proxy = FaultProxy(SandboxServer(scenario=None, socket_mode=False))
             r = Rig(Path(tmp), proxy)
@@ -370,16 +387,16 @@ async def sweep_chain(chain: str, *, slow: bool = False) -> dict[str, Any]:
                         c.put(f"/rest/api/3/issue/{key}/assignee", json={"accountId": other})
                     ctx["account"] = account
                 mark = proxy.mark()
-                for route, kind, times in faults:
-                    proxy.fail(route, kind, when="after", times=times)
+                for route, kind, times, skip in faults:
+                    proxy.fail(route, kind, when="after", times=times, skip=skip)
                 if chain == "raise":
                     r.enqueue(run_raise(r, ctx))
-                    await r.drain(restart=restart)
+                    await r.drain(cold=cold)
                 elif chain == "statuspage":
                     for template in SP_TEMPLATES:
                         draft = r.service.new_draft(iid, template)
                         r.enqueue(r.planner.for_draft(draft, r.service.get(iid), r.clock.now()))
-                        await r.drain(restart=restart)
+                        await r.drain(cold=cold)
                 else:
                     inc = r.service.get(iid)
                     r.enqueue(r.planner.for_action("mark-fixing", inc, r.clock.now()))
@@ -388,11 +405,11 @@ async def sweep_chain(chain: str, *, slow: bool = False) -> dict[str, Any]:
                             inc, "Retry payments on 502", r.clock.now(), kind="follow-up"
                         )
                     )
-                    await r.drain(restart=restart)
+                    await r.drain(cold=cold)
                     inc = r.service.get(iid)
                     r.enqueue(r.planner.for_action("mark-resolved", inc, r.clock.now()))
                     r.enqueue(r.planner.for_action("final-update", inc, r.clock.now()))
-                    await r.drain(restart=restart)
+                    await r.drain(cold=cold)
                 routes = proxy.since(mark)
                 proxy.clear()
                 t = Tally()
@@ -404,25 +421,30 @@ async def sweep_chain(chain: str, *, slow: bool = False) -> dict[str, Any]:
                     check_resolve(r, iid, t, ctx["account"])
                 totals["trials"] += 1
                 totals["kills"] += proxy.kills
+                totals["failures"] += proxy.failures
                 totals["restarts"] += r.restarts
                 totals["effects"] += t.effects
-                where = ", ".join(f"{k} {w} ×{n}" for w, k, n in faults) or "clean"
+                where = (
+                    ", ".join(f"{k} {w} #{s + 1} ×{n}" for w, k, n, s in faults)
+                    + (" cold" if cold else "")
+                ) or "clean"
                 totals["duplicates"] += [f"{chain} [{where}]: {d}" for d in t.duplicates]
                 totals["losses"] += [f"{chain} [{where}]: {x}" for x in t.losses]
                 return routes
             finally:
                 await r.close()
 
-    routes = await trial([], restart=False)
-    # each request once, in the order met; the inspection calls are not cockpit's
-    seen = list(dict.fromkeys(routes))
-    totals["routes"] = seen
-    for route in seen:
-        for times in range(1, 5):
-            for kind in kinds:
-                await trial([(route, kind, times)], restart=False)
-                await trial([(route, kind, times)], restart=True)
-            await trial([(route, "kill", times)], restart=True)
+    for cold in (False, True):
+        # every request of a clean run, in order: (route, how many of it came before)
+        routes = await trial([], cold=cold)
+        points = [(route, routes[:i].count(route)) for i, route in enumerate(routes)]
+        totals["requests"] += len(points)
+        for route, skip in points:
+            for times in range(1, 5):
+                for kind in kinds:
+                    await trial([(route, kind, times, skip)], cold=cold)
+                if cold and (slow or times == 1):
+                    await trial([(route, "kill", times, skip)], cold=cold)
     return totals
 
 
@@ -433,17 +455,19 @@ def _report(totals: dict[str, dict[str, Any]]) -> str:
     lines = []
     for name, t in totals.items():
         lines.append(
-            f"{name}: {len(t['routes'])} requests, {t['trials']} trials, {t['kills']} kills, "
+            f"{name}: {t['requests']} requests, {t['trials']} trials, "
+            f"{t['failures']} failures injected, {t['kills']} kills, "
             f"{t['restarts']} restarts, {t['effects']} effects checked, "
             f"{len(t['duplicates'])} duplicates, {len(t['losses'])} losses"
         )
-    total = {
-        k: sum(t[k] for t in totals.values()) for k in ("trials", "kills", "restarts", "effects")
-    }
+    keys = ("requests", "trials", "failures", "kills", "restarts", "effects")
+    total = {k: sum(t[k] for t in totals.values()) for k in keys}
     dups = sum(len(t["duplicates"]) for t in totals.values())
     losses = sum(len(t["losses"]) for t in totals.values())
     lines.append(
-        f"total: {total['trials']} trials, {total['kills']} kills, {total['restarts']} restarts, "
+        f"total: {total['requests']} requests, {total['trials']} trials, "
+        f"{total['failures']} failures injected, {total['kills']} kills, "
+        f"{total['restarts']} restarts, "
         f"{total['effects']} effects checked, {dups} duplicates, {losses} losses"
     )
     return "\n".join(lines)
