@@ -531,7 +531,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:  # a regular file of at most FILE_MAX bytes: never a FIFO, a device, a directory
         raw, _st = read_file(path, limit=FILE_MAX)
     except UnsafeFile as e:
-        raise ConfigError(path, "", e.problem) from None
+        if e.problem.startswith("is too large"):
+            raise ConfigError(
+                path, "", f"too large: a settings file has at most {FILE_MAX:,} bytes"
+            ) from None
+        raise ConfigError(path, "", f"cannot read: it {e.problem}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as e:
