@@ -151,3 +151,22 @@ def test_filter_survives_a_broken_source_and_bad_args():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s %s", (SLACK,), None)
     assert f.filter(record) is True
     assert SLACK not in record.getMessage()
+
+
+def test_a_token_the_secrets_module_loaded_is_redacted_without_being_passed(tmp_path: Path):
+    """The filter uses the one redactor: a token registered by `Secrets` (here, from the
+    environment) is hidden even when `secrets_values` does not list it."""
+    from cockpit import redact as redactor
+    from cockpit.secrets import ENV_VARS, Secrets
+
+    token = "plain-words-jira-token-77"
+    redactor.forget_all()
+    path = setup_logging(tmp_path, secrets_values=list)
+    try:
+        assert Secrets(env={ENV_VARS["jira"]: token}).env_token("jira") == token
+        logging.getLogger("cockpit.test").error("jira said %s", token)
+        text = _text(path)
+    finally:
+        close_logging()
+        redactor.forget_all()
+    assert "jira said [redacted]" in text and token not in text

@@ -178,3 +178,50 @@ def test_the_demo_logs_into_its_data_dir_and_a_crash_names_that_log(tmp_path: Pa
         assert f"The details are in the log:\n{path}" in crash_note()
     finally:
         close_logging()
+
+
+def test_cockpit_exits_1_after_a_crash(tmp_path: Path, monkeypatch):
+    from cockpit import cli
+    from cockpit.ui.app import CockpitApp
+
+    for key in [k for k in os.environ if k.startswith("COCKPIT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("COCKPIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COCKPIT_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("COCKPIT_LOG_DIR", str(tmp_path / "logs"))
+
+    def crashed(self: CockpitApp) -> None:  # as Textual leaves an app that crashed
+        self._exception = RuntimeError("boom")
+        self._return_code = 1
+
+    monkeypatch.setattr(CockpitApp, "run", crashed)
+    try:
+        assert cli.main([]) == 1
+        monkeypatch.setattr(CockpitApp, "run", lambda self: None)  # a plain quit
+        assert cli.main([]) == 0
+    finally:
+        close_logging()
+
+
+def test_cockpit_demo_exits_1_after_a_crash_and_keeps_its_log(monkeypatch, capsys):
+    import shutil
+
+    from cockpit import demo
+    from cockpit.ui.app import CockpitApp
+
+    def crashed(self: CockpitApp) -> None:
+        logging.getLogger("cockpit.ui").critical("cockpit crashed:\n%s", crash_note())
+        self._exception = RuntimeError("boom")
+        self._return_code = 1
+
+    monkeypatch.setattr(CockpitApp, "run", crashed)
+    args = demo.argparse.Namespace(scenario="quiet", speed=1.0, port=0, faults=0.0, keep=False)
+    assert demo.run_demo(args, data_dir=None, env={}) == 1
+    out = capsys.readouterr().out
+    root = Path(out.split("The drill's data is kept in ", 1)[1].strip())
+    try:
+        log = (root / demo.LOG_DIR / "cockpit.log").read_text()
+        assert f"The details are in the log:\n{root / demo.LOG_DIR / 'cockpit.log'}" in log
+        assert "Debrief" not in out
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
