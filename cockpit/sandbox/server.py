@@ -13,8 +13,12 @@ In-process (for `cockpit demo` and tests):
     ... server.base_url, server.state.snapshot(), server.config_snippet() ...
     server.stop()
 
+The HTTP side is uvicorn running a small ASGI app on a thread with its own event loop
+(asgi.py, imported by `start()`), with its limits: bodies capped (chunked too), header and
+keep-alive timeouts, one loop and a few worker threads whatever the number of connections.
+
 Without a socket at all (transport.py): `server.transport()` is an httpx transport that hands
-each request to the same dispatch as the HTTP handler; the server need not be started.
+each request to the same dispatch as the HTTP app; the server need not be started.
 
     server = SandboxServer(scenario=None)
     client = SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-any", transport=server.transport())
@@ -22,7 +26,7 @@ each request to the same dispatch as the HTTP handler; the server need not be st
 One dispatch serves both: `plan(request)` counts the request, answers the inspection
 endpoint and unknown paths, and decides its fault; `carry_out(plan)` applies the effect
 (unless a fault comes BEFORE it) and says what the client gets (`Outcome`: an answer, or
-none, held back or not). The HTTP handler and the transport only deliver the outcome, each
+none, held back or not). The ASGI app and the transport only deliver the outcome, each
 its own way (a slow fault's pause is taken between the two).
 
 As a command: `run_sandbox(argv)` (wired as `cockpit sandbox`).
@@ -31,22 +35,18 @@ As a command: `run_sandbox(argv)` (wired as `cockpit sandbox`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ipaddress
 import json
 import logging
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING
 
-from cockpit.sandbox.dispatch import IN_PROCESS_URL, MAX_BODY, Outcome, Plan, too_large
+from cockpit.sandbox.dispatch import IN_PROCESS_URL, Outcome, Plan
 from cockpit.sandbox.faults import (
     FAULT_KINDS,
     SLACK_TIER_LIMITS,
@@ -63,6 +63,7 @@ from cockpit.sandbox.state import PAGE_ID, Request, Response, SandboxState
 from cockpit.sandbox.statuspage_api import StatuspageAPI
 
 if TYPE_CHECKING:
+    from cockpit.sandbox.asgi import HTTPServer
     from cockpit.sandbox.transport import SandboxTransport
 
 log = logging.getLogger("cockpit.sandbox")
@@ -87,99 +88,6 @@ def check_loopback(host: str) -> None:
             f"refusing to listen on {host!r}: the sandbox accepts any token, so it only binds "
             "a loopback address (127.0.0.1, another 127.x.y.z, ::1 or localhost)"
         )
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
-        self.sandbox = sandbox
-        host = address[0]
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
-    server: _HTTPServer
-    server_version = "drill-range/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.sandbox.verbose:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
-        else:
-            log.debug(format, *args)
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size_line = self.rfile.readline(65537).split(b";", 1)[0].strip()
-                size = int(size_line or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise ValueError("request body too large")
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _dispatch(self) -> None:
-        try:
-            body = self._read_body()
-        except (ValueError, OSError):
-            self._send(too_large(), close=True)
-            return
-        parts = urlsplit(self.path)
-        request = Request(
-            self.command,
-            parts.path,
-            parse_qs(parts.query, keep_blank_values=True),
-            self.headers,
-            body,
-        )
-        try:
-            self.server.sandbox.serve(request, self)
-        except Exception:  # a bug in the sandbox must not kill the connection silently
-            log.exception("sandbox error on %s %s", self.command, self.path)
-            self._send(Response.json(500, {"message": "sandbox internal error"}))
-
-    def _send(self, response: Response, *, close: bool = False) -> None:
-        """Send `response`; with `close`, say so (`Connection: close`) and close after it."""
-        try:
-            self.send_response(response.status)
-            names = {k.lower() for k, _ in response.headers}
-            for k, v in response.headers:
-                self.send_header(k, v)
-            if "content-length" not in names:
-                self.send_header("Content-Length", str(len(response.body)))
-            if close:
-                self.send_header("Connection", "close")  # also sets close_connection
-            self.end_headers()
-            if self.command != "HEAD" and response.body:
-                self.wfile.write(response.body)
-            self.wfile.flush()
-        except OSError:  # the client went away (e.g. after a timeout fault)
-            self.close_connection = True
-
-    def _drop(self) -> None:
-        """Close the connection without a response."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
 
 
 class SandboxServer:
@@ -228,36 +136,31 @@ class SandboxServer:
         self.jira = JiraAPI(self.state)
         self.statuspage = StatuspageAPI(self.state)
         self.runner: ScenarioRunner | None = None
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        self._httpd: HTTPServer | None = None
+        self._stopping = threading.Event()  # set by stop()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> SandboxServer:
         if self._httpd is not None:
             return self
+        from cockpit.sandbox.asgi import HTTPServer  # uvicorn: imported when it starts
+
         try:
-            self._httpd = _HTTPServer((self.host, self.port), self)
+            self._httpd = HTTPServer(self.host, self.port, self, verbose=self.verbose)
         except OSError as exc:
             raise SandboxError(
                 f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
             ) from exc
-        self.port = self._httpd.server_address[1]
+        self.port = self._httpd.address[1]
         self.state.base_url = self.base_url
         if self.socket is not None:
             try:
                 self.socket.start()
             except OSError as exc:
-                self._httpd.server_close()
+                self._httpd.socket.close()
                 self._httpd = None
                 raise SandboxError(str(exc)) from exc
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="sandbox-http",
-            daemon=True,
-        )
-        self._thread.start()
+        self._httpd.start()
         if self.scenario is not None:
             self.runner = ScenarioRunner(self.state, self.scenario, speed=self.speed)
             self.runner.start()
@@ -270,11 +173,8 @@ class SandboxServer:
         if self.socket is not None:
             self.socket.stop()
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            self._httpd.stop()
             self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -298,8 +198,7 @@ class SandboxServer:
             if self.state.base_url:  # in process only (`transport()`)
                 return self.state.base_url
             raise RuntimeError("the sandbox is not started")
-        raw = self._httpd.server_address[0]
-        host = raw.decode() if isinstance(raw, bytes) else str(raw)
+        host = self._httpd.address[0]
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
@@ -379,19 +278,6 @@ class SandboxServer:
         # A proxy's error page comes with `Connection: close`, as nginx sends it.
         answer = fault_response(fault, plan.service, applied)
         return Outcome(answer, fault, close=fault.kind == "server_error")
-
-    def serve(self, request: Request, handler: _Handler) -> None:
-        """The HTTP handler's side: plan, pause, carry out, deliver over the socket."""
-        plan = self.plan(request)
-        if plan.pause:
-            self._stopping.wait(plan.pause)
-        outcome = self.carry_out(plan)
-        if outcome.hold:
-            self._stopping.wait(outcome.hold)
-        if outcome.response is None:
-            handler._drop()
-        else:
-            handler._send(outcome.response, close=outcome.close)
 
     def _apply(self, service: str, request: Request) -> Response:
         try:
