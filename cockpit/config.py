@@ -1,11 +1,14 @@
 """Settings: TOML at the platformdirs config path (or $COCKPIT_CONFIG), as typed sections.
 
-Each table of the file is a `msgspec.Struct` (`_User`, `_Support`, `_Jira`, ...) that
-refuses unknown keys and caps every string and list; what a type cannot say (URLs, time
-zones, durations) is checked in the section's `__post_init__`. The checked sections are
-then turned into the frozen dataclasses the rest of the code uses (`Settings`,
-`SlackSettings`, ...), with the environment's overrides (`COCKPIT_USER`,
-`COCKPIT_TIMEZONE`) applied.
+Each table of the file is a `msgspec.Struct` (`_User`, `_Support`, ...; the parts they
+are made of are in cockpit/configkit.py) that refuses unknown keys and caps every string
+and list; what a type cannot say (URLs, time zones, durations) is checked in the section's
+`__post_init__`. Each remote system brings its own section (`[slack]`, `[jira]`, …): its
+`Integration.settings_section` (cockpit/integrations/<name>/settings.py), added to the
+file's schema from the registry. The checked sections are then turned into what the rest
+of the code uses (`Settings`, `SupportSettings`, each system's settings in
+`Settings.systems`), with the environment's overrides (`COCKPIT_USER`, `COCKPIT_TIMEZONE`)
+applied.
 
 A bad value gives a `ConfigError` naming the file, the dotted key (`jira.url`,
 `escalation.payments.people`) and what is allowed; the CLI prints it and exits with
@@ -25,28 +28,38 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from types import UnionType
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import platformdirs
 from msgspec import Meta
 
-from cockpit.domain.errors import CockpitError
+from cockpit.configkit import (
+    FILE_MAX,
+    LIST_MAX,
+    NAME_MAX,
+    SHOWN_MAX,
+    Invalid,
+    Name,
+    Names,
+    Section,
+    Text,
+    quote,
+    url,
+)
+from cockpit.configkit import ConfigError as ConfigError
 from cockpit.domain.incident import Severity
 from cockpit.domain.sanitize import sanitize
 
 if TYPE_CHECKING:
     from cockpit.domain.slo import SupportCalendar
+    from cockpit.integrations.base import Integration
+    from cockpit.integrations.jira.settings import JiraSettings
+    from cockpit.integrations.slack.settings import SlackSettings
+    from cockpit.integrations.statuspage.settings import StatuspageSettings
 
 APP_NAME = "cockpit"
-
-
-class ConfigError(CockpitError):
-    def __init__(self, path: Path | None, key: str, message: str) -> None:
-        self.path, self.key = path, key
-        where = str(path) if path else "configuration"
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
 
 
 # -- paths -----------------------------------------------------------------------------
@@ -76,8 +89,6 @@ DEFAULT_SEVERITY_TEXT = {
     "function for some.",
     Severity.MINOR: "Limited impact; a work-around exists.",
 }
-SLACK_API_URL = "https://slack.com/api"
-STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 DEFAULT_UPDATE_EVERY = {
     Severity.CRITICAL: timedelta(minutes=30),
     Severity.MAJOR: timedelta(minutes=60),
@@ -117,32 +128,6 @@ class SupportSettings(msgspec.Struct, frozen=True):
         )
 
 
-class SlackSettings(msgspec.Struct, frozen=True):
-    api_url: str = SLACK_API_URL
-    incidents_channel: str = "incidents"
-    alerts_channel: str = "alerts"
-    channel_prefix: str = "incident-"
-    # Slack's Socket Mode for the feed: None = on when an app-level token is stored
-    socket_mode: bool | None = None
-
-
-class JiraSettings(msgspec.Struct, frozen=True):
-    url: str = ""
-    email: str = ""
-    project: str = "INCIDENT"
-    issue_type: str = "Task"
-    follow_up_project: str = ""
-    transition_fixing: str = "FIXING"
-    transition_monitoring: str = "MONITORING"
-    transition_resolved: str = "RESOLVED"
-    transition_canceled: str = "CANCELED"
-
-
-class StatuspageSettings(msgspec.Struct, frozen=True):
-    api_url: str = STATUSPAGE_API_URL
-    page_id: str = ""
-
-
 class EscalationTarget(msgspec.Struct, frozen=True):
     """A system's point people (the playbook's "contact the relevant point-person")."""
 
@@ -166,9 +151,7 @@ class Settings:
     public_max_length: int = 600
     theme: str = "cockpit-dark"
     keys: dict[str, str] = field(default_factory=dict)
-    slack: SlackSettings | None = None
-    jira: JiraSettings | None = None
-    statuspage: StatuspageSettings | None = None
+    systems: dict[str, object] = field(default_factory=dict)  # by name: configured only
     escalation: dict[str, EscalationTarget] = field(default_factory=dict)
     source: Path | None = None
 
@@ -178,17 +161,23 @@ class Settings:
 
     @property
     def configured(self) -> frozenset[str]:
-        """The integrations that are configured (the playbook's conditions use these names)."""
-        names = {
-            n
-            for n, s in (
-                ("slack", self.slack),
-                ("jira", self.jira),
-                ("statuspage", self.statuspage),
-            )
-            if s is not None
-        }
-        return frozenset(names)
+        """The registered systems whose section the file has (the playbook's conditions
+        use these names)."""
+        return frozenset(self.systems)
+
+    # the three systems' settings, typed (None: not configured); a system's own code reads
+    # its settings with its settings module's accessor (`slack_settings(settings)`)
+    @property
+    def slack(self) -> SlackSettings | None:
+        return cast("SlackSettings | None", self.systems.get("slack"))
+
+    @property
+    def jira(self) -> JiraSettings | None:
+        return cast("JiraSettings | None", self.systems.get("jira"))
+
+    @property
+    def statuspage(self) -> StatuspageSettings | None:
+        return cast("StatuspageSettings | None", self.systems.get("statuspage"))
 
     def update_every(self) -> dict[Severity, timedelta | None]:
         return {s: d.update_every for s, d in self.severities.items()}
@@ -196,7 +185,6 @@ class Settings:
 
 # -- parsing helpers ---------------------------------------------------------------------
 _DURATION = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
-_URL = re.compile(r"https?://[^\s/]+\S*\Z")
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -237,15 +225,6 @@ def local_timezone_name(env: Mapping[str, str] | None = None) -> str:
 
 
 # -- the file's schema: one typed section per table ----------------------------------------
-NAME_MAX = 1_000  # characters in a name, id, URL, path or key
-TEXT_MAX = 4_000  # characters in a free text (a severity's description)
-LIST_MAX = 1_000  # entries in a list or a table of tables
-FILE_MAX = 1_000_000  # bytes in the file
-SHOWN_MAX = 60  # characters of a bad key or value quoted back in an error
-
-_Name = Annotated[str, Meta(max_length=NAME_MAX, description="a string")]
-_Text = Annotated[str, Meta(max_length=TEXT_MAX, description="a string")]
-_Names = Annotated[tuple[_Name, ...], Meta(max_length=LIST_MAX, description="a list of strings")]
 _Hours = Annotated[
     str,
     Meta(
@@ -274,47 +253,18 @@ _SlackUserIds = Annotated[
 _MaxLength = Annotated[
     int, Meta(ge=20, le=100_000, description="a whole number of characters from 20 to 100,000")
 ]
-_SocketMode = Annotated[
-    bool, Meta(description="true or false (leave it out: on when an app-level token is stored)")
-]
-_PageId = Annotated[
-    str,
-    Meta(min_length=1, max_length=NAME_MAX, description="the page id from Statuspage's API page"),
-]
 _Tables = Annotated[
-    dict[_Name, Any], Meta(max_length=LIST_MAX, description="tables: [escalation.<system>]")
+    dict[Name, Any], Meta(max_length=LIST_MAX, description="tables: [escalation.<system>]")
 ]
 _Bindings = Annotated[dict[str, Any], Meta(description="a table of binding id = key")]
 
 
-class _Invalid(ValueError):
-    """A well-typed value that fails a check of meaning; raised in a section's `__post_init__`."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key, self.message = key, message
+class _User(Section):
+    name: Name = ""
 
 
-def _url(key: str, value: str, *, required: bool = True) -> str:
-    if not value:
-        if required:
-            raise _Invalid(key, "is required (an http:// or https:// URL)")
-        return value
-    if not _URL.match(value):
-        raise _Invalid(key, f"{_quote(value)} is not an http:// or https:// URL")
-    return value.rstrip("/")
-
-
-class _Section(msgspec.Struct, forbid_unknown_fields=True):
-    """A table of the file; a key it does not declare is an error (subclasses inherit this)."""
-
-
-class _User(_Section):
-    name: _Name = ""
-
-
-class _Support(_Section):
-    timezone: _Name = ""  # checked once the environment had its say (COCKPIT_TIMEZONE)
+class _Support(Section):
+    timezone: Name = ""  # checked once the environment had its say (COCKPIT_TIMEZONE)
     work_days: _Days = ("mon", "tue", "wed", "thu", "fri")
     holidays: _Dates = ()
     full_hours: _Hours = "09:00-17:00"
@@ -332,8 +282,8 @@ class _Support(_Section):
         )
 
 
-class _Level(_Section):
-    description: _Text | None = None
+class _Level(Section):
+    description: Text | None = None
     update_every: _Duration | None = None
 
     def __post_init__(self) -> None:
@@ -341,7 +291,7 @@ class _Level(_Section):
             if self.update_every is not None:
                 parse_duration(self.update_every)
         except ValueError as e:
-            raise _Invalid("update_every", str(e)) from None
+            raise Invalid("update_every", str(e)) from None
 
     def definition(self, severity: Severity) -> SeverityDefinition:
         every = DEFAULT_UPDATE_EVERY[severity]
@@ -351,7 +301,7 @@ class _Level(_Section):
         return SeverityDefinition(severity, text, every)
 
 
-class _Severities(_Section):
+class _Severities(Section):
     minor: _Level = msgspec.field(default_factory=_Level)
     major: _Level = msgspec.field(default_factory=_Level)
     critical: _Level = msgspec.field(default_factory=_Level)
@@ -365,117 +315,76 @@ class _Severities(_Section):
         return {s: levels[s].definition(s) for s in Severity}
 
 
-class _Playbook(_Section):
-    path: _Name = ""
+class _Playbook(Section):
+    path: Name = ""
 
 
-class _Templates(_Section):
-    dir: _Name = ""
-    guide_url: _Name = ""
-    product_channel: _Name = ""
+class _Templates(Section):
+    dir: Name = ""
+    guide_url: Name = ""
+    product_channel: Name = ""
 
     def __post_init__(self) -> None:
-        self.guide_url = _url("guide_url", self.guide_url, required=False)
+        self.guide_url = url("guide_url", self.guide_url, required=False)
 
 
-class _Lint(_Section):
-    internal_names: _Names = ()
+class _Lint(Section):
+    internal_names: Names = ()
     max_length: _MaxLength = 600
 
 
-class _Ui(_Section):
-    theme: _Name = "cockpit-dark"
+class _Ui(Section):
+    theme: Name = "cockpit-dark"
 
 
-class _Slack(_Section):
-    api_url: _Name = SLACK_API_URL
-    incidents_channel: _Name = "incidents"
-    alerts_channel: _Name = "alerts"
-    channel_prefix: _Name = "incident-"
-    socket_mode: _SocketMode | None = None
-
-    def __post_init__(self) -> None:
-        self.api_url = _url("api_url", self.api_url)
-
-    def settings(self) -> SlackSettings:
-        return SlackSettings(
-            api_url=self.api_url,
-            incidents_channel=self.incidents_channel.lstrip("#"),
-            alerts_channel=self.alerts_channel.lstrip("#"),
-            channel_prefix=self.channel_prefix,
-            socket_mode=self.socket_mode,
-        )
-
-
-class _Transitions(_Section):
-    fixing: _Name = "FIXING"
-    monitoring: _Name = "MONITORING"
-    resolved: _Name = "RESOLVED"
-    canceled: _Name = "CANCELED"
-
-
-class _Jira(_Section):
-    url: _Name = ""
-    email: _Name = ""
-    project: _Name = "INCIDENT"
-    issue_type: _Name = "Task"
-    follow_up_project: _Name = ""
-    transitions: _Transitions = msgspec.field(default_factory=_Transitions)
-
-    def __post_init__(self) -> None:
-        self.url = _url("url", self.url)
-
-    def settings(self) -> JiraSettings:
-        t = self.transitions
-        return JiraSettings(
-            url=self.url,
-            email=self.email,
-            project=self.project,
-            issue_type=self.issue_type,
-            follow_up_project=self.follow_up_project,
-            transition_fixing=t.fixing,
-            transition_monitoring=t.monitoring,
-            transition_resolved=t.resolved,
-            transition_canceled=t.canceled,
-        )
-
-
-class _Statuspage(_Section):
-    page_id: _PageId
-    api_url: _Name = STATUSPAGE_API_URL
-
-    def __post_init__(self) -> None:
-        self.api_url = _url("api_url", self.api_url)
-
-    def settings(self) -> StatuspageSettings:
-        return StatuspageSettings(api_url=self.api_url, page_id=self.page_id)
-
-
-class _Escalation(_Section):
+class _Escalation(Section):
     """One `[escalation.<system>]` table (checked on its own, so errors name the system)."""
 
-    name: _Name = ""
+    name: Name = ""
     people: _SlackUserIds = ()
-    contacts: _Names = ()
-    links: _Names = ()
+    contacts: Names = ()
+    links: Names = ()
 
     def target(self, system: str) -> EscalationTarget:
         return EscalationTarget(system, self.name or system, self.people, self.contacts, self.links)
 
 
-class _File(_Section):
-    user: _User = msgspec.field(default_factory=_User)
-    support: _Support = msgspec.field(default_factory=_Support)
-    severity: _Severities = msgspec.field(default_factory=_Severities)
-    playbook: _Playbook = msgspec.field(default_factory=_Playbook)
-    templates: _Templates = msgspec.field(default_factory=_Templates)
-    lint: _Lint = msgspec.field(default_factory=_Lint)
-    ui: _Ui = msgspec.field(default_factory=_Ui)
-    keys: _Bindings = msgspec.field(default_factory=dict)  # checked by `_keys_section()`
-    slack: _Slack | None = None
-    jira: _Jira | None = None
-    statuspage: _Statuspage | None = None
-    escalation: _Tables = msgspec.field(default_factory=dict)  # each checked by `_Escalation`
+# the fixed sections of the file; each registered system's section is added to them
+_FIXED_SECTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("user", _User, msgspec.field(default_factory=_User)),
+    ("support", _Support, msgspec.field(default_factory=_Support)),
+    ("severity", _Severities, msgspec.field(default_factory=_Severities)),
+    ("playbook", _Playbook, msgspec.field(default_factory=_Playbook)),
+    ("templates", _Templates, msgspec.field(default_factory=_Templates)),
+    ("lint", _Lint, msgspec.field(default_factory=_Lint)),
+    ("ui", _Ui, msgspec.field(default_factory=_Ui)),
+    ("keys", _Bindings, msgspec.field(default_factory=dict)),  # checked by `_keys_section()`
+    ("escalation", _Tables, msgspec.field(default_factory=dict)),  # each by `_Escalation`
+)
+
+
+def _systems() -> list[Integration]:
+    """The registered systems, each with its config section (cockpit/integrations)."""
+    from cockpit.integrations.registry import INTEGRATIONS
+
+    return list(INTEGRATIONS.values())
+
+
+def _file_schema(systems: list[Integration]) -> type[msgspec.Struct]:
+    """The whole file: the fixed sections and the systems' (None: not configured)."""
+    return _schema(tuple((i.config, i.settings_section) for i in systems))
+
+
+@functools.cache  # built once per set of registered systems (tests register their own)
+def _schema(systems: tuple[tuple[str, type], ...]) -> type[msgspec.Struct]:
+    return msgspec.defstruct(
+        "_File",
+        [*_FIXED_SECTIONS, *((config, section | None, None) for config, section in systems)],
+        bases=(Section,),
+        module=__name__,
+        kw_only=True,
+        forbid_unknown_fields=True,
+    )
 
 
 @functools.cache
@@ -484,8 +393,8 @@ def _keys_section() -> type[msgspec.Struct]:
     ids = _known_binding_ids()
     return msgspec.defstruct(
         "_Keys",
-        [(i.replace("-", "_"), _Name | None, None) for i in ids],
-        bases=(_Section,),
+        [(i.replace("-", "_"), Name | None, None) for i in ids],
+        bases=(Section,),
         module=__name__,
         rename={i.replace("-", "_"): i for i in ids},
     )
@@ -503,7 +412,8 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
     """Read the settings file (a missing file means defaults) and check every value."""
     env = os.environ if env is None else env
     source = path if path is not None and path.exists() else None
-    file = _decode(_read_toml(source) if source else {}, _File, path)
+    systems = _systems()
+    file: Any = _decode(_read_toml(source) if source else {}, _file_schema(systems), path)
     return Settings(
         user=_user_name(file.user.name, env),
         support=file.support.settings(_timezone(file.support.timezone, env, path)),
@@ -516,9 +426,11 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         public_max_length=file.lint.max_length,
         theme=file.ui.theme,
         keys=_keys(file.keys, path),
-        slack=file.slack.settings() if file.slack else None,
-        jira=file.jira.settings() if file.jira else None,
-        statuspage=file.statuspage.settings() if file.statuspage else None,
+        systems={
+            i.name: section.settings()
+            for i in systems
+            if (section := getattr(file, i.config)) is not None
+        },
         escalation=_escalation(file.escalation, path),
         source=source,
     )
@@ -589,7 +501,7 @@ def _timezone(configured: str, env: Mapping[str, str], path: Path | None) -> str
         raise ConfigError(
             path,
             "support.timezone",
-            f"{_quote(name)}{origin} is not a known time zone: use an IANA name such as "
+            f"{quote(name)}{origin} is not a known time zone: use an IANA name such as "
             '"Europe/London" or "America/New_York"',
         ) from None
     return name
@@ -599,7 +511,7 @@ def _expanded(text: str, path: Path | None, key: str) -> Path | None:
     try:
         return Path(text).expanduser() if text else None
     except RuntimeError:  # ~someone with no such user
-        raise ConfigError(path, key, f"{_quote(text)}: cannot find that home directory") from None
+        raise ConfigError(path, key, f"{quote(text)}: cannot find that home directory") from None
 
 
 def _escalation(tables: dict[str, Any], path: Path | None) -> dict[str, EscalationTarget]:
@@ -669,7 +581,7 @@ def _diagnose(
     top: bool,
 ) -> tuple[str, str]:
     """The key below the failing table, if any, and what is wrong there."""
-    if isinstance(cause, _Invalid):
+    if isinstance(cause, Invalid):
         return cause.key, cause.message
     if problem.startswith(_UNKNOWN):
         allowed = _allowed(kind)
@@ -694,7 +606,7 @@ def _explain(problem: str, value: object, kind: Any, entry: int | None) -> str:
 
 def _got(problem: str, value: object) -> str:
     """The value as the error shows it: `a whole number (30)`, `'yes'`, `a table`."""
-    shown = _quote(value)
+    shown = quote(value)
     m = re.match(_EXPECTED, problem)
     if not m or not m.group(2):
         return shown
@@ -757,12 +669,3 @@ def _value_at(data: object, steps: list[str | int]) -> object:
         else:
             return None
     return data
-
-
-def _quote(value: object) -> str:
-    """A value as an error shows it: strings quoted and cut short, tables and lists not shown."""
-    if isinstance(value, str):
-        return repr(value[:SHOWN_MAX]) + ("…" if len(value) > SHOWN_MAX else "")
-    if value is None or isinstance(value, bool | list | dict):
-        return ""
-    return str(value)

@@ -2,9 +2,11 @@
 
 A system (`cockpit/integrations/slack/`, `jira/`, `statuspage/`) describes itself with one
 `Integration`: its name (the prefix of its outbox operations, "jira" in
-"jira.create_issue"), its label, its config section, its secret names, a factory of its
-client, a factory of its remote `Handlers` and its doctor checks. `registry.py` lists
-them. Nothing here imports httpx or a client: this module is read at start-up.
+"jira.create_issue"), its label, its config section and that section's schema, its secret
+names, a factory of its client, a factory of its remote `Handlers` and its doctor checks.
+`registry.py` lists them. Nothing here imports httpx or a client: this module is read at
+start-up; it never imports cockpit.config either (config.py reads the registry): what a
+system reads of the settings is `cockpit.configkit.HasSystems`.
 
 The handlers of a system do what its outbox operations mean on the remote system, and
 find their effect after an uncertain attempt; each is an `Operation` (do, find,
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from cockpit.config import Settings
+    from cockpit.configkit import HasSystems
     from cockpit.domain.incident import Incident
     from cockpit.domain.outbox import OutboxItem
     from cockpit.domain.timeline import TimelineEntry
@@ -120,7 +122,7 @@ class HandlerContext(Generic[C]):
     """What a system's handlers work with: the settings, the template renderer and the
     system's client, which may be missing (`client` then says it is not configured)."""
 
-    settings: Settings
+    settings: HasSystems
     render: Render
     maybe_client: C | None
     not_configured: str
@@ -151,7 +153,7 @@ class Handlers(Generic[C]):
         self.operations = {}
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> HasSystems:
         return self.ctx.settings
 
 
@@ -159,7 +161,7 @@ class ClientFactory(Protocol):
     """`client(settings, token, **client_kw)`: the system's client for `token`;
     `client_kw` go to `ApiClient` (transport, timeout, deadline, retry, …)."""
 
-    def __call__(self, settings: Settings, token: str, /, **client_kw: Any) -> RemoteClient: ...
+    def __call__(self, settings: HasSystems, token: str, /, **client_kw: Any) -> RemoteClient: ...
 
 
 HandlersFactory: TypeAlias = "Callable[[HandlerContext[Any]], Handlers[Any]]"
@@ -177,9 +179,12 @@ class Secret:
 class Integration:
     """One remote system, as the rest of cockpit sees it.
 
-    * `name`: the prefix of its outbox operations, and its name in `Settings.configured`;
-    * `config`: its section of the config file, and the attribute of `Settings` holding
-      it (None when the section is missing);
+    * `name`: the prefix of its outbox operations, and its name in `Settings.configured`
+      and `Settings.systems`;
+    * `config`: its section of the config file (`[<config>]`);
+    * `settings_section`: that section's schema, a `cockpit.configkit.Section` whose
+      `settings()` gives what `Settings.systems[name]` holds (None: no section, not
+      configured);
     * `secrets`: its tokens, the client's first (`token_name`); others (Slack's
       app-level token) are for its doctor checks or its own extras;
     * `client(settings, token, **client_kw)`: its client (imports httpx only when called);
@@ -191,6 +196,7 @@ class Integration:
     name: str
     label: str
     config: str
+    settings_section: type
     secrets: tuple[Secret, ...]
     client: ClientFactory
     handlers: HandlersFactory
@@ -209,11 +215,11 @@ class Integration:
             f"{self.label} is not configured ([{self.config}] in the config)"
         )
 
-    def section(self, settings: Settings) -> object | None:
-        """Its config section in `settings` (None: not configured)."""
-        return getattr(settings, self.config, None)
+    def section(self, settings: HasSystems) -> object | None:
+        """Its settings in `settings` (None: not configured)."""
+        return settings.systems.get(self.name)
 
-    def configured(self, settings: Settings) -> bool:
+    def configured(self, settings: HasSystems) -> bool:
         return self.section(settings) is not None
 
 
@@ -236,7 +242,7 @@ class DoctorContext:
     the transport to use (tests answer the calls) and whether to stay offline."""
 
     integration: Integration
-    settings: Settings
+    settings: HasSystems
     token: str | None
     unavailable: str = ""
     unavailable_hint: str = ""

@@ -7,15 +7,15 @@ import pytest
 from cockpit.config import (
     ConfigError,
     EscalationTarget,
-    JiraSettings,
     Paths,
     Settings,
-    SlackSettings,
-    StatuspageSettings,
     load_settings,
     parse_duration,
 )
 from cockpit.domain.incident import Severity
+from cockpit.integrations.jira.settings import JiraSettings
+from cockpit.integrations.slack.settings import SlackSettings
+from cockpit.integrations.statuspage.settings import StatuspageSettings
 
 ENV = {"USER": "ada", "TZ": "Europe/London"}
 

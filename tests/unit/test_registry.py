@@ -1,6 +1,7 @@
 """The integrations registry: the three systems as registered, the outbox dispatching by
 an operation's system prefix, and a system added by registration alone (a dummy pager,
-registered in the test) sending an outbox item through the real sender and store."""
+registered in the test, with its own `[pager]` config section) read from the config file,
+sending an outbox item through the real sender and store, and checked by the doctor."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from cockpit.application.sender import OutboxSender
-from cockpit.config import Settings, load_settings
+from cockpit.config import ConfigError, Settings, load_settings
+from cockpit.configkit import HasSystems, Name, Section, system, url
 from cockpit.domain.clock import FrozenClock, SystemClock
 from cockpit.domain.incident import Incident, Link
 from cockpit.domain.outbox import OutboxItem, OutboxState
@@ -50,9 +53,25 @@ PLANNED = (  # every operation cockpit/application/planner.py plans
 
 
 # -- a system of the test's own: a pager ---------------------------------------------------
+class PagerSettings(msgspec.Struct, frozen=True):
+    url: str = "https://pager.test"
+    service: str = ""
+
+
+class PagerSection(Section):  # [pager] in the config file
+    url: Name = "https://pager.test"
+    service: Name = ""
+
+    def __post_init__(self) -> None:
+        self.url = url("url", self.url)
+
+    def settings(self) -> PagerSettings:
+        return PagerSettings(url=self.url, service=self.service)
+
+
 class PagerClient:
-    def __init__(self, token: str, **client_kw: Any) -> None:
-        self.token = token
+    def __init__(self, token: str, url: str = "", **client_kw: Any) -> None:
+        self.token, self.url = token, url
         self.pages: list[tuple[str, str]] = []  # (dedup key, summary)
         self.closed = False
 
@@ -84,8 +103,8 @@ class PagerHandlers(Handlers[PagerClient]):
         return Outcome(remote_id=remote, remote_link=url, text=f"paged ({remote})", apply=apply)
 
 
-def pager_client(settings: Settings, token: str, /, **client_kw: Any) -> PagerClient:
-    return PagerClient(token, **client_kw)
+def pager_client(settings: HasSystems, token: str, /, **client_kw: Any) -> PagerClient:
+    return PagerClient(token, system(settings, "pager", PagerSettings).url, **client_kw)
 
 
 def pager_handlers(ctx: HandlerContext[Any]) -> Handlers[Any]:
@@ -102,7 +121,8 @@ async def check_pager(ctx: DoctorContext) -> Check:
 PAGER = Integration(
     name="pager",
     label="Pager",
-    config="user",  # any attribute of Settings that is set stands in for a config section
+    config="pager",
+    settings_section=PagerSection,
     secrets=(Secret("pager", "Pager"),),
     client=pager_client,
     handlers=pager_handlers,
@@ -110,9 +130,19 @@ PAGER = Integration(
 )
 
 
+ENV = {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"}
+
+
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings(None, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
+    return load_settings(None, ENV)
+
+
+def with_pager(tmp_path: Path, section: str = "[pager]\n") -> Settings:
+    """The settings of a config file with `section` (PAGER must be registered)."""
+    path = tmp_path / "config.toml"
+    path.write_text(section)
+    return load_settings(path, ENV)
 
 
 @pytest.fixture
@@ -154,6 +184,10 @@ def test_the_three_systems_are_registered() -> None:
         ("slack-app", "slack"),
     ]
     assert [i.name for i in INTEGRATIONS.values() if i.feed] == ["slack"]
+    # each brings its config section from its own package
+    assert {i.name: i.settings_section.__module__ for i in INTEGRATIONS.values()} == {
+        name: f"cockpit.integrations.{name}.settings" for name in INTEGRATIONS
+    }
 
 
 def test_every_planned_operation_has_a_handler(settings: Settings) -> None:
@@ -212,14 +246,40 @@ def test_names_must_be_new() -> None:
 
 
 # -- a new system: one registration --------------------------------------------------------
-async def test_a_registered_system_sends_an_outbox_item(settings: Settings, store: Store) -> None:
+def test_a_registered_system_brings_its_own_config_section(tmp_path: Path) -> None:
+    with registered(PAGER):
+        s = with_pager(tmp_path, '[pager]\nurl = "https://pager.example.com/"\nservice = "pay"\n')
+        assert s.systems == {"pager": PagerSettings("https://pager.example.com", "pay")}
+        assert s.configured == frozenset({"pager"}) and PAGER.configured(s)
+        assert with_pager(tmp_path, "[pager]\n").systems["pager"] == PagerSettings()
+        assert not PAGER.configured(with_pager(tmp_path, "[slack]\n"))
+        # its keys are checked like cockpit's own, the errors naming the dotted key
+        with pytest.raises(ConfigError) as err:
+            with_pager(tmp_path, '[pager]\nservise = "pay"\n')
+        assert err.value.key == "pager.servise"
+        assert str(err.value).endswith("pager.servise: unknown key; allowed: service, url")
+        with pytest.raises(ConfigError) as err:
+            with_pager(tmp_path, '[pager]\nurl = "pager.example.com"\n')
+        assert err.value.key == "pager.url" and "not an http:// or https:// URL" in str(err.value)
+        with pytest.raises(ConfigError) as err:
+            with_pager(tmp_path, "[pager]\nservice = 7\n")
+        assert str(err.value).endswith("pager.service: must be a string, not a whole number (7)")
+    # not registered: [pager] is a section cockpit does not know
+    with pytest.raises(ConfigError) as err:
+        with_pager(tmp_path, "[pager]\n")
+    assert err.value.key == "pager" and "unknown section" in str(err.value)
+
+
+async def test_a_registered_system_sends_an_outbox_item(store: Store, tmp_path: Path) -> None:
     clock = FrozenClock(SystemClock().now())
     inc = incident(store, clock)
     with registered(PAGER):
+        settings = with_pager(tmp_path, '[pager]\nurl = "https://pager.example.com"\n')
         clients = build_clients(settings, {"pager": "pd-token"}.get)
         assert set(clients) == {"pager"}  # the others are not configured
         pager = clients["pager"]
         assert isinstance(pager, PagerClient) and pager.token == "pd-token"
+        assert pager.url == "https://pager.example.com"  # from its own section
         sender = OutboxSender(store, RemoteActions(clients, render), clock, user="ada")
         item = OutboxItem.new(
             inc.id, "pager.trigger", "Page the on-call", {"template": "page"}, at=clock.now()
@@ -239,9 +299,7 @@ async def test_a_registered_system_sends_an_outbox_item(settings: Settings, stor
     assert "pager" not in INTEGRATIONS
 
 
-async def test_a_registered_system_is_checked_by_the_doctor(
-    settings: Settings, tmp_path: Path
-) -> None:
+async def test_a_registered_system_is_checked_by_the_doctor(tmp_path: Path) -> None:
     from cockpit.config import Paths
     from cockpit.doctor import run_doctor
     from cockpit.secrets import BackendStatus
@@ -258,6 +316,7 @@ async def test_a_registered_system_is_checked_by_the_doctor(
 
     paths = Paths(tmp_path / "config.toml", tmp_path / "data", tmp_path / "logs")
     with registered(PAGER):
+        settings = with_pager(tmp_path)
         checks = await run_doctor(settings, paths, Tokens(), env={})  # type: ignore[arg-type]
     by_name = {c.name: c for c in checks}
     assert by_name["Pager"] == Check("Pager", True, "signed in as the on-call bot")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from cockpit.integrations.checks import Check, CheckFailed, DoctorContext, sign_in_check
+from cockpit.integrations.jira.settings import jira_settings
 
 if TYPE_CHECKING:
     from cockpit.integrations.base import RemoteClient
@@ -13,8 +14,7 @@ if TYPE_CHECKING:
 
 async def check_sign_in(ctx: DoctorContext) -> Check:
     async def probe(client: RemoteClient) -> str:
-        jira = ctx.settings.jira
-        assert jira is not None
+        jira = jira_settings(ctx.settings)
         if not jira.email:
             raise CheckFailed(
                 "no email set for the API token", "set email in the [jira] section of the config"

@@ -14,7 +14,7 @@ operation of two requests with an effect is two durable steps (`Step`), each don
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Link
@@ -23,9 +23,7 @@ from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations import adf
 from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome, Step
 from cockpit.integrations.jira.client import JiraClient
-
-if TYPE_CHECKING:
-    from cockpit.config import JiraSettings
+from cockpit.integrations.jira.settings import JiraSettings, jira_settings
 
 MARKER_LABEL_PREFIX = "cockpit-"
 
@@ -77,9 +75,7 @@ class JiraHandlers(Handlers[JiraClient]):
         }
 
     def _settings(self) -> JiraSettings:
-        s = self.settings.jira
-        assert s is not None
-        return s
+        return jira_settings(self.settings)
 
     async def account_id(self) -> str:
         """The token's own account id, asked once (myself)."""

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from cockpit.integrations.base import Handlers, Integration, Secret
 from cockpit.integrations.checks import DoctorCheck
 from cockpit.integrations.jira.checks import check_sign_in
+from cockpit.integrations.jira.settings import JiraSection, jira_settings
 
 if TYPE_CHECKING:
-    from cockpit.config import Settings
+    from cockpit.configkit import HasSystems
     from cockpit.integrations.base import HandlerContext
     from cockpit.integrations.jira.client import JiraClient
 
@@ -19,11 +20,10 @@ CONFIG_SECTION = "jira"
 SECRETS = (Secret(NAME, "Jira"),)
 
 
-def make_client(settings: Settings, token: str, /, **client_kw: Any) -> JiraClient:
+def make_client(settings: HasSystems, token: str, /, **client_kw: Any) -> JiraClient:
     from cockpit.integrations.jira.client import JiraClient
 
-    s = settings.jira
-    assert s is not None
+    s = jira_settings(settings)
     return JiraClient(s.url, s.email, token, **client_kw)
 
 
@@ -37,6 +37,7 @@ INTEGRATION = Integration(
     name=NAME,
     label="Jira",
     config=CONFIG_SECTION,
+    settings_section=JiraSection,
     secrets=SECRETS,
     client=make_client,
     handlers=make_handlers,

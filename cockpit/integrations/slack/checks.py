@@ -14,6 +14,7 @@ from cockpit.integrations.checks import (
     sign_in_check,
     unexpected,
 )
+from cockpit.integrations.slack.settings import slack_settings
 
 if TYPE_CHECKING:
     from cockpit.integrations.base import RemoteClient
@@ -39,8 +40,7 @@ async def check_socket_mode(ctx: DoctorContext) -> Check:
     from cockpit.integrations.feed import POLLING_WORST_CASE
     from cockpit.integrations.http import NO_RETRY
 
-    settings = ctx.settings.slack
-    assert settings is not None
+    settings = slack_settings(ctx.settings)
     wanted = settings.socket_mode  # None: on when there is a token
     polling = f"polling only: new messages can take up to {POLLING_WORST_CASE:.0f} s"
     how = (

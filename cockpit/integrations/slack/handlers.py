@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.escape import slack_escape
@@ -26,9 +26,7 @@ from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outco
 from cockpit.integrations.errors import NameTaken, RemoteError
 from cockpit.integrations.slack.client import SlackClient, channel_name, marker_metadata
 from cockpit.integrations.slack.links import channel_id_of, permalink, thread_of
-
-if TYPE_CHECKING:
-    from cockpit.config import SlackSettings
+from cockpit.integrations.slack.settings import SlackSettings, slack_settings
 
 
 class SlackHandlers(Handlers[SlackClient]):
@@ -59,9 +57,7 @@ class SlackHandlers(Handlers[SlackClient]):
         return self._workspace
 
     def _settings(self) -> SlackSettings:
-        s = self.settings.slack
-        assert s is not None
-        return s
+        return slack_settings(self.settings)
 
     # -- slack.create_channel ---------------------------------------------------------------
     def _channel_base(self, incident: Incident) -> str:

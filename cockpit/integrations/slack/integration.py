@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from cockpit.integrations.base import Handlers, Integration, Secret
 from cockpit.integrations.checks import DoctorCheck
 from cockpit.integrations.slack.checks import APP_TOKEN, check_sign_in, check_socket_mode
+from cockpit.integrations.slack.settings import SlackSection, slack_settings
 
 if TYPE_CHECKING:
-    from cockpit.config import Settings
+    from cockpit.configkit import HasSystems
     from cockpit.integrations.base import HandlerContext
     from cockpit.integrations.slack.client import SlackClient
 
@@ -20,11 +21,10 @@ CONFIG_SECTION = "slack"
 SECRETS = (Secret(NAME, "Slack"), Secret(APP_TOKEN, "Slack app-level"))
 
 
-def make_client(settings: Settings, token: str, /, **client_kw: Any) -> SlackClient:
+def make_client(settings: HasSystems, token: str, /, **client_kw: Any) -> SlackClient:
     from cockpit.integrations.slack.client import SlackClient
 
-    s = settings.slack
-    assert s is not None
+    s = slack_settings(settings)
     return SlackClient(s.api_url, token, **client_kw)
 
 
@@ -38,6 +38,7 @@ INTEGRATION = Integration(
     name=NAME,
     label="Slack",
     config=CONFIG_SECTION,
+    settings_section=SlackSection,
     secrets=SECRETS,
     client=make_client,
     handlers=make_handlers,

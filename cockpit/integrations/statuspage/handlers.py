@@ -8,7 +8,7 @@ an update by the incident's count of updates, noted before the first attempt.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Link
@@ -16,9 +16,7 @@ from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome
 from cockpit.integrations.statuspage.client import StatuspageClient
-
-if TYPE_CHECKING:
-    from cockpit.config import StatuspageSettings
+from cockpit.integrations.statuspage.settings import StatuspageSettings, statuspage_settings
 
 
 def status_page_id(incident: Incident) -> str:
@@ -48,9 +46,7 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
         }
 
     def _settings(self) -> StatuspageSettings:
-        s = self.settings.statuspage
-        assert s is not None
-        return s
+        return statuspage_settings(self.settings)
 
     async def component_ids(self, names: list[str]) -> list[str]:
         """The ids of the page's components called `names` (the list asked once)."""

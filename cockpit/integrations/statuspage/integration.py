@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from cockpit.integrations.base import Handlers, Integration, Secret
 from cockpit.integrations.checks import DoctorCheck
 from cockpit.integrations.statuspage.checks import check_sign_in
+from cockpit.integrations.statuspage.settings import StatuspageSection, statuspage_settings
 
 if TYPE_CHECKING:
-    from cockpit.config import Settings
+    from cockpit.configkit import HasSystems
     from cockpit.integrations.base import HandlerContext
     from cockpit.integrations.statuspage.client import StatuspageClient
 
@@ -19,11 +20,10 @@ CONFIG_SECTION = "statuspage"
 SECRETS = (Secret(NAME, "Statuspage"),)
 
 
-def make_client(settings: Settings, token: str, /, **client_kw: Any) -> StatuspageClient:
+def make_client(settings: HasSystems, token: str, /, **client_kw: Any) -> StatuspageClient:
     from cockpit.integrations.statuspage.client import StatuspageClient
 
-    s = settings.statuspage
-    assert s is not None
+    s = statuspage_settings(settings)
     return StatuspageClient(s.api_url, s.page_id, token, **client_kw)
 
 
@@ -37,6 +37,7 @@ INTEGRATION = Integration(
     name=NAME,
     label="Statuspage",
     config=CONFIG_SECTION,
+    settings_section=StatuspageSection,
     secrets=SECRETS,
     client=make_client,
     handlers=make_handlers,
