@@ -156,7 +156,7 @@ class SandboxApp:
         except Exception:  # a bug in the sandbox must not kill the connection silently
             log.exception("sandbox error on %s %s", request.method, path)
             outcome = Outcome(Response.json(500, {"message": "sandbox internal error"}))
-        if outcome.response is None:
+        if outcome.response is None or (self.stopping is not None and self.stopping.is_set()):
             connection = _CONNECTION.get()
             if connection is not None:
                 connection.drop()

@@ -65,7 +65,13 @@ EVENT_KEYS = frozenset(
         "blocks",
     }
 )
-MAX_REPEAT = 100_000
+# What one scenario may expand to (checked by `parse_scenario`, where `repeat` is read):
+# the shipped storm is 10,000 messages in one channel.
+MAX_REPEAT = 10_000  # copies of one event
+MAX_CHANNEL_MESSAGES = 10_000  # messages (events × repeat) in one channel
+MAX_EVENTS = 20_000  # messages (events × repeat) in all
+MAX_EXPANDED_BYTES = 32 * 1024 * 1024  # text, attachments and blocks, × repeat
+MESSAGE_OVERHEAD = 256  # bytes counted for each message besides its content
 
 
 class ScenarioError(ValueError):
@@ -377,11 +383,49 @@ def parse_scenario(
             )
         )
 
+    _check_size(events, fail)
+
     name = data.get("name", default_name)
     description = data.get("description", "")
     if not isinstance(name, str) or not isinstance(description, str):
         raise fail("'name' and 'description' must be strings")
     return Scenario(name, description, tuple(events), tuple(people), tuple(channels), path)
+
+
+def _check_size(events: list[ScenarioEvent], fail: Callable[..., ScenarioError]) -> None:
+    """Refuse a scenario that expands (events × repeat) past the limits above."""
+    per_channel: dict[str, int] = {}
+    total = size = 0
+    for i, e in enumerate(events):
+        total += e.repeat
+        per_channel[e.channel] = per_channel.get(e.channel, 0) + e.repeat
+        content = len(e.text.encode()) + len(repr(e.attachments)) + len(repr(e.blocks))
+        size += e.repeat * (content + MESSAGE_OVERHEAD)
+        if per_channel[e.channel] > MAX_CHANNEL_MESSAGES:
+            raise fail(
+                f"event {i + 1}: #{e.channel} would get {per_channel[e.channel]:,} messages "
+                f"(events × repeat); the limit is {MAX_CHANNEL_MESSAGES:,} per channel",
+                "events",
+                i,
+                "repeat",
+            )
+        if total > MAX_EVENTS:
+            raise fail(
+                f"event {i + 1}: the scenario would post {total:,} messages (events × "
+                f"repeat); the limit is {MAX_EVENTS:,}",
+                "events",
+                i,
+                "repeat",
+            )
+        if size > MAX_EXPANDED_BYTES:
+            raise fail(
+                f"event {i + 1}: the scenario would expand to over "
+                f"{MAX_EXPANDED_BYTES // (1024 * 1024)} MB of messages (text, attachments "
+                "and blocks × repeat)",
+                "events",
+                i,
+                "repeat",
+            )
 
 
 # -- playing -----------------------------------------------------------------------------
