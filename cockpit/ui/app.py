@@ -123,6 +123,15 @@ class CockpitApp(CockpitHost):
         prefs.set("theme-config", self.services.settings.theme)
 
     # -- ending --------------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Every unhandled exception ends in `_fatal_error`, also one that renders itself
+        (Textual would print its own rendering, unredacted)."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._fatal_error()
+
     def _fatal_error(self) -> None:
         """A crash: the traceback as plain text, without the frames' local variables (a
         token can sit in one), control sequences stripped, then every known token and
@@ -131,6 +140,7 @@ class CockpitApp(CockpitHost):
         none). The app's return code is 1 (Textual sets it), so `cockpit` exits 1."""
         import traceback as tb
 
+        from rich.style import Style
         from rich.text import Text
 
         from cockpit.domain.sanitize import sanitize
@@ -142,8 +152,9 @@ class CockpitApp(CockpitHost):
         report = redact(sanitize(detail)).rstrip("\n")
         log.critical("cockpit crashed:\n%s", report)
         self.bell()
+        # printed on the plain terminal after the app has gone: no theme, so no part
         text = Text(report + "\n\n")
-        text.append(crash_note() + "\n", style="bold")
+        text.append(crash_note() + "\n", style=Style(bold=True))
         self._exit_renderables.append(text)
         self._close_messages_no_wait()
 

@@ -125,3 +125,40 @@ async def test_a_crash_is_redacted_exits_1_and_names_the_log(harness: Harness, l
     log = _log(log_file)
     assert "cockpit crashed" in log and "held [redacted]" in log
     assert JIRA not in log and PAGE not in log
+
+
+async def test_an_exception_that_renders_itself_is_redacted_too(harness: Harness, log_file: Path):
+    """Textual prints an exception with `__rich__` through its own panic screen; cockpit's
+    crash report takes every exception, so the token is removed there as well."""
+    app = harness.app()
+
+    class Rendering(Exception):
+        def __rich__(self) -> str:
+            return f"rendered with {JIRA}"
+
+    def boom(self: CockpitScreen) -> None:
+        raise Rendering(f"held {JIRA}")
+
+    kept: list[object] = []
+
+    def keep() -> None:
+        kept.extend(app._exit_renderables)
+        app._exit_renderables.clear()
+
+    app._print_error_renderables = keep  # type: ignore[method-assign]
+    CockpitScreen.action_boom = boom  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(Rendering):
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                app.screen.call_later(app.screen.action_boom)  # type: ignore[attr-defined]
+                await pilot.pause()
+                await pilot.pause()
+    finally:
+        del CockpitScreen.action_boom  # type: ignore[attr-defined]
+    console = Console(file=io.StringIO(), force_terminal=True, width=300, record=True)
+    for renderable in kept:
+        console.print(renderable)
+    plain = console.export_text()
+    assert "held [redacted]" in plain and JIRA not in plain
+    assert app.return_code == 1
