@@ -9,6 +9,8 @@ from typing import Any
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.sanitize import sanitize
 
+TITLE_LIMIT = 120  # an incident title raised from a message: at most this many characters
+
 
 @dataclass(frozen=True)
 class FeedMessage:
@@ -84,14 +86,25 @@ class FeedMessage:
     def line_count(self) -> int:
         return self.text.count("\n") + 1
 
-    def title_guess(self, limit: int = 80) -> str:
-        """A title for an incident raised from this message: its first sentence, shortened."""
+    def title_guess(self, limit: int = TITLE_LIMIT) -> str:
+        """A title for an incident raised from this message, from its full text: the first
+        line (spaces collapsed) up to its first sentence's end when that fits, else cut at
+        a word boundary to at most `limit` characters, the cut marked with "…". Only picks
+        the text: escaping is for where it goes out."""
         line = " ".join(self.first_line.split())
         for stop in (". ", "! ", "? "):
-            if stop in line[:limit]:
-                line = line.split(stop, 1)[0]
+            end = line.find(stop, 0, limit)
+            if end > 0:
+                line = line[:end]
                 break
-        return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+        if len(line) <= limit:
+            return line
+        room = line[: limit - 1]  # one character for the "…"
+        if line[limit - 1] != " ":
+            head, space, _ = room.rpartition(" ")
+            if space and head.strip():
+                room = head  # the last whole word that fits
+        return room.rstrip(" ,;:—–-") + "…"
 
 
 def in_waking_hours(at: datetime, tz: tzinfo, start: time = time(7), end: time = time(19)) -> bool:

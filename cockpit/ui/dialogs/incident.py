@@ -54,7 +54,14 @@ class RaiseModal(Dialog):
                 id="raise-source",
             )
         yield Label("Title: what is broken, for whom")
-        yield Input(value=title, placeholder="Checkout payments failing for EU buyers", id="title")
+        # a title prefilled from a message opens at its start (not scrolled to its end):
+        # no select-all on focus, the cursor put at 0 once mounted (on_mount below)
+        yield Input(
+            value=title,
+            placeholder="Checkout payments failing for EU buyers",
+            id="title",
+            select_on_focus=False,
+        )
         yield Label("Severity (can be set later, after assessing)")
         with Choice(id="severity"):
             yield RadioButton("unset", value=True)
@@ -64,6 +71,11 @@ class RaiseModal(Dialog):
         yield Input(value=reported_at, placeholder="now", id="reported-at")
         yield Label("Report thread (link)")
         yield Input(value=thread, placeholder="https://…slack.com/archives/…", id="thread")
+
+    def on_mount(self) -> None:
+        title = self.query_one("#title", Input)
+        title.cursor_position = 0
+        title.scroll_to(x=0, animate=False, immediate=True)
 
     def result(self) -> RaiseRequest:
         title = " ".join(self.value("#title").split())
