@@ -3,6 +3,13 @@
 A Line-API view (one row per message, only the visible rows are ever rendered), so a
 storm of thousands of alerts costs nothing to show. Remote text is never parsed as
 markup: rows are built from plain segments.
+
+The highlighted row is the person's: while the feed has focus, new messages never move
+the cursor, so a key acts on the message that was highlighted when it was pressed. The
+view scrolls to show new rows while it is at the bottom (never so far that the
+highlighted row leaves it); rows arriving below the cursor are counted in the border
+("3 new ↓") and `end` (or `G`) jumps to the newest. Without focus nothing is highlighted,
+and a cursor on the newest row follows the newest ("at the bottom").
 """
 
 from __future__ import annotations
@@ -102,6 +109,8 @@ class FeedView(ScrollView, can_focus=True):
         self._held: list[FeedMessage] = []  # arrived while paused
         self._cache: dict[tuple[int, int, bool], Strip] = {}
         self.cursor = 0
+        self.new_below = 0  # rows that arrived below a cursor that did not follow them
+        self._view_at_bottom = False  # while taking new rows: the view showed the last one
         self.empty_text = empty_text
         self._is_waking = is_waking or (lambda: True)
 
@@ -150,8 +159,18 @@ class FeedView(ScrollView, can_focus=True):
                 self.refresh_line(index)
                 break
 
+    def _following(self) -> bool:
+        """The cursor goes with the newest row: nothing is highlighted (no focus, or no
+        rows yet) and it is on the last row. A highlighted row never moves by itself."""
+        return not self._rows or (not self.has_focus and self.cursor >= len(self._rows) - 1)
+
+    def _at_bottom(self) -> bool:
+        return int(self.scroll_y) >= int(self.max_scroll_y)
+
     def _take(self, fresh: list[FeedMessage]) -> None:
-        at_bottom = self.cursor >= len(self._rows) - 1
+        at_bottom = self._following()
+        self._view_at_bottom = self._at_bottom()
+        before = len(self._rows)
         current = self.selected()
         selected = current.key if current is not None else None
         fresh.sort(key=lambda m: (m.at, m.ts))
@@ -176,8 +195,18 @@ class FeedView(ScrollView, can_focus=True):
             and not any(m.is_reply and (m.channel, m.thread_ts) in expanded for m in fresh)
         ):
             self._append_rows(fresh, dropped, stick=at_bottom)
-            return
-        self._rebuild(keep=None if at_bottom else selected, stick=at_bottom)
+        else:
+            self._rebuild(keep=None if at_bottom else selected, stick=at_bottom)
+        self._count_new(before, at_bottom)
+
+    def _count_new(self, before: int, followed: bool) -> None:
+        """After new rows: count those below a cursor that stayed where it was."""
+        below = max(0, len(self._rows) - 1 - self.cursor)
+        if followed or not below:
+            self.new_below = 0
+        else:
+            self.new_below = min(below, self.new_below + max(0, len(self._rows) - before))
+        self._update_title()
 
     def _append_rows(
         self, fresh: list[FeedMessage], dropped: list[FeedMessage], *, stick: bool
@@ -214,8 +243,20 @@ class FeedView(ScrollView, can_focus=True):
         self.virtual_size = Size(0, len(self._rows))
         if stick:
             self.cursor = max(0, len(self._rows) - 1)
-        self._scroll_cursor_into_view(animate=False)
+        self._follow_view()
         self.refresh()
+
+    def _follow_view(self) -> None:
+        """Show the cursor's row; a view that was at the bottom also shows the new rows,
+        as many as fit with the highlighted row still in it."""
+        height = self.scrollable_content_region.height or 1
+        if self._view_at_bottom:
+            self._view_at_bottom = False
+            newest_top = max(0, len(self._rows) - height)
+            top = newest_top if self._following() else min(newest_top, self.cursor)
+            if top > int(self.scroll_y):
+                self.scroll_to(y=top, animate=False, immediate=True)
+        self._scroll_cursor_into_view(animate=False)
 
     def _rebuild(self, *, keep: tuple[str, str] | None = None, stick: bool = False) -> None:
         needle = self.filter_text.lower()
@@ -256,7 +297,7 @@ class FeedView(ScrollView, can_focus=True):
             if keep is not None:
                 found = next((i for i, row in enumerate(rows) if row.message.key == keep), None)
             self.cursor = found if found is not None else min(self.cursor, last)
-        self._scroll_cursor_into_view(animate=False)
+        self._follow_view()
         self.refresh()
 
     @staticmethod
@@ -296,6 +337,8 @@ class FeedView(ScrollView, can_focus=True):
             parts.append(f"⚠ {self.remote_status}")
         if self.paused:
             parts.append(f"PAUSED · {self.pending} new" if self.pending else "PAUSED")
+        if self.new_below:
+            parts.append(f"{self.new_below} new ↓ (end)")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
         # Content, not a str: a str border title is read as markup, and the filter and the
@@ -320,6 +363,10 @@ class FeedView(ScrollView, can_focus=True):
             return
         old = self.cursor
         self.cursor = max(0, min(index, len(self._rows) - 1))
+        below = len(self._rows) - 1 - self.cursor
+        if self.new_below > below:  # moved down onto rows counted as new: seen
+            self.new_below = below
+            self._update_title()
         if old != self.cursor:
             self._cache = {k: v for k, v in self._cache.items() if k[0] not in (old, self.cursor)}
             self._scroll_cursor_into_view()
