@@ -311,3 +311,28 @@ async def test_escalation_invites_the_point_people_and_tells_them(rig: Rig):
     assert len(posted) == 1
     assert "Payments" in posted[0]["text"] and "payments-runbook" in posted[0]["text"]
     assert rig.store.ticks(inc.id)["escalate"].ticked
+
+
+async def test_an_item_written_before_steps_resumes_and_finishes_every_step(rig: Rig):
+    """An item from before the steps (no "done" note) left uncertain after its channel was
+    made: the channel is found, not made again, and its topic is still set."""
+    import dataclasses
+
+    inc = rig.service.raise_incident("Checkout payments failing")
+    (item,) = rig.planner.for_action("create-channel", inc, rig.clock.now())[:1]
+    with httpx.Client() as c:  # what the old sender did before its set_topic failed
+        made = c.post(
+            f"{rig.server.base_url}/api/conversations.create",
+            headers={"Authorization": f"Bearer {TOKENS['slack']}"},
+            json={"name": f"incident-{inc.id}"},
+        ).json()
+        assert made["ok"], made
+    old = dataclasses.replace(item, uncertain=True, attempts=1).to_dict()
+    del old["notes"]
+    rig.store.put_doc(inc.id, "outbox", old)
+    await rig.drain_all()
+    (sent,) = rig.sender.items(inc.id)
+    assert sent.state is OutboxState.SENT and set(sent.done_steps) == {"create", "topic"}
+    channels = {n: ch for n, ch in rig.state()["slack"]["channels"].items() if "incident-" in n}
+    assert list(channels) == [f"incident-{inc.id}"]
+    assert "Checkout payments failing" in channels[f"incident-{inc.id}"]["topic"]
