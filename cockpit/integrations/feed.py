@@ -22,6 +22,18 @@ polling is back to its own pace at once. A message seen both ways is delivered o
 It reads through a `MessageSource` (source.py; Slack's client is one): every request a
 source makes is one call, counted here in the budget before it is made.
 
+Under faults. The poller is one loop, so one slow call holds every channel: polls are made
+inside `http.polling()` (one attempt, a whole-call deadline of `POLL_DEADLINE` s, a 429
+raised with its Retry-After instead of slept inside the call): the next poll is the retry.
+A channel (or thread) whose poll fails backs off on its own: a passing fault (timeout,
+5xx, dropped connection) is polled again `FIRST_RETRY` s after the first, at the channel's
+own pace up to `TRANSIENT_FAILURES` failures in a row, then twice as long each time (at
+most `MAX_BACKOFF` s); a lasting one
+(channel_not_found, not_in_channel, …) waits 30 s, doubling to 5 minutes. The others keep
+their pace, and when several tasks are due #incidents goes first: a failing #alerts, a
+burst of catch-up fetches after a reconnect, never take its turn. Only a rate limit
+(shared by every channel) or refused credentials pause the whole feed.
+
 No Textual: `deliver` is called with the new `FeedMessage`s (the app passes a function
 that hands them to its UI thread).
 """
@@ -39,6 +51,7 @@ from typing import Any
 
 from cockpit.domain.feed import FeedMessage
 from cockpit.integrations.errors import RemoteError
+from cockpit.integrations.http import POLL_DEADLINE, polling
 from cockpit.integrations.source import MessageSource, RawMessage, ts_key
 
 log = logging.getLogger("cockpit.feed")
@@ -57,6 +70,10 @@ SEEN_MAX = 50_000  # (channel, ts) keys remembered to deliver each message once
 # #incidents and the active incident's channel come sooner, other incidents' channels
 # once a minute, and a spent budget adds its wait.
 POLLING_WORST_CASE = 10.0
+FIRST_RETRY = 2.0  # after a passing fault, the channel is polled again this soon
+TRANSIENT_FAILURES = 3  # passing faults in a row polled again at the channel's own pace
+MAX_BACKOFF = 120.0  # the longest wait after passing faults (a lasting one: 300 s)
+TRANSIENT_PAUSE = 2.0  # the feed's pause after a passing fault outside a channel's poll
 
 
 @dataclass
@@ -119,6 +136,7 @@ class FeedPoller:
         self.on_status = on_status or (lambda _s: None)
         self.clock = clock
         self.sleep = sleep
+        self.incidents = incidents
         self.channels: dict[str, ChannelState] = {
             incidents: ChannelState(incidents, max(5.0, incidents_period), fixed=True),
             alerts: ChannelState(alerts, self.alerts_period, alert=True, fixed=True),
@@ -251,7 +269,8 @@ class FeedPoller:
             except RemoteError as e:
                 self.stats.last_error = str(e)
                 self.on_status(str(e))
-                await self.sleep(e.retry_after or 15.0)
+                pause = TRANSIENT_PAUSE if e.retryable and not e.code else 15.0
+                await self.sleep(e.retry_after or pause)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # never let the feed die silently
@@ -261,6 +280,26 @@ class FeedPoller:
 
     async def step(self) -> list[FeedMessage]:
         """Do the most overdue task (a channel page or a thread), waiting until it is due."""
+        with polling(POLL_DEADLINE):  # one attempt, a short deadline: the next poll retries
+            return await self._step()
+
+    def _retry_in(self, task: ChannelState | ThreadState, e: RemoteError) -> float:
+        """How long a channel or thread whose poll failed waits. A passing fault: soon
+        after the first (the next poll is the retry), then its own pace up to
+        `TRANSIENT_FAILURES` in a row, then twice as long each time; a lasting error,
+        30 s and more."""
+        if e.retryable:
+            if isinstance(task, ChannelState):
+                pace = self._period(task, live=self.live)
+            else:
+                pace = LIVE_THREAD_PERIOD if self.live else THREAD_PERIOD
+            if task.failures == 1:
+                return min(pace, FIRST_RETRY)
+            extra = max(0, task.failures - TRANSIENT_FAILURES)
+            return float(min(max(pace, MAX_BACKOFF), pace * 2.0**extra))
+        return float(min(300.0, 30.0 * 2.0 ** (task.failures - 1)))
+
+    async def _step(self) -> list[FeedMessage]:
         if not self._workspace:
             await self._spend()
             self._workspace = await self.source.workspace_url()
@@ -281,7 +320,7 @@ class FeedPoller:
             # one channel or thread failing (not_in_channel, channel_not_found, …) must not
             # hold up the others: it is tried again later, less and less often
             task.failures += 1
-            task.due = self.clock() + min(300.0, 30.0 * 2 ** (task.failures - 1))
+            task.due = self.clock() + self._retry_in(task, e)
             where = f"#{task.name}" if isinstance(task, ChannelState) else "a thread"
             self.stats.last_error = f"{where}: {e}"
             self.on_status(self.stats.last_error)
@@ -305,7 +344,10 @@ class FeedPoller:
             if th.active_until < now:
                 del self.threads[key]
         tasks: list[ChannelState | ThreadState] = [*self.channels.values(), *self.threads.values()]
-        return min(tasks, key=lambda t: t.due)
+        # of the tasks due now, #incidents first (then the most overdue): a failing channel
+        # or a reconnect's catch-up fetches never take its turn
+        first = self.channels.get(self.incidents)
+        return min(tasks, key=lambda t: (max(t.due, now), t is not first, t.due))
 
     async def _list_channels(self) -> None:
         """One listing (paged) names every channel: later lookups cost nothing."""
@@ -432,8 +474,9 @@ class FeedPoller:
                 break
             try:
                 await self.source.user_name(uid)
-            except RemoteError:
-                self._unknown_users.add(uid)
+            except RemoteError as e:
+                if not e.retryable:  # a passing fault: asked again with the next message
+                    self._unknown_users.add(uid)
         return [
             self.source.feed_message(
                 m, ch.name, channel_id=ch.id, workspace=self._workspace, is_alert=ch.alert

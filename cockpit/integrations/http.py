@@ -15,7 +15,11 @@ What it does for every call (DESIGN.md §6):
 * 429: for idempotent calls, waits `Retry-After` and tries again when the wait is short (≤
   `RetryPolicy.max_retry_after`), else raises with `retry_after` set;
 * bodies are capped (5 MB by default), and HTML, empty, broken or cut-off JSON become
-  a clear `RemoteError` instead of a parser traceback or 40 KB of HTML on screen.
+  a clear `RemoteError` instead of a parser traceback or 40 KB of HTML on screen;
+* calls made inside `polling(deadline)` (in that task only) are polls: one attempt, a
+  429 raised at once with its `retry_after`, and a short deadline for the whole call. A
+  poll that fails is simply made again at the next turn, and a retried poll that times
+  out would hold its caller (the feed's one loop) for a minute.
 
 The sleep function, the clock and the random source are injected, so tests never wait.
 """
@@ -23,12 +27,14 @@ The sleep function, the clock and the random source are injected, so tests never
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -56,6 +62,24 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1, rate_limit_waits=0)
+POLL_DEADLINE = 4.0  # a poll's whole call: the feed shows new messages within 5 s
+
+# (deadline, retry policy) for the calls of the current task: see `polling`
+_call_limits: contextvars.ContextVar[tuple[float, RetryPolicy] | None] = contextvars.ContextVar(
+    "cockpit_call_limits", default=None
+)
+
+
+@contextlib.contextmanager
+def polling(deadline: float = POLL_DEADLINE) -> Iterator[None]:
+    """The calls made inside (by this task) are polls: one attempt (the next poll is the
+    retry), no 429 sat out (raised with `retry_after`), each bounded by `deadline` (or the
+    client's own, when shorter)."""
+    token = _call_limits.set((deadline, NO_RETRY))
+    try:
+        yield
+    finally:
+        _call_limits.reset(token)
 
 
 @dataclass(frozen=True)
@@ -244,6 +268,12 @@ class ApiClient:
         method = method.upper()
         idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         allowed = set(allow_status)
+        limits = _call_limits.get()
+        deadline, policy = (
+            (self.deadline, self.retry)
+            if limits is None
+            else (min(self.deadline, limits[0]), limits[1])
+        )
         started = self._clock()
         attempt = 0
         waits = 0
@@ -252,10 +282,12 @@ class ApiClient:
             if self.limiter is not None:
                 await self.limiter.wait()
             try:
-                status, headers, body = await self._attempt(method, path, params, json_body)
+                status, headers, body = await self._attempt(
+                    method, path, params, json_body, deadline
+                )
             except _Failed as failed:
                 may_repeat = failed.retryable and (idem or not failed.sent)
-                if may_repeat and await self._backoff(attempt, started):
+                if may_repeat and await self._backoff(attempt, started, policy):
                     log.info("%s %s %s: %s; trying again", self.system, method, path, failed.what)
                     continue
                 raise self._failure(failed, idem) from None
@@ -270,9 +302,9 @@ class ApiClient:
                 # and still answer 429 (a proxy, a lie), so the outbox checks first.
                 if (
                     idem
-                    and waits < self.retry.rate_limit_waits
-                    and wait <= self.retry.max_retry_after
-                    and self._clock() - started + wait <= self.retry.total
+                    and waits < policy.rate_limit_waits
+                    and wait <= policy.max_retry_after
+                    and self._clock() - started + wait <= policy.total
                 ):
                     waits += 1
                     log.info("%s rate limit: waiting %.1f s", self.system, wait)
@@ -289,7 +321,7 @@ class ApiClient:
                     retry_after=wait,
                 )
             if status >= 500:
-                if idem and await self._backoff(attempt, started):
+                if idem and await self._backoff(attempt, started, policy):
                     log.info("%s %s %s: %s; trying again", self.system, method, path, status)
                     continue
                 what = describe_body(self.system, status, content_type, body, self.secrets)
@@ -318,8 +350,14 @@ class ApiClient:
 
     # -- helpers -----------------------------------------------------------------------
     async def _attempt(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json_body: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        deadline: float | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
+        deadline = self.deadline if deadline is None else deadline
         request = self._http.build_request(
             method,
             path.lstrip("/"),
@@ -327,7 +365,7 @@ class ApiClient:
             json=json_body if json_body is not None else None,
         )
         try:
-            async with asyncio.timeout(self.deadline):
+            async with asyncio.timeout(deadline):
                 response = await self._http.send(request, stream=True)
                 try:
                     body = await self._read_capped(response)
@@ -340,9 +378,7 @@ class ApiClient:
                 f"timed out waiting for an answer ({type(e).__name__})", sent=True
             ) from None
         except TimeoutError:
-            raise _Failed(
-                f"gave no complete answer within {self.deadline:g} s", sent=True
-            ) from None
+            raise _Failed(f"gave no complete answer within {deadline:g} s", sent=True) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as e:
             raise _Failed(f"dropped the connection ({type(e).__name__})", sent=True) from None
         except httpx.DecodingError:
@@ -410,16 +446,20 @@ class ApiClient:
             hint = "check the configured URL"
         return self.error(failed.what, hint=hint, retryable=failed.retryable, ambiguous=ambiguous)
 
-    def _delay(self, attempt: int) -> float:
-        base: float = min(self.retry.max_delay, self.retry.base_delay * 2.0 ** (attempt - 1))
+    def _delay(self, attempt: int, policy: RetryPolicy | None = None) -> float:
+        policy = policy or self.retry
+        base: float = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
         return base * (0.5 + 0.5 * float(self._rng()))  # jitter: between half and all of it
 
-    async def _backoff(self, attempt: int, started: float) -> bool:
+    async def _backoff(
+        self, attempt: int, started: float, policy: RetryPolicy | None = None
+    ) -> bool:
         """Sleep before attempt `attempt + 1`; False when no attempt is left."""
-        if attempt >= self.retry.attempts:
+        policy = policy or self.retry
+        if attempt >= policy.attempts:
             return False
-        delay = self._delay(attempt)
-        if self._clock() - started + delay > self.retry.total:
+        delay = self._delay(attempt, policy)
+        if self._clock() - started + delay > policy.total:
             return False
         await self._sleep(delay)
         return True

@@ -3,14 +3,21 @@ storm, thread replies, names, permalinks."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from cockpit.domain.feed import FeedMessage
+from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.feed import FeedPoller
+from cockpit.integrations.http import polling
 from cockpit.integrations.slack import SlackClient
+from cockpit.integrations.source import MessagePage
+from cockpit.sandbox.dispatch import IN_PROCESS_URL
 from cockpit.sandbox.server import SandboxServer
 
 
@@ -141,3 +148,110 @@ async def test_a_channel_is_joined_by_its_own_id_with_other_threads_waiting(
     assert [m.text for m in rig.got if m.ts == posted["ts"]] == ["rollback started"]
     assert not rig.poller.stats.last_error
     await rig.slack.aclose()
+
+
+# -- under faults -------------------------------------------------------------------------------
+class YieldingTime(VirtualTime):
+    """Virtual time whose sleep lets the other tasks run (the poller runs as a task)."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+async def test_incidents_keep_their_cadence_while_alerts_fail_and_faults_fly():
+    """The drill range in process with 30 % random faults (timeouts, 5xx, drops, 429s) on
+    every request, and every poll of #alerts timing out: #incidents is still fetched on its
+    own cadence and a report reaches the feed within the 5 s budget (p50), because a
+    failing channel backs off on its own, a poll is one attempt (the next poll is the
+    retry), and #incidents goes first when several channels are due."""
+    server = SandboxServer(scenario=None, faults=0.3, seed=11)
+    state = server.state
+    incidents, alerts = state.channel_by_name("incidents"), state.channel_by_name("alerts")
+    assert incidents is not None and alerts is not None
+    clock = YieldingTime()
+    history: list[tuple[str, float]] = []  # (channel id, when) of every history request
+
+    class AlertsTimeOut(SlackClient):
+        async def messages_since(
+            self, channel_id: str, oldest: str | None, *, cursor: str | None, limit: int
+        ) -> MessagePage:
+            history.append((channel_id, clock.now))
+            if channel_id != alerts.id:
+                return await super().messages_since(channel_id, oldest, cursor=cursor, limit=limit)
+            # however many times the call is tried, it times out
+            server.faults.force("timeout", "before", on="conversations.history", times=10)
+            try:
+                return await super().messages_since(channel_id, oldest, cursor=cursor, limit=limit)
+            finally:
+                server.faults.clear()
+
+    slack = AlertsTimeOut(
+        f"{IN_PROCESS_URL}/api",
+        "xoxb-any",
+        transport=server.transport(),
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
+    seen: dict[str, float] = {}
+
+    def deliver(messages: list[FeedMessage]) -> None:
+        for m in messages:
+            seen.setdefault(m.text, clock.now)
+
+    poller = FeedPoller(slack, deliver, clock=clock.clock, sleep=clock.sleep)
+    task = asyncio.create_task(poller.run())
+    try:
+        while clock.now < 1030.0:  # started
+            await asyncio.sleep(0)
+        posted: dict[str, float] = {}
+        priya = state.user_by_name("priya")
+        assert priya is not None
+        n = 0
+        while clock.now < 1330.0:  # five minutes of reports, one every 7 s
+            if clock.now >= 1030.0 + 7 * n:
+                text = f"report {n}"
+                state.post(incidents, state.person_message(priya["id"], text))
+                posted[text] = clock.now
+                n += 1
+            await asyncio.sleep(0)
+    finally:
+        poller.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await slack.aclose()
+    assert state.faults_injected, "faults were asked for"
+    late = sorted(seen.get(t, 10_000.0) - at for t, at in posted.items() if at < 1310.0)
+    assert late[len(late) // 2] <= 5.0, late  # p50 within the feed's budget
+    assert late[-1] <= 20.0, late  # never a hole of half a minute and more
+    polls = [at for cid, at in history if cid == incidents.id and at >= 1030.0]
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    assert max(gaps) <= 15.0, gaps  # #incidents keeps its cadence
+    assert any(cid == alerts.id for cid, _ in history)
+    # #alerts backs off on its own: it is asked less and less often, never in a burst
+    alert_polls = [at for cid, at in history if cid == alerts.id and at >= 1030.0]
+    assert len(alert_polls) <= 10, alert_polls
+
+
+async def test_a_poll_is_one_attempt_the_next_poll_is_the_retry():
+    server = SandboxServer(scenario=None)
+    clock = VirtualTime()
+    slack = SlackClient(
+        f"{IN_PROCESS_URL}/api",
+        "xoxb-any",
+        transport=server.transport(),
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
+    incidents = server.state.channel_by_name("incidents")
+    assert incidents is not None
+    server.faults.force("timeout", on="conversations.history", times=5)
+    with polling(), pytest.raises(RemoteError):
+        await slack.messages_since(incidents.id, None, cursor=None, limit=1)
+    assert server.state.requests["slack:conversations.history"] == 1
+    assert clock.now == 1000.0  # no backoff slept inside the poll
+    with pytest.raises(RemoteError):  # outside a poll: tried again, as every read is
+        await slack.messages_since(incidents.id, None, cursor=None, limit=1)
+    assert server.state.requests["slack:conversations.history"] == 5
+    await slack.aclose()
