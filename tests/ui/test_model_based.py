@@ -1,0 +1,108 @@
+"""Safe under any keystroke: a model-based test. Random steps (every key of the live
+bindings, navigation, escape/enter/tab, short typed strings including a hostile one with
+escape codes) drive the real app against the drill range; after every step the app must
+not have crashed or said "Something went wrong", nothing may have been queued for a
+remote system unless that step confirmed a dialog, nothing may reach the drill range that
+changes something unless the outbox has it, and the header and the checklist must agree
+with the store. See tests/ui/mbt.py for the model and the checks.
+
+A failing seed prints its findings, the exact key sequence, and the one command that
+replays it, e.g.:
+
+    COCKPIT_MBT_SEED=17 .venv/bin/python -m pytest tests/ui/test_model_based.py -k replay -s
+
+(`COCKPIT_MBT_STEPS` sets the length, 300 by default; `COCKPIT_MBT_KEYS` replays a
+sequence given as a Python list literal, e.g. a shortened one.)
+
+Sizes: CI runs `CI_SEEDS` seeds × 300 steps (what fits in ~150 s on a shared 2-core
+machine); `-m slow` runs the full 50 × 300 and 500 seeds × 300 more.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import pytest
+
+from . import mbt
+
+STEPS = 300
+CI_SEEDS = 16  # × 300 steps ≈ 130 s here (about 8 s a seed: start-up and ~25 ms a step)
+FULL_SEEDS = 50
+SLOW_SEEDS = 500
+
+
+async def check_seed(tmp_path: Path, seed: int, steps: int = STEPS) -> None:
+    run = await mbt.run_seed(tmp_path, seed, steps)
+    assert not run.unknown, run.report()
+    known = sorted({f.known for f in run.findings if f.known})
+    if known:  # each has its own strict xfail below: this seed is visible, not hidden
+        pytest.xfail(f"known bug(s) {known}; the rest held\n{run.report()}")
+    assert run.done == steps, run.report()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("seed", range(CI_SEEDS))
+async def test_safe_under_any_keystroke(tmp_path: Path, seed: int):
+    await check_seed(tmp_path, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("seed", range(CI_SEEDS, FULL_SEEDS))
+async def test_safe_under_any_keystroke_full(tmp_path: Path, seed: int):
+    """The rest of the 50 × 300 run (the first `CI_SEEDS` run in CI)."""
+    await check_seed(tmp_path, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("seed", range(1000, 1000 + SLOW_SEEDS))
+async def test_safe_under_any_keystroke_long(tmp_path: Path, seed: int):
+    await check_seed(tmp_path, seed)
+
+
+@pytest.mark.skipif("COCKPIT_MBT_SEED" not in os.environ, reason="set COCKPIT_MBT_SEED")
+@pytest.mark.timeout(600)
+async def test_replay(tmp_path: Path):
+    """One seed (or a given sequence), each step printed as it is pressed, every finding
+    reported rather than stopping at the first."""
+    seed = int(os.environ["COCKPIT_MBT_SEED"])
+    steps = int(os.environ.get("COCKPIT_MBT_STEPS", STEPS))
+    given = (
+        ast.literal_eval(os.environ["COCKPIT_MBT_KEYS"])
+        if "COCKPIT_MBT_KEYS" in os.environ
+        else None
+    )
+    run = await mbt.run_seed(
+        tmp_path,
+        seed,
+        steps,
+        stop_at_first=False,
+        on_step=lambda i, step: print(f"{i:4} {step!r}"),
+        given=given,
+    )
+    print(run.report())
+    assert not run.findings, run.report()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: pageup/pagedown in the command palette before its list is laid out "
+    "(keys arriving together, e.g. typed fast) crash the app: KeyError 0 in Textual's "
+    "OptionList._move_page (found by seeds 4 and 8)",
+)
+async def test_known_bug_palette_page_key_right_after_opening(tmp_path: Path):
+    for n, key in enumerate(("pagedown", "pageup")):
+        run = await mbt.run_seed(tmp_path / str(n), 0, 0, given=["ctrl+p", key])
+        assert not run.findings, run.report()
+
+
+def test_the_alphabet_and_a_sequence_replay_exactly():
+    """A seed names one sequence: the same keys every time, drawn from the bindings."""
+    keys = ["R", "S", "ctrl+q", "x"]
+    assert mbt.sequence(17, 300, keys) == mbt.sequence(17, 300, keys)
+    assert mbt.sequence(17, 300, keys) != mbt.sequence(18, 300, keys)
+    assert mbt.keys_of("type:-12m") == ["-", "1", "2", "m"]
