@@ -86,14 +86,17 @@ class JiraHandlers(Handlers[JiraClient]):
     # -- jira.create_issue -------------------------------------------------------------------
     async def create_issue(self, item: OutboxItem, incident: Incident) -> Outcome:
         jira, s = self.ctx.client, self._settings()
-        lines = [incident.summary or incident.title]
-        if incident.links.thread is not None:
-            lines.append(f"Reported in Slack: {incident.links.thread.url}")
-        lines.append(f"Tracked with cockpit (incident {incident.id}).")
+        blocks = list(adf.from_plain(incident.summary or incident.title)["content"])
+        thread = incident.links.thread
+        if thread is not None and thread.url.startswith(("https://", "http://")):
+            # the report's permalink (made by Slack, or typed by the person raising it):
+            # a link cockpit puts there itself, its one link in the description
+            blocks.append(adf.paragraph("Reported in Slack: ", adf.text(thread.url, thread.url)))
+        blocks.append(adf.paragraph(f"Tracked with cockpit (incident {incident.id})."))
         created = await jira.create_issue(
             s.project,
             incident.title,
-            adf.from_plain("\n\n".join(lines)),
+            adf.adf_doc(*blocks),
             s.issue_type,
             labels=["incident", "cockpit", marker_label(item)],
             properties={"cockpit": {"marker": item.id, "incident": incident.id}},
