@@ -29,7 +29,7 @@ import pytest
 from . import mbt
 
 STEPS = 300
-CI_SEEDS = 16  # × 300 steps ≈ 130 s here (about 8 s a seed: start-up and ~25 ms a step)
+CI_SEEDS = 24  # × 300 steps ≈ 120 s here (about 5 s a seed: start-up and ~15-25 ms a step)
 FULL_SEEDS = 50
 SLOW_SEEDS = 500
 
