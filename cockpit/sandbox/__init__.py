@@ -1,9 +1,10 @@
 """The drill range: a loopback server speaking the Slack, Jira and Statuspage wire APIs.
 
 It powers `cockpit sandbox` (a server for drills and manual testing), `cockpit demo` and the
-integration and end-to-end tests. No Textual here; the server is stdlib only, but for the
-websockets library behind its Socket Mode (imported when the server starts) and httpx
-behind the in-process transport (imported by `server.transport()`).
+integration and end-to-end tests. No Textual here. The HTTP API is a small ASGI app
+(asgi.py) served by uvicorn, with its limits on bodies, heads, idle connections and
+threads; Socket Mode runs on the websockets library; both are imported when the server
+starts, and httpx behind the in-process transport (imported by `server.transport()`).
 
     from cockpit.sandbox import SandboxServer
     with SandboxServer(scenario="outage", speed=10) as server:
