@@ -21,12 +21,14 @@ from textual.worker import Worker, WorkerState
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.sanitize import sanitize
 from cockpit.redact import REDACTED, redact
+from cockpit.ui import fixes
 from cockpit.ui.commands import COMMANDS
 
 if TYPE_CHECKING:
     from cockpit.application.build import Services
 
 log = logging.getLogger("cockpit.ui")
+fixes.apply()
 
 
 class CockpitHost(App[None]):

@@ -232,10 +232,6 @@ def is_confirm(screen: Any, key: str) -> bool:
     return False
 
 
-PALETTE_BUG = "palette-page-key-before-layout-crashes"
-PALETTE_PAGE = {("CommandPalette", "pageup"), ("CommandPalette", "pagedown")}
-
-
 def known_bug(screen: Any, focused: Any, key: str) -> str:
     """The known bug a queued-without-confirm finding is, or ""."""
     on_checklist = isinstance(screen, CockpitScreen) and isinstance(focused, ChecklistPane)
@@ -430,12 +426,7 @@ async def run_seed(
         step = current[0] if current[0] is not None else step
         if not any(f.kind == "crash" for f in run.findings):
             run.findings.append(Finding("crash", step, f"{type(e).__name__}: {e}"))
-        if isinstance(e, KeyError | IndexError) and last[0] in PALETTE_PAGE:
-            for f in run.findings:
-                if f.kind == "crash":
-                    f.known = PALETTE_BUG
-        else:
-            run.findings[-1].detail += f" ({type(e).__name__}: {e})"
+        run.findings[-1].detail += f" ({type(e).__name__}: {e})"
     finally:
         run.seconds = time.monotonic() - started
         await asyncio.sleep(0)
