@@ -33,8 +33,9 @@ a minute. Every benchmark works on a private copy of the store.
    `FeedView.add_messages` with `App.call_from_thread`. A 5 ms timer task on the event loop
    records its gaps: the longest is the longest stall (baseline: the same timer with the
    app idle). Also: time until the last message is on screen, messages kept by the view,
-   RSS growth over the storm and over a second one. Budget: no stall over 50 ms; the view
-   keeps at most MAX_MESSAGES.
+   RSS growth over the storm and over a second one. Both storms are judged: the figure is
+   the longest stall of either (which one, and each storm's longest gap and p99 gap, are
+   reported). Budget: no stall over 50 ms in either; the view keeps at most MAX_MESSAGES.
 5. steady-state feed (when cockpit/integrations/feed.py exists): the real app with its
    remote side (`Remote`, wired as `cockpit demo` wires it: a bot token and an app-level
    token, so Slack's Socket Mode pushes new messages and polling is the safety net)
@@ -536,9 +537,12 @@ def bench_storm(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], Non
     with environ(isolated_env(tmp)):
         r = asyncio.run(_storm_run(data_dir, cfg, log))
     s1, s2 = r["storm1"], r["storm2"]
-    stall = max(s1["gaps"])
+    gaps = {1: s1["gaps"], 2: s2["gaps"]}
+    worst = max(gaps, key=lambda k: max(gaps[k]))  # the storm with the longest stall
+    stall = max(gaps[worst])
+    p99 = {k: pct(g, 99) for k, g in gaps.items()}
     idle = max(r["idle_gaps"])
-    over = sum(g > 0.050 for g in s1["gaps"])
+    over = {k: sum(g > 0.050 for g in gs) for k, gs in gaps.items()}
     bounded = s1["in_view"] <= r["max_messages"] and s2["in_view"] <= r["max_messages"]
     details = {
         "storm": cfg.storm,
@@ -547,24 +551,28 @@ def bench_storm(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], Non
         "idle_max_gap_ms": idle * 1e3,
         "storm1": {k: v for k, v in s1.items() if k != "gaps"},
         "storm2": {k: v for k, v in s2.items() if k != "gaps"},
-        "storm1_gaps_over_50ms": over,
-        "storm1_gap_p99_ms": pct(s1["gaps"], 99) * 1e3,
-        "storm2_max_gap_ms": max(s2["gaps"]) * 1e3,
+        "worst_storm": worst,
+        **{f"storm{k}_max_gap_ms": max(g) * 1e3 for k, g in gaps.items()},
+        **{f"storm{k}_gap_p99_ms": v * 1e3 for k, v in p99.items()},
+        **{f"storm{k}_gaps_over_50ms": v for k, v in over.items()},
         "max_messages": r["max_messages"],
     }
     return [
         Row(
-            f"alert storm ({cfg.storm:,} in batches of {cfg.batch}): longest stall",
-            f"{ms(stall)} ({over} gaps > 50 ms)",
+            f"alert storms (2 x {cfg.storm:,} in batches of {cfg.batch}): longest stall",
+            f"{ms(stall)} (storm {worst}; storms 1/2: {ms(max(s1['gaps']))} / "
+            f"{ms(max(s2['gaps']))}; gap p99 {ms(p99[1])} / {ms(p99[2])}; "
+            f"{over[1] + over[2]} gaps > 50 ms)",
             f"idle app {ms(idle)}",
             f"{stall / idle:.1f}x",
-            "<= 50 ms",
+            "<= 50 ms, both storms",
             "PASS" if stall <= 0.050 else "MISS",
             details,
         ),
         Row(
             "alert storm: all in view / memory",
-            f"last on screen after {ms(s1['on_screen_s'])}; view keeps {s1['in_view']:,}; "
+            f"last on screen after {ms(s1['on_screen_s'])} / {ms(s2['on_screen_s'])}; "
+            f"view keeps {s1['in_view']:,}; "
             f"RSS {s1['rss_growth'] / MB:+.1f} MB, 2nd storm {s2['rss_growth'] / MB:+.1f} MB",
             "",
             "",
