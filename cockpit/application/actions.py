@@ -15,7 +15,7 @@ remote thread, or in the CLI for the incident it changed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -162,6 +162,16 @@ STATUS_PLAN = {
     Status.RESOLVED: "mark-resolved",
     Status.CANCELED: "cancel-incident",
 }
+
+
+def _clean_names(names: Sequence[str]) -> list[str]:
+    """Component names as picked: single-line, trimmed, each once, in order."""
+    out: list[str] = []
+    for name in names:
+        name = " ".join(str(name).split())
+        if name and name not in out:
+            out.append(name)
+    return out
 
 
 def action(action_id: str) -> Action:
@@ -506,13 +516,19 @@ class IncidentActions:
         draft = self.service.new_draft(incident_id, template)
         return Done(None, f"Drafted: {draft.title}", draft=draft)
 
-    def send_draft(self, incident_id: str, draft_id: str) -> Done:
+    def send_draft(
+        self, incident_id: str, draft_id: str, *, components: Sequence[str] | None = None
+    ) -> Done:
         """Queue a draft, exactly as the person saw it, where it goes: the draft marked
-        QUEUED and its outbox items in one write."""
+        QUEUED and its outbox items in one write. `components`: for a status-page update,
+        the affected components the person picked from the page's list (kept on the
+        incident, so the next updates and the resolution name them; None: the
+        incident's as they are)."""
         svc = self.service
         draft = svc.get_draft(incident_id, draft_id)
         planner = self.planner
         done = Done()
+        picked = None if components is None else _clean_names(components)
 
         def plan(inc: Incident) -> list[OutboxItem]:
             items = [] if planner is None else planner.for_draft(draft, inc, self.now)
@@ -523,6 +539,10 @@ class IncidentActions:
         def queued(ch: IncidentChange) -> None:
             done.draft = draft.mark_queued(at=self.now)
             ch.put_doc("drafts", done.draft.to_dict())
+            inc = ch.incident
+            if draft.public and picked is not None and picked != inc.affected_components:
+                inc.affected_components = picked
+                ch.save = True
 
         return self._queue(incident_id, plan, done=done, also=queued)
 

@@ -8,13 +8,17 @@ so that a reply names the channel created a moment before it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cockpit.config import EscalationTarget
 from cockpit.domain.drafts import Draft
 from cockpit.domain.escape import slack_escape
-from cockpit.domain.incident import Incident, Status
+from cockpit.domain.incident import Incident, Severity, Status
 from cockpit.domain.outbox import OutboxItem
+
+if TYPE_CHECKING:
+    from cockpit.config import EscalationTarget
 
 # where a Slack draft goes, by template
 SLACK_TARGET = {
@@ -30,6 +34,45 @@ STATUSPAGE_STATUS = {
     "statuspage-monitoring": "monitoring",
     "statuspage-resolved": "resolved",
 }
+# the public impact of an incident, by its severity (unset: the page works it out from
+# the components' statuses)
+STATUSPAGE_IMPACT: dict[Severity | None, str | None] = {
+    None: None,
+    Severity.MINOR: "minor",
+    Severity.MAJOR: "major",
+    Severity.CRITICAL: "critical",
+}
+# the affected components' status while the incident is open, by its severity
+COMPONENT_STATUS: dict[Severity | None, str] = {
+    None: "partial_outage",
+    Severity.MINOR: "degraded_performance",
+    Severity.MAJOR: "partial_outage",
+    Severity.CRITICAL: "major_outage",
+}
+
+
+def component_status(status: str, severity: Severity | None) -> str:
+    """What a status-page update sets its components to: back to operational when
+    resolved, degraded while a fix is watched, else the severity's outage."""
+    if status == "resolved":
+        return "operational"
+    if status == "monitoring":
+        return "degraded_performance"
+    return COMPONENT_STATUS[severity]
+
+
+def statuspage_title(
+    status: str, components: Sequence[str], comp_status: str, *, notify: bool, opening: bool
+) -> str:
+    """The item's title, as the confirm dialog shows it: what the page will say about
+    which component, and whether subscribers get told."""
+    what = "Open the status-page incident" if opening else "Status page"
+    words = comp_status.replace("_", " ")
+    named = "; ".join(f"{c}: {words}" for c in components) or "no component named"
+    told = "subscribers notified" if notify else "subscribers not notified"
+    return f"{what}: {status} ({named}; {told})"
+
+
 # playbook actions whose remote part is a status change of the ticket
 TRANSITIONS = {
     "mark-fixing": Status.FIXING,
@@ -250,47 +293,18 @@ class Planner:
             ),
         ]
 
-    def for_draft(self, draft: Draft, incident: Incident, at: datetime) -> list[OutboxItem]:
-        """Send a draft, exactly as the user saw it. Empty when it has nowhere to go."""
+    def for_draft(
+        self,
+        draft: Draft,
+        incident: Incident,
+        at: datetime,
+        *,
+        components: Sequence[str] | None = None,
+    ) -> list[OutboxItem]:
+        """Send a draft, exactly as the user saw it. Empty when it has nowhere to go.
+        `components`: the status page's affected components (default: the incident's)."""
         if draft.template in STATUSPAGE_STATUS and "statuspage" in self.configured:
-            status = STATUSPAGE_STATUS[draft.template]
-            if incident.links.status_page is None:
-                items = [
-                    self._item(
-                        incident,
-                        "statuspage.create",
-                        "Open the status-page incident",
-                        at,
-                        draft_id=draft.id,
-                        status=status,
-                        text=draft.body,
-                        item_id="statuspage-acknowledge",
-                    )
-                ]
-                if "jira" in self.configured and incident.links.ticket is not None:
-                    items.append(
-                        self._item(
-                            incident,
-                            "jira.remote_link",
-                            "Link the status page from the ticket",
-                            at,
-                            what="status_page",
-                        )
-                    )
-                return items
-            item_id = "statuspage-resolve" if status == "resolved" else "statuspage-progress"
-            return [
-                self._item(
-                    incident,
-                    "statuspage.update",
-                    f"Status page: {status}",
-                    at,
-                    draft_id=draft.id,
-                    status=status,
-                    text=draft.body,
-                    item_id=item_id,
-                )
-            ]
+            return self.statuspage(draft, incident, at, components=components)
         if draft.template in SLACK_TARGET and "slack" in self.configured:
             to = SLACK_TARGET[draft.template]
             item_id = {
@@ -311,3 +325,63 @@ class Planner:
                 )
             ]
         return []
+
+    def statuspage(
+        self,
+        draft: Draft,
+        incident: Incident,
+        at: datetime,
+        *,
+        components: Sequence[str] | None = None,
+        notify: bool = True,
+    ) -> list[OutboxItem]:
+        """A status-page update: its status, the affected components (by name) and their
+        status, the impact (from the severity) and whether subscribers are notified."""
+        status = STATUSPAGE_STATUS[draft.template]
+        names = list(incident.affected_components if components is None else components)
+        comp_status = component_status(status, incident.severity)
+        params: dict[str, object] = {
+            "status": status,
+            "text": draft.body,
+            "components": names,
+            "component_status": comp_status,
+            "impact": STATUSPAGE_IMPACT[incident.severity],
+            "notify": notify,
+        }
+        opening = incident.links.status_page is None
+        title = statuspage_title(status, names, comp_status, notify=notify, opening=opening)
+        if opening:
+            items = [
+                self._item(
+                    incident,
+                    "statuspage.create",
+                    title,
+                    at,
+                    draft_id=draft.id,
+                    item_id="statuspage-acknowledge",
+                    **params,
+                )
+            ]
+            if "jira" in self.configured and incident.links.ticket is not None:
+                items.append(
+                    self._item(
+                        incident,
+                        "jira.remote_link",
+                        "Link the status page from the ticket",
+                        at,
+                        what="status_page",
+                    )
+                )
+            return items
+        item_id = "statuspage-resolve" if status == "resolved" else "statuspage-progress"
+        return [
+            self._item(
+                incident,
+                "statuspage.update",
+                title,
+                at,
+                draft_id=draft.id,
+                item_id=item_id,
+                **params,
+            )
+        ]

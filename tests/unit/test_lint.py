@@ -182,3 +182,44 @@ def test_everything_at_once_in_a_fixed_order() -> None:
 
 def test_empty_internal_names_are_ignored() -> None:
     assert lint_public(GOOD, internal_names=["", "  "], components=COMPONENTS, resolved=False) == []
+
+
+# -- the shipped status-page templates on a configured page ------------------------------
+@pytest.mark.parametrize(
+    "template",
+    [
+        "statuspage-investigating",
+        "statuspage-identified",
+        "statuspage-monitoring",
+        "statuspage-resolved",
+    ],
+)
+@pytest.mark.parametrize("picked", [["Payments"], ["Payments", "Search"]])
+def test_shipped_templates_name_the_components(template: str, picked: list[str]) -> None:
+    from datetime import UTC, datetime
+
+    from cockpit.domain.incident import Incident, Severity, Status
+    from cockpit.domain.templates import TemplateLibrary, build_context
+
+    page = ["Website", "API", "Payments", "Search"]
+    t0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
+    inc = Incident(
+        id="7",
+        title="Card payments failing",
+        first_reported_at=t0,
+        created_at=t0,
+        created_by="sam",
+    )
+    inc.severity = Severity.MAJOR
+    inc.affected_components = picked
+    resolved = template == "statuspage-resolved"
+    if resolved:
+        inc.transition(Status.FIXING, at=t0, by="sam")
+        inc.transition(Status.RESOLVED, at=t0, by="sam")
+    context = build_context(inc, [], now=t0, tz=UTC, components=page)
+    text = TemplateLibrary(None).render(template, context)
+    for name in picked:
+        assert name in text
+    # the page's list (what the app lints against) and the incident's own
+    for components in (page, picked):
+        assert lint(text, components=components, resolved=resolved) == [], text

@@ -189,6 +189,7 @@ class StatuspageClient(ApiClient):
         body: str,
         components: Mapping[str, str] | None = None,
         *,
+        impact_override: str | None = None,
         deliver_notifications: bool = True,
     ) -> Incident:
         """Post an update (`body`) and set the status; `components` maps id → status."""
@@ -197,6 +198,8 @@ class StatuspageClient(ApiClient):
             "body": body,
             "deliver_notifications": deliver_notifications,
         }
+        if impact_override is not None:
+            incident["impact_override"] = _check(impact_override, IMPACTS, "impact")
         if components:
             incident["components"] = {
                 cid: _check(st, COMPONENT_STATUSES, "component status")
@@ -211,11 +214,22 @@ class StatuspageClient(ApiClient):
         return self._incident(reply.as_dict(), reply)
 
     async def resolve_incident(
-        self, incident_id: str, body: str, component_ids: Iterable[str] = ()
+        self,
+        incident_id: str,
+        body: str,
+        component_ids: Iterable[str] = (),
+        *,
+        deliver_notifications: bool = True,
     ) -> Incident:
         """Resolve the incident; the given components go back to operational."""
         comps = {cid: "operational" for cid in component_ids}
-        return await self.update_incident(incident_id, "resolved", body, comps or None)
+        return await self.update_incident(
+            incident_id,
+            "resolved",
+            body,
+            comps or None,
+            deliver_notifications=deliver_notifications,
+        )
 
     async def get_incident(self, incident_id: str) -> Incident:
         reply = await self.request("GET", f"{self._page}/incidents/{quote(incident_id, safe='')}")

@@ -69,16 +69,32 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
             remote_id=sp_id, remote_link=url, text="status-page incident opened", apply=apply
         )
 
+    @staticmethod
+    def _names(item: OutboxItem, incident: Incident) -> list[str]:
+        """The affected components the person picked (items queued before the pick
+        existed: the incident's)."""
+        named = item.params.get("components")
+        if isinstance(named, list):
+            return [str(n) for n in named]
+        return list(incident.affected_components)
+
+    @staticmethod
+    def _impact(item: OutboxItem) -> str | None:
+        impact = item.params.get("impact")
+        return str(impact) if impact else None
+
     # -- statuspage.create -------------------------------------------------------------------
     async def create(self, item: OutboxItem, incident: Incident) -> Outcome:
         sp = self.ctx.client
-        ids = await self.component_ids(list(incident.affected_components))
+        ids = await self.component_ids(self._names(item, incident))
         created = await sp.create_incident(
             str(item.params.get("name") or _public_name(incident)),
             str(item.params.get("status", "investigating")),
             self.ctx.text(item, incident),
             ids,
             str(item.params.get("component_status", "major_outage")),
+            self._impact(item),
+            deliver_notifications=bool(item.params.get("notify", True)),
             marker=item.id,
         )
         return self._outcome(created.id, created.shortlink)
@@ -95,17 +111,26 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
         sp = self.ctx.client
         sp_id = status_page_id(incident)
         status = str(item.params["status"])
-        ids = await self.component_ids(list(incident.affected_components))
+        ids = await self.component_ids(self._names(item, incident))
         text = self.ctx.text(item, incident)
+        notify = bool(item.params.get("notify", True))
         if status == "resolved":
-            await sp.resolve_incident(sp_id, text, ids)
+            await sp.resolve_incident(sp_id, text, ids, deliver_notifications=notify)
         else:
-            comps = (
-                {cid: str(item.params.get("component_status", "major_outage")) for cid in ids}
-                if status != "monitoring"
-                else None
+            if "component_status" in item.params:
+                comps: dict[str, str] | None = {
+                    cid: str(item.params["component_status"]) for cid in ids
+                }
+            else:  # queued before the statuses were planned: as then
+                comps = {cid: "major_outage" for cid in ids} if status != "monitoring" else None
+            await sp.update_incident(
+                sp_id,
+                status,
+                text,
+                comps,
+                impact_override=self._impact(item),
+                deliver_notifications=notify,
             )
-            await sp.update_incident(sp_id, status, text, comps)
         return Outcome(
             remote_id=sp_id,
             remote_link=incident.links.status_page.url if incident.links.status_page else "",

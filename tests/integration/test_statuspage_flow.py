@@ -1,0 +1,100 @@
+"""The status page end to end against the drill range: the person picks the affected
+components when sending, the page's components follow the incident (degraded, then
+operational again), the impact comes from the severity, and the plan says whether
+subscribers are told."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cockpit.application.actions import IncidentActions
+from cockpit.domain.incident import Severity
+from cockpit.sandbox.server import SandboxServer
+from tests.integration.test_outbox import Rig
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    with SandboxServer(port=0, scenario="quiet", seed=11) as server:
+        r = Rig(tmp_path, server)
+        yield r
+        await r.close()
+
+
+def page(rig: Rig) -> dict[str, Any]:
+    state: dict[str, Any] = rig.state()["statuspage"]
+    return state
+
+
+async def test_components_degrade_then_come_back(rig: Rig) -> None:
+    actions = IncidentActions(rig.service, calendar=rig.settings.support.calendar())
+    inc = actions.raise_incident("Checkout payments failing", severity=Severity.CRITICAL).incident
+    assert inc is not None
+    await rig.drain_all()
+    assert page(rig)["components"]["Payments"] == "operational"
+
+    draft = rig.service.new_draft(inc.id, "statuspage-investigating")
+    planned = actions.planner.for_draft(  # type: ignore[union-attr]
+        draft, rig.service.get(inc.id), rig.clock.now(), components=["Payments"]
+    )
+    assert planned[0].title == (
+        "Open the status-page incident: investigating "
+        "(Payments: major outage; subscribers notified)"
+    )
+    done = actions.send_draft(inc.id, draft.id, components=["Payments", " Payments "])
+    assert done.queued[0].params["components"] == ["Payments"]
+    assert rig.service.get(inc.id).affected_components == ["Payments"]
+    await rig.drain_all()
+    sp = page(rig)
+    assert sp["components"]["Payments"] == "major_outage"
+    assert sp["components"]["Search"] == "operational"
+    (opened,) = sp["incidents"]
+    assert opened["name"] == "Problems with Payments"
+    assert opened["impact"] == "critical"
+    assert opened["incident_updates"][0]["deliver_notifications"] is True
+
+    # the next update: prefilled from the incident (no pick given)
+    draft = rig.service.new_draft(inc.id, "statuspage-identified")
+    assert "Payments" in draft.body
+    done = actions.send_draft(inc.id, draft.id)
+    assert done.queued[0].title == (
+        "Status page: identified (Payments: major outage; subscribers notified)"
+    )
+    await rig.drain_all()
+    assert page(rig)["components"]["Payments"] == "major_outage"
+
+    draft = rig.service.new_draft(inc.id, "statuspage-resolved")
+    done = actions.send_draft(inc.id, draft.id)
+    assert done.queued[0].title == (
+        "Status page: resolved (Payments: operational; subscribers notified)"
+    )
+    await rig.drain_all()
+    sp = page(rig)
+    assert sp["components"]["Payments"] == "operational"
+    (resolved,) = sp["incidents"]
+    assert resolved["status"] == "resolved"
+    assert resolved["impact"] == "critical"  # what it was, kept for the record
+    changes = [
+        (c["name"], c["old_status"], c["new_status"])
+        for u in reversed(resolved["incident_updates"])
+        for c in u["affected_components"]
+    ]
+    assert changes[0] == ("Payments", "operational", "major_outage")
+    assert changes[-1] == ("Payments", "major_outage", "operational")
+    assert all(u["deliver_notifications"] for u in resolved["incident_updates"])
+
+
+async def test_a_minor_incident_degrades_performance_only(rig: Rig) -> None:
+    actions = IncidentActions(rig.service, calendar=rig.settings.support.calendar())
+    inc = actions.raise_incident("Search is slow", severity=Severity.MINOR).incident
+    assert inc is not None
+    draft = rig.service.new_draft(inc.id, "statuspage-investigating")
+    actions.send_draft(inc.id, draft.id, components=["Search"])
+    await rig.drain_all()
+    sp = page(rig)
+    assert sp["components"]["Search"] == "degraded_performance"
+    assert sp["incidents"][0]["impact"] == "minor"
