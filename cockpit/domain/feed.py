@@ -26,12 +26,19 @@ class FeedMessage:
     edited: bool = False
     deleted: bool = False
     extra: tuple[str, ...] = field(default=())  # attachment lines (fields, file names)
+    line: str = ""  # the row's most informative line ("" : the text's first line)
+    detail: str = ""  # the reader's text: the whole message in structure ("" : the text)
+    state: str = ""  # an alert's state from its colour: good, warning, danger or "#rrggbb"
+    broadcast: bool = False  # a thread reply also sent to the channel: shown in it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", utc(self.at))
         object.__setattr__(self, "author", sanitize(self.author, single_line=True))
         object.__setattr__(self, "text", sanitize(self.text))
         object.__setattr__(self, "channel", sanitize(self.channel, single_line=True))
+        object.__setattr__(self, "line", sanitize(self.line, single_line=True))
+        object.__setattr__(self, "detail", sanitize(self.detail))
+        object.__setattr__(self, "state", sanitize(self.state, single_line=True))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +55,10 @@ class FeedMessage:
             "edited": self.edited,
             "deleted": self.deleted,
             "extra": list(self.extra),
+            "line": self.line,
+            "detail": self.detail,
+            "state": self.state,
+            "broadcast": self.broadcast,
         }
 
     @classmethod
@@ -68,6 +79,10 @@ class FeedMessage:
             edited=bool(d.get("edited", False)),
             deleted=bool(d.get("deleted", False)),
             extra=tuple(sanitize(x) for x in d.get("extra", [])),
+            line=str(d.get("line", "")),
+            detail=str(d.get("detail", "")),
+            state=str(d.get("state", "")),
+            broadcast=bool(d.get("broadcast", False)),
         )
 
     @property
@@ -76,7 +91,19 @@ class FeedMessage:
 
     @property
     def is_reply(self) -> bool:
-        return self.thread_ts is not None and self.thread_ts != self.ts
+        return self.thread_ts is not None and self.thread_ts != self.ts and not self.broadcast
+
+    @property
+    def headline(self) -> str:
+        """The row's line: the most informative one (an alert's title when its text is empty)."""
+        return self.line or self.first_line
+
+    @property
+    def reader_text(self) -> str:
+        """What the reader shows: the whole message in structure."""
+        if self.detail:
+            return self.detail
+        return "\n".join((self.text, *self.extra)) if self.extra else self.text
 
     @property
     def first_line(self) -> str:

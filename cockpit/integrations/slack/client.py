@@ -22,13 +22,14 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cockpit.domain.feed import FeedMessage
 from cockpit.domain.sanitize import sanitize, sanitize_tree
 from cockpit.integrations.errors import NameTaken, NotInChannel, RemoteError, shorten
 from cockpit.integrations.http import ApiClient, Reply
+from cockpit.integrations.slack.render import MappingNames, Names, Rendered, mrkdwn, render
 from cockpit.integrations.source import (
     ChannelPage,
     MessagePage,
@@ -617,68 +618,16 @@ def _response_messages(doc: Mapping[str, Any]) -> str:
     return shorten("; ".join(str(m) for m in msgs[:3]), 160)
 
 
-# -- how a message reads --------------------------------------------------------------------
-@dataclass(frozen=True)
-class FeedText:
-    """A Slack message as a person reads it. All fields are sanitized."""
-
-    author: str
-    text: str
-    extra: tuple[str, ...] = ()  # attachment fields, file names, notes
-    edited: bool = False
-    deleted: bool = False
-    is_bot: bool = False
-    user_id: str = ""
-
-
-_TOKEN = re.compile(r"<([^<>\n]*)>")
-_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+# -- how a message reads: render.py -------------------------------------------------------
+FeedText = Rendered  # a message as a person reads it (all fields sanitized)
 
 
 def mrkdwn_to_text(
     text: str, user_names: Mapping[str, str], channel_names: Mapping[str, str] | None = None
 ) -> str:
-    """Slack mrkdwn as read: <@U1> → @name, <#C1|x> → #x, <url|label> → label (url)."""
-    channel_names = channel_names or {}
-    out: list[str] = []
-    pos = 0
-    for m in _TOKEN.finditer(text):
-        out.append(_unescape(text[pos : m.start()]))
-        out.append(_render_token(m.group(1), user_names, channel_names))
-        pos = m.end()
-    out.append(_unescape(text[pos:]))
-    return "".join(out)
-
-
-def _render_token(
-    body: str, user_names: Mapping[str, str], channel_names: Mapping[str, str]
-) -> str:
-    target, _, label = body.partition("|")
-    label = _unescape(label)
-    if target.startswith("@"):
-        uid = target[1:]
-        name = user_names.get(uid) or label.lstrip("@") or uid
-        return "@" + name
-    if target.startswith("#"):
-        cid = target[1:]
-        return "#" + (label or channel_names.get(cid) or cid)
-    if target.startswith("!"):
-        word = target[1:]
-        if word in _SPECIAL:
-            return _SPECIAL[word]
-        if word.startswith("subteam^"):
-            return label or "@" + word.split("^", 1)[1]
-        return label or "@" + word.split("^", 1)[0]
-    url = _unescape(target)
-    if url.startswith("mailto:"):
-        return label or url[len("mailto:") :]
-    if not label or label == url:
-        return url
-    return f"{label} ({url})"
+    """Slack mrkdwn as read: <@U1> → @name, <#C1|x> → #x, <url|label> → label (url); an
+    unknown id reads as itself (render.py's `mrkdwn` gives readable placeholders)."""
+    return mrkdwn(text, MappingNames(user_names, channel_names or {}), bare_ids=True)
 
 
 def mentioned_users(msg: Mapping[str, Any]) -> set[str]:
@@ -692,177 +641,26 @@ def mentioned_users(msg: Mapping[str, Any]) -> set[str]:
     return ids
 
 
-def _blocks_text(blocks: object) -> list[str]:
-    lines: list[str] = []
-    if not isinstance(blocks, list):
-        return lines
-    for block in blocks:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind in ("section", "header"):
-            t = block.get("text")
-            if isinstance(t, dict) and isinstance(t.get("text"), str):
-                lines.append(t["text"])
-            for f in block.get("fields") or []:
-                if isinstance(f, dict) and isinstance(f.get("text"), str):
-                    lines.append(f["text"])
-        elif kind == "context":
-            parts = [
-                e["text"]
-                for e in block.get("elements") or []
-                if isinstance(e, dict) and isinstance(e.get("text"), str)
-            ]
-            if parts:
-                lines.append(" ".join(parts))
-        elif kind == "rich_text":
-            text = _rich_text(block.get("elements"))
-            if text:
-                lines.append(text)
-    return lines
-
-
-def _rich_text(elements: object) -> str:
-    out: list[str] = []
-    if not isinstance(elements, list):
-        return ""
-    for el in elements:
-        if not isinstance(el, dict):
-            continue
-        kind = el.get("type")
-        if kind in ("rich_text_section", "rich_text_preformatted", "rich_text_quote"):
-            out.append(_rich_text(el.get("elements")))
-            out.append("\n")
-        elif kind == "rich_text_list":
-            for item in el.get("elements") or []:
-                if isinstance(item, dict):
-                    out.append("• " + _rich_text(item.get("elements")).strip() + "\n")
-        elif kind == "text":
-            out.append(str(el.get("text", "")))
-        elif kind == "link":
-            url = str(el.get("url", ""))
-            label = str(el.get("text", "") or "")
-            out.append(f"{label} ({url})" if label and label != url else url)
-        elif kind == "user":
-            out.append(f"<@{el.get('user_id', '')}>")
-        elif kind == "channel":
-            out.append(f"<#{el.get('channel_id', '')}>")
-        elif kind == "emoji":
-            out.append(f":{el.get('name', '')}:")
-        elif kind == "broadcast":
-            out.append(f"<!{el.get('range', 'here')}>")
-    return "".join(out).strip("\n")
-
-
-def _attachment_lines(attachments: object) -> tuple[list[str], list[str]]:
-    """(main lines, field lines) of legacy attachments, as alert bots post them."""
-    main: list[str] = []
-    fields: list[str] = []
-    if not isinstance(attachments, list):
-        return main, fields
-    for att in attachments:
-        if not isinstance(att, dict):
-            continue
-        before = len(main)
-        for key in ("pretext", "author_name"):
-            if isinstance(att.get(key), str) and att[key].strip():
-                main.append(att[key])
-        title = att.get("title")
-        if isinstance(title, str) and title.strip():
-            link = att.get("title_link")
-            main.append(f"{title} ({link})" if isinstance(link, str) and link else title)
-        if isinstance(att.get("text"), str) and att["text"].strip():
-            main.append(att["text"])
-        for f in att.get("fields") or []:
-            if isinstance(f, dict):
-                t, v = str(f.get("title") or "").strip(), str(f.get("value") or "").strip()
-                if t or v:
-                    fields.append(f"{t}: {v}" if t and v else t or v)
-        main.extend(_blocks_text(att.get("blocks")))
-        if len(main) == before and not fields and isinstance(att.get("fallback"), str):
-            main.append(att["fallback"])
-        footer = att.get("footer")
-        if isinstance(footer, str) and footer.strip():
-            fields.append(footer)
-    return main, fields
-
-
-def _author(msg: Mapping[str, Any], user_names: Mapping[str, str]) -> tuple[str, bool]:
-    user = msg.get("user")
-    profile = msg.get("bot_profile")
-    is_bot = bool(msg.get("bot_id")) or msg.get("subtype") == "bot_message"
-    if is_bot:
-        for name in (
-            msg.get("username"),
-            profile.get("name") if isinstance(profile, Mapping) else None,
-        ):
-            if isinstance(name, str) and name.strip():
-                return name, True
-    if isinstance(user, str) and user:
-        return user_names.get(user, user), is_bot
-    if isinstance(msg.get("username"), str):
-        return msg["username"], is_bot
-    return (str(msg.get("bot_id") or "unknown"), is_bot)
-
-
 def render_message(
     msg: Mapping[str, Any],
-    user_names: Mapping[str, str],
+    user_names: Mapping[str, str] | Names,
     channel_names: Mapping[str, str] | None = None,
-) -> FeedText:
+    *,
+    tz: tzinfo = UTC,
+) -> Rendered:
     """A raw Slack message (from history/replies) as a person reads it in Slack."""
-    subtype = msg.get("subtype")
-    if subtype == "message_changed" and isinstance(msg.get("message"), Mapping):
-        inner = render_message(msg["message"], user_names, channel_names)
-        return FeedText(
-            author=inner.author,
-            text=inner.text,
-            extra=inner.extra,
-            edited=True,
-            is_bot=inner.is_bot,
-            user_id=inner.user_id,
-        )
-    if subtype == "message_deleted":
-        prev = msg.get("previous_message")
-        author = _author(prev, user_names)[0] if isinstance(prev, Mapping) else ""
-        return FeedText(
-            author=sanitize(author, single_line=True), text="(message deleted)", deleted=True
-        )
-
-    author, is_bot = _author(msg, user_names)
-    text = str(msg.get("text") or "")
-    main, fields = _attachment_lines(msg.get("attachments"))
-    extra: list[str] = []
-    if not text.strip():
-        block_lines = _blocks_text(msg.get("blocks"))
-        text = "\n".join(main or block_lines)
-    elif main and is_bot:
-        # The text is an integration's fallback; show what it stands for as well.
-        extra.extend(line for line in main if line.strip() != text.strip())
-    extra.extend(fields)
-    if subtype == "thread_broadcast":
-        extra.append("↳ a thread reply, also sent to the channel")
-    for f in msg.get("files") or []:
-        if isinstance(f, Mapping):
-            name = f.get("name") or f.get("title") or "a file"
-            extra.append(f"📎 {name}")
-    edited = isinstance(msg.get("edited"), Mapping)
-    return FeedText(
-        author=sanitize(author, single_line=True),
-        text=sanitize(mrkdwn_to_text(text, user_names, channel_names)).strip(),
-        extra=tuple(
-            sanitize(mrkdwn_to_text(e, user_names, channel_names), single_line=True) for e in extra
-        ),
-        edited=edited,
-        is_bot=is_bot,
-        user_id=sanitize(msg.get("user") or "", single_line=True),
+    names = (
+        MappingNames(user_names, channel_names or {})
+        if isinstance(user_names, Mapping)
+        else user_names
     )
+    return render(msg, names, tz=tz)
 
 
 def to_feed_message(
     msg: Mapping[str, Any],
     channel: str,
-    user_names: Mapping[str, str],
+    user_names: Mapping[str, str] | Names,
     *,
     is_alert: bool = False,
     permalink: str = "",
@@ -886,4 +684,8 @@ def to_feed_message(
         edited=shown.edited,
         deleted=shown.deleted,
         extra=shown.extra,
+        line=shown.line,
+        detail=shown.detail,
+        state=shown.state,
+        broadcast=shown.broadcast,
     )
