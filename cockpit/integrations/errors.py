@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.sanitize import sanitize
@@ -150,6 +151,50 @@ class RemoteError(CockpitError):
             f"code={self.code!r}, retryable={self.retryable!r}, "
             f"ambiguous={self.ambiguous!r}, retry_after={self.retry_after!r})"
         )
+
+
+def auth_set(token_name: str) -> str:
+    """The command that stores a token again: "`cockpit auth set slack`"."""
+    return f"`cockpit auth set {token_name}`"
+
+
+def auth_hint(token_name: str, how: str = "") -> str:
+    """A refused credential's fix: `how` (where to get a good one), then the command that
+    stores it ("… then `cockpit auth set jira`")."""
+    command = auth_set(token_name)
+    return f"{how}, then {command}" if how else f"store a good one: {command}"
+
+
+def scope_words(needed: str, provided: str = "") -> tuple[str, str]:
+    """(what, hint) for a token that lacks a scope, from Slack's `needed` and `provided`
+    (comma-separated lists)."""
+    wanted = [s.strip() for s in needed.split(",") if s.strip()] or ["another one"]
+    have = [s.strip() for s in provided.split(",") if s.strip()]
+    scope = "scope " + wanted[0] if len(wanted) == 1 else "scopes " + ", ".join(wanted)
+    one = "one of " if len(wanted) > 1 else ""
+    what = f"refused the token: it lacks the {scope}"
+    what += f" (it has {', '.join(have)})" if have else " (it has none)"
+    hint = f"Add {one}the scope to the app, reinstall it, then {auth_set('slack')}."
+    return what, hint
+
+
+class AuthRefused(RemoteError):
+    """The system refused the credentials (401, Slack's `invalid_auth`, `token_revoked`),
+    the account may not do this (403), or the token lacks a scope (`missing_scope`:
+    `needed`, and what it has, `provided`). The hint names the command that fixes it."""
+
+    def __init__(
+        self,
+        system: str,
+        what: str,
+        *,
+        needed: Iterable[str] = (),
+        provided: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        self.needed = tuple(needed)
+        self.provided = tuple(provided)
+        super().__init__(system, what, **kwargs)
 
 
 class NameTaken(RemoteError):

@@ -40,7 +40,15 @@ from typing import Any, ClassVar
 
 import httpx
 
-from cockpit.integrations.errors import RemoteError, describe_body, looks_like_html, redact
+from cockpit.integrations.errors import (
+    AuthRefused,
+    RemoteError,
+    auth_hint,
+    auth_set,
+    describe_body,
+    looks_like_html,
+    redact,
+)
 
 log = logging.getLogger("cockpit.integrations")
 
@@ -188,6 +196,9 @@ class ApiClient:
     system: ClassVar[str] = "Remote"
     # A hint for errors that mean the credentials were refused.
     auth_hint: ClassVar[str] = "check the token"
+    # The secret whose token this client sends (`cockpit auth set <name>`); default: the
+    # system's name in lowercase ("jira", "statuspage").
+    token_name: ClassVar[str] = ""
     # Statuses that mean "slow down" (Statuspage has used 420 as well as 429).
     rate_limit_statuses: ClassVar[frozenset[int]] = frozenset({429})
 
@@ -247,6 +258,27 @@ class ApiClient:
             describe_body(self.system, reply.status, content_type, body, self.secrets),
             hint=_status_hint(reply.status, self.auth_hint),
             status=reply.status,
+        )
+
+    def refused(self, err: RemoteError) -> RemoteError:
+        """A 401 or 403 as an `AuthRefused` whose hint ends with the command that stores a
+        good token (`cockpit auth set jira`); any other error as it is."""
+        if err.status not in (401, 403) or isinstance(err, AuthRefused):
+            return err
+        name = self.token_name or self.system.lower()
+        if err.status == 401:
+            hint = auth_hint(name, err.hint or self.auth_hint)
+        else:
+            hint = (err.hint + "; or" if err.hint else "") + (
+                f" store the token of an account that may: {auth_set(name)}"
+            )
+        return AuthRefused(
+            self.system,
+            err.what,
+            hint=hint.strip(),
+            status=err.status,
+            code=err.code,
+            secrets=self.secrets,
         )
 
     # -- the call ----------------------------------------------------------------------
@@ -340,10 +372,12 @@ class ApiClient:
                 )
             if status >= 400 and status not in allowed:
                 parsed = self._parse(body, content_type, reply, lenient=True)
-                raise self.error_for_status(
-                    Reply(self.system, method, path, status, headers, parsed, idem),
-                    body,
-                    content_type,
+                raise self.refused(
+                    self.error_for_status(
+                        Reply(self.system, method, path, status, headers, parsed, idem),
+                        body,
+                        content_type,
+                    )
                 )
             data = self._parse(body, content_type, reply, lenient=status >= 400)
             return Reply(self.system, method, path, status, headers, data, idem)

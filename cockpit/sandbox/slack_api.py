@@ -5,8 +5,13 @@ accept it) as a JSON body; the token comes as `Authorization: Bearer <token>` or
 argument; errors are HTTP 200 with `{"ok": false, "error": "..."}`; rate limits are HTTP 429
 with `Retry-After`.
 
-Any non-empty token is accepted, but one refused with `SandboxState.refuse_token` (a revoked
-token, a typo): that gets `invalid_auth`. A token starting with `xoxp-` acts as a person (so
+Any non-empty token is accepted, but one refused with `SandboxState.refuse_token` (a typo, an
+uninstalled app): that gets `invalid_auth`; a revoked one (`SlackAPI.revoked_tokens`, or any
+`xoxb-revoked…`) gets `token_revoked`. A bot token holds scopes, named in the
+`x-oauth-scopes` header of every answer: all that cockpit uses (`FULL_SCOPES`) unless
+`SlackAPI.token_scopes` sets them or it is `xoxb-noscope-<scope>,<scope>` (every scope but
+those); a method none of whose scopes (`METHOD_SCOPES`) it holds answers `missing_scope`
+with `needed` and `provided`, as Slack does. A token starting with `xoxp-` acts as a person (so
 a trainer can `curl` a report into #incidents): `xoxp-<name or user id>` picks that person,
 anything else is the user "trainer". A token starting with `xapp-` is the app-level token: it is
 good for `apps.connections.open` (Socket Mode, see socket_mode.py) and nothing else, and
@@ -70,6 +75,39 @@ METHODS: dict[str, tuple[str, bool]] = {
     "users.info": ("t4", False),
     "users.list": ("t2", False),
 }
+
+# The bot scopes that allow each method (any one of them; the public-channel one first, the
+# one `missing_scope` names as `needed`), per docs.slack.dev's method reference.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "conversations.list": ("channels:read", "groups:read"),
+    "conversations.info": ("channels:read", "groups:read"),
+    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.replies": ("channels:history", "groups:history"),
+    "conversations.create": ("channels:manage", "groups:write"),
+    "conversations.invite": ("channels:manage", "channels:write.invites", "groups:write"),
+    "conversations.join": ("channels:join",),
+    "conversations.setTopic": ("channels:manage", "channels:write.topic", "groups:write"),
+    "chat.postMessage": ("chat:write",),
+    "users.info": ("users:read",),
+    "users.list": ("users:read",),
+    "bots.info": ("users:read",),
+}
+# What the drill range's bot token holds unless told otherwise: every scope cockpit uses.
+FULL_SCOPES: tuple[str, ...] = (
+    "channels:history",
+    "channels:join",
+    "channels:manage",
+    "channels:read",
+    "chat:write",
+    "groups:history",
+    "groups:read",
+    "groups:write",
+    "team:read",
+    "usergroups:read",
+    "users:read",
+)
+REVOKED_PREFIX = "xoxb-revoked"  # xoxb-revoked…: answered token_revoked
+NOSCOPE_PREFIX = "xoxb-noscope-"  # xoxb-noscope-chat:write,channels:join: lacks those
 
 MAX_TEXT = 40_000
 MAX_ATTACHMENTS = 100
@@ -135,6 +173,9 @@ class SlackAPI:
         self.limiter = limiter or RateLimiter()
         self.socket = socket  # Socket Mode; without it apps.connections.open is refused
         self.max_page_size: int | None = None  # fewer items per page than asked for
+        # a scenario's tokens: revoked ones (token_revoked), and the scopes of others
+        self.revoked_tokens: set[str] = set()
+        self.token_scopes: dict[str, set[str]] = {}
 
     # -- entry ----------------------------------------------------------------------------
     def handle(self, request: Request, method: str) -> Response:
@@ -148,10 +189,24 @@ class SlackAPI:
         token = header_token or str(args.get("token") or "")
         if not token.strip():
             return Response.json(200, {"ok": False, "error": "not_authed"})
-        if token.strip() in self.state.refused_tokens:
+        token = token.strip()
+        if token in self.state.refused_tokens:
             return Response.json(200, {"ok": False, "error": "invalid_auth"})
-        if token.strip().startswith("xapp-") != (method == "apps.connections.open"):
+        if token in self.revoked_tokens or token.startswith(REVOKED_PREFIX):
+            return Response.json(200, {"ok": False, "error": "token_revoked"})
+        if token.startswith("xapp-") != (method == "apps.connections.open"):
             return Response.json(200, {"ok": False, "error": "not_allowed_token_type"})
+        scopes = self.scopes_of(token)
+        headers = [("x-oauth-scopes", ",".join(scopes))] if scopes is not None else []
+        accepted = METHOD_SCOPES.get(method, ())
+        if scopes is not None and accepted and not set(accepted) & set(scopes):
+            refusal = {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": accepted[0],
+                "provided": ",".join(scopes),
+            }
+            return Response.json(200, refusal, headers)
         wait = self.limiter.hit(method, tier)
         if wait is not None:
             return self.limiter.refusal(method, "slack", wait, tier)
@@ -161,8 +216,21 @@ class SlackAPI:
             with self.state.lock:
                 payload = handler(caller, args)
         except SlackError as err:
-            return Response.json(200, {"ok": False, "error": err.error, **err.extra})
-        return Response.json(200, {"ok": True, **payload})
+            return Response.json(200, {"ok": False, "error": err.error, **err.extra}, headers)
+        return Response.json(200, {"ok": True, **payload}, headers)
+
+    def scopes_of(self, token: str) -> list[str] | None:
+        """The scopes a bot token holds (None for a person's or the app-level token):
+        those set in `token_scopes`, else every scope but those a `xoxb-noscope-<a>,<b>`
+        token names, else `FULL_SCOPES`."""
+        if token.startswith(("xoxp-", "xapp-")):
+            return None
+        if token in self.token_scopes:
+            return sorted(self.token_scopes[token])
+        if token.startswith(NOSCOPE_PREFIX):
+            lacking = {s.strip() for s in token[len(NOSCOPE_PREFIX) :].split(",")}
+            return [s for s in FULL_SCOPES if s not in lacking]
+        return list(FULL_SCOPES)
 
     def _args(self, request: Request, json_ok: bool) -> tuple[JSON, str]:
         args: JSON = {k: v[-1] for k, v in request.query.items()}

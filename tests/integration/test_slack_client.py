@@ -258,12 +258,12 @@ async def test_not_in_channel(slack: SlackClient, server: SandboxServer):
     ("code", "extra", "words"),
     [
         ("channel_not_found", {}, "channel not found"),
-        ("invalid_auth", {}, "token was refused"),
+        ("invalid_auth", {}, "Slack refused the token"),
         ("not_authed", {}, "no token was sent"),
         (
             "missing_scope",
             {"needed": "channels:history", "provided": "chat:write"},
-            "lacks the channels:history permission",
+            "lacks the scope channels:history",
         ),
         ("ratelimited", {}, "rate limiting"),
     ],
@@ -296,7 +296,7 @@ async def test_wrong_token_never_appears_in_the_error(server: SandboxServer, clo
     c = client(server, clock, "xoxb-9999-WRONGTOKEN")
     with pytest.raises(RemoteError) as info:
         await c.auth_test()
-    assert "token was refused" in str(info.value) and "WRONGTOKEN" not in repr(info.value)
+    assert "Slack refused the token" in str(info.value) and "WRONGTOKEN" not in repr(info.value)
     await c.aclose()
 
 

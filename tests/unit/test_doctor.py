@@ -184,10 +184,10 @@ async def test_refused_tokens(settings: Settings, paths: Paths, secrets: Secrets
     wrong = transports("xoxb-other", "other", "other")
     c = by_name(await run_doctor(settings, paths, secrets, transports=wrong, env=NO_DISPLAY))
     assert c["Slack"].ok is False
-    assert "token was refused" in c["Slack"].detail and "invalid_auth" in c["Slack"].detail
-    assert "check the Slack token" in c["Slack"].hint
+    assert "Slack refused the token" in c["Slack"].detail and "invalid_auth" in c["Slack"].detail
+    assert "`cockpit auth set slack`" in c["Slack"].hint
     assert c["Jira"].ok is False and "email or API token was refused" in c["Jira"].detail
-    assert "API token" in c["Jira"].hint
+    assert "API token" in c["Jira"].hint and "`cockpit auth set jira`" in c["Jira"].hint
     assert c["Statuspage"].ok is False and "API key was refused" in c["Statuspage"].detail
     text = render(list(c.values()))
     assert "FAIL  Slack" in text and "3 checks failed." in text
@@ -501,3 +501,71 @@ async def test_no_socket_mode_check_without_slack(paths: Paths, secrets: Secrets
     settings = load_settings(paths.config_file, ENV)
     c = by_name(await run_doctor(settings, paths, secrets, transports=transports()))
     assert "Slack socket mode" not in c and c["Slack"].detail == "not configured"
+
+
+# -- scopes and refusals, on the drill range in process ----------------------------------------
+def drill(server: object) -> tuple[Settings, dict[str, httpx.AsyncBaseTransport]]:
+    from cockpit.sandbox.server import SandboxServer
+
+    assert isinstance(server, SandboxServer)
+    transport = server.transport()
+    values = server.settings()
+    text = "".join(
+        f"[{section}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in kv.items())
+        for section, kv in values.items()
+    )
+    return load_settings_text(text), {
+        "slack": transport,
+        "jira": transport,
+        "statuspage": transport,
+    }
+
+
+def load_settings_text(text: str) -> Settings:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "config.toml"
+        path.write_text(text)
+        return load_settings(path, ENV)
+
+
+async def test_doctor_names_a_missing_scope(paths: Paths, secrets: Secrets, backend: MemoryBackend):
+    from cockpit.sandbox.server import SandboxServer
+
+    server = SandboxServer(scenario=None)
+    settings, t = drill(server)
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    assert c["Slack"].ok is True and "every scope cockpit needs" in c["Slack"].detail
+    assert c["Jira"].ok is True and c["Statuspage"].ok is True
+
+    backend.store[(SERVICE, "slack")] = "xoxb-noscope-channels:manage,channels:join"
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    slack = c["Slack"]
+    assert slack.ok is False
+    assert "the token lacks the scopes channels:manage, channels:join" in slack.detail
+    assert "chat:write" in slack.detail  # what it has
+    assert "reinstall it, then `cockpit auth set slack`" in slack.hint
+    assert "1 check failed." in render(list(c.values()))
+
+    backend.store[(SERVICE, "slack")] = "xoxb-revoked-5"
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    assert c["Slack"].ok is False and "revoked (token_revoked)" in c["Slack"].detail
+    assert c["Slack"].hint.endswith("`cockpit auth set slack`")
+
+
+async def test_doctor_names_a_refused_jira_token_with_the_fix(paths: Paths, secrets: Secrets):
+    from cockpit.sandbox.server import SandboxServer
+
+    server = SandboxServer(scenario=None)
+    settings, t = drill(server)
+    server.state.refuse_token(JIRA)
+    server.state.refuse_token(PAGE)
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    assert c["Jira"].ok is False
+    assert c["Jira"].detail.startswith("the email or API token was refused")
+    assert c["Jira"].hint.endswith("then `cockpit auth set jira`")
+    assert c["Statuspage"].ok is False
+    assert c["Statuspage"].hint.endswith("then `cockpit auth set statuspage`")
+    text = render(list(c.values()))
+    assert JIRA not in text and PAGE not in text

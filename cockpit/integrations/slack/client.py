@@ -27,7 +27,15 @@ from typing import Any
 
 from cockpit.domain.feed import FeedMessage
 from cockpit.domain.sanitize import sanitize, sanitize_tree
-from cockpit.integrations.errors import NameTaken, NotInChannel, RemoteError, shorten
+from cockpit.integrations.errors import (
+    AuthRefused,
+    NameTaken,
+    NotInChannel,
+    RemoteError,
+    auth_hint,
+    scope_words,
+    shorten,
+)
 from cockpit.integrations.http import ApiClient, Reply
 from cockpit.integrations.slack.render import MappingNames, Names, Rendered, mrkdwn, render
 from cockpit.integrations.source import (
@@ -44,15 +52,23 @@ _CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 
 # Slack's error codes, in plain words: (what happened, what the user can do).
 _ERRORS: dict[str, tuple[str, str]] = {
-    "not_authed": ("no token was sent", "store the Slack token (keyring, or COCKPIT_SLACK_TOKEN)"),
+    # the credential codes: the hint's "then `cockpit auth set …`" is added by _slack_error
+    "not_authed": ("no token was sent", "store the Slack token"),
     "invalid_auth": (
-        "the token was refused",
-        "check the Slack token: it may be mistyped or revoked",
+        "refused the token",
+        "it is mistyped, or the app was uninstalled: copy the token from the app's "
+        "OAuth & Permissions page",
     ),
-    "token_revoked": ("the token has been revoked", "create a new token and store it"),
-    "token_expired": ("the token has expired", "create a new token and store it"),
+    "token_revoked": (
+        "refused the token: it has been revoked",
+        "reinstall the app to the workspace and copy its new token",
+    ),
+    "token_expired": (
+        "refused the token: it has expired",
+        "copy a new token from the app's OAuth & Permissions page",
+    ),
     "account_inactive": (
-        "the token belongs to a deactivated account or app",
+        "refused the token: it belongs to a deactivated account or app",
         "use the token of an active app",
     ),
     "channel_not_found": (
@@ -116,6 +132,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
     ),
     "missing_args": ("was sent no app-level token", "cockpit auth set slack-app"),
 }
+_AUTH_CODES = {"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"}
 _RETRYABLE = {
     "ratelimited",
     "rate_limited",
@@ -248,10 +265,14 @@ class SlackClient(ApiClient):
     def _slack_error(self, doc: Mapping[str, Any], reply: Reply) -> RemoteError:
         code = sanitize(doc.get("error") or "unknown_error", single_line=True)[:80]
         what, hint = _ERRORS.get(code, ("refused the request", ""))
+        needed = shorten(str(doc.get("needed") or ""), 200)
+        provided = shorten(str(doc.get("provided") or ""), 300)
         if code == "missing_scope":
-            needed = shorten(str(doc.get("needed") or "another"), 80)
-            what = f"the app lacks the {needed} permission (scope)"
-            hint = f"add the {needed} scope to the Slack app and reinstall it"
+            what, hint = scope_words(needed, provided)
+        elif code in _AUTH_CODES:
+            # the Socket Mode client carries the app-level token: its own secret name
+            name = "slack-app" if any(t.startswith("xapp-") for t in self.secrets) else "slack"
+            hint = auth_hint(name, hint)
         details = _response_messages(doc)
         if details and code not in _ERRORS:
             what = f"{what}: {details}"
@@ -260,6 +281,17 @@ class SlackClient(ApiClient):
             raw = reply.headers.get("retry-after", "")
             retry_after = float(raw) if raw.replace(".", "", 1).isdigit() else None
         cls: type[RemoteError] = RemoteError
+        if code == "missing_scope" or code in _AUTH_CODES:
+            return AuthRefused(
+                self.system,
+                what,
+                hint=hint,
+                status=reply.status,
+                code=code,
+                needed=[x.strip() for x in needed.split(",") if x.strip()],
+                provided=[x.strip() for x in provided.split(",") if x.strip()],
+                secrets=self.secrets,
+            )
         if code == "name_taken":
             cls = NameTaken
         elif code == "not_in_channel":
