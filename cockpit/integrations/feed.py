@@ -46,7 +46,7 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cockpit.domain.feed import FeedMessage
@@ -154,7 +154,7 @@ class FeedPoller:
         self._spending = asyncio.Lock()  # polls and pushed messages share the budget
         self.live = False  # a Socket Mode connection is up: polling is the safety net
         # what was delivered per (channel, ts): (edited, deleted, content); bounded
-        self._seen: OrderedDict[tuple[str, str], tuple[bool, bool, int]] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str], tuple[bool, bool, int, str]] = OrderedDict()
 
     # -- what to watch -----------------------------------------------------------------
     def watch_channels(self, names: Iterable[str]) -> None:
@@ -532,18 +532,23 @@ class FeedPoller:
         out = []
         seen = self._seen
         for m in messages:
-            content = hash((m.text, m.extra))
+            content = hash((m.text, m.extra, m.detail))
             old = seen.get(m.key)
             if old is not None:
-                old_edited, old_deleted, old_content = old
+                old_edited, old_deleted, old_content, old_author = old
                 replaces = not old_deleted and (
-                    m.deleted or (m.edited and (not old_edited or content != old_content))
+                    m.deleted
+                    or (m.edited and (not old_edited or content != old_content))
+                    # an unfurl (attachments added, not an edit) or a bot's update
+                    or (not m.edited and not old_edited and content != old_content)
                 )
                 if not replaces:
                     self.stats.duplicates += 1
                     continue
+                if m.deleted and old_author:  # a tombstone keeps its author
+                    m = replace(m, author=old_author)
                 seen.move_to_end(m.key)
-            seen[m.key] = (m.edited, m.deleted, content)
+            seen[m.key] = (m.edited, m.deleted, content, m.author)
             out.append(m)
         while len(seen) > SEEN_MAX:
             seen.popitem(last=False)

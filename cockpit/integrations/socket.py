@@ -189,7 +189,8 @@ def message_of(event: Mapping[str, Any]) -> Message | None:
 
     * `message_changed`: the edited message itself (same ts, so it replaces the one shown),
       marked `edited` when its content changed; Slack also sends message_changed when only
-      a thread's reply count or a link preview changed, and those are dropped;
+      a thread's reply count changed (dropped) or a link was unfurled (only attachments
+      added: passed on, not marked edited);
     * `message_deleted`: a tombstone at the deleted message's ts ("(message deleted)");
     * other hidden subtypes (message_replied, …) are dropped; everything else (bot
       messages with attachments, thread replies, thread_broadcast, joins, files) is the
@@ -212,7 +213,10 @@ def message_of(event: Mapping[str, Any]) -> Message | None:
         if not changed:
             return None
         raw = dict(inner)
-        if not isinstance(raw.get("edited"), Mapping):
+        unfurl = isinstance(before, Mapping) and all(
+            inner.get(k) == before.get(k) for k in _CONTENT if k != "attachments"
+        )
+        if not isinstance(raw.get("edited"), Mapping) and not unfurl:
             raw["edited"] = {"ts": str(event.get("event_ts") or event.get("ts") or "")}
         return channel, raw
     if subtype == "message_deleted":

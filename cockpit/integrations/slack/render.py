@@ -503,7 +503,10 @@ def _author(msg: Mapping[str, Any], ctx: _Ctx) -> tuple[str, bool]:
             if isinstance(name, str) and name.strip():
                 return name, True
     if isinstance(user, str) and user and user != "USLACKBOT":
-        return ctx.name("user", user).lstrip("@"), is_bot
+        known = ctx.names.user(user)
+        if not known:  # the author column is narrow: the id until the name arrives
+            ctx.wanted[("user", user)] = None
+        return known or user, is_bot
     if user == "USLACKBOT":
         return "Slackbot", is_bot
     if isinstance(msg.get("username"), str) and msg["username"].strip():
@@ -562,7 +565,7 @@ def render(
         author = _author(msg, ctx)[0]
         return _finish(
             ctx,
-            author="" if author == "Slackbot" else author,
+            author="someone" if author == "Slackbot" else author,
             text=DELETED_TEXT,
             deleted=True,
             line=DELETED_TEXT,

@@ -535,7 +535,7 @@ class CockpitScreen(Screen[None]):
                 lambda: actions.pin(iid, m.text, at=m.at, author=m.author, link=m.permalink),
             )
         elif event.action == "open":
-            self.app.push_screen(MessageDetail(f"#{m.channel} · {m.author}", m.text))
+            self.app.push_screen(MessageDetail(f"#{m.channel} · {m.author}", m.reader_text))
 
     @on(ChecklistPane.TickRequested)
     def tick_requested(self, event: ChecklistPane.TickRequested) -> None:

@@ -469,7 +469,9 @@ class FeedView(ScrollView, can_focus=True):
         segs.append(Segment(tag + " ", tag_style))
         segs.append(Segment(time_text + " ", get("feed--time")))
         segs.append(Segment(for_display(m.author[:20]) + ": ", get("feed--author")))
-        text = for_display(m.first_line[:1000])
+        text = for_display(m.headline[:1000])
+        if m.state in ("danger", "warning", "good") and not m.deleted:
+            text = f"{m.state.upper()} · {text}" if text else m.state.upper()
         if m.deleted:
             text = "(message deleted)"
         segs.append(Segment(text, base))
