@@ -50,6 +50,10 @@ a minute. Every benchmark works on a private copy of the store.
    10 s) with the feed on polling alone, in the steady state it had reached. Its expected
    worst case is #alerts' period, 10 s, plus any wait for the request budget (polling
    alone uses nearly all of it); other incidents' channels are polled once a minute.
+6. cli: `cockpit list` and `cockpit note ID TEXT` (the installed entry point, on the store)
+   from spawn to exit, against `python -c "import httpx"`, each in fresh interpreters from
+   compiled bytecode, in turn, after one unmeasured warm-up each; medians (and the range)
+   of the rounds. Budget <= 1.5x the bare httpx import.
 """
 
 from __future__ import annotations
@@ -841,11 +845,89 @@ def _fallback_row(f: dict[str, Any], log: Callable[[str], None]) -> Row:
     )
 
 
+# -- 6: the CLI as a script's tool ------------------------------------------------------------
+def cockpit_command() -> list[str]:
+    """The installed `cockpit` entry point beside this interpreter (what a script runs), or
+    `python -m cockpit`."""
+    script = Path(sys.executable).with_name("cockpit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cockpit"]
+
+
+def time_commands(
+    commands: dict[str, list[str]], env: dict[str, str], rounds: int
+) -> dict[str, list[float]]:
+    """Each command's wall time from spawn to exit, `rounds` times, in turn (the order
+    rotating each round), after one unmeasured warm-up each; a failure is raised."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    names = list(commands)
+    for n in range(rounds + 1):
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            t = time.perf_counter()
+            proc = subprocess.run(
+                commands[name], env=env, stdin=subprocess.DEVNULL, capture_output=True
+            )
+            elapsed = time.perf_counter() - t
+            if proc.returncode != 0:
+                err = proc.stderr.decode(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} failed ({proc.returncode}):\n{err}")
+            if n:  # round 0 is the warm-up
+                times[name].append(elapsed)
+    return times
+
+
+def spread(values: list[float]) -> str:
+    return f"{ms(min(values))}-{ms(max(values))}"
+
+
+def bench_cli(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    env = isolated_env(tmp)
+    env["COCKPIT_DATA_DIR"] = str(data_dir)
+    compile_sources()
+    with environ(env):
+        from cockpit.store.store import Store
+
+        with Store.open(data_dir) as store:
+            iid = store.list_incidents(open_only=True)[0].id
+    cockpit = cockpit_command()
+    commands = {
+        "import httpx": [sys.executable, "-c", "import httpx"],
+        "cockpit list": [*cockpit, "list"],
+        "cockpit note": [*cockpit, "note", iid, "checked the dashboards again"],
+    }
+    rounds = 5 if cfg.quick else 11
+    times = time_commands(commands, env, rounds)
+    base = statistics.median(times["import httpx"])
+    log(
+        "  cli: "
+        + "; ".join(f"{k} {ms(statistics.median(v))} ({spread(v)})" for k, v in times.items())
+    )
+    rows = []
+    for name in ("cockpit list", "cockpit note"):
+        med = statistics.median(times[name])
+        rows.append(
+            Row(
+                f"CLI: `{name}` start to exit",
+                f"{ms(med)} (median of {rounds}; {spread(times[name])})",
+                f"python -c 'import httpx' {ms(base)} ({spread(times['import httpx'])})",
+                f"{med / base:.2f}x",
+                "<= 1.5x import httpx",
+                "PASS" if med / base <= 1.5 else "MISS",
+                {
+                    "seconds": times[name],
+                    "baseline_seconds": times["import httpx"],
+                    "command": commands[name],
+                },
+            )
+        )
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[Path, Path, Config, Callable[[str], None]], list[Row]]] = {
     "start": bench_start,
     "tick": bench_tick,
     "storm": bench_storm,
     "polling": bench_polling,
+    "cli": bench_cli,
 }
 
 

@@ -363,6 +363,28 @@ def cmd_app(ctx: Context) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------------
+# Commands a script runs often: their parse needs neither `auth`'s, `doctor`'s nor `demo`'s
+# parser, whose modules import asyncio, the integrations' registry and msgspec (~100 ms).
+SCRIPT_COMMANDS = frozenset(
+    {"list", "note", "raise", "status", "severity", "assign", "cancel", "resolve", "report"}
+    | {"export", "draft", "templates", "locate", "restore-backup"}
+)
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in `argv` (its first word after the global options), if any."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--config", "--data-dir"):
+            i += 2
+        elif arg.startswith("-"):
+            i += 1
+        else:
+            return arg
+    return None
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     import argparse
 
@@ -385,11 +407,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_app)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
-    from cockpit.doctor import add_doctor_parser
-    from cockpit.secrets import add_auth_parser
+    if _command(argv) not in SCRIPT_COMMANDS:  # their parsers import asyncio, the registry…
+        from cockpit.doctor import add_doctor_parser
+        from cockpit.secrets import add_auth_parser
 
-    add_auth_parser(sub, func=cmd_auth)
-    add_doctor_parser(sub, func=cmd_doctor)
+        add_auth_parser(sub, func=cmd_auth)
+        add_doctor_parser(sub, func=cmd_doctor)
 
     def add(name: str, func: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
@@ -469,9 +492,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         cmd_demo,
         "practise a whole incident on the drill range: no accounts, nothing real touched",
     )
-    from cockpit.demo import add_arguments as add_demo_arguments
+    if _command(argv) not in SCRIPT_COMMANDS:  # its options cost an import
+        from cockpit.demo import add_arguments as add_demo_arguments
 
-    add_demo_arguments(sp)
+        add_demo_arguments(sp)
     sp.add_argument(
         "--data-dir",
         metavar="DIR",

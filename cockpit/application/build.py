@@ -17,13 +17,13 @@ from cockpit.application.service import DraftOptions, IncidentService
 from cockpit.config import Settings
 from cockpit.domain.clock import Clock, SystemClock
 from cockpit.domain.slo import SupportCalendar
-from cockpit.prefs import Prefs
 from cockpit.store.store import Store
 
 if TYPE_CHECKING:
     from cockpit.application.runtime import Remote
     from cockpit.domain.incident import Incident
     from cockpit.domain.templates import TemplateLibrary
+    from cockpit.prefs import Prefs
     from cockpit.store.feedcache import FeedCache
 
 Token = Callable[[str], "str | None"]
@@ -51,6 +51,8 @@ class Services:
     def prefs(self) -> Prefs:
         """The UI's small preferences (theme, last incident), beside the data."""
         if self._prefs is None:
+            from cockpit.prefs import Prefs
+
             self._prefs = Prefs(self.data_dir / "ui-state.json")
         return self._prefs
 

@@ -4,6 +4,7 @@ Each module is imported in a fresh interpreter and `sys.modules` inspected, so a
 hidden behind another module is caught too.
 """
 
+import os
 import pkgutil
 import subprocess
 import sys
@@ -129,3 +130,39 @@ def test_the_import_contracts_hold():
         cwd=Path(cockpit.__file__).parent.parent,
     )
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+def test_list_and_note_import_neither_textual_httpx_nor_jinja2(tmp_path: Path) -> None:
+    """`cockpit list` and `cockpit note` are a script's tools: they start fast by importing
+    only what they need (bench/run.py's `cli` section measures them)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")},
+        "COCKPIT_CONFIG": str(tmp_path / "none.toml"),
+        "COCKPIT_DATA_DIR": str(tmp_path / "data"),
+        "COCKPIT_LOG_DIR": str(tmp_path / "logs"),
+        "COCKPIT_USER": "ada",
+    }
+    raised = subprocess.run(
+        [sys.executable, "-m", "cockpit", "raise", "checkout down", "--local"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    iid = raised.stdout.strip()
+    for argv in (["list", "--all"], ["note", iid, "a", "note"]):
+        code = (
+            "import sys, contextlib, io\nfrom cockpit import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    status = cli.main({argv!r})\n"
+            "print(f'STATUS:{status}')\n"
+            "print('LOADED:' + ','.join(sorted({m.split('.')[0] for m in sys.modules})))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        assert "STATUS:0" in out.stdout, out.stderr
+        loaded = out.stdout.strip().split("LOADED:")[1].split(",")
+        assert "tinydb" in loaded  # it did read the store
+        for heavy in ("textual", "httpx", "jinja2", "asyncio"):
+            assert heavy not in loaded, f"cockpit {argv[0]} imports {heavy}"
