@@ -343,6 +343,18 @@ class IncidentService:
         timeline is kept for what happened, so ticks do not clutter it."""
         iid = normalize_id(incident_id)
         item = self.playbook.item(item_id)
+        incident = self.get(iid)
+        if not item.tickable(incident.status):
+            after = ", ".join(f"“{i.text}”" for i in self.playbook.items if i.after)
+            also = (
+                f"; only the post-incident items can still be ticked: {after}"
+                if incident.status is Status.RESOLVED and after
+                else ""
+            )
+            raise CockpitError(
+                f"incident {incident.id} is {incident.status.label}: its checklist is "
+                f"read-only{also}"
+            )
         tick = Tick(item_id=item.id, ticked=ticked, by=self.user, at=self.clock.now())
         self.store.set_tick(iid, tick)
         return tick

@@ -48,6 +48,13 @@ class ConditionContext:
     status: Status
     configured: frozenset[str] = frozenset()
 
+    def while_open(self) -> tuple[ConditionContext, ...]:
+        """This context with each open status in turn (what the incident went through,
+        or could have, before it ended)."""
+        return tuple(
+            ConditionContext(self.severity, s, self.configured) for s in Status if s.is_open
+        )
+
 
 # The parsed form of a condition. Plain classes with slots, not dataclasses: they are
 # internal, never compared or printed, and a dataclass costs about a millisecond of

@@ -20,6 +20,8 @@ wrong}"``. The file format::
     help = "optional longer text"
     action = "post-mortem"             # optional, one of KNOWN_ACTIONS
     when = "severity == critical"      # optional condition, see conditions.py
+    after = true                       # optional: a post-incident item, still tickable
+                                       # once the incident is RESOLVED
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 _TOP_KEYS = ("name", "steps")
 _STEP_KEYS = ("id", "title", "help", "items")
-_ITEM_KEYS = ("id", "text", "help", "action", "when")
+_ITEM_KEYS = ("id", "text", "help", "action", "when", "after")
 
 
 def load_playbook(path: Path) -> Playbook:
@@ -213,7 +215,12 @@ class _Builder:
                 when = Condition.parse(source)
             except ConditionError as e:
                 self.fail(line, f"{where}: bad condition {source!r}: {e}")
-        return Item(id=iid, text=text, help=help_, action=action, when=when, step_id=step_id)
+        after = raw.get("after", False)
+        if not isinstance(after, bool):
+            self.fail(loc.item_key(i, j, "after"), f"{where}: after must be true or false")
+        return Item(
+            id=iid, text=text, help=help_, action=action, when=when, step_id=step_id, after=after
+        )
 
     # -- values ------------------------------------------------------------------------
     def string(

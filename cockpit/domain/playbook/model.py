@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cockpit.domain.errors import NotFound
+from cockpit.domain.incident import Status
 from cockpit.domain.playbook.conditions import Condition, ConditionContext
 
 __all__ = ["KNOWN_ACTIONS", "Item", "Playbook", "Step"]
@@ -53,10 +54,24 @@ class Item:
     action: str | None = None
     when: Condition | None = None
     step_id: str = ""
+    after: bool = False  # post-incident: still tickable once the incident is RESOLVED
 
     def applies(self, ctx: ConditionContext) -> bool:
         """True unless the item has a condition that is false in `ctx`."""
         return self.when is None or self.when.evaluate(ctx)
+
+    def applied_while_open(self, ctx: ConditionContext) -> bool:
+        """Whether the item applied at some point while the incident was open: its
+        condition true for one of the open statuses (with `ctx`'s severity and systems).
+        "status in [reported, fixing]" items done before a cancel count as done."""
+        if self.when is None:
+            return True
+        return any(self.when.evaluate(c) for c in ctx.while_open())
+
+    def tickable(self, status: Status) -> bool:
+        """Whether a tick may change: any item while the incident is open, only the
+        post-incident items once it is RESOLVED, none once it is CANCELED."""
+        return status.is_open or (self.after and status is Status.RESOLVED)
 
 
 @dataclass(frozen=True)

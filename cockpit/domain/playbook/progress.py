@@ -2,8 +2,14 @@
 
 This module holds `checklist_view`, which combines a `Playbook`, the incident's latest
 ticks and a `ConditionContext` into a `ChecklistView`: each item's `ItemState` (DONE,
-OPEN, or SKIPPED when its condition is false) as an `ItemView`, the counts per step
-(`StepProgress`) and overall, and `next_open`, the first item still to do.
+OPEN, SKIPPED when its condition is false, NOT_APPLICABLE when the incident ended without
+it) as an `ItemView`, the counts per step (`StepProgress`) and overall, and `next_open`,
+the first item still to do.
+
+Once the incident has ended, the checklist tells what happened: an item done while it
+applied is DONE (a "status in [reported, fixing]" item ticked before a cancel too); on a
+RESOLVED incident the post-incident items (`after = true`: post mortem, playbooks,
+follow-ups) are still OPEN until ticked; every other item not done is NOT_APPLICABLE.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cockpit.domain.checklist import Tick
+from cockpit.domain.incident import Status
 from cockpit.domain.playbook.conditions import ConditionContext
 from cockpit.domain.playbook.model import Item, Playbook, Step
 
@@ -30,6 +37,7 @@ class ItemState(StrEnum):
     DONE = "done"
     OPEN = "open"
     SKIPPED = "skipped"
+    NOT_APPLICABLE = "not applicable"  # the incident ended without it
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,8 @@ class ItemView:
     item: Item
     state: ItemState
     tick: Tick | None = None  # the latest tick or untick, kept even when skipped
-    skip_reason: str = ""  # "only when severity == critical" when SKIPPED
+    skip_reason: str = ""  # "only when severity == critical" when SKIPPED (or why n/a)
+    tickable: bool = True  # False: read-only (the incident has ended)
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class StepProgress:
     step: Step
     done: int
     total_applicable: int
-    skipped: int
+    skipped: int  # skipped or not applicable: not counted
     items: tuple[ItemView, ...]
 
     @property
@@ -62,7 +71,7 @@ class ChecklistView:
     steps: tuple[StepProgress, ...]
     done: int
     total: int  # applicable items only
-    skipped: int
+    skipped: int  # skipped or not applicable
 
     @property
     def fraction(self) -> float:
@@ -77,30 +86,47 @@ class ChecklistView:
 def checklist_view(
     playbook: Playbook, ticks: Mapping[str, Tick], ctx: ConditionContext
 ) -> ChecklistView:
-    """Each item's state for an incident: DONE, OPEN, or SKIPPED (its condition is false).
+    """Each item's state for an incident: DONE, OPEN, SKIPPED (its condition is false) or,
+    once the incident has ended, NOT_APPLICABLE (see the module doc).
 
     `ticks` maps item ids to their latest tick; a tick with `ticked=False` is an untick.
-    A skipped item stays skipped even if it was ticked before (the tick is kept).
+    While the incident is open, a skipped item stays skipped even if it was ticked before
+    (the tick is kept).
     """
     steps: list[StepProgress] = []
     for step in playbook.steps:
-        views: list[ItemView] = []
-        for item in step.items:
-            tick = ticks.get(item.id)
-            if not item.applies(ctx):
-                views.append(ItemView(item, ItemState.SKIPPED, tick, f"only when {item.when}"))
-            elif tick is not None and tick.ticked:
-                views.append(ItemView(item, ItemState.DONE, tick))
-            else:
-                views.append(ItemView(item, ItemState.OPEN, tick))
+        views = tuple(_item_view(item, ticks.get(item.id), ctx) for item in step.items)
         done = sum(v.state is ItemState.DONE for v in views)
-        skipped = sum(v.state is ItemState.SKIPPED for v in views)
-        steps.append(StepProgress(step, done, len(views) - skipped, skipped, tuple(views)))
+        counted = sum(v.state in (ItemState.DONE, ItemState.OPEN) for v in views)
+        steps.append(StepProgress(step, done, counted, len(views) - counted, views))
     return ChecklistView(
         steps=tuple(steps),
         done=sum(s.done for s in steps),
         total=sum(s.total_applicable for s in steps),
         skipped=sum(s.skipped for s in steps),
+    )
+
+
+def _item_view(item: Item, tick: Tick | None, ctx: ConditionContext) -> ItemView:
+    ticked = tick is not None and tick.ticked
+    if ctx.status.is_open:
+        if not item.applies(ctx):
+            return ItemView(item, ItemState.SKIPPED, tick, f"only when {item.when}")
+        return ItemView(item, ItemState.DONE if ticked else ItemState.OPEN, tick)
+    tickable = item.tickable(ctx.status)
+    if not item.applied_while_open(ctx):
+        return ItemView(item, ItemState.SKIPPED, tick, f"only when {item.when}", tickable=False)
+    if ticked:
+        return ItemView(item, ItemState.DONE, tick, tickable=tickable)
+    if tickable:
+        return ItemView(item, ItemState.OPEN, tick)
+    ended = "canceled" if ctx.status is Status.CANCELED else "resolved"
+    return ItemView(
+        item,
+        ItemState.NOT_APPLICABLE,
+        tick,
+        f"not done before the incident was {ended}",
+        tickable=False,
     )
 
 

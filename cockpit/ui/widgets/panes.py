@@ -218,11 +218,11 @@ class ChecklistPane(LineList):
                 (iv.item.text, ".checklist--done"),
                 (who, ".checklist--by"),
             )
-        if iv.state is ItemState.SKIPPED:
+        if iv.state in (ItemState.SKIPPED, ItemState.NOT_APPLICABLE):
             return Content.assemble(
                 ("  – ", ".checklist--skipped-mark"),
                 (iv.item.text, ".checklist--skipped"),
-                ("  skipped", ".checklist--skipped-note"),
+                (f"  {iv.state.value}", ".checklist--skipped-note"),
             )
         run = "  ↵" if iv.item.action else ""
         return Content.assemble(
