@@ -71,7 +71,7 @@ from cockpit.domain.playbook import default_playbook
 from cockpit.domain.timeline import SCHEMA_VERSION as ENTRY_SCHEMA
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.store.migrations import STORE_SCHEMA
-from cockpit.store.store import Store
+from cockpit.store.store import T_INCIDENTS, IncidentSummary, Store
 
 GEN_VERSION = 1
 #: "Now" in the generated world: the newest incident was reported 25 minutes before it.
@@ -92,13 +92,17 @@ class Params:
     entries: int = 50_000
     feed: int = 20_000
     seed: int = 7
+    days: int = 730  # the history's span, ending at ANCHOR
 
     def key(self) -> str:
-        return f"i{self.incidents}-e{self.entries}-f{self.feed}-s{self.seed}-{_code_hash()}"
+        span = "" if self.days == 730 else f"-d{self.days}"
+        return f"i{self.incidents}-e{self.entries}-f{self.feed}-s{self.seed}{span}-{_code_hash()}"
 
 
 FULL = Params()
 QUICK = Params(incidents=200, entries=10_000, feed=4_000)
+# Ten years of history (bench/run.py's `history` section; --quick uses it too).
+HISTORY_STORE = Params(incidents=20_000, entries=1_000_000, feed=4_000, days=3650)
 
 
 @dataclass
@@ -462,9 +466,10 @@ def generate(data_dir: Path, params: Params = FULL) -> Report:
         raise FileExistsError(f"{data_dir} already holds a store")
     pb_ids = {i.id for i in default_playbook().items}
     total = params.incidents
-    # Report times: spread over HISTORY, sorted, the newest 25 minutes before ANCHOR.
-    offsets = sorted(rng.uniform(0, HISTORY.total_seconds()) for _ in range(total))
-    reported = [ANCHOR - HISTORY + timedelta(seconds=s) for s in offsets]
+    # Report times: spread over the history, sorted, the newest 25 minutes before ANCHOR.
+    history = timedelta(days=params.days)
+    offsets = sorted(rng.uniform(0, history.total_seconds()) for _ in range(total))
+    reported = [ANCHOR - history + timedelta(seconds=s) for s in offsets]
     if total:
         reported[-1] = ANCHOR - timedelta(minutes=25)
         if total > 1:
@@ -473,6 +478,12 @@ def generate(data_dir: Path, params: Params = FULL) -> Report:
     counts = _entry_counts(rng, [p[0].severity for p in plans], params.entries)
     n_entries = n_ticks = n_open = 0
     store = Store.open(data_dir)
+    # Each incident is one write of its file (entries and ticks together), as
+    # create_incident writes it; the index is written once at the end (create_incident's
+    # per-incident index rewrite is quadratic in the number of incidents).
+    summaries: list[dict[str, Any]] = []
+    sync_index = store._sync_index
+    store._sync_index = lambda ids, *, at_least=0: None  # type: ignore[method-assign]
     try:
         for (inc, svc, final), count in zip(plans, counts, strict=True):
             t0 = inc.first_reported_at
@@ -506,13 +517,16 @@ def generate(data_dir: Path, params: Params = FULL) -> Report:
                         link=link,
                     )
                 )
-            store.create_incident(inc, entries)
-            n_entries += len(entries)
             ticks = _ticks(rng, inc, end, pb_ids)
-            if ticks:
-                _set_ticks(store, inc.id, ticks)
+            store.create_incident(inc, entries, ticks=ticks)
+            summaries.append(IncidentSummary.of(inc).to_dict())
+            n_entries += len(entries)
             n_ticks += len(ticks)
             n_open += inc.is_open
+        store._sync_index = sync_index  # type: ignore[method-assign]
+        with store._write(store._index) as db:
+            db.table(T_INCIDENTS).insert_multiple(summaries)
+        sync_index([], at_least=total)  # the id counter
         listed = store.list_incidents()
     finally:
         store.close()
@@ -707,11 +721,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--entries", type=int, default=FULL.entries)
     p.add_argument("--feed", type=int, default=FULL.feed)
     p.add_argument("--seed", type=int, default=FULL.seed)
+    p.add_argument("--days", type=int, default=FULL.days, help="the history's span")
     p.add_argument("--quick", action="store_true", help="the --quick size of bench/run.py")
+    p.add_argument("--history", action="store_true", help="ten years: 20,000 incidents")
     p.add_argument("--out", type=Path, help="write here instead of the cache (not cached)")
     p.add_argument("--force", action="store_true", help="regenerate even if cached")
     a = p.parse_args(argv)
-    params = QUICK if a.quick else Params(a.incidents, a.entries, a.feed, a.seed)
+    params = (
+        QUICK
+        if a.quick
+        else HISTORY_STORE
+        if a.history
+        else Params(a.incidents, a.entries, a.feed, a.seed, a.days)
+    )
     report = generate(a.out, params) if a.out else ensure(params, force=a.force)
     print(report.describe())
     return 0
