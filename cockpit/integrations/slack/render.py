@@ -548,7 +548,8 @@ def render(
     subtype = msg.get("subtype")
     if subtype == "message_changed" and isinstance(msg.get("message"), Mapping):
         inner = render(msg["message"], names, tz=tz, now=now, bare_ids=bare_ids)
-        edited = inner.edited or _edited(msg["message"], msg.get("previous_message"))
+        before = msg.get("previous_message")
+        edited = not inner.deleted and (inner.edited or _edited(msg["message"], before))
         return replace(inner, edited=edited)
     if subtype == "message_deleted":
         prev = msg.get("previous_message")
@@ -602,7 +603,9 @@ def render(
     if not line:
         line = next(iter(att.fields), "") or att.state or (files[0] if files else "")
 
-    detail: list[str] = [text] if text else []
+    shown_fields = {f"{t}: {v}" if t else v for t, v in table}  # the table shows them
+    reader = "\n".join(x for x in text.split("\n") if x not in shown_fields).strip()
+    detail: list[str] = [reader] if reader else []
     if not body and att.main and text != "\n".join(att.main).strip():
         detail.append("\n".join(att.main))
     elif body and extra and any(x in att.main for x in extra):
