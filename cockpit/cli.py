@@ -340,6 +340,13 @@ def cmd_doctor(ctx: Context) -> int:
     return run(ctx.args, lambda: ctx.settings, ctx.paths, ctx.secrets, sys.stdout, env=ctx.env)
 
 
+def cmd_init(ctx: Context) -> int:
+    """`cockpit init`: write a commented config, store the tokens, run doctor."""
+    from cockpit.init import cmd_init as run
+
+    return run(ctx.args, ctx.paths, ctx.secrets, sys.stdin, sys.stdout, sys.stderr, env=ctx.env)
+
+
 def cmd_demo(ctx: Context) -> int:
     from cockpit.demo import run_demo
 
@@ -391,8 +398,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cockpit",
         description="A terminal cockpit for on-call engineers: run the incident playbook "
-        "from the keyboard.",
-        epilog="Times (--at, --reported-at) accept -12m, -1h30m, 14:03 or an ISO time.",
+        "from the keyboard. Plain `cockpit` (no command) opens the full-screen app.",
+        epilog="First time? `cockpit init` writes a commented config, stores the tokens and "
+        "runs `cockpit doctor`; `cockpit demo` practises on the drill range. "
+        "Times (--at, --reported-at) accept -12m, -1h30m, 14:03 or an ISO time.",
     )
     p.add_argument("--version", action="version", version=f"cockpit {__version__}")
     p.add_argument(
@@ -420,6 +429,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         return sp
 
     add("locate", cmd_locate, "show where the config, data and logs live")
+    sp = add(
+        "init",
+        cmd_init,
+        "first run: write a commented config (channels, Jira, status page), store the "
+        "tokens, run doctor; never overwrites a config without --force",
+    )
+    from cockpit.init import add_init_arguments
+
+    add_init_arguments(sp)
 
     def changing(name: str, func: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
         """A command that changes an incident: the same action as the app's key, remote

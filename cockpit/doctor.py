@@ -43,7 +43,8 @@ def check_config(settings: Settings | None, paths: Paths, error: Exception | Non
         "config file",
         True,
         f"{paths.config_file} not found: defaults in use",
-        "create it to configure Slack, Jira or Statuspage",
+        "make one with `cockpit init` (it asks for the channels, Jira and the status page, "
+        "stores the tokens and runs doctor)",
     )
 
 
