@@ -54,6 +54,13 @@ a minute. Every benchmark works on a private copy of the store.
    from spawn to exit, against `python -c "import httpx"`, each in fresh interpreters from
    compiled bytecode, in turn, after one unmeasured warm-up each; medians (and the range)
    of the rounds. Budget <= 1.5x the bare httpx import.
+7. history: a second store, ten years (generate.HISTORY_STORE: 20,000 incidents, 1,000,000
+   entries; generated once, a few minutes, and cached): in process, a history search (the
+   index read and the history screen's `matches` over every summary) and the metrics
+   screen's computation for a year; `cockpit list` and `cockpit report --since 365d` from
+   spawn to exit; the cold start of section 1 on this store. Medians of the rounds.
+   Budgets: search <= 200 ms, metrics <= 300 ms, report <= 1 s, list <= 300 ms, start <=
+   1.25x bare Textual.
 """
 
 from __future__ import annotations
@@ -922,12 +929,100 @@ def bench_cli(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]
     return rows
 
 
+# -- 7: ten years of history ---------------------------------------------------------------
+def _history_in_process(data_dir: Path, rounds: int) -> dict[str, list[float]]:
+    """What the history and metrics screens compute, timed in this process on `data_dir`:
+    the index read, a search over every summary (the history screen's `matches`), the
+    metrics screen's computation for a year (its `compute`)."""
+    from cockpit.cli import Context, build_parser
+    from cockpit.domain.metrics import compute_metrics, parse_since
+    from cockpit.ui.screens.history import matches
+
+    ctx = Context(build_parser().parse_args(["--data-dir", str(data_dir)]))
+    out: dict[str, list[float]] = {"list_incidents": [], "search": [], "metrics_365d": []}
+    try:
+        svc, calendar, tz = ctx.service, ctx.calendar, ctx.settings.tz
+        for _ in range(rounds):
+            t = time.perf_counter()
+            rows = svc.store.list_incidents()
+            out["list_incidents"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            rows = svc.store.list_incidents()
+            hits = [r for r in rows if matches(r, "checkout", tz)]
+            out["search"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            now = svc.clock.now()
+            since = parse_since("365d", now=now, tz=calendar.tz)
+            ids = [
+                r.id
+                for r in svc.store.list_incidents()
+                if r.first_reported_at >= since or r.is_open
+            ]
+            compute_metrics(
+                svc.store.load_incidents(ids), calendar=calendar, since=since, until=now
+            )
+            out["metrics_365d"].append(time.perf_counter() - t)
+        out["search_hits"] = [float(len(hits))]
+    finally:
+        ctx.close()
+    return out
+
+
+def bench_history(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    report = generate.ensure(generate.HISTORY_STORE)
+    log(report.describe())
+    data_dir = generate.working_copy(report, tmp / "history")
+    env = isolated_env(tmp)
+    env["COCKPIT_DATA_DIR"] = str(data_dir)
+    rounds = 3 if cfg.quick else 7
+    with environ(env):
+        inproc = _history_in_process(data_dir, rounds)
+    cockpit = cockpit_command()
+    compile_sources()
+    times = time_commands(
+        {
+            "cockpit list": [*cockpit, "list"],
+            "cockpit report --since 365d": [*cockpit, "report", "--since", "365d"],
+        },
+        env,
+        rounds,
+    )
+    size = f"{report.incidents:,} incidents, {report.entries:,} entries"
+    rows = []
+
+    def row(name: str, xs: list[float], budget: float, baseline: str = "") -> None:
+        med = statistics.median(xs)
+        log(f"  history: {name} {ms(med)} ({spread(xs)})")
+        rows.append(
+            Row(
+                f"history ({size}): {name}",
+                f"{ms(med)} (median of {len(xs)}; {spread(xs)})",
+                baseline,
+                "",
+                f"<= {budget * 1e3:.0f} ms",
+                "PASS" if med <= budget else "MISS",
+                {"seconds": xs},
+            )
+        )
+
+    hits = int(inproc["search_hits"][0])
+    row("history search (index read + match)", inproc["search"], 0.200, f"{hits} hits")
+    row("metrics screen's computation, 1 year", inproc["metrics_365d"], 0.300)
+    row("`cockpit report --since 365d`", times["cockpit report --since 365d"], 1.0)
+    row("`cockpit list`", times["cockpit list"], 0.300)
+    start = bench_start(data_dir, tmp, cfg, log)[0]
+    start.name = f"history ({size}): {start.name}"
+    rows.append(start)
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[Path, Path, Config, Callable[[str], None]], list[Row]]] = {
     "start": bench_start,
     "tick": bench_tick,
     "storm": bench_storm,
     "polling": bench_polling,
     "cli": bench_cli,
+    "history": bench_history,
 }
 
 
