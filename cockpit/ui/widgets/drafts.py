@@ -392,8 +392,6 @@ class DraftsPane(Vertical, can_focus=False):
         self.app.copy_text(draft.body)
 
     def action_send_draft(self) -> None:
-        from cockpit.ui.dialogs.send import ConfirmSend
-
         draft = self.selected()
         iid = self._incident_id()
         if draft is None or iid is None:
@@ -403,8 +401,35 @@ class DraftsPane(Vertical, can_focus=False):
             return
         actions = self.app.services.actions
         assert self.record is not None
+        incident = self.record.incident
+        page = self.app.services.service.draft_options.components
+        if (
+            draft.template.startswith("statuspage-")
+            and actions.planner is not None
+            and "statuspage" in actions.planner.configured
+            and (page or incident.affected_components)
+        ):
+            from cockpit.ui.dialogs.components import PickComponents
+
+            def picked(names: object) -> None:
+                if isinstance(names, list):  # None: back
+                    self._confirm_send(draft, iid, [str(n) for n in names])
+
+            self.app.push_screen(PickComponents(page, incident.affected_components), picked)
+            return
+        self._confirm_send(draft, iid, None)
+
+    def _confirm_send(self, draft: Draft, iid: str, components: list[str] | None) -> None:
+        """The confirm dialog (what goes where, the lint's warnings), then the send;
+        `components`: a status-page update's affected components, as picked."""
+        from cockpit.ui.dialogs.send import ConfirmSend
+
+        actions = self.app.services.actions
+        assert self.record is not None
         planned = (
-            actions.planner.for_draft(draft, self.record.incident, actions.now)
+            actions.planner.for_draft(
+                draft, self.record.incident, actions.now, components=components
+            )
             if actions.planner is not None
             else []
         )
@@ -421,7 +446,10 @@ class DraftsPane(Vertical, can_focus=False):
             if not ok:
                 return
             if planned:
-                self._act("send draft", lambda: actions.send_draft(iid, draft.id))
+                self._act(
+                    "send draft",
+                    lambda: actions.send_draft(iid, draft.id, components=components),
+                )
                 return
             self.app.copy_text(draft.body)
             self._act("mark draft", lambda: actions.sent_by_hand(iid, draft.id))
