@@ -194,7 +194,12 @@ FLAGS: tuple[tuple[str, str], ...] = (
 
 def add_init_arguments(p: argparse.ArgumentParser) -> None:
     for name, help_text in FLAGS:
-        p.add_argument("--" + name.replace("_", "-"), dest="init_" + name, help=help_text)
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            dest="init_" + name,
+            metavar=name.rsplit("_", 1)[-1].upper(),
+            help=help_text,
+        )
     p.add_argument("--no-slack", action="store_true", help="leave Slack out")
     p.add_argument(
         "--yes",
