@@ -103,3 +103,16 @@ def test_ensure_caches_by_parameters(tmp_path: Path) -> None:
     copy = generate.working_copy(second, tmp_path / "work")
     with Store.open(copy) as store:
         assert len(store.list_incidents()) == 3
+
+
+def test_the_history_spans_the_days_asked_for(tmp_path: Path) -> None:
+    params = generate.Params(incidents=12, entries=60, feed=0, seed=5, days=3650)
+    report = generate.generate(tmp_path / "data", params)
+    with Store.open(report.path) as store:
+        listed = store.list_incidents()
+        assert len(listed) == 12
+        oldest = min(s.first_reported_at for s in listed)
+        assert (generate.ANCHOR - oldest).days > 730  # ten years, not the default two
+        assert store.next_incident_id() == "13"  # the id counter is past every incident
+        for s in listed:  # the index (written once) agrees with each incident's file
+            assert store.get_incident(s.id).title == s.title
