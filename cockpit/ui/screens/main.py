@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
-from cockpit.application.actions import ACTIONS
+from cockpit.application.actions import ACTIONS, STATUS_PLAN
 from cockpit.application.service import IncidentRecord
 from cockpit.domain.incident import TRANSITIONS, Severity, Status
 from cockpit.domain.playbook import ItemState
@@ -35,6 +35,7 @@ from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
 if TYPE_CHECKING:
     from cockpit.application.actions import Done
+    from cockpit.domain.outbox import OutboxItem
 
 PANES = ("feed", "timeline", "checklist", "drafts")
 
@@ -323,12 +324,65 @@ class CockpitScreen(Screen[None]):
 
     def set_status(self, iid: str, status: Status, reason: str = "", *, item_id: str = "") -> None:
         """Change the status (ticking the item that asked for it); the ticket follows
-        through the outbox; a Critical incident resolved gets its post-mortem draft."""
-        actions = self.app.services.actions
-        self.act(
-            f"mark {status.label}",
-            lambda: actions.set_status(iid, status, reason=reason, item_id=item_id),
+        through the outbox (what it sends is confirmed first); a Critical incident
+        resolved gets its post-mortem draft."""
+        services = self.app.services
+        actions = services.actions
+
+        def plan() -> list[OutboxItem]:
+            if actions.planner is None:
+                return []
+            incident = services.service.get(iid)
+            return actions.planner.for_action(STATUS_PLAN[status], incident, actions.now)
+
+        self.confirm_remote(
+            f"Mark {status.label}?",
+            plan,
+            lambda: self.act(
+                f"mark {status.label}",
+                lambda: actions.set_status(iid, status, reason=reason, item_id=item_id),
+            ),
         )
+
+    def confirm_remote(
+        self, title: str, plan: Callable[[], list[OutboxItem]], go: Callable[[], None]
+    ) -> None:
+        """Nothing goes to Slack, Jira or the status page without a deliberate confirm:
+        what `plan` would queue (read off the UI thread, nothing written) is shown in a
+        `ConfirmSend` that waits for ctrl+s (or its button); escape cancels. When nothing
+        would be sent (no system configured for it), `go` runs at once."""
+        from cockpit.ui.dialogs.send import ConfirmSend, describe
+
+        services = self.app.services
+
+        def read() -> tuple[list[OutboxItem], dict[str, str]]:
+            items = plan()
+            texts: dict[str, str] = {}
+            for item in items:
+                template = item.params.get("template")
+                if isinstance(template, str) and template:
+                    incident = services.service.get(item.incident_id)
+                    texts[item.id] = services.render(incident, template)
+                elif isinstance(item.params.get("summary"), str):
+                    texts[item.id] = item.params["summary"]
+            return items, texts
+
+        def shown(preview: tuple[list[OutboxItem], dict[str, str]]) -> None:
+            items, texts = preview
+            if not items:
+                go()
+                return
+            where, body = describe(items, texts)
+
+            def confirmed(ok: object) -> None:
+                if ok:
+                    go()
+
+            self.app.push_screen(
+                ConfirmSend(where=where, body=body, warnings=[], title=title), confirmed
+            )
+
+        self.app.store_call("preview what goes out", read, shown)
 
     def action_cancel_incident(self) -> None:
         from cockpit.ui.dialogs.incident import CancelModal
@@ -598,7 +652,11 @@ class CockpitScreen(Screen[None]):
             return
         actions = self.app.services.actions
         iid = rec.incident.id
-        self.act(a.label, lambda: actions.run(iid, a.id, item_id=item.id))
+        self.confirm_remote(
+            f"{a.label}?",
+            lambda: actions.preview(iid, a.id, item_id=item.id),
+            lambda: self.act(a.label, lambda: actions.run(iid, a.id, item_id=item.id)),
+        )
 
     @on(TimelinePane.EditTimeRequested)
     def edit_time_requested(self, event: TimelinePane.EditTimeRequested) -> None:
