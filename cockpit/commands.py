@@ -233,6 +233,15 @@ COMMANDS: tuple[Command, ...] = (
         "edit-draft", "e", "edit_draft", "Edit", "Drafts", "Edit the selected draft", scope="drafts"
     ),
     Command(
+        "read-draft",
+        "v",
+        "read_draft",
+        "Read",
+        "Drafts",
+        "Read the selected draft full-screen (scrollable; the post mortem too)",
+        scope="drafts",
+    ),
+    Command(
         "copy",
         "c",
         "copy_draft",

@@ -102,3 +102,79 @@ async def test_nothing_configured_needs_no_confirm(harness: Harness):
         await settle(pilot)
         assert isinstance(app.screen, CockpitScreen)
         assert harness.service.get(iid).status is Status.MONITORING
+
+
+# -- 2. typed input is never lost; toasts never cover the focused editor or preview ---------
+async def test_escape_in_the_editor_asks_before_dropping_a_change(harness: Harness):
+    from textual.widgets import TextArea
+
+    from cockpit.ui.dialogs.message import AskDrop
+    from cockpit.ui.widgets.drafts import DraftsPane
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "e")
+        await settle(pilot)
+        pane = app.screen.query_one(DraftsPane)
+        assert pane.editing is not None
+        await pilot.press("escape")  # nothing typed: closes at once
+        await settle(pilot)
+        assert pane.editing is None and isinstance(app.screen, CockpitScreen)
+        await pilot.press("e", *"typed with care")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AskDrop)
+        await pilot.press("escape")  # back to the editor, the text kept
+        await settle(pilot)
+        assert isinstance(app.screen, CockpitScreen)
+        assert pane.editing is not None and pane.editor is not None
+        assert "typed with care" in pane.editor.text
+        assert isinstance(app.focused, TextArea)
+        await pilot.press("escape", "ctrl+s")  # asked again; dropped on purpose
+        await settle(pilot)
+        assert pane.editing is None
+
+
+async def test_toasts_do_not_cover_the_drafts_when_they_have_focus(harness: Harness):
+    from textual.widgets._toast import Toast
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "e")
+        await settle(pilot)
+        for n in range(4):
+            app.notify(f"toast {n}", timeout=30)
+        await settle(pilot)
+        editor = app.screen.query_one(".draft-editor")
+        toasts = list(app.screen.query(Toast))
+        assert toasts
+        for toast in toasts:
+            assert not toast.region.overlaps(editor.region)
+
+
+# -- 3. long text: full-screen readers ---------------------------------------------------------
+async def test_a_message_and_a_draft_open_full_screen(harness: Harness):
+    from cockpit.ui.dialogs.message import MessageDetail
+    from cockpit.ui.widgets.feed import FeedView
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one(FeedView).add_messages(scenes.feed(harness))
+        await settle(pilot)
+        await pilot.press("1", "o")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageDetail)
+        box = app.screen.query_one("#dialog")
+        assert box.region.width == SIZE[0] and box.region.height == SIZE[1]
+        await pilot.press("escape", "4", "v")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageDetail)
+        assert app.screen.query_one("#dialog").region.height == SIZE[1]
+        assert app.screen.text.strip()

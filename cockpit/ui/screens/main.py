@@ -231,6 +231,9 @@ class CockpitScreen(Screen[None]):
     # -- focus ---------------------------------------------------------------------------
     def on_descendant_focus(self, event: Any) -> None:
         self._last_focus = event.widget
+        drafts = self.query_one(DraftsPane)
+        in_drafts = event.widget is drafts or drafts in event.widget.ancestors
+        self.set_class(in_drafts, "-drafts-focus")
 
     def on_screen_resume(self) -> None:
         """Back from a dialog: focus goes back where it was, not to a default pane."""

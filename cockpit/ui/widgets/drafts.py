@@ -1,7 +1,8 @@
 """The drafts pane: the incident's messages on their way out, with their state.
 
 Keys: d drafts a new message from a template, e edits (ctrl+s keeps, escape drops the
-edit), c copies, s sends (a confirm dialog first shows exactly what goes where).
+edit, asking first when the text changed), v reads it full-screen, c copies, s sends (a
+confirm dialog first shows exactly what goes where).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class DraftsPane(Vertical, can_focus=False):
         self.editing: str | None = None
         self.editor: TextArea | None = None  # mounted while a draft is edited
         self.select_next: str | None = None  # a row to select once it shows up
+        self._shown_text = ""  # what the view below the list shows
 
     def compose(self) -> ComposeResult:
         yield DraftList(id="draft-list")
@@ -104,6 +106,7 @@ class DraftsPane(Vertical, can_focus=False):
     def _show_text(self, text: str) -> None:
         """Show `text` (literal: a draft may quote remote text) below the list."""
         self._close_editor()
+        self._shown_text = text
         self.query_one("#draft-body", Static).update(Content(text))
 
     def _close_editor(self) -> None:
@@ -362,9 +365,41 @@ class DraftsPane(Vertical, can_focus=False):
         self.app.store_call("save draft", lambda: svc.edit_draft(iid, draft_id, body), done)
 
     def action_stop_editing(self) -> None:
-        if self.editing is not None:
-            self._preview(self.selected())
-            self.query_one(DraftList).focus()
+        """Escape in the editor: what was typed is never lost without asking."""
+        if self.editing is None:
+            return
+        draft = next((d for d in self.drafts if d.id == self.editing), None)
+        changed = self.editor is not None and (draft is None or self.editor.text != draft.body)
+        if not changed:
+            self._drop_edit()
+            return
+        from cockpit.ui.dialogs.message import AskDrop
+
+        def answered(drop: bool | None) -> None:
+            if drop:
+                self._drop_edit()
+            elif self.editor is not None:
+                self.editor.focus()
+
+        self.app.push_screen(AskDrop("The draft"), answered)
+
+    def _drop_edit(self) -> None:
+        self._preview(self.selected())
+        self.query_one(DraftList).focus()
+
+    def action_read_draft(self) -> None:
+        """The selected draft (or action) in full, full-screen and scrollable."""
+        from cockpit.ui.dialogs.message import MessageDetail
+
+        draft = self.selected()
+        if draft is not None:
+            body = self.editor.text if self.editor is not None else draft.body
+            self.app.push_screen(MessageDetail(f"{draft.title}  → {draft.target}", body))
+            return
+        action = self.selected_action()
+        if action is not None:
+            text = self._shown_text
+            self.app.push_screen(MessageDetail(f"{action.title} ({action.system})", text))
 
     def _warnings(self, draft: Draft) -> list[str]:
         if not draft.public or self.record is None:
