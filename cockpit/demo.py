@@ -127,8 +127,55 @@ FEED_STARTING = (
 
 
 def debrief(services: Services) -> str:
-    """For each incident of the drill: the SLO result and the timeline."""
+    """For each incident of the drill: the SLO result and the timeline, as plain text for
+    the terminal (the post mortem's Markdown rendered: headings underlined, the table in
+    aligned columns, no `##`, `**` or `|`)."""
+    import re
+
     from cockpit.domain.metrics import ack_outcome
+
+    def inline(text: str) -> str:
+        text = re.sub(r"\[([^\]]*)\]\(([^)]*)\)", r"\1 <\2>", text)  # [label](url)
+        text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+        text = re.sub(r"(?<![\w\\])_(.+?)_(?!\w)", r"\1", text)
+        text = text.replace("`", "")
+        return re.sub(r"\\(.)", r"\1", text)  # Markdown's escapes
+
+    def plain(markdown: str) -> str:
+        lines: list[str] = []
+        table: list[list[str]] = []
+
+        def flush() -> None:
+            if not table:
+                return
+            head = table[0]
+            keep = [i for i, h in enumerate(head) if h != "UTC"]  # local time is enough
+            rows = [[row[i] if i < len(row) else "" for i in keep] for row in table]
+            widths = [max(len(r[c]) for r in rows) for c in range(len(keep) - 1)]
+            for n, row in enumerate(rows):
+                cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=False)]
+                lines.append("  ".join([*cells, row[-1]]).rstrip())
+                if n == 0:
+                    lines.append("  ".join("-" * len(c) for c in [*cells, row[-1]]))
+            table.clear()
+
+        for line in markdown.splitlines():
+            if line.startswith("|"):
+                if not set(line) <= set("|-: "):
+                    cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+                    table.append([inline(c.strip()) for c in cells])
+                continue
+            flush()
+            if line.startswith("#"):
+                title = inline(line.lstrip("#").strip())
+                lines += [title, "-" * len(title)]
+            elif line.lstrip().startswith(("- ", "* ")):
+                indent = len(line) - len(line.lstrip())
+                lines.append(" " * indent + "• " + inline(line.lstrip()[2:]))
+            else:
+                lines.append(inline(line))
+        flush()
+        return "\n".join(lines)
 
     service, calendar = services.service, services.calendar
     rows = service.incidents()
@@ -150,7 +197,7 @@ def debrief(services: Services) -> str:
         text = service.postmortem_text(rec, calendar)
         start = text.find("## Timeline")
         end = text.find("\n## ", start + 5)
-        out.append(text[start : end if end > 0 else None].rstrip())
+        out.append(plain(text[start : end if end > 0 else None].rstrip()))
     return "\n".join(out) + "\n"
 
 

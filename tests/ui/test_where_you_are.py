@@ -178,3 +178,116 @@ async def test_a_message_and_a_draft_open_full_screen(harness: Harness):
         assert isinstance(app.screen, MessageDetail)
         assert app.screen.query_one("#dialog").region.height == SIZE[1]
         assert app.screen.text.strip()
+
+
+# -- 4. help where you are ------------------------------------------------------------------
+async def test_help_lists_the_focused_panes_keys_first(harness: Harness):
+    from cockpit.ui.screens.help import HelpScreen
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.here == "the Drafts pane"
+        first = [text for _, text in app.screen.here_keys]
+        assert "Send the selected draft (shows exactly what goes where first)" in first
+        assert "Raise a new incident" not in " ".join(first)
+
+
+async def test_help_works_in_metrics_and_the_key_bar_shows_a_dialogs_keys(harness: Harness):
+    from cockpit.ui.screens.help import HelpScreen
+    from cockpit.ui.screens.metrics import MetricsScreen
+    from cockpit.ui.widgets.keybar import KeyBar
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MetricsScreen)
+        shown = str(bar.render())
+        assert "Close" in shown and "Raise" not in shown
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert any("Close" in text for _, text in app.screen.here_keys)
+
+
+async def test_a_question_mark_typed_in_a_note_is_text(harness: Harness):
+    from textual.widgets import Input
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *"why?")
+        await settle(pilot)
+        assert app.screen.query_one("#note", Input).value == "why?"
+
+
+# -- 5. following ---------------------------------------------------------------------------
+async def test_the_timeline_follows_new_entries_only_from_the_bottom(harness: Harness):
+    from cockpit.ui.widgets.panes import TimelinePane
+
+    iid = scenes.mid_flight(harness)
+    for n in range(25):
+        harness.service.add_note(iid, f"note {n}")
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = app.screen.query_one(TimelinePane)
+        harness.service.add_note(iid, "from the CLI")
+        app.screen.reload()  # type: ignore[attr-defined]
+        await settle(pilot)
+        newest = timeline.highlighted_entry()
+        assert newest is not None and newest.text == "from the CLI"
+        assert timeline.unseen == 0
+        await pilot.press("2", "up", "up", "up")
+        harness.service.add_note(iid, "another")
+        app.screen.reload()  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert timeline.highlighted_entry().text != "another"  # type: ignore[union-attr]
+        assert "1 new ↓" in str(timeline.border_subtitle)
+        await pilot.press("end")
+        await settle(pilot)
+        assert timeline.unseen == 0 and not timeline.border_subtitle
+
+
+# -- 6. small terminals ---------------------------------------------------------------------
+async def test_at_80_by_24_the_header_and_key_bar_keep_what_matters(harness: Harness):
+    from cockpit.ui.widgets.keybar import KeyBar
+
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summary = app.screen.query_one("#incident-summary")
+        visible = str(summary.render())[: summary.size.width]
+        assert f"#{iid}" in visible and "CRITICAL" in visible and "FIXING" in visible
+        assert app.screen.query_one("#slo").region.width > 0
+        assert "? Help" in str(app.screen.query_one(KeyBar).render())
+        await pilot.press("4")
+        await settle(pilot)
+        assert app.screen.query_one("#draft-view").content_region.height >= 1
+
+
+async def test_at_60_by_18_the_drafts_preview_has_a_row(harness: Harness):
+    iid = scenes.mid_flight(harness)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=(60, 18)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#draft-view").content_region.height >= 1
+
+
+def test_the_demo_debrief_is_plain_text(harness: Harness):
+    from cockpit.demo import debrief
+
+    scenes.mid_flight(harness)
+    text = debrief(harness.services)
+    assert "Timeline\n--------" in text
+    assert "##" not in text and "**" not in text

@@ -47,7 +47,9 @@ class DialogScreen(ModalScreen[ResultType]):
     DEFAULT_CLASSES = "dialog"
     # ctrl+c quits, as ctrl+q does, from any dialog (before an Input's copy key)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+c", "app.quit", "Quit", show=False, priority=True)
+        Binding("ctrl+c", "app.quit", "Quit", show=False, priority=True),
+        # (typed into a text field, `?` is text: the field takes it first)
+        Binding("question_mark,f1", "help_here", "Help"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "dialog--muted",  # secondary text: definitions, dates, descriptions, hints
@@ -69,6 +71,15 @@ class DialogScreen(ModalScreen[ResultType]):
     ) -> None:
         super().__init__(name, id, classes)
         self._part_styles: PartStyles = {}
+
+    def action_help_here(self) -> None:
+        """`?`: this dialog's keys first, then the rest (the screen below shows them)."""
+        for screen in reversed(self.app.screen_stack):
+            show_help = getattr(screen, "show_help", None)
+            if show_help is not None and screen is not self:
+                title = getattr(self, "title_text", "") or getattr(self, "TITLE_TEXT", "")
+                show_help(f"“{title}”" if title else "this dialog", self)
+                return
 
     def parts(self, content: Content) -> Content:
         """`content` with its parts styled as this dialog styles them (a dialog is built

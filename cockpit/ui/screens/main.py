@@ -237,6 +237,7 @@ class CockpitScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from a dialog: focus goes back where it was, not to a default pane."""
+        self.query_one(KeyBar).follow(self)
         last = getattr(self, "_last_focus", None)
         if last is not None and last.is_attached and last.focusable and self.focused is not last:
             self.set_focus(last)
@@ -251,9 +252,26 @@ class CockpitScreen(Screen[None]):
         self.set_focus(widget)  # at once: the next key may already be on its way
 
     def action_help(self) -> None:
-        from cockpit.ui.screens.help import HelpScreen
+        """`?`: the focused pane's keys first, then the global ones."""
+        focused = self.focused
+        for name in PANES:
+            pane = self.query_one(f"#{name}")
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                title = str(pane.border_title or name).lstrip("1234 ")
+                self.show_help(f"the {title} pane", pane)
+                return
+        self.show_help("", None)
 
-        self.app.push_screen(HelpScreen(self.app.live_keys()))
+    def show_help(self, here: str, node: Any) -> None:
+        """The help screen, with `node`'s own keys (a pane, a dialog) listed first."""
+        from cockpit.ui.screens.help import HelpScreen, live_rows
+
+        rows = live_rows(self.app, node) if node is not None else []
+        self.app.push_screen(HelpScreen(self.app.live_keys(), here=here, here_keys=rows))
+
+    def on_screen_suspend(self) -> None:
+        # a dialog on top: the key bar shows its keys while it is open
+        self.call_after_refresh(lambda: self.query_one(KeyBar).follow(self.app.screen))
 
     def action_next_theme(self) -> None:
         self.app.cycle_theme()

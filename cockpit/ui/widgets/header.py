@@ -152,13 +152,15 @@ class IncidentSummary(Widget):
         # history, it is not among the open ones)
         others = max(0, open_count - 1) if incident.is_open else open_count
         more = (f"  +{others} open", ".header--muted") if others else ""
+        # what must show at any width first (id, severity, status), then the title and
+        # the roles, which a narrow terminal cuts
         return Content.assemble(
             (f"#{incident.id} ", ".header--id"),
-            (incident.title, ".header--title"),
-            " ",
             severity_content(incident.severity),
             " ",
             (f" {incident.status.label} ", ".header--status"),
+            " ",
+            (incident.title, ".header--title"),
             "  ",
             *roles,
             more,

@@ -41,10 +41,24 @@ class KeyBar(Widget):
         self._parts: PartStyles = {}
 
     def on_mount(self) -> None:
+        self._source: Any = self.screen
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
     def on_unmount(self) -> None:
+        self.follow(self.screen)
         self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def follow(self, screen: Any) -> None:
+        """Show `screen`'s keys: a dialog's while it is open over ours, ours again after."""
+        if screen is self._source:
+            return
+        if self._source is not self.screen:
+            self._source.bindings_updated_signal.unsubscribe(self)
+        self._source = screen
+        if screen is not self.screen:
+            screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._last = ()
+        self.refresh()
 
     def _bindings_changed(self, _screen: Any) -> None:
         # Textual says so after every key; repaint only when the keys shown change (a
@@ -56,44 +70,59 @@ class KeyBar(Widget):
             self.refresh()
 
     def _signature(self) -> tuple[Any, ...]:
-        shown, palette = self._shown()
+        shown, right = self._shown()
         return tuple(
             (b.key, self.app.get_key_display(b), b.description, enabled)
-            for b, enabled in (*shown, *([palette] if palette else []))
+            for b, enabled in (*shown, *right)
         )
 
-    def _shown(self) -> tuple[list[tuple[Any, bool]], tuple[Any, bool] | None]:
-        """The bindings to show (one per action, in order) and the palette's."""
+    def _shown(self) -> tuple[list[tuple[Any, bool]], list[tuple[Any, bool]]]:
+        """The bindings to show (one per action, in order) and those kept at the right
+        end whatever the width: help (`?`) and the palette."""
         app = self.app
         shown: list[tuple[Any, bool]] = []
         actions: set[str] = set()
+        help_key: tuple[Any, bool] | None = None
         palette = None
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        source = getattr(self, "_source", None) or self.screen
+        for _node, binding, enabled, _tooltip in source.active_bindings.values():
             if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
                 palette = (binding, enabled)
+            elif binding.action in ("help", "help_here") and binding.show:
+                if help_key is None:
+                    help_key = (binding, enabled)
+                    actions.add(binding.action)
             elif binding.show and binding.action not in actions:
                 actions.add(binding.action)
                 shown.append((binding, enabled))
-        return shown, palette
+        right = [k for k in (help_key, palette) if k is not None]
+        return shown, right
 
     def render(self) -> Content:
-        shown, palette = self._shown()
+        shown, right = self._shown()
+        width = self.size.width
+        tail: list[Content] = [
+            self._item(b, enabled, last=n == len(right) - 1) for n, (b, enabled) in enumerate(right)
+        ]
+        room = width - sum(t.cell_length for t in tail) - (1 if tail else 0)
         parts: list[Content] = []
         keys: list[tuple[int, int, str, bool]] = []
         x = 0
         for binding, enabled in shown:
             item = self._item(binding, enabled)
+            if x + item.cell_length > room:  # no room: the rest is in the palette and `?`
+                break
             keys.append((x, x + item.cell_length, binding.key, enabled))
             parts.append(item)
             x += item.cell_length
         line = Content("").join(parts)
-        if palette is not None:
-            item = self._item(palette[0], palette[1], last=True)
-            width = self.size.width
-            gap = max(1, width - line.cell_length - item.cell_length)
+        if tail:
+            gap = max(1, width - line.cell_length - sum(t.cell_length for t in tail))
             start = line.cell_length + gap
-            keys.append((start, start + item.cell_length, palette[0].key, palette[1]))
-            line = Content.assemble(line, " " * gap, item)
+            for (binding, enabled), item in zip(right, tail, strict=True):
+                keys.append((start, start + item.cell_length, binding.key, enabled))
+                start += item.cell_length
+            line = Content.assemble(line, " " * gap, *tail)
         self.spans = keys
         return resolve(self, line, self._parts)
 

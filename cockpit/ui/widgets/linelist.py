@@ -48,9 +48,10 @@ class LineList(ScrollView, can_focus=True):
         text-wrap: nowrap;
         text-overflow: ellipsis;
         & > .line-list--highlighted {
-            background: $primary 25%;
+            background: $primary 10%;  /* dim: the focused pane is unmistakable */
         }
         &:focus > .line-list--highlighted {
+            background: $primary 30%;
             text-style: bold;
         }
     }
@@ -113,6 +114,7 @@ class LineList(ScrollView, can_focus=True):
         old, self._highlighted = self._highlighted, index
         if old == index:
             return
+        self.cursor_moved(index)
         for i in (old, index):
             if i is not None:
                 self._forget(i)
@@ -121,6 +123,15 @@ class LineList(ScrollView, can_focus=True):
             # new rows change the virtual size, which the scroll limits follow only after
             # a refresh: check again then
             self.call_after_refresh(self._cursor_into_view)
+
+    def cursor_moved(self, index: int | None) -> None:
+        """The cursor is on a new row (for a subclass to follow)."""
+
+    @property
+    def at_bottom(self) -> bool:
+        """Whether the cursor is on the last row (or there is none): a list that gets new
+        rows follows the newest only then."""
+        return self._highlighted is None or self._highlighted >= len(self._lines) - 1
 
     def _cursor_into_view(self) -> None:
         if self._highlighted is not None:

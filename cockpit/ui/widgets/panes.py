@@ -44,18 +44,37 @@ class TimelinePane(LineList):
         self.entries: list[TimelineEntry] = []
 
     def show(self, entries: list[TimelineEntry], *, keep_bottom: bool = True) -> None:
+        """New entries: the cursor follows the newest while it is on the last row;
+        otherwise it stays where the person is reading and "N new ↓" counts the rest."""
         highlighted = self.highlighted_entry()
+        following = self.at_bottom
+        seen = {e.id for e in self.entries}
         self.entries = sort_entries(entries)
         if not self.entries:
             empty = Content.styled("No entries yet. n adds a note.", ".timeline--empty")
             self.set_lines([(None, empty, True)])
+            self._set_unseen(0)
             return
         target = None
-        if highlighted is not None and any(e.id == highlighted.id for e in self.entries):
+        stays = highlighted is not None and any(e.id == highlighted.id for e in self.entries)
+        if stays and not (following and keep_bottom):
+            assert highlighted is not None
             target = next(i for i, e in enumerate(self.entries) if e.id == highlighted.id)
+            self._set_unseen(self.unseen + sum(e.id not in seen for e in self.entries))
         elif keep_bottom:
             target = len(self.entries) - 1
+            self._set_unseen(0)
         self.set_lines([(e.id, self._prompt(e), False) for e in self.entries], highlight=target)
+
+    unseen = 0  # entries added below the cursor since the person scrolled up
+
+    def _set_unseen(self, count: int) -> None:
+        self.unseen = count
+        self.border_subtitle = f"{count} new ↓  end" if count else ""
+
+    def cursor_moved(self, index: int | None) -> None:
+        if self.unseen and index is not None and index >= self.line_count - 1:
+            self._set_unseen(0)
 
     def _prompt(self, e: TimelineEntry) -> Content:
         local = e.event_at.astimezone(self.tz).strftime("%H:%M")
