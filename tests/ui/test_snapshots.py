@@ -99,3 +99,15 @@ def test_metrics_screen(snap_compare, harness: Harness):
         await settle(pilot)
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+def test_main_screen_at_small_and_large_sizes(
+    snap_compare, harness: Harness, size: tuple[int, int]
+):
+    scenes.mid_flight(harness)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness)
+
+    assert snap_compare(harness.app(), terminal_size=size, run_before=run_before)
