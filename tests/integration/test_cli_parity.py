@@ -142,6 +142,7 @@ def cli_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any], set[
 async def app_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any], set[str]]:
     from textual.widgets import Input
 
+    from cockpit.ui.dialogs.send import ConfirmSend
     from cockpit.ui.widgets.feed import FeedView
 
     config = write_config(server, tmp)
@@ -178,6 +179,9 @@ async def app_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any]
         await calm()
         await pilot.press("enter")
         await calm()
+        assert isinstance(app.screen, ConfirmSend)  # what goes to Jira, before it goes
+        await pilot.press("ctrl+s")
+        await calm()
         await pilot.press("S")
         await calm()
         app.screen.query_one("#severity").query("RadioButton")[0].value = True  # Critical
@@ -194,6 +198,9 @@ async def app_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any]
         await pilot.press("ctrl+t")
         await calm()
         await pilot.press("down", "enter")  # from FIXING: MONITORING, RESOLVED
+        await calm()
+        assert isinstance(app.screen, ConfirmSend)
+        await pilot.press("ctrl+s")
         await calm()
         await until(lambda: h.service.get("1").status.value == "resolved")
         await until(outbox_done)

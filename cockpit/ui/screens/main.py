@@ -614,10 +614,12 @@ class CockpitScreen(Screen[None]):
 
     @on(ChecklistPane.TickRequested)
     def tick_requested(self, event: ChecklistPane.TickRequested) -> None:
-        rec = self.require_incident()
+        iv = event.item
+        # the post-incident items (post mortem, playbook updates, follow-ups) stay
+        # tickable once the incident has ended; everything else is read-only then
+        rec = self.require_incident(closed_too=iv.item.after)
         if rec is None:
             return
-        iv = event.item
         if iv.state is ItemState.SKIPPED:
             self.refuse(f"This item is skipped: {iv.skip_reason}")
             return
