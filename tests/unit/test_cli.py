@@ -170,10 +170,7 @@ def test_exports_are_written_once_and_for_the_owner_only(tmp_path: Path):
         "{# kind: internal; title: Post mortem; target: the wiki #}\n"
         "# {{ title }}\nGuide: {{ guide_url }}\n## Timeline\n"
     )
-    config = (
-        '[templates]\nguide_url = "https://wiki.example/incidents"\n'
-        f'dir = "{mine}"\n'
-    )
+    config = f'[templates]\nguide_url = "https://wiki.example/incidents"\ndir = "{mine}"\n'
     assert run(tmp_path, "raise", "Search down", config=config).returncode == 0
     target = tmp_path / "pm.md"
     target.write_text("old")
