@@ -40,7 +40,7 @@ def test_raise_tick_quit_restart(term: Tmux, tmp_path: Path):
     term.keys("Tab", "Tab")  # past the severity to "first reported"
     term.type("-10m")
     term.keys("C-s")
-    term.wait_for("#1 Search is down for collectors")
+    term.wait_for("REPORTED  Search is down for collectors")
     term.wait_for("✔ Raise the incident from the report")
     # tick the first open item (the checklist has focus) and another one
     term.keys("Home")
@@ -64,7 +64,7 @@ def test_raise_tick_quit_restart(term: Tmux, tmp_path: Path):
         assert any(e.text == "Search cluster lost two nodes" for e in store.timeline(summary.id))
 
     term.start(cockpit_command(), env)
-    screen = term.wait_for("#1 Search is down for collectors")
+    screen = term.wait_for("REPORTED  Search is down for collectors")
     term.wait_for("✔ Watch #incidents for critical issues")
     term.wait_for("Search cluster lost two nodes")
     assert "⟲ backdated" in screen

@@ -115,6 +115,8 @@ def run_whole_playbook(term: Tmux, tmp: Path, *, faults: float) -> dict:  # type
     term.keys("C-t")
     term.wait_for("Move incident from")
     term.keys("f")
+    term.wait_for("Mark FIXING?")  # what goes to Jira, shown before it goes
+    term.keys("C-s")
     term.wait_for("FIXING ")
     # status page: investigating, from a draft, through the confirm dialog
     term.keys("4", "d")
@@ -122,6 +124,9 @@ def run_whole_playbook(term: Tmux, tmp: Path, *, faults: float) -> dict:  # type
     term.keys("Down", "Down", "Down", "Enter")
     term.wait_for("DRAFT  Status page: investigating")
     term.keys("s")
+    term.wait_for("Affected components")
+    term.keys("space")  # the first component on the page
+    term.keys("C-s")
     term.wait_for("Send?")
     term.keys("C-s")
     wait_state(port, lambda s: s["statuspage"]["incidents"], timeout=60)
@@ -129,16 +134,22 @@ def run_whole_playbook(term: Tmux, tmp: Path, *, faults: float) -> dict:  # type
     term.keys("C-t")
     term.wait_for("Move incident from")
     term.keys("m")
+    term.wait_for("Mark MONITORING?")
+    term.keys("C-s")
     term.wait_for("MONITORING ")
     term.keys("C-t")
     term.wait_for("Move incident from")
     term.keys("r")
+    term.wait_for("Mark RESOLVED?")
+    term.keys("C-s")
     term.wait_for("RESOLVED ")
     term.keys("4", "d")
     term.wait_for("Draft a message")
     term.keys(*["Down"] * 6, "Enter")
     term.wait_for("DRAFT  Status page: resolved")
     term.keys("s")
+    term.wait_for("Affected components")
+    term.keys("C-s")  # as picked before
     term.wait_for("Send?")
     term.keys("C-s")
 

@@ -76,13 +76,13 @@ def test_sigkill_during_an_incident(tmp_path: Path, sandbox: int):  # noqa: F811
         term.keys("End", "r")
         term.wait_for("Raise an incident")
         term.keys("C-s")
-        term.wait_for("#1 Checkout is failing", timeout=20)
+        term.wait_for("REPORTED  Checkout is failing", timeout=20)
         kill(term)
         kills += 1
         # 2..4: restart, tick an item and wait until it shows, then kill at once
         for n in range(3):
             term.start(cockpit_command(), env)
-            term.wait_for("#1 Checkout is failing", timeout=30)
+            term.wait_for("REPORTED  Checkout is failing", timeout=30)
             term.keys("3", "Home")
             for _ in range(n):
                 term.keys("Down")
