@@ -701,7 +701,7 @@ async def test_draft_edit_keeps_or_drops_the_change(harness: Harness):
         await pilot.press("e")
         await settle(pilot)
         pane.query_one(TextArea).text = "thrown away"
-        await pilot.press("escape")
+        await pilot.press("escape", "ctrl+s")  # asked first (the text changed): drop it
         await settle(pilot)
         assert harness.service.drafts(iid)[0].body.startswith("Edited:")
         assert not pane.query(TextArea) and pane.editing is None
@@ -792,8 +792,9 @@ async def test_a_slow_first_read_is_waited_for_not_done_twice(harness: Harness):
 
 
 async def test_enter_on_mark_fixing_is_one_store_call_and_one_reload(harness: Harness):
-    """The screen asks the application layer once (status, tick and remote plan in one
-    call on the store's thread) and reloads once."""
+    """The screen reads what would go out (nothing here), then asks the application layer
+    once (status, tick and remote plan in one call on the store's thread) and reloads
+    once."""
     from cockpit.ui.widgets.panes import ChecklistPane
 
     iid = harness.raise_incident()
@@ -818,6 +819,7 @@ async def test_enter_on_mark_fixing_is_one_store_call_and_one_reload(harness: Ha
         assert calls.count("Mark FIXING") == 1
         assert calls.count("load incident") == 1
         assert [c for c in calls if c not in ("load drafts", "remember incident")] == [
+            "preview what goes out",  # a read first: nothing is configured, no confirm
             "Mark FIXING",
             "load incident",
         ], calls
