@@ -77,6 +77,34 @@ def check_dir(label: str, path: Path) -> Check:
     return Check(label, True, f"{path} (writable, 0700)")
 
 
+def check_ui_state(path: Path, settings: Settings | None) -> Check:
+    """The UI state the app saved (theme, last incident): readable, and a theme the app
+    can start in. The app ignores and repairs a bad choice; this says so beforehand."""
+    from cockpit.prefs import Prefs
+
+    label = "UI state"
+    if not path.exists():
+        return Check(label, True, f"{path} not created yet")
+    prefs = Prefs(path)
+    if prefs.problem:
+        return Check(
+            label,
+            None,
+            f"{prefs.problem}: the app starts without it and leaves it as it is",
+            f"delete it to start afresh: rm {path}",
+        )
+    saved = prefs.get("theme")
+    if saved is None:
+        return Check(label, True, f"{path} (no theme chosen in the app)")
+    from cockpit.ui.themes import available_theme_names, choose_theme
+
+    configured = settings.theme if settings is not None else ""
+    choice = choose_theme(saved, prefs.get("theme-config"), configured, available_theme_names())
+    if choice.warning:
+        return Check(label, None, f"{path}: {choice.warning}", "the app repairs it at start")
+    return Check(label, True, f"{path} (theme {choice.name})")
+
+
 def check_clipboard(env: Mapping[str, str] | None = None) -> Check:
     from cockpit.clipboard import find_local_mechanism
 
@@ -161,6 +189,7 @@ async def run_doctor(
         check_config(settings, paths, config_error),
         check_dir("data dir", paths.data_dir),
         check_dir("log dir", paths.log_dir),
+        check_ui_state(paths.data_dir / "ui-state.json", settings),
         await asyncio.to_thread(check_keyring, secrets, settings),
         check_clipboard(env),
     ]

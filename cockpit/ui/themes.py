@@ -128,3 +128,11 @@ def load_themes() -> list[Theme]:
             theme = load_theme(path)
             seen.setdefault(theme.name, theme)
     return list(seen.values())
+
+
+def available_theme_names() -> list[str]:
+    """Every theme the app offers: cockpit's own and Textual's built-in ones (each gets
+    cockpit's variables, see `get_css_variables` in ui/app.py)."""
+    from textual.theme import BUILTIN_THEMES
+
+    return [t.name for t in load_themes()] + list(BUILTIN_THEMES)

@@ -157,6 +157,7 @@ async def test_everything_ok(settings: Settings, paths: Paths, secrets: Secrets)
         "config file",
         "data dir",
         "log dir",
+        "UI state",
         "keyring",
         "clipboard",
         "Slack",
@@ -569,3 +570,22 @@ async def test_doctor_names_a_refused_jira_token_with_the_fix(paths: Paths, secr
     assert c["Statuspage"].hint.endswith("then `cockpit auth set statuspage`")
     text = render(list(c.values()))
     assert JIRA not in text and PAGE not in text
+
+
+def test_doctor_checks_the_saved_ui_state(tmp_path: Path):
+    """A saved theme the app cannot use is named (the app ignores and repairs it); an
+    unreadable state file too; a good one passes."""
+    from cockpit.doctor import check_ui_state
+
+    path = tmp_path / "ui-state.json"
+    assert check_ui_state(path, None).ok is True
+    path.write_text('{"theme": "cockpit-dark", "theme-config": ""}')
+    assert check_ui_state(path, None).ok is True
+    path.write_text('{"theme": "no-such-theme", "theme-config": ""}')
+    bad = check_ui_state(path, None)
+    assert bad.ok is None and "no-such-theme" in bad.detail and "repairs" in bad.hint
+    path.write_text('{"theme": "nord", "theme-config": ""}')  # a Textual theme works
+    assert check_ui_state(path, None).ok is True
+    path.write_text("{not json")
+    broken = check_ui_state(path, None)
+    assert broken.ok is None and "not valid JSON" in broken.detail and "rm" in broken.hint
