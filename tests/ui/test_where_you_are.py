@@ -195,6 +195,9 @@ async def test_help_lists_the_focused_panes_keys_first(harness: Harness):
         first = [text for _, text in app.screen.here_keys]
         assert "Send the selected draft (shows exactly what goes where first)" in first
         assert "Raise a new incident" not in " ".join(first)
+        await pilot.press("question_mark")  # the same key closes it
+        await settle(pilot)
+        assert isinstance(app.screen, CockpitScreen)
 
 
 async def test_help_works_in_metrics_and_the_key_bar_shows_a_dialogs_keys(harness: Harness):
