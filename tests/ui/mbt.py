@@ -39,7 +39,6 @@ from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
 from cockpit.sandbox import IN_PROCESS_URL, SandboxServer
 from cockpit.ui.dialogs.base import Dialog, DialogScreen
-from cockpit.ui.dialogs.incident import StatusModal
 from cockpit.ui.dialogs.prompts import ChoiceModal
 from cockpit.ui.screens.main import CockpitScreen
 from cockpit.ui.widgets.header import IncidentSummary, severity_content
@@ -225,18 +224,14 @@ def is_confirm(screen: Any, key: str) -> bool:
     """A deliberate confirm: a key that submits a dialog."""
     if isinstance(screen, Dialog):
         return key in ("ctrl+s", "enter")
-    if isinstance(screen, StatusModal):
-        return key in ("enter", "f", "m", "r")
     if isinstance(screen, ChoiceModal):
         return key == "enter"
     return False
 
 
 def known_bug(screen: Any, focused: Any, key: str) -> str:
-    """The known bug a queued-without-confirm finding is, or ""."""
-    on_checklist = isinstance(screen, CockpitScreen) and isinstance(focused, ChecklistPane)
-    if on_checklist and key == "enter":
-        return "checklist-enter-sends-without-confirm"
+    """The known bug a queued-without-confirm finding is, or "": none is known now (the
+    checklist's enter, the status dialog's keys and the palette confirm in ConfirmSend)."""
     return ""
 
 
