@@ -275,3 +275,40 @@ def test_preview_says_what_an_action_would_send_and_writes_nothing(tmp_path: Pat
         assert actions.preview("1", "mark-fixing") == []  # no ticket yet: nothing to move
         assert h.store.docs("1", "outbox") == before
         h.services.close()
+
+
+def test_a_change_and_what_it_queues_are_one_write(tmp_path: Path):
+    """Raising and its whole chain, a status change with its tick and its Jira item, a
+    draft marked QUEUED with its items: each is one write of the incident's file, so a
+    kill between them cannot leave one without the other."""
+    from cockpit.store.storage import SafeJSONStorage
+
+    with SandboxServer(port=0, scenario=None) as server:
+        config = write_config(server, tmp_path)
+        h = Harness(tmp_path, load_settings(config, ENV), clock=SystemClock(), token=TOKENS.get)
+        actions = h.services.actions
+        writes: list[str] = []
+        real = SafeJSONStorage.transaction
+
+        def counting(self: SafeJSONStorage):  # type: ignore[no-untyped-def]
+            if self.path.parent.name == "incidents":
+                writes.append(self.path.name)
+            return real(self)
+
+        SafeJSONStorage.transaction = counting  # type: ignore[method-assign]
+        try:
+            done = actions.raise_incident(TITLE, thread="https://x.slack.com/archives/C1/p1")
+            assert writes == ["1.json"], writes
+            docs = h.store.docs("1", "outbox")
+            assert len(docs) == len(done.queued) == 4
+            assert h.store.ticks("1")["raise-incident"].ticked
+            writes.clear()
+            draft = actions.new_draft("1", "statuspage-investigating").draft
+            assert draft is not None
+            writes.clear()
+            sent = actions.send_draft("1", draft.id)
+            assert writes == ["1.json"], writes
+            assert sent.queued and sent.draft is not None and sent.draft.state.value == "queued"
+        finally:
+            SafeJSONStorage.transaction = real  # type: ignore[method-assign]
+            h.services.close()
