@@ -67,7 +67,7 @@ class RaiseModal(Dialog):
             yield RadioButton("unset", value=True)
             for s in Severity:
                 yield RadioButton(s.label)
-        yield Label(f"First reported (the SLO starts here): {WHEN_HELP}")
+        yield Label(f"First reported (the SLO starts here): {WHEN_HELP}", markup=False)
         yield Input(value=reported_at, placeholder="now", id="reported-at")
         yield Label("Report thread (link)")
         yield Input(value=thread, placeholder="https://…slack.com/archives/…", id="thread")
@@ -164,7 +164,7 @@ class NoteModal(Dialog):
         if self.late:
             yield Static(self.parts(Content.styled(self.late, ".dialog--warning")), id="late")
         yield Input(placeholder="what happened, what was found, what was decided", id="note")
-        yield Label(f"When (empty = now): {WHEN_HELP}")
+        yield Label(f"When (empty = now): {WHEN_HELP}", markup=False)
         yield Input(placeholder="now", id="at")
 
     def result(self) -> NoteRequest:
