@@ -9,6 +9,7 @@ import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -85,29 +86,36 @@ async def test_a_failing_store_call_never_shows_the_token(
     assert "bug near [redacted]" in log and JIRA not in log and PAGE not in log
 
 
-async def test_a_crash_is_redacted_exits_1_and_names_the_log(harness: Harness, log_file: Path):
-    app = harness.app()
+async def crash(app: Any, error: BaseException) -> list[object]:
+    """Run `app`, raise `error` from a screen action, and return what would be printed on
+    the terminal after the crash (the exit renderables)."""
 
     def boom(self: CockpitScreen) -> None:
-        raise RuntimeError(f"the Jira client held {JIRA}, Statuspage {PAGE}")
+        raise error
 
     kept: list[object] = []
 
-    def keep() -> None:  # what would be printed on the terminal after the crash
+    def keep() -> None:
         kept.extend(app._exit_renderables)
         app._exit_renderables.clear()
 
-    app._print_error_renderables = keep  # type: ignore[method-assign]
+    app._print_error_renderables = keep
     CockpitScreen.action_boom = boom  # type: ignore[attr-defined]
     try:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(type(error)):
             async with app.run_test(size=SIZE) as pilot:
                 await settle(pilot)
-                app.screen.call_later(app.screen.action_boom)  # type: ignore[attr-defined]
+                app.screen.call_later(app.screen.action_boom)
                 await pilot.pause()
                 await pilot.pause()
     finally:
         del CockpitScreen.action_boom  # type: ignore[attr-defined]
+    return kept
+
+
+async def test_a_crash_is_redacted_exits_1_and_names_the_log(harness: Harness, log_file: Path):
+    app = harness.app()
+    kept = await crash(app, RuntimeError(f"the Jira client held {JIRA}, Statuspage {PAGE}"))
     assert kept, "the crash report is printed"
     # what reaches the terminal, coloured as a real one would print it
     console = Console(
@@ -136,26 +144,7 @@ async def test_an_exception_that_renders_itself_is_redacted_too(harness: Harness
         def __rich__(self) -> str:
             return f"rendered with {JIRA}"
 
-    def boom(self: CockpitScreen) -> None:
-        raise Rendering(f"held {JIRA}")
-
-    kept: list[object] = []
-
-    def keep() -> None:
-        kept.extend(app._exit_renderables)
-        app._exit_renderables.clear()
-
-    app._print_error_renderables = keep  # type: ignore[method-assign]
-    CockpitScreen.action_boom = boom  # type: ignore[attr-defined]
-    try:
-        with pytest.raises(Rendering):
-            async with app.run_test(size=SIZE) as pilot:
-                await settle(pilot)
-                app.screen.call_later(app.screen.action_boom)  # type: ignore[attr-defined]
-                await pilot.pause()
-                await pilot.pause()
-    finally:
-        del CockpitScreen.action_boom  # type: ignore[attr-defined]
+    kept = await crash(app, Rendering(f"held {JIRA}"))
     console = Console(file=io.StringIO(), force_terminal=True, width=300, record=True)
     for renderable in kept:
         console.print(renderable)
