@@ -90,6 +90,16 @@ class Services:
         if value is not None:
             value.actions = self.actions
 
+    @property
+    def built_remote(self) -> Remote | None:
+        """The remote side if it has been built (never builds it: asking must not import
+        the clients, e.g. while the first frame is drawn or while quitting)."""
+        return self._remote
+
+    def stop_remote(self) -> None:
+        if self._remote is not None:
+            self._remote.stop()
+
     def render(self, incident: Incident, template: str) -> str:
         """A message template for an incident as it is now (the outbox's texts)."""
         svc = self.service
@@ -107,8 +117,7 @@ class Services:
         return in_waking_hours(now, self.settings.tz)
 
     def close(self) -> None:
-        if self._remote is not None:
-            self._remote.stop()
+        self.stop_remote()
         self.store.close()
 
 

@@ -161,13 +161,11 @@ class CockpitApp(CockpitHost):
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """However the app ends (quit, a crash), the remote side stops with it."""
         self._exit_requested = True
-        if self.services.remote is not None:
-            self.services.remote.stop()
+        self.services.stop_remote()
         super().exit(*args, **kwargs)
 
     async def action_quit(self) -> None:
-        if self.services.remote is not None:
-            self.services.remote.stop()
+        self.services.stop_remote()
         self._writer.shutdown(wait=True)
         self.exit()
 
@@ -199,7 +197,13 @@ class CockpitApp(CockpitHost):
         self.store_call("read the feed cache", lambda: cache.recent(1000), self._feed_arrived)
         now = services.clock.now()
         self.store_call("prune the feed cache", lambda: cache.prune(now=now))
-        if services.remote is not None:
+        remote = services.remote  # built now, not while the first frame was drawn
+        if remote is not None:
+            from cockpit.ui.screens.main import CockpitScreen
+
+            for screen in self.screen_stack:  # the incident shown: its channel and thread
+                if isinstance(screen, CockpitScreen) and screen.record is not None:
+                    remote.changed(screen.record.incident)
             self._run_remote()
             self.set_interval(1.0, self._show_feed_state)
 

@@ -134,7 +134,8 @@ class CockpitScreen(Screen[None]):
         self.query_one(TimelinePane).show(event.record.timeline if event.record else [])
         self.query_one(ChecklistPane).show(event.checklist)
         self.query_one(DraftsPane).show(event.record)
-        remote = self.app.services.remote
+        # built after the first frame (ui/app.py), which then tells it the active incident
+        remote = self.app.services.built_remote
         if event.record is not None and remote is not None:
             remote.changed(event.record.incident)
         self.sub_title = f"#{incident.id} {incident.title}" if incident else ""
