@@ -287,12 +287,14 @@ class FeedPoller:
         """How long a channel or thread whose poll failed waits. A passing fault: soon
         after the first (the next poll is the retry), then its own pace up to
         `TRANSIENT_FAILURES` in a row, then twice as long each time; a lasting error,
-        30 s and more."""
+        30 s and more. The pace is polling's even while Socket Mode is up: a failed fetch
+        may have left a gap (the catch-up after connecting, a message the socket lost),
+        and the socket does not fill it, so the safety net's minute would be too late."""
         if e.retryable:
             if isinstance(task, ChannelState):
-                pace = self._period(task, live=self.live)
+                pace = self._period(task, live=False)
             else:
-                pace = LIVE_THREAD_PERIOD if self.live else THREAD_PERIOD
+                pace = THREAD_PERIOD
             if task.failures == 1:
                 return min(pace, FIRST_RETRY)
             extra = max(0, task.failures - TRANSIENT_FAILURES)

@@ -44,7 +44,16 @@ def wait_state(port: int, check, timeout: float = 40.0) -> dict:  # type: ignore
         if check(state):
             return state
         time.sleep(0.3)
-    raise AssertionError(f"the drill range never got there: {json.dumps(state)[:2000]}")
+    summary = {
+        "issues": [(i["key"], i["status"]) for i in ours(state)] if state else [],
+        "statuspage": [
+            (i["status"], [u["status"] for u in i.get("incident_updates", [])])
+            for i in state.get("statuspage", {}).get("incidents", [])
+        ],
+        "faults": len(state.get("faults_injected", [])),
+        "requests": state.get("requests", {}),
+    }
+    raise AssertionError(f"the drill range never got there: {json.dumps(summary)[:4000]}")
 
 
 def ours(state: dict) -> list[dict]:  # type: ignore[type-arg]

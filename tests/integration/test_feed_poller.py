@@ -255,3 +255,46 @@ async def test_a_poll_is_one_attempt_the_next_poll_is_the_retry():
         await slack.messages_since(incidents.id, None, cursor=None, limit=1)
     assert server.state.requests["slack:conversations.history"] == 5
     await slack.aclose()
+
+
+async def test_a_failed_fetch_while_live_is_retried_at_pollings_pace():
+    """With Socket Mode up polling is only a safety net (a fetch a minute), but a fetch
+    that failed may have left a gap the socket does not fill (the catch-up after
+    connecting): it is tried again at polling's own pace until it succeeds."""
+    server = SandboxServer(scenario=None)
+    incidents = server.state.channel_by_name("incidents")
+    assert incidents is not None
+    clock = YieldingTime()
+    history: list[float] = []
+
+    class FailsTwice(SlackClient):
+        async def messages_since(
+            self, channel_id: str, oldest: str | None, *, cursor: str | None, limit: int
+        ) -> MessagePage:
+            if channel_id == incidents.id:
+                history.append(clock.now)
+                if len(history) <= 3:  # the catch-up fetch and two retries fail
+                    server.faults.force("server_error", "before", on="conversations.history")
+            return await super().messages_since(channel_id, oldest, cursor=cursor, limit=limit)
+
+    slack = FailsTwice(
+        f"{IN_PROCESS_URL}/api",
+        "xoxb-any",
+        transport=server.transport(),
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
+    poller = FeedPoller(slack, lambda _m: None, clock=clock.clock, sleep=clock.sleep)
+    poller.set_live(True)
+    task = asyncio.create_task(poller.run())
+    try:
+        while len(history) < 5 and clock.now < 2000.0:
+            await asyncio.sleep(0)
+    finally:
+        poller.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await slack.aclose()
+    gaps = [b - a for a, b in itertools.pairwise(history[:4])]
+    assert len(history) >= 4 and max(gaps) <= 15.0, gaps  # not the safety net's minute
