@@ -34,6 +34,22 @@ TIMEOUT = 30
 _SAME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 CANDIDATES = [sys.executable, f"/usr/bin/{_SAME}", f"/usr/local/bin/{_SAME}"]
 _python_for_nobody: list[str] = []
+#: cockpit and this venv's packages where `nobody` can read them (the checkout and the venv
+#: may sit in a directory only root can enter, as a fresh clone in a 0700 temp dir does)
+_path_for_nobody: list[str] = []
+
+
+def _reachable_copy(src: Path, dest: Path) -> None:
+    """`src` at `dest`: hard links where they can be made (fast), else a copy."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["cp", "-al", str(src), str(dest)], capture_output=True)
+    if done.returncode != 0:
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(src, dest, symlinks=True)
+    for root, dirs, _files in os.walk(dest):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+    dest.chmod(0o755)
 
 
 def run(
@@ -52,7 +68,9 @@ def run(
     python = sys.executable
     if user is not None:
         python = _python_for_nobody[0] if _python_for_nobody else sys.executable
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), sysconfig.get_paths()["purelib"]])
+        env["PYTHONPATH"] = os.pathsep.join(
+            _path_for_nobody or [str(REPO), sysconfig.get_paths()["purelib"]]
+        )
     return subprocess.run(
         [python, "-m", "cockpit", *args],
         env=env,
@@ -310,6 +328,9 @@ def nobody_home() -> Iterator[Path]:
         pytest.skip("permission tests need root (to run the CLI as the nobody user)")
     top = Path(tempfile.mkdtemp(prefix="cockpit-nobody-"))
     top.chmod(0o755)
+    _reachable_copy(REPO / "cockpit", top / "src" / "cockpit")
+    _reachable_copy(Path(sysconfig.get_paths()["purelib"]), top / "site")
+    _path_for_nobody[:] = [str(top / "src"), str(top / "site")]
     home = top / "home"
     home.mkdir()
     os.chown(home, NOBODY, NOBODY)
@@ -325,6 +346,7 @@ def nobody_home() -> Iterator[Path]:
             break
         problems.append(f"{python}: {probe.stderr.strip()[-200:]}")
     else:
+        _path_for_nobody.clear()
         shutil.rmtree(top)
         why = f"cannot run cockpit as uid {NOBODY}: {'; '.join(problems)}"
         if os.environ.get("COCKPIT_REQUIRE_TOOLS") == "1":
@@ -333,6 +355,7 @@ def nobody_home() -> Iterator[Path]:
     try:
         yield home
     finally:
+        _path_for_nobody.clear()
         shutil.rmtree(top)
 
 
