@@ -30,6 +30,7 @@ DRILL_TOKENS = {
     "statuspage": "drill-range-statuspage-key",
 }
 LOG_DIR = "logs"  # under the demo's data directory
+DRILL_COMPONENTS = ("Website", "API", "Payments", "Search")  # the drill's status page
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +88,7 @@ def run_demo(args: argparse.Namespace, *, data_dir: str | None, env: dict[str, s
             root / "data",
             token=DRILL_TOKENS.get,
             drill=True,
-            components=("Website", "API", "Payments", "Search"),
+            components=DRILL_COMPONENTS,
         )
         app = CockpitApp(services, feed_empty_text=FEED_STARTING)
         app.run()
