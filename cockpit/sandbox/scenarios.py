@@ -27,7 +27,15 @@ The format (every key but `events[].at`, `events[].channel` and one of `user`/`b
     repeat = 1                 # this many copies; `{n}` in any string becomes 1..repeat
     every = 0.0                # seconds between copies (0 = all at once: a burst)
     attachments = [{ color = "#d00000", title = "…", text = "…", fields = [] }]
-    blocks = []                # Block Kit blocks, passed through
+    blocks = []                # Block Kit blocks, checked as Slack checks them
+
+    lenient = false            # true: classroom rate limits (else Slack's and Statuspage's)
+
+    [[tokens]]                 # credentials the drill range takes besides its own (tokens.py)
+    token = "xoxb-team-bot"    # a Slack token (xoxb- bot, xoxp- person, xapp- app-level)
+    scopes = ["chat:write"]    # a bot token's scopes (default: every scope cockpit uses)
+    revoked = false            # answered token_revoked (Statuspage: 401)
+    service = "slack"          # or "statuspage" (an API key)
 
 In text, `{@name}` becomes a mention of that person (`<@U…>`) and `{#channel}` a channel
 link (`<#C…|channel>`). `--speed X` divides every offset by X. The built-in cast: people
@@ -47,8 +55,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cockpit.sandbox.blockkit import BlockKitError, check_blocks
 from cockpit.sandbox.state import BOT_USER_ID, JSON, Channel, SandboxState
+from cockpit.sandbox.tokens import Tokens
 
+TOP_KEYS = {"name", "description", "people", "channels", "events", "lenient", "tokens"}
+TOKEN_KEYS = frozenset({"token", "scopes", "revoked", "service"})
 EVENT_KEYS = frozenset(
     {
         "at",
@@ -116,6 +128,14 @@ class ScenarioEvent:
 
 
 @dataclass(frozen=True)
+class ScenarioToken:
+    token: str
+    service: str = "slack"  # "slack" | "statuspage"
+    scopes: tuple[str, ...] | None = None  # a Slack bot token's; None: every scope
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str = ""
@@ -123,6 +143,16 @@ class Scenario:
     people: tuple[Person, ...] = ()
     channels: tuple[ExtraChannel, ...] = ()
     path: str = ""
+    lenient: bool = False  # classroom rate limits
+    tokens: tuple[ScenarioToken, ...] = ()
+
+    def add_tokens(self, book: Tokens) -> None:
+        """Make the scenario's credentials known to the drill range."""
+        for t in self.tokens:
+            if t.service == "statuspage":
+                book.add_statuspage(t.token, revoked=t.revoked)
+            else:
+                book.add_slack(t.token, scopes=t.scopes, revoked=t.revoked)
 
     @property
     def message_count(self) -> int:
@@ -221,13 +251,13 @@ def parse_scenario(
         line = lines.of(table, index, key) if table else None
         return ScenarioError(path, line, message)
 
-    unknown_top = set(data) - {"name", "description", "people", "channels", "events"}
+    unknown_top = set(data) - TOP_KEYS
     if unknown_top:
         raise fail(
-            f"unknown key(s) {', '.join(sorted(unknown_top))} (expected name, "
-            "description, people, channels, events)"
+            f"unknown key(s) {', '.join(sorted(unknown_top))} (expected "
+            f"{', '.join(sorted(TOP_KEYS))})"
         )
-    for key in ("people", "channels", "events"):
+    for key in ("people", "channels", "events", "tokens"):
         if key in data and not (
             isinstance(data[key], list) and all(isinstance(x, dict) for x in data[key])
         ):
@@ -334,6 +364,11 @@ def parse_scenario(
                 raise bad(f"'{key}' must be an array of tables", key)
         if not text and not attachments and not blocks:
             raise bad("a message needs 'text', 'attachments' or 'blocks'", "text")
+        try:
+            check_blocks(blocks)
+        except BlockKitError as exc:
+            reasons = "; ".join(exc.errors)
+            raise bad(f"Slack would refuse these blocks: {reasons}", "blocks") from None
         repeat = e.get("repeat", 1)
         if (
             isinstance(repeat, bool)
@@ -389,7 +424,61 @@ def parse_scenario(
     description = data.get("description", "")
     if not isinstance(name, str) or not isinstance(description, str):
         raise fail("'name' and 'description' must be strings")
-    return Scenario(name, description, tuple(events), tuple(people), tuple(channels), path)
+    lenient = data.get("lenient", False)
+    if not isinstance(lenient, bool):
+        raise fail("'lenient' must be true or false")
+    tokens = _parse_tokens(data.get("tokens", []), fail)
+    return Scenario(
+        name,
+        description,
+        tuple(events),
+        tuple(people),
+        tuple(channels),
+        path,
+        lenient=lenient,
+        tokens=tokens,
+    )
+
+
+def _parse_tokens(
+    entries: list[JSON], fail: Callable[..., ScenarioError]
+) -> tuple[ScenarioToken, ...]:
+    tokens: list[ScenarioToken] = []
+    for i, t in enumerate(entries):
+
+        def bad(message: str, key: str | None = None, i: int = i) -> ScenarioError:
+            return fail(f"token {i + 1}: {message}", "tokens", i, key)
+
+        extra = set(t) - TOKEN_KEYS
+        if extra:
+            raise bad(
+                f"unknown key(s) {', '.join(sorted(extra))} (expected "
+                f"{', '.join(sorted(TOKEN_KEYS))})",
+                sorted(extra)[0],
+            )
+        token = t.get("token")
+        if not isinstance(token, str) or not token.strip() or token != token.strip():
+            raise bad("'token' must be a non-empty string without spaces around it", "token")
+        service = t.get("service", "slack")
+        if service not in ("slack", "statuspage"):
+            raise bad('\'service\' must be "slack" or "statuspage"', "service")
+        scopes = t.get("scopes")
+        if scopes is not None and (
+            service != "slack"
+            or token.startswith(("xoxp-", "xapp-"))
+            or not isinstance(scopes, list)
+            or not all(isinstance(x, str) and x.strip() for x in scopes)
+        ):
+            raise bad("'scopes' is a list of scope names, for a Slack bot token", "scopes")
+        if service == "slack" and not token.startswith(("xoxb-", "xoxp-", "xapp-")):
+            raise bad("a Slack token starts with xoxb-, xoxp- or xapp-", "token")
+        revoked = t.get("revoked", False)
+        if not isinstance(revoked, bool):
+            raise bad("'revoked' must be true or false", "revoked")
+        tokens.append(
+            ScenarioToken(token, service, tuple(scopes) if scopes is not None else None, revoked)
+        )
+    return tuple(tokens)
 
 
 def _check_size(events: list[ScenarioEvent], fail: Callable[..., ScenarioError]) -> None:

@@ -41,7 +41,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING
 from cockpit.sandbox.dispatch import IN_PROCESS_URL, Outcome, Plan
 from cockpit.sandbox.faults import (
     FAULT_KINDS,
-    SLACK_TIER_LIMITS,
     FaultInjector,
     Limit,
     RateLimiter,
@@ -61,6 +60,14 @@ from cockpit.sandbox.slack_api import SlackAPI
 from cockpit.sandbox.socket_mode import SocketHub
 from cockpit.sandbox.state import PAGE_ID, Request, Response, SandboxState
 from cockpit.sandbox.statuspage_api import StatuspageAPI
+from cockpit.sandbox.tokens import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    NARROW_BOT_TOKEN,
+    NARROW_LACKS,
+    REVOKED_BOT_TOKEN,
+    STATUSPAGE_KEY,
+)
 
 if TYPE_CHECKING:
     from cockpit.sandbox.asgi import HTTPServer
@@ -76,7 +83,7 @@ class SandboxError(Exception):
 
 
 def check_loopback(host: str) -> None:
-    """Refuse anything but a loopback address: the sandbox accepts any token."""
+    """Refuse anything but a loopback address: the sandbox's tokens are public."""
     if host.strip().lower() == "localhost":
         return
     try:
@@ -85,7 +92,7 @@ def check_loopback(host: str) -> None:
         addr = None
     if addr is None or not addr.is_loopback:
         raise SandboxError(
-            f"refusing to listen on {host!r}: the sandbox accepts any token, so it only binds "
+            f"refusing to listen on {host!r}: the sandbox's tokens are public, so it only binds "
             "a loopback address (127.0.0.1, another 127.x.y.z, ::1 or localhost)"
         )
 
@@ -105,6 +112,8 @@ class SandboxServer:
         fault_delay: float = 12.0,
         fault_kinds: Sequence[str] = FAULT_KINDS,
         rate_limits: Mapping[str, int | Limit] | RateLimiter | None = None,
+        lenient: bool = False,
+        tokens: Iterable[str] = (),
         verbose: bool = False,
         socket_mode: bool = True,
     ) -> None:
@@ -127,14 +136,23 @@ class SandboxServer:
             self.faults = FaultInjector(faults, seed=seed, delay=fault_delay, kinds=fault_kinds)
         except ValueError as exc:
             raise SandboxError(str(exc)) from exc
+        # Slack's and Statuspage's own rate limits unless lenient (here or in the scenario)
+        self.lenient = lenient or bool(self.scenario is not None and self.scenario.lenient)
         self.rate_limiter = (
-            rate_limits if isinstance(rate_limits, RateLimiter) else RateLimiter(rate_limits)
+            rate_limits
+            if isinstance(rate_limits, RateLimiter)
+            else RateLimiter(rate_limits, lenient=self.lenient)
         )
+        # the credentials the range takes: its own, the scenario's, the caller's
+        if self.scenario is not None:
+            self.scenario.add_tokens(self.state.tokens)
+        for credential in tokens:
+            self.state.tokens.add(credential)
         # Socket Mode: message events pushed over a WebSocket (faults: self.socket.disconnect)
         self.socket = SocketHub(self.state, host) if socket_mode else None
         self.slack = SlackAPI(self.state, self.rate_limiter, self.socket)
         self.jira = JiraAPI(self.state)
-        self.statuspage = StatuspageAPI(self.state)
+        self.statuspage = StatuspageAPI(self.state, self.rate_limiter)
         self.runner: ScenarioRunner | None = None
         self._httpd: HTTPServer | None = None
         self._stopping = threading.Event()  # set by stop()
@@ -299,13 +317,13 @@ class SandboxServer:
     def _route(self, service: str, request: Request) -> Response:
         if service == "slack":
             return self.slack.handle(request, request.path[len("/api/") :])
-        # Jira and Statuspage are limited only when asked (`rate_limits={"statuspage": 60}`).
+        if service == "statuspage":  # limited per API key, after its auth (statuspage_api.py)
+            return self.statuspage.handle(request)
+        # Jira is limited only when asked (`rate_limits={"jira": 60}`).
         wait = self.rate_limiter.hit(service)
         if wait is not None:
             return self.rate_limiter.refusal(service, service, wait)
-        if service == "jira":
-            return self.jira.handle(request)
-        return self.statuspage.handle(request)
+        return self.jira.handle(request)
 
     def _inspect(self, request: Request) -> Response:
         if request.path != "/_sandbox/state":
@@ -407,9 +425,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "statuspage as a whole (0 = unlimited); repeatable",
     )
     parser.add_argument(
-        "--slack-limits",
+        "--lenient",
         action="store_true",
-        help="use Slack's published tier limits instead of generous ones",
+        help="classroom speed: generous rate limits instead of Slack's tiers and "
+        "Statuspage's 1 request a second (tokens and scopes stay strict)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every request")
 
@@ -418,15 +437,15 @@ def build_parser(prog: str = "cockpit sandbox") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Run the drill range: a loopback server speaking the Slack, Jira and "
-        "Statuspage APIs, with scripted scenarios. Any token is accepted.",
+        "Statuspage APIs, with scripted scenarios, as strict as the services: only its own "
+        "tokens work, and Slack's and Statuspage's rate limits hold unless --lenient.",
     )
     add_arguments(parser)
     return parser
 
 
 def server_from_args(args: argparse.Namespace) -> SandboxServer:
-    limits = dict(SLACK_TIER_LIMITS) if args.slack_limits else {}
-    limits.update(dict(args.rate_limit))
+    limits = dict(args.rate_limit)
     kinds = [k.strip() for k in str(args.fault_kinds).split(",") if k.strip()]
     return SandboxServer(
         args.host,
@@ -438,6 +457,7 @@ def server_from_args(args: argparse.Namespace) -> SandboxServer:
         fault_delay=args.fault_delay,
         fault_kinds=kinds,
         rate_limits=limits,
+        lenient=args.lenient,
         verbose=args.verbose,
     )
 
@@ -451,14 +471,23 @@ def banner(server: SandboxServer) -> str:
             f"cockpit sandbox: Slack, Jira and Statuspage on {base}",
             f"  scenario {scenario!r} at speed {server.speed:g}x, faults {faults:.0%}"
             + (f" ({', '.join(server.faults.kinds)})" if faults else ""),
+            "  rate limits: "
+            + (
+                "lenient (classroom speed)"
+                if server.lenient
+                else "Slack's tiers and Statuspage's 1 a second (--lenient for classroom speed)"
+            ),
             "",
-            "Point cockpit at it (config.toml); any non-empty token or API key is accepted:",
+            "Point cockpit at it (config.toml):",
             "",
             server.config_snippet().rstrip(),
             "",
-            "For Slack's Socket Mode (messages pushed as they are posted), give cockpit any "
-            "app-level token:",
-            "  export COCKPIT_SLACK_APP_TOKEN=xapp-drill-range",
+            "and give it the drill range's tokens (others are refused, as the services do):",
+            f"  echo {BOT_TOKEN} | cockpit auth set slack",
+            f"  echo {APP_TOKEN} | cockpit auth set slack-app   (Socket Mode)",
+            f"  echo {STATUSPAGE_KEY} | cockpit auth set statuspage",
+            f"To practise refusals: {REVOKED_BOT_TOKEN} (revoked), {NARROW_BOT_TOKEN} "
+            f"(lacks {', '.join(NARROW_LACKS)}).",
             "",
             f"Inspect everything:   curl {base}/_sandbox/state",
             "Report as a person:   curl -H 'Authorization: Bearer xoxp-trainer' "

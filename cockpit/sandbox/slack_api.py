@@ -5,21 +5,26 @@ accept it) as a JSON body; the token comes as `Authorization: Bearer <token>` or
 argument; errors are HTTP 200 with `{"ok": false, "error": "..."}`; rate limits are HTTP 429
 with `Retry-After`.
 
-Any non-empty token is accepted, but one refused with `SandboxState.refuse_token` (a typo, an
-uninstalled app): that gets `invalid_auth`; a revoked one (`SlackAPI.revoked_tokens`, or any
-`xoxb-revoked…`) gets `token_revoked`. A bot token holds scopes, named in the
-`x-oauth-scopes` header of every answer: all that cockpit uses (`FULL_SCOPES`) unless
-`SlackAPI.token_scopes` sets them or it is `xoxb-noscope-<scope>,<scope>` (every scope but
-those); a method none of whose scopes (`METHOD_SCOPES`) it holds answers `missing_scope`
-with `needed` and `provided`, as Slack does. A token starting with `xoxp-` acts as a person (so
-a trainer can `curl` a report into #incidents): `xoxp-<name or user id>` picks that person,
-anything else is the user "trainer". A token starting with `xapp-` is the app-level token: it is
-good for `apps.connections.open` (Socket Mode, see socket_mode.py) and nothing else, and
-only it is (`not_allowed_token_type`), as in Slack. Every other token is the cockpit bot,
-which — like a real bot — must be a member of a channel to read or post there
-(`not_in_channel`); it is a member of #incidents and #alerts from the start, and of every
-channel it creates or joins. An archived channel (`SandboxState.archive_channel`) can be
-read but not posted to, joined, or changed (`is_archived`).
+Only tokens the range knows work (tokens.py: the drill range's own, a scenario's, a
+test's): an unknown one gets `invalid_auth`, as does one refused with
+`SandboxState.refuse_token` (a typo, an uninstalled app); a revoked one `token_revoked`. A bot
+token holds scopes, named in the `x-oauth-scopes` header of every answer; a method none of
+whose scopes (`METHOD_SCOPES`) it holds answers `missing_scope` with `needed` and `provided`,
+as Slack does. A person's token, `xoxp-<name or user id>`, acts as that person (so a trainer
+can `curl` a report into #incidents). The app-level token (`xapp-…`) is good for
+`apps.connections.open` (Socket Mode, see socket_mode.py) and nothing else, and only it is
+(`not_allowed_token_type`), as in Slack. A bot token is the cockpit bot, which — like a real
+bot — must be a member of a channel to read or post there (`not_in_channel`); it is a
+member of #incidents and #alerts from the start, and of every channel it creates or joins.
+An archived channel (`SandboxState.archive_channel`) can be read but not posted to, joined,
+or changed (`is_archived`).
+
+Rate limits are Slack's (faults.py `STRICT_LIMITS`, unless the range runs `lenient`): each
+method's tier per minute, chat.postMessage about one a second per channel; over them, HTTP
+429 with `Retry-After` and `{"ok": false, "error": "ratelimited"}`. Messages' `blocks` are
+checked as Slack checks Block Kit (blockkit.py): `invalid_blocks` with the reasons in
+`response_metadata.messages`. An unknown method answers 404 `unknown_method` with
+`req_method`, as Slack does.
 
 Paged methods return at most `limit` items, and at most `max_page_size` when it is set:
 Slack may return fewer than asked for, and a client must follow `next_cursor` all the same.
@@ -37,6 +42,7 @@ from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from cockpit.sandbox.blockkit import BlockKitError, check_blocks
 from cockpit.sandbox.faults import RateLimiter
 from cockpit.sandbox.state import (
     APP_ID,
@@ -54,6 +60,7 @@ from cockpit.sandbox.state import (
     micro_to_ts,
     ts_to_micro,
 )
+from cockpit.sandbox.tokens import SlackToken
 
 if TYPE_CHECKING:
     from cockpit.sandbox.socket_mode import SocketHub
@@ -71,6 +78,8 @@ METHODS: dict[str, tuple[str, bool]] = {
     "conversations.setTopic": ("t2", True),
     "conversations.info": ("t3", False),
     "chat.postMessage": ("t5", True),
+    "chat.update": ("t3", True),
+    "chat.delete": ("t3", True),
     "chat.getPermalink": ("t5", False),
     "users.info": ("t4", False),
     "users.list": ("t2", False),
@@ -88,29 +97,15 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.join": ("channels:join",),
     "conversations.setTopic": ("channels:manage", "channels:write.topic", "groups:write"),
     "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
     "users.info": ("users:read",),
     "users.list": ("users:read",),
     "bots.info": ("users:read",),
 }
-# What the drill range's bot token holds unless told otherwise: every scope cockpit uses.
-FULL_SCOPES: tuple[str, ...] = (
-    "channels:history",
-    "channels:join",
-    "channels:manage",
-    "channels:read",
-    "chat:write",
-    "groups:history",
-    "groups:read",
-    "groups:write",
-    "team:read",
-    "usergroups:read",
-    "users:read",
-)
-REVOKED_PREFIX = "xoxb-revoked"  # xoxb-revoked…: answered token_revoked
-NOSCOPE_PREFIX = "xoxb-noscope-"  # xoxb-noscope-chat:write,channels:join: lacks those
-
 MAX_TEXT = 40_000
 MAX_ATTACHMENTS = 100
+MAX_INVITES = 1000  # users in one conversations.invite
 _CHANNEL_NAME = re.compile(r"^[a-z0-9_\-\u00c0-\uffff]+$")
 
 
@@ -173,30 +168,28 @@ class SlackAPI:
         self.limiter = limiter or RateLimiter()
         self.socket = socket  # Socket Mode; without it apps.connections.open is refused
         self.max_page_size: int | None = None  # fewer items per page than asked for
-        # a scenario's tokens: revoked ones (token_revoked), and the scopes of others
-        self.revoked_tokens: set[str] = set()
-        self.token_scopes: dict[str, set[str]] = {}
 
     # -- entry ----------------------------------------------------------------------------
     def handle(self, request: Request, method: str) -> Response:
         if method not in METHODS:
-            return Response.json(404, {"ok": False, "error": "unknown_method"})
+            unknown = {"ok": False, "error": "unknown_method", "req_method": method}
+            return Response.json(404, unknown)
         tier, json_ok = METHODS[method]
         try:
             args, header_token = self._args(request, json_ok)
         except SlackError as err:
             return Response.json(200, {"ok": False, "error": err.error})
-        token = header_token or str(args.get("token") or "")
-        if not token.strip():
+        token = (header_token or str(args.get("token") or "")).strip()
+        if not token:
             return Response.json(200, {"ok": False, "error": "not_authed"})
-        token = token.strip()
-        if token in self.state.refused_tokens:
+        known = self._known(token)
+        if known is None:
             return Response.json(200, {"ok": False, "error": "invalid_auth"})
-        if token in self.revoked_tokens or token.startswith(REVOKED_PREFIX):
+        if known.revoked:
             return Response.json(200, {"ok": False, "error": "token_revoked"})
-        if token.startswith("xapp-") != (method == "apps.connections.open"):
+        if (known.kind == "app") != (method == "apps.connections.open"):
             return Response.json(200, {"ok": False, "error": "not_allowed_token_type"})
-        scopes = self.scopes_of(token)
+        scopes = list(known.scopes) if known.kind == "bot" else None
         headers = [("x-oauth-scopes", ",".join(scopes))] if scopes is not None else []
         accepted = METHOD_SCOPES.get(method, ())
         if scopes is not None and accepted and not set(accepted) & set(scopes):
@@ -207,10 +200,10 @@ class SlackAPI:
                 "provided": ",".join(scopes),
             }
             return Response.json(200, refusal, headers)
-        wait = self.limiter.hit(method, tier)
-        if wait is not None:
-            return self.limiter.refusal(method, "slack", wait, tier)
-        caller = self._caller(token.strip())
+        refused = self._rate(method, tier, args)
+        if refused is not None:
+            return refused
+        caller = self._caller(known)
         handler = getattr(self, "m_" + method.replace(".", "_"))
         try:
             with self.state.lock:
@@ -219,18 +212,39 @@ class SlackAPI:
             return Response.json(200, {"ok": False, "error": err.error, **err.extra}, headers)
         return Response.json(200, {"ok": True, **payload}, headers)
 
-    def scopes_of(self, token: str) -> list[str] | None:
-        """The scopes a bot token holds (None for a person's or the app-level token):
-        those set in `token_scopes`, else every scope but those a `xoxb-noscope-<a>,<b>`
-        token names, else `FULL_SCOPES`."""
-        if token.startswith(("xoxp-", "xapp-")):
+    def _known(self, token: str) -> SlackToken | None:
+        """The token as the range knows it (tokens.py), or None (`invalid_auth`): unknown,
+        refused by `SandboxState.refuse_token`, or a person's token naming nobody."""
+        if token in self.state.refused_tokens:
             return None
-        if token in self.token_scopes:
-            return sorted(self.token_scopes[token])
-        if token.startswith(NOSCOPE_PREFIX):
-            lacking = {s.strip() for s in token[len(NOSCOPE_PREFIX) :].split(",")}
-            return [s for s in FULL_SCOPES if s not in lacking]
-        return list(FULL_SCOPES)
+        known = self.state.tokens.slack(token)
+        if known is not None and known.kind == "user":
+            with self.state.lock:
+                if self.state.user_by_name(known.user or "") is None:
+                    return None
+        return known
+
+    def scopes_of(self, token: str) -> list[str] | None:
+        """The scopes a bot token holds (None for a person's, the app-level or an unknown
+        token)."""
+        known = self._known(token)
+        return list(known.scopes) if known is not None and known.kind == "bot" else None
+
+    def _rate(self, method: str, tier: str, args: JSON) -> Response | None:
+        """Slack's rate limits: the method's tier; chat.postMessage also about one a second
+        per channel. None when the call may go on, else the 429."""
+        wait = self.limiter.hit(method, tier)
+        if wait is None and method == "chat.postMessage":
+            ref = str(args.get("channel") or "").strip()
+            with self.state.lock:
+                ch = self.state.resolve_channel(ref) if ref else None
+            key = f"{method}:{ch.id if ch is not None else ref}"
+            wait = self.limiter.hit(key, "post_per_channel")
+            if wait is not None:
+                return self.limiter.refusal(key, "slack", wait, "post_per_channel")
+        if wait is not None:
+            return self.limiter.refusal(method, "slack", wait, tier)
+        return None
 
     def _args(self, request: Request, json_ok: bool) -> tuple[JSON, str]:
         args: JSON = {k: v[-1] for k, v in request.query.items()}
@@ -259,12 +273,11 @@ class SlackAPI:
         header_token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         return args, header_token
 
-    def _caller(self, token: str) -> JSON:
-        if token.startswith("xoxp-"):
-            who = token[5:]
-            user = self.state.user_by_name(who) or self.state.user_by_name("trainer")
-            assert user is not None
-            return user
+    def _caller(self, token: SlackToken) -> JSON:
+        if token.kind == "user":
+            user = self.state.user_by_name(token.user or "")
+            if user is not None:
+                return user
         return self.state.slack_users[BOT_USER_ID]
 
     # -- helpers --------------------------------------------------------------------------
@@ -502,18 +515,32 @@ class SlackAPI:
         ids = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
         if not ids:
             raise SlackError("no_user")
-        for uid in ids:
+        if len(ids) > MAX_INVITES:
+            raise SlackError("too_many_users")
+        # Each user that cannot be invited is named in `errors`; unless `force`, one such
+        # user fails the whole call (nobody is invited), as Slack does.
+        errors: list[JSON] = []
+        for uid in dict.fromkeys(ids):
+            problem = None
             if uid not in self.state.slack_users:
-                raise SlackError("user_not_found")
-            if uid == caller["id"]:
-                raise SlackError("cant_invite_self")
-        new = [u for u in ids if u not in ch.members]
-        if not new:
-            raise SlackError("already_in_channel")
+                problem = "user_not_found"
+            elif uid == caller["id"]:
+                problem = "cant_invite_self"
+            elif uid in ch.members:
+                problem = "already_in_channel"
+            if problem is not None:
+                errors.append({"user": uid, "ok": False, "error": problem})
+        new = [u for u in dict.fromkeys(ids) if u not in {e["user"] for e in errors}]
+        invalid = [e for e in errors if e["error"] != "already_in_channel"]
+        if (invalid and not _truthy(args.get("force", False))) or not new:
+            raise SlackError((invalid or errors)[0]["error"], errors=errors)
         for uid in new:
             ch.members.append(uid)
             self._join_message(ch, uid, inviter=caller["id"])
-        return {"channel": self._conversation(ch, caller)}
+        out: JSON = {"channel": self._conversation(ch, caller)}
+        if errors:
+            out["errors"] = errors
+        return out
 
     def _join_message(self, ch: Channel, uid: str, inviter: str | None = None) -> None:
         extra: JSON = {"subtype": "channel_join"}
@@ -557,6 +584,8 @@ class SlackAPI:
             raise SlackError("msg_too_long")
         if attachments and len(attachments) > MAX_ATTACHMENTS:
             raise SlackError("too_many_attachments")
+        if blocks is not None:
+            _check_blocks(blocks)
         if metadata is not None and (
             not isinstance(metadata.get("event_type"), str)
             or not isinstance(metadata.get("event_payload"), dict)
@@ -608,6 +637,53 @@ class SlackAPI:
             link += f"?thread_ts={message['thread_ts']}&cid={ch.id}"
         return {"channel": ch.id, "permalink": link}
 
+    def _own_message(self, caller: JSON, args: JSON, refusal: str) -> tuple[Channel, JSON]:
+        """The message `args` names (channel id, ts), which `caller` may change: a bot its
+        own messages, a person theirs (else `refusal`)."""
+        ch = self._channel(args)
+        ts = str(args.get("ts") or "")
+        message = ch.by_ts.get(ts)
+        if message is None:
+            raise SlackError("message_not_found")
+        if caller["id"] == BOT_USER_ID:
+            mine = message.get("bot_id") == BOT_ID
+        else:
+            mine = message.get("user") == caller["id"] and not message.get("bot_id")
+        if not mine:
+            raise SlackError(refusal)
+        return ch, message
+
+    def m_chat_update(self, caller: JSON, args: JSON) -> JSON:
+        ch, message = self._own_message(caller, args, "cant_update_message")
+        if ch.is_archived:
+            raise SlackError("is_inactive")
+        text = args.get("text")
+        attachments = _json_arg(args.get("attachments"), "invalid_attachments", list)
+        blocks = _json_arg(args.get("blocks"), "invalid_blocks_format", list)
+        if text is None and attachments is None and blocks is None:
+            raise SlackError("no_text")
+        if text is not None and len(str(text)) > MAX_TEXT:
+            raise SlackError("msg_too_long")
+        if blocks is not None:
+            _check_blocks(blocks)
+        changes: JSON = {}
+        if attachments is not None:
+            changes["attachments"] = [
+                dict(a, id=a.get("id", i)) if isinstance(a, dict) else a
+                for i, a in enumerate(attachments, 1)
+            ]
+        if blocks is not None:
+            changes["blocks"] = blocks
+        new_text = str(text) if text is not None else str(message.get("text") or "")
+        stored = self.state.edit_message(ch, message["ts"], new_text, **changes)
+        out_message = {k: v for k, v in stored.items() if k not in ("replies",)}
+        return {"channel": ch.id, "ts": stored["ts"], "text": new_text, "message": out_message}
+
+    def m_chat_delete(self, caller: JSON, args: JSON) -> JSON:
+        ch, message = self._own_message(caller, args, "cant_delete_message")
+        self.state.delete_message(ch, message["ts"])
+        return {"channel": ch.id, "ts": message["ts"]}
+
     # -- users ----------------------------------------------------------------------------
     def m_users_info(self, caller: JSON, args: JSON) -> JSON:
         user = self.state.slack_users.get(str(args.get("user") or ""))
@@ -647,6 +723,19 @@ def _bot_profile(state: SandboxState) -> JSON:
             "image_72": icon.format(72),
         },
     }
+
+
+def _check_blocks(blocks: list[Any]) -> None:
+    """Slack's `invalid_blocks`: each problem in `errors` and, as "[ERROR] …", in
+    `response_metadata.messages`."""
+    try:
+        check_blocks(blocks)
+    except BlockKitError as exc:
+        raise SlackError(
+            "invalid_blocks",
+            errors=exc.errors,
+            response_metadata={"messages": [f"[ERROR] {e}" for e in exc.errors]},
+        ) from exc
 
 
 def _json_arg(value: Any, error: str, kind: type) -> Any:

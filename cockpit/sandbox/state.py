@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from cockpit.sandbox.tokens import Tokens
+
 JSON = dict[str, Any]
 log = logging.getLogger("cockpit.sandbox")
 
@@ -444,6 +446,7 @@ class SandboxState:
         self.requests: Counter[str] = Counter()
         # tokens (Slack tokens, Jira API tokens, Statuspage keys) answered as invalid
         self.refused_tokens: set[str] = set()
+        self.tokens = Tokens()  # the Slack tokens and Statuspage keys the range takes
         self.faults_injected: list[JSON] = []
         # called with (channel, message event) for every message stored, edited, deleted
         self.listeners: list[Callable[[Channel, JSON], None]] = []
@@ -705,9 +708,10 @@ class SandboxState:
                 parent["reply_users"] = users[:5]
             return message
 
-    def edit_message(self, channel: Channel, ts: str, text: str) -> JSON:
-        """Change a stored message's text, as its author editing it in Slack would (it
-        keeps its ts and gets `edited`); the event is a `message_changed`."""
+    def edit_message(self, channel: Channel, ts: str, text: str, **changes: Any) -> JSON:
+        """Change a stored message's text (and `changes`: blocks, attachments), as its
+        author editing it in Slack would (it keeps its ts and gets `edited`); the event is
+        a `message_changed`."""
         with self.lock:
             message = channel.by_ts.get(ts)
             if message is None:
@@ -715,6 +719,7 @@ class SandboxState:
             before = copy.deepcopy(message)
             event_ts = self.next_ts()
             message["text"] = text
+            message.update(changes)
             message["edited"] = {
                 "user": message.get("user") or message.get("bot_id") or "",
                 "ts": event_ts,

@@ -1,7 +1,10 @@
 """The Statuspage v1 endpoints cockpit uses, at `<base>/v1/pages/<page_id>/...`.
 
-`Authorization: OAuth <key>` (or `?api_key=`) is required and any key is accepted (but for one
-refused with `SandboxState.refuse_token`: 401). Lists of incidents are newest first. One page
+`Authorization: OAuth <key>` (or `?api_key=`) is required, and only a key the range knows
+works (tokens.py; an unknown, revoked or refused one gets 401 "Could not authenticate"). Each
+key is held to Statuspage's "1 request / second as measured on a 60 second rolling window"
+(faults.py `STRICT_LIMITS`, unless the range runs `lenient`): over it, 420, as Statuspage
+answers ("Error codes 420 or 429"). Lists of incidents are newest first. One page
 (`PAGE_ID`) with four components (Website, API, Payments, Search). Incidents go
 investigating → identified → monitoring → resolved (any order, as on the real service);
 each create or update with a status change or a body appends an incident update, and
@@ -17,6 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from cockpit.sandbox.faults import RateLimiter
 from cockpit.sandbox.state import (
     COMPONENT_STATUSES,
     IMPACTS,
@@ -71,8 +75,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 class StatuspageAPI:
     PREFIX = "/v1/pages/"
 
-    def __init__(self, state: SandboxState) -> None:
+    def __init__(self, state: SandboxState, limiter: RateLimiter | None = None) -> None:
         self.state = state
+        self.limiter = limiter  # per API key (key "statuspage:<key>", limit "statuspage")
 
     def handle(self, request: Request) -> Response:
         key = ""
@@ -80,8 +85,12 @@ class StatuspageAPI:
         if auth.lower().startswith("oauth "):
             key = auth[6:].strip()
         key = key or (request.arg("api_key") or "").strip()
-        if not key or key in self.state.refused_tokens:
+        if not key or key in self.state.refused_tokens or not self.state.tokens.statuspage(key):
             return Response.json(401, {"message": "Could not authenticate"})
+        if self.limiter is not None:
+            wait = self.limiter.hit(f"statuspage:{key}", "statuspage")
+            if wait is not None:
+                return self.limiter.refusal(f"statuspage:{key}", "statuspage", wait, "statuspage")
         rest = request.path[len(self.PREFIX) :]
         if rest.endswith(".json"):
             rest = rest[:-5]

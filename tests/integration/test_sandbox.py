@@ -21,6 +21,7 @@ import pytest
 
 from cockpit.sandbox.server import SandboxError, SandboxServer, check_loopback, run_sandbox
 from cockpit.sandbox.state import BOT_USER_ID, PAGE_ID
+from cockpit.sandbox.tokens import BOT_TOKEN
 from tests import spec_check
 from tests.integration.test_sandbox_support import (
     ADF,
@@ -37,7 +38,9 @@ PAYMENTS = "sbxcmppaymnt"
 
 @pytest.fixture
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(scenario=None) as srv:
+    # The API's semantics at classroom speed; the strict rate limits, tokens and scopes
+    # have their own tests (test_sandbox_strict.py).
+    with SandboxServer(scenario=None, lenient=True) as srv:
         yield srv
 
 
@@ -132,10 +135,9 @@ def test_settings_point_cockpit_at_the_sandbox(server: SandboxServer) -> None:
 
 def test_unknown_paths_are_404(raw: httpx.Client) -> None:
     assert raw.get("/nothing").status_code == 404
-    assert raw.post("/api/chat.nothing", headers=SLACK_BOT).json() == {
-        "ok": False,
-        "error": "unknown_method",
-    }
+    r = raw.post("/api/chat.nothing", headers=SLACK_BOT)
+    assert r.status_code == 404
+    assert r.json() == {"ok": False, "error": "unknown_method", "req_method": "chat.nothing"}
 
 
 # -- Slack ----------------------------------------------------------------------------------------
@@ -161,9 +163,14 @@ def test_slack_requires_a_token(
     spec_check.check_slack_call(method, args, r.json(), http_method=http, json_body=False)
 
 
-def test_slack_accepts_any_token_in_header_or_argument(raw: httpx.Client) -> None:
-    assert raw.post("/api/auth.test", data={"token": "anything"}).json()["ok"] is True
-    assert raw.post("/api/auth.test", headers={"Authorization": "Bearer x"}).json()["ok"]
+def test_slack_takes_its_tokens_in_header_or_argument_and_refuses_others(
+    raw: httpx.Client,
+) -> None:
+    assert raw.post("/api/auth.test", data={"token": BOT_TOKEN}).json()["ok"] is True
+    assert raw.post("/api/auth.test", headers=SLACK_BOT).json()["ok"] is True
+    for token in ("anything", "xoxb-1234-5678-unknown"):
+        answer = raw.post("/api/auth.test", headers={"Authorization": f"Bearer {token}"}).json()
+        assert answer == {"ok": False, "error": "invalid_auth"}
 
 
 def test_auth_test_says_who_the_token_is(client: httpx.Client) -> None:
@@ -442,8 +449,8 @@ def test_slack_rate_limit_429_with_retry_after() -> None:
         assert slack(c, "conversations.list")["ok"] is True  # other methods unaffected
 
 
-def test_default_limits_leave_a_normal_client_alone(client: httpx.Client) -> None:
-    for _ in range(60):  # far more than cockpit's budget of 25 requests a minute
+def test_lenient_limits_leave_a_busy_client_alone(client: httpx.Client) -> None:
+    for _ in range(60):  # more than Tier 3's 50 a minute
         assert slack(client, "conversations.history", channel=ALERTS)["ok"] is True
 
 

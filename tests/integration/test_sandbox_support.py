@@ -15,12 +15,13 @@ import jsonschema
 
 from cockpit.sandbox.faults import Fault
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.sandbox.transport import FAULT_EXTENSION
 from tests import spec_check
 
-SLACK_BOT = {"Authorization": "Bearer xoxb-sandbox-test"}
+SLACK_BOT = {"Authorization": f"Bearer {BOT_TOKEN}"}
 JIRA_AUTH = ("alice@drill-range.example", "api-token")
-STATUSPAGE = {"Authorization": "OAuth sandbox-key"}
+STATUSPAGE = {"Authorization": f"OAuth {STATUSPAGE_KEY}"}
 
 ADF = {
     "type": "doc",
