@@ -353,6 +353,13 @@ def cmd_demo(ctx: Context) -> int:
     return run_demo(ctx.args, data_dir=ctx.args.data_dir, env=ctx.env)
 
 
+def cmd_serve(ctx: Context) -> int:
+    """`cockpit serve [demo]`: the cockpit, or its read-only board, in a browser."""
+    from cockpit.web.command import run
+
+    return run(ctx.args, paths=ctx.paths, settings=lambda: ctx.settings, env=ctx.env)
+
+
 def cmd_sandbox(ctx: Context) -> int:
     from cockpit.sandbox.server import run_from_args
 
@@ -529,6 +536,17 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         from cockpit.sandbox.server import add_arguments as add_sandbox_arguments
 
         add_sandbox_arguments(sp)
+
+    sp = add(
+        "serve",
+        cmd_serve,
+        "the cockpit in a browser (`serve demo`: the drill; --read-only: a board for "
+        "stakeholders), behind a secret link; loopback unless --expose",
+    )
+    if "serve" in argv:  # its options cost an import: only when it is asked for
+        from cockpit.web.command import add_arguments as add_serve_arguments
+
+        add_serve_arguments(sp)
 
     sp = add(
         "report",
