@@ -41,7 +41,7 @@ ALICE = "U0SBXALICE1"
 
 @pytest.fixture
 def server() -> SandboxServer:
-    srv = SandboxServer(scenario=None)  # never started: no socket, in process only
+    srv = SandboxServer(scenario=None, tokens=[TOKEN])  # in process only: no socket
     srv.state.add_person("ada", "Ada Lovelace", display_name="Ada")
     srv.state.add_person("bob", "Bob Jones", display_name="")  # never set a display name
     return srv
@@ -360,7 +360,7 @@ async def test_429_with_a_long_wait_is_raised(
 async def test_the_drill_ranges_own_rate_limit_is_waited_out(clock: FakeClock):
     """No forced fault: the sandbox's per-method limit, on the client's clock."""
     limits = RateLimiter({"conversations.history": Limit(2, per=20.0)}, clock=clock)
-    server = SandboxServer(scenario=None, rate_limits=limits)
+    server = SandboxServer(scenario=None, rate_limits=limits, tokens=[TOKEN])
     c = client(server, clock, rng=lambda: 1.0)
     cid = channel(server, "ops")
     for _ in range(3):

@@ -199,7 +199,8 @@ class Socketland:
 class Rig:
     def __init__(self, *, app_token: str | None = None, rng: float = 1.0) -> None:
         self.time = VirtualTime()
-        self.server = SandboxServer(scenario=None)  # never started: in process only
+        # never started: in process only
+        self.server = SandboxServer(scenario=None, tokens=[BOT_TOKEN, APP_TOKEN])
         state = self.server.state
         self.incidents = self.channel_id("incidents")
         self.alerts = self.channel_id("alerts")
