@@ -276,7 +276,8 @@ def cmd_draft(ctx: Context) -> int:
     svc = ctx.service
     _template_problems(ctx)
     draft = svc.new_draft(a.id, a.template)
-    sys.stdout.write(draft.body if draft.body.endswith("\n") else draft.body + "\n")
+    text = draft.body if a.as_sent else draft.readable  # readable: what Slack shows
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if draft.public:
         s = ctx.settings
         incident = svc.get(a.id)
@@ -289,7 +290,7 @@ def cmd_draft(ctx: Context) -> int:
         ):
             sys.stderr.write(f"warning: {w.message}\n")
     if a.copy:
-        result = copy_text(draft.body, osc52_writer=write_osc52_to_tty)
+        result = copy_text(draft.readable, osc52_writer=write_osc52_to_tty)
         sys.stderr.write(result.summary() + "\n")
         return 0 if result.ok else 1
     return 0
@@ -572,6 +573,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sp.add_argument("id", help="incident id")
     sp.add_argument("template", help="template name (see `cockpit templates`)")
     sp.add_argument("--copy", action="store_true", help="also copy it to the clipboard")
+    sp.add_argument(
+        "--as-sent",
+        action="store_true",
+        help="print a Slack draft as sent to Slack's API (mrkdwn, with &lt; &gt; &amp;) "
+        "rather than as people read and paste it",
+    )
 
     sp = add(
         "export",

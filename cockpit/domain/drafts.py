@@ -15,6 +15,7 @@ from typing import Any
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.errors import IllegalTransition
+from cockpit.domain.escape import slack_unescape
 from cockpit.domain.sanitize import sanitize
 
 SCHEMA_VERSION = 1
@@ -49,6 +50,13 @@ class Draft:
     reason: str = ""  # why it failed (FAILED), in plain words
     sent_at: datetime | None = None
     remote_link: str = ""  # the message / status-page update once sent
+
+    @property
+    def readable(self) -> str:
+        """The body as the people it is for read it: a Slack draft's escapes undone
+        (`&lt;` reads as `<` in Slack, and is what a person pastes by hand); other kinds
+        as written. `body` stays what is sent."""
+        return slack_unescape(self.body) if self.kind == "slack" else self.body
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "created_at", utc(self.created_at))

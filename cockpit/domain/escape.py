@@ -33,6 +33,12 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack_unescape(text: str) -> str:
+    """Slack mrkdwn's three escapes undone: the text as Slack shows it, and as a person
+    pastes it by hand into Slack's composer (which escapes what it is given itself)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 # -- Markdown ---------------------------------------------------------------------------
 _MD_CHARS = str.maketrans(
     {

@@ -707,6 +707,29 @@ async def test_draft_edit_keeps_or_drops_the_change(harness: Harness):
         assert not pane.query(TextArea) and pane.editing is None
 
 
+async def test_a_slack_draft_shows_and_copies_as_slack_shows_it(harness: Harness):
+    """The body goes to Slack escaped (`&lt;`); the preview, the confirm dialog and the
+    copy for pasting by hand show it as Slack does."""
+    from textual.widgets import Static
+
+    from cockpit.ui.widgets.drafts import DraftsPane
+
+    iid = harness.raise_incident("Latency <200ms & >100ms")
+    draft = harness.service.new_draft(iid, "kickoff")
+    assert "&lt;200ms &amp; &gt;100ms" in draft.body
+    app = harness.app()
+    copied: list[str] = []
+    app.copy_text = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(DraftsPane)
+        preview = str(pane.query_one("#draft-body", Static).render())
+        assert "Latency <200ms & >100ms" in preview and "&lt;" not in preview
+        await pilot.press("4", "c")
+        await settle(pilot)
+    assert copied and "Latency <200ms & >100ms" in copied[0] and "&lt;" not in copied[0]
+
+
 # -- the key bar ------------------------------------------------------------------------------
 def key_bar_text(app) -> str:  # type: ignore[no-untyped-def]
     from cockpit.ui.widgets.keybar import KeyBar

@@ -121,6 +121,17 @@ def test_templates_and_draft(tmp_path: Path):
     assert out.returncode == 1 and "Traceback" not in out.stderr
 
 
+def test_a_slack_draft_prints_as_people_read_it_or_as_sent(tmp_path: Path):
+    """A title with Slack's control characters: printed (and copied) as Slack shows it,
+    `--as-sent` as it goes to Slack's API, escaped."""
+    assert run(tmp_path, "raise", "Latency <200ms & >100ms", "--severity", "major").returncode == 0
+    out = run(tmp_path, "draft", "1", "kickoff")
+    assert out.returncode == 0, out.stderr
+    assert "Latency <200ms & >100ms" in out.stdout and "&lt;" not in out.stdout
+    out = run(tmp_path, "draft", "1", "kickoff", "--as-sent")
+    assert "Latency &lt;200ms &amp; &gt;100ms" in out.stdout
+
+
 @pytest.mark.parametrize(
     "args",
     [["report"], ["report", "--format", "csv"], ["report", "--format", "json", "--since", "7d"]],

@@ -200,3 +200,29 @@ def test_markdown_helpers() -> None:
         assert md_url(bad) == "", bad
     assert md_url("/relative/path") == "/relative/path"
     assert md_url("mailto:a@b.example") == "mailto:a@b.example"
+
+
+def test_a_slack_draft_reads_and_pastes_as_slack_shows_it(lib: TemplateLibrary) -> None:
+    """`body` is what is sent (escaped); `readable` is what Slack shows and what a person
+    pastes by hand into Slack's composer, which escapes it again itself."""
+    from cockpit.domain.drafts import Draft
+
+    inc, es = hostile()
+    body = lib.render("kickoff", build_context(inc, es, now=T0 + timedelta(minutes=9), tz=UTC))
+    draft = Draft.new(
+        "21", template="kickoff", kind="slack", title="Kick-off", body=body, target="#x", at=T0
+    )
+    assert "&lt;!here&gt; mallory" in draft.body
+    assert "<!here> mallory" in draft.readable and "&lt;" not in draft.readable
+    assert "INCIDENT-9?a=1&b=2" in draft.readable
+    note = Draft.new(
+        "21", template="", kind="statuspage", title="t", body="a &lt; b", target="x", at=T0
+    )
+    assert note.readable == "a &lt; b"  # not Slack's: kept as written
+
+
+def test_slack_unescape_undoes_slack_escape() -> None:
+    from cockpit.domain.escape import slack_unescape
+
+    for text in ("a & <b> > c", "&lt; literally", "&amp;lt;", ""):
+        assert slack_unescape(slack_escape(text)) == text

@@ -274,7 +274,7 @@ class DraftsPane(Vertical, can_focus=False):
         self._show_text("\n".join(lines))
 
     def _preview(self, draft: Draft | None) -> None:
-        self._show_text(draft.body if draft else "")
+        self._show_text(draft.readable if draft else "")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if self.editing is None:
@@ -424,7 +424,7 @@ class DraftsPane(Vertical, can_focus=False):
             return
         for w in self._warnings(draft):
             self.notify(w, title="Public message", severity="warning", markup=False, timeout=8)
-        self.app.copy_text(draft.body)
+        self.app.copy_text(draft.readable)
 
     def action_send_draft(self) -> None:
         draft = self.selected()
@@ -486,11 +486,11 @@ class DraftsPane(Vertical, can_focus=False):
                     lambda: actions.send_draft(iid, draft.id, components=components),
                 )
                 return
-            self.app.copy_text(draft.body)
+            self.app.copy_text(draft.readable)
             self._act("mark draft", lambda: actions.sent_by_hand(iid, draft.id))
 
         self.app.push_screen(
-            ConfirmSend(where=where, body=draft.body, warnings=self._warnings(draft)), confirmed
+            ConfirmSend(where=where, body=draft.readable, warnings=self._warnings(draft)), confirmed
         )
 
     class Acted(Message):
