@@ -36,7 +36,7 @@ from cockpit.integrations.base import (
 from cockpit.integrations.slack.links import channel_id_of, permalink, thread_of
 
 if TYPE_CHECKING:
-    from cockpit.config import Settings
+    from cockpit.configkit import HasSystems
     from cockpit.domain.incident import Incident
     from cockpit.domain.outbox import OutboxItem
     from cockpit.integrations.source import MessageSource
@@ -60,7 +60,7 @@ log = logging.getLogger("cockpit.outbox")
 class Clients(Mapping[str, RemoteClient]):
     """The client of each configured system that has a token, by system name."""
 
-    def __init__(self, settings: Settings, clients: Mapping[str, RemoteClient] | None = None):
+    def __init__(self, settings: HasSystems, clients: Mapping[str, RemoteClient] | None = None):
         self.settings = settings
         self._clients: dict[str, RemoteClient] = dict(clients or {})
 
@@ -162,7 +162,7 @@ class RemoteActions:
 
 
 def build_clients(
-    settings: Settings, token: Callable[[str], str | None], **client_kw: Any
+    settings: HasSystems, token: Callable[[str], str | None], **client_kw: Any
 ) -> Clients:
     """The clients for every configured system that has a token (`token(name)`)."""
     clients: dict[str, RemoteClient] = {}
