@@ -128,16 +128,18 @@ def run(
     paths: Paths,
     settings: Callable[[], Settings],
     env: dict[str, str],
-    out: IO[str] = sys.stdout,
-    err: IO[str] = sys.stderr,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
 ) -> int:
     def say(text: str) -> None:
-        out.write(text + "\n")
-        out.flush()
+        stream = out or sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
 
     def warn(text: str) -> None:
-        err.write(text + "\n")
-        err.flush()
+        stream = err or sys.stderr
+        stream.write(text + "\n")
+        stream.flush()
 
     from importlib.util import find_spec
 

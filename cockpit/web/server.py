@@ -133,11 +133,17 @@ class Session(AppService):
         return None if self._process is None else self._process.pid
 
     async def end(self) -> None:
-        """Ask the app to quit; kill it when it does not within STOP_GRACE seconds."""
-        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):
-            await asyncio.wait_for(self.stop(), STOP_GRACE)
+        """Ask the app to quit; kill it when it has not within STOP_GRACE seconds."""
         process = self._process
-        if process is not None and process.returncode is None:
+        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError, OSError):
+            await asyncio.wait_for(self.stop(), STOP_GRACE)
+        if process is None:
+            return
+        if self._stdin is not None:  # the app's end of the pipe: EOF, and wait() can finish
+            self._stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), STOP_GRACE)
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             with contextlib.suppress(TimeoutError):
@@ -162,6 +168,7 @@ class CockpitServer(Server):
         self.sessions: set[Session] = set()
         self.started = 0  # app processes started, ever (the tests read it)
         self.bound_port: int | None = None
+        self._ending: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._templates = jinja2.Environment(
@@ -284,18 +291,28 @@ class CockpitServer(Server):
             watcher = asyncio.create_task(self._end_when_idle(session))
             await self._relay(websocket, session)
         except asyncio.CancelledError:
-            pass
+            pass  # the connection went (aiohttp cancels its handler): the app ends below
         except Exception:
             log.exception("a served session failed")
         finally:
             if watcher is not None:
                 watcher.cancel()
+            # its own task, shielded: a cancelled handler must not leave the app running
+            ending = asyncio.create_task(self._finish(session, websocket))
+            self._ending.add(ending)
+            ending.add_done_callback(self._ending.discard)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(ending)
+        return websocket
+
+    async def _finish(self, session: Session, websocket: web.WebSocketResponse) -> None:
+        try:
             await session.end()
+        finally:
             self.sessions.discard(session)
             with contextlib.suppress(Exception):
                 await websocket.close()
             self._said_sessions("ended after idling" if session.ended_idle else "ended")
-        return websocket
 
     def _said_sessions(self, what: str) -> None:
         self.say(f"a session {what} ({len(self.sessions)} of {self.config.max_sessions} open)")
@@ -333,18 +350,20 @@ class CockpitServer(Server):
         while True:
             left = session.last_input + idle - time.monotonic()
             if left <= 0:
-                session.ended_idle = True
-                await session.end()
+                session.ended_idle = True  # the socket closes; its handler ends the app
                 await session.websocket.close(code=4000, message=b"idle")
                 return
             await asyncio.sleep(min(left, 30.0))
 
     async def _end_all(self, _app: web.Application) -> None:
+        """The server stops: every app quits (or is killed), however its handler ends."""
         sessions = list(self.sessions)
+        await asyncio.gather(*(s.end() for s in sessions), return_exceptions=True)
         for s in sessions:
             with contextlib.suppress(Exception):
                 await s.websocket.close(code=1001, message=b"server stopping")
-        await asyncio.gather(*(s.end() for s in sessions), return_exceptions=True)
+        if self._ending:
+            await asyncio.gather(*self._ending, return_exceptions=True)
 
     # -- running -----------------------------------------------------------------------------
     async def start(self) -> int:
@@ -370,6 +389,12 @@ class CockpitServer(Server):
             base = f"http://{host}:{self.bound_port}"
         return f"{base}/?token={self.config.token}" if with_token else f"{base}/"
 
+    async def stop(self) -> None:
+        """Stop listening; every session's app quits (or is killed)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
     def request_stop(self) -> None:
         self._stop.set()
 
@@ -383,8 +408,7 @@ class CockpitServer(Server):
         try:
             await self._stop.wait()
         finally:
-            if self._runner is not None:
-                await self._runner.cleanup()
+            await self.stop()
 
     def serve(self, debug: bool = False) -> None:  # textual-serve's entry: ours instead
         asyncio.run(self.serve_until_stopped(lambda _s: None))

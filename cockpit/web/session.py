@@ -99,6 +99,27 @@ def build(args: argparse.Namespace, env: dict[str, str]) -> tuple[Services, Cock
     return services, ServedCockpitApp(services, secure=secure)
 
 
+def end_with_the_server(app: CockpitHost, *, every: float = 1.0, grace: float = 5.0) -> None:
+    """If the server goes (killed, crashed), this session goes too: nobody can see it or
+    type into it any more. A daemon thread notices the new parent, asks the app to quit,
+    and after `grace` seconds ends the process."""
+    import contextlib
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        with contextlib.suppress(RuntimeError):  # not running yet, or already gone
+            app.call_from_thread(app.exit)
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="cockpit-serve-parent", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from cockpit.domain.errors import CockpitError
@@ -112,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stderr.write(f"cockpit: {redact(sanitize(str(e)))}\n")
         return 1
+    end_with_the_server(app)
     try:
         app.run()
         return app.exit_status()
