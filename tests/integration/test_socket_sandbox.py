@@ -30,12 +30,23 @@ from cockpit.integrations import feed as feed_mod
 from cockpit.integrations.feed import FeedPoller
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import SlackSocket
+from cockpit.sandbox.faults import RateLimiter
 from cockpit.sandbox.server import SandboxServer
 from cockpit.store.store import Store
 from tests import spec_check
 from tests.integration.test_sandbox_support import SLACK_BOT, checked_client, slack
 
 APP = {"Authorization": "Bearer xapp-1-A0SBXCOCKPT-1-drill"}
+# the tokens these tests give cockpit, known to their drill ranges
+TOKENS = [
+    "xapp-1-A0SBXCOCKPT-1-drill",
+    "xapp-1-drill",
+    "xoxb-cockpit-test",
+    "xoxb-remote",
+    "xapp-1-remote",
+    "xoxb-x",
+    "xapp-x",
+]
 INCIDENTS = "C0SBXINCIDNT"
 
 
@@ -64,7 +75,7 @@ class CheckedTransport(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(scenario=None) as srv:
+    with SandboxServer(scenario=None, tokens=TOKENS) as srv:
         assert srv.socket is not None
         srv.socket.resend_after = 0.5
         yield srv
@@ -157,7 +168,7 @@ def test_the_sandbox_speaks_socket_mode(server: SandboxServer) -> None:
 
 
 def test_the_sandbox_stops_at_once_with_a_connection_open() -> None:
-    srv = SandboxServer(scenario=None).start()
+    srv = SandboxServer(scenario=None, tokens=TOKENS).start()
     assert srv.socket is not None
     with checked_client(srv.base_url) as client:
         url = slack(client, "apps.connections.open", APP)["url"]
@@ -174,7 +185,7 @@ def test_the_sandbox_stops_at_once_with_a_connection_open() -> None:
 
 def test_without_socket_mode_the_sandbox_refuses_to_open_one() -> None:
     with (
-        SandboxServer(scenario=None, socket_mode=False) as srv,
+        SandboxServer(scenario=None, socket_mode=False, tokens=TOKENS) as srv,
         checked_client(srv.base_url) as client,
     ):
         assert srv.state.snapshot()["socket"] is None
@@ -330,6 +341,8 @@ async def test_requests_a_minute_stay_low_while_the_socket_is_up(server: Sandbox
     """Five virtual minutes of polling with the socket up, then with it down: the budget's
     use drops from most of it to a safety net of about one request per channel a minute."""
     vt = VirtualTime()
+    # Slack's own rate limits, on the same virtual clock: cockpit keeps within them
+    server.slack.limiter = RateLimiter(clock=vt.clock)
     transport = CheckedTransport()
     api = f"{server.base_url}/api"
     bot = SlackClient(api, "xoxb-cockpit-test", transport=transport)
