@@ -19,10 +19,10 @@ What it makes (the default sizes are the budgets' "realistic store"):
   (`<data dir>/feed/DAY.jsonl`), so the app reads them at start as it reads a real cache.
 
 Everything goes through the Store API: one `create_incident` per incident with all its
-entries (one fsynced write of its file, then the index). The store has no bulk call for
-ticks, so an incident's ticks are batched into one transaction of its file
-(`SafeJSONStorage.transaction()`, which the store's own writes nest into) rather than
-one fsynced write per tick. Ids and times are made here from the seed (never the wall
+entries (one fsynced write of its file), then `rebuild_index` makes the summaries. The
+store has no bulk call for ticks, so an incident's ticks are batched into one transaction
+of its file (`SafeJSONStorage.transaction()`, which the store's own writes nest into)
+rather than one fsynced write per tick. Ids and times are made here from the seed (never the wall
 clock), so the same parameters always give the same store.
 
 Generated stores are cached under $COCKPIT_BENCH_CACHE (default /tmp/cockpit-bench),
@@ -71,7 +71,7 @@ from cockpit.domain.playbook import default_playbook
 from cockpit.domain.timeline import SCHEMA_VERSION as ENTRY_SCHEMA
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.store.migrations import STORE_SCHEMA
-from cockpit.store.store import T_INCIDENTS, IncidentSummary, Store
+from cockpit.store.store import Store
 
 GEN_VERSION = 1
 #: "Now" in the generated world: the newest incident was reported 25 minutes before it.
@@ -479,11 +479,11 @@ def generate(data_dir: Path, params: Params = FULL) -> Report:
     n_entries = n_ticks = n_open = 0
     store = Store.open(data_dir)
     # Each incident is one write of its file (entries and ticks together), as
-    # create_incident writes it; the index is written once at the end (create_incident's
-    # per-incident index rewrite is quadratic in the number of incidents).
-    summaries: list[dict[str, Any]] = []
-    sync_index = store._sync_index
-    store._sync_index = lambda ids, *, at_least=0: None  # type: ignore[method-assign]
+    # create_incident writes it; the index is made once at the end, by the store's own
+    # rebuild from the files (a summary written per incident rewrites its block each time).
+    put_summary, note = store._put_summary, store._note
+    store._put_summary = lambda *a, **k: None  # type: ignore[method-assign]
+    store._note = lambda incident_id: None  # type: ignore[method-assign]
     try:
         for (inc, svc, final), count in zip(plans, counts, strict=True):
             t0 = inc.first_reported_at
@@ -519,14 +519,11 @@ def generate(data_dir: Path, params: Params = FULL) -> Report:
                 )
             ticks = _ticks(rng, inc, end, pb_ids)
             store.create_incident(inc, entries, ticks=ticks)
-            summaries.append(IncidentSummary.of(inc).to_dict())
             n_entries += len(entries)
             n_ticks += len(ticks)
             n_open += inc.is_open
-        store._sync_index = sync_index  # type: ignore[method-assign]
-        with store._write(store._index) as db:
-            db.table(T_INCIDENTS).insert_multiple(summaries)
-        sync_index([], at_least=total)  # the id counter
+        store._put_summary, store._note = put_summary, note  # type: ignore[method-assign]
+        store.rebuild_index()  # every summary and the id counter, from the files
         listed = store.list_incidents()
     finally:
         store.close()

@@ -306,9 +306,10 @@ def cmd_report(ctx: Context) -> int:
     calendar = ctx.calendar
     now = svc.clock.now()
     since = parse_since(a.since, now=now, tz=calendar.tz)
-    ids = [r.id for r in svc.store.list_incidents() if r.first_reported_at >= since or r.is_open]
+    # the index's summaries hold what metrics count: no incident file is opened
+    rows = [r for r in svc.store.list_incidents() if r.first_reported_at >= since or r.is_open]
     m = compute_metrics(
-        svc.store.load_incidents(ids),
+        rows,
         calendar=calendar,
         since=since,
         until=now,

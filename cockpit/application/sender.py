@@ -107,9 +107,13 @@ class OutboxSender:
             await loop.run_in_executor(None, self._wake.wait, idle)
 
     async def drain(self) -> int:
-        """One round over every incident with pending items; returns items finished."""
+        """One round over every incident with pending items; returns items finished.
+        (The index names the incidents with queued or sending items: the others' files
+        are not read.)"""
         done = 0
         for summary in self.store.list_incidents():
+            if OUTBOX not in summary.attention:
+                continue
             if self._stop.is_set():
                 break
             done += await self.drain_incident(summary.id)

@@ -1,8 +1,10 @@
 """Metrics over past incidents: how many, how fast, and whether the acknowledgement SLO held.
 
-`compute_metrics` takes full incidents (the store's `load_incidents`), a report period and the
-team's support calendar, and returns a frozen `Metrics`; `render_text`, `render_csv` and
-`Metrics.to_dict` turn it into a small report with bar charts, a CSV and JSON.
+`compute_metrics` takes incidents or their summaries (anything `Reported`: the store's index
+holds what it needs, so a year of history is counted without opening a file), a report
+period and the team's support calendar, and returns a frozen `Metrics`; `render_text`,
+`render_csv` and `Metrics.to_dict` turn it into a small report with bar charts, a CSV and
+JSON.
 
 Definitions (the tests check each against hand-computed values):
 
@@ -39,10 +41,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from cockpit.domain.clock import utc
-from cockpit.domain.incident import Incident, Severity, Status
+from cockpit.domain.incident import Severity, Status
 from cockpit.domain.slo import SupportCalendar, SupportWindow
 
 PERCENTILE_METHOD = "nearest-rank"
@@ -55,6 +57,29 @@ WINDOWS: tuple[SupportWindow, ...] = tuple(SupportWindow)
 OPEN_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_open)
 
 
+class Reported(Protocol):
+    """What metrics read of an incident: an `Incident`, or the store's summary of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def severity(self) -> Severity | None: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def drill(self) -> bool: ...
+    @property
+    def first_reported_at(self) -> datetime: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def mitigated_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def is_open(self) -> bool: ...
+
+
 class AckOutcome(StrEnum):
     MET = "met"
     MISSED = "missed"
@@ -63,7 +88,7 @@ class AckOutcome(StrEnum):
 
 
 def ack_outcome(
-    incident: Incident, calendar: SupportCalendar, *, now: datetime
+    incident: Reported, calendar: SupportCalendar, *, now: datetime
 ) -> tuple[SupportWindow, AckOutcome]:
     """The support window the report arrived in, and where the incident stands against the
     acknowledgement SLO at `now` (see the module's definitions)."""
@@ -245,7 +270,7 @@ class Metrics:
 # -- computing -----------------------------------------------------------------------------------
 
 
-def _severity_key(incident: Incident) -> str:
+def _severity_key(incident: Reported) -> str:
     return incident.severity.value if incident.severity else "unset"
 
 
@@ -256,7 +281,7 @@ def _span(start: datetime, end: datetime | None) -> timedelta | None:
 
 
 def _durations(
-    incidents: Iterable[Incident], end: Callable[[Incident], datetime | None]
+    incidents: Iterable[Reported], end: Callable[[Reported], datetime | None]
 ) -> DurationStats:
     values = [d for i in incidents if (d := _span(i.first_reported_at, end(i))) is not None]
     return DurationStats.of(values)
@@ -265,7 +290,7 @@ def _durations(
 def _group(
     key: str,
     label: str,
-    incidents: Sequence[Incident],
+    incidents: Sequence[Reported],
     *,
     calendar: SupportCalendar,
     now: datetime,
@@ -322,7 +347,7 @@ def zone_name(tz: tzinfo) -> str:
 
 
 def compute_metrics(
-    incidents: Sequence[Incident],
+    incidents: Sequence[Reported],
     *,
     calendar: SupportCalendar,
     since: datetime,
@@ -350,14 +375,14 @@ def compute_metrics(
         key=lambda i: (i.first_reported_at, i.id),
     )
 
-    def group(key: str, label: str, subset: Sequence[Incident], **kw: Any) -> Group:
+    def group(key: str, label: str, subset: Sequence[Reported], **kw: Any) -> Group:
         return _group(key, label, subset, calendar=calendar, now=at, **kw)
 
     # weeks: every ISO week that overlaps the period, in order
     weeks: list[Group] = []
     first = _monday(since.astimezone(zone).date())
     last = _monday((until - timedelta(microseconds=1)).astimezone(zone).date())
-    by_week: dict[str, list[Incident]] = {}
+    by_week: dict[str, list[Reported]] = {}
     for i in chosen:
         by_week.setdefault(week_label(i.first_reported_at, zone), []).append(i)
     monday = first

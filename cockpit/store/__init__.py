@@ -20,11 +20,11 @@ from cockpit.store.storage import (
 )
 from cockpit.store.store import (
     IncidentExists,
-    IncidentSummary,
     Store,
     StoreClosed,
     restore_backup,
 )
+from cockpit.store.summaries import IncidentSummary
 
 __all__ = [
     "CURRENT",

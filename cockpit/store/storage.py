@@ -342,6 +342,8 @@ def sweep_temp_files(
     except FileNotFoundError:
         return removed
     for entry in entries:
+        if not entry.name.startswith("."):  # (cheap: a directory of thousands of files)
+            continue
         m = _TEMP.fullmatch(entry.name)
         if m is None or (not all_in_dir and m["name"] != path.name):
             continue
@@ -460,6 +462,19 @@ class SafeJSONStorage(Storage):
         finally:
             self._local.view = None
             self._local.mode = None
+
+    def peek(self) -> tuple[Signature | None, Data | None]:
+        """The file's signature and parsed content, without the copy `read` makes: for a
+        caller that only reads it (and must not change it). (None, None): no file."""
+        snap = self._snapshot(verify=False)
+        return snap.sig, snap.data
+
+    def replace_all(self, data: Data) -> None:
+        """Write `data` as the whole file, under its lock, whatever the file holds now (a
+        derived file made again; a damaged one should be moved aside first, or it becomes
+        the backup)."""
+        with self.lock:
+            self._commit(data)
 
     # -- the file ---------------------------------------------------------------------
     def signature(self) -> Signature | None:

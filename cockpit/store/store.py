@@ -2,16 +2,23 @@
 
 A data dir (0700; every file 0600) holds:
 
-    index.json            table `incidents`: one summary per incident (what lists need);
-                          table `meta`: the store's schema version and the incident id counter
     incidents/<id>.json   tables `incident` (one document: Incident.to_dict()), `timeline`,
                           `checklist` (tick history), and tables of later modules (drafts,
                           the outbox) through `docs` / `put_doc` / `delete_doc`
+    index.json            table `incidents`: the open incidents' summaries; table `meta`:
+                          the store's schema version, the incident id counter, the index's
+                          layout
+    summaries/<n>.json    every incident's summary, a thousand ids a block (summaries.py)
+    index.journal         incidents whose summary may be changing (summaries.py)
     <file>.bak            the previous good version of each file; <file>.lock: its lock
 
-The incident files are the truth and the index is derived from them: an incident file is
-written first, then its summary; `Store.open` repairs an index left behind by a crash
-between the two. The hot path (a tick, a note) rewrites one small incident file.
+The incident files are the truth and the index is derived from them. A write that changes
+an incident's summary (its status, title, search text, pending outbox items) notes the id
+in the journal, writes the incident file, then the summary, all in the same call and under
+the incident file's lock; `Store.open` re-reads the few incidents the journal names, so a
+crash between the files leaves no stale summary and opening never sweeps the directory. A
+missing or damaged block of summaries is rebuilt from the incident files (`rebuild_index`
+rebuilds it all). The hot path (a tick, a note) rewrites one small incident file.
 
 Every public method is thread-safe and process-safe (each read-modify-write holds that
 file's `StoreLock`), and returns only after its data is fsynced. Our ids only: incidents
@@ -24,11 +31,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import logging
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,12 +47,12 @@ from typing import Any, Final, TypeVar
 from tinydb.table import Document, Table
 
 from cockpit.domain.checklist import Tick
-from cockpit.domain.clock import from_iso, to_iso
+from cockpit.domain.clock import from_iso
 from cockpit.domain.errors import CockpitError, NotFound
 from cockpit.domain.incident import Incident, Role, Severity, Status
-from cockpit.domain.sanitize import sanitize
 from cockpit.domain.timeline import EntryKind, TimelineEntry, sort_entries
-from cockpit.store.lock import DEFAULT_TIMEOUT
+from cockpit.safefile import STORE_LIMIT, UnsafeFile, read_file
+from cockpit.store.lock import DEFAULT_TIMEOUT, StoreBusy
 from cockpit.store.migrations import (
     STORE_SCHEMA,
     MigrationError,
@@ -57,12 +66,32 @@ from cockpit.store.storage import (
     SafeJSONStorage,
     Signature,
     StoreCorrupt,
+    StoreWriteError,
     Validator,
     backup_path,
     ensure_private_dir,
+    parse,
     sweep_temp_files,
 )
 from cockpit.store.storage import restore_backup as _restore_backup
+from cockpit.store.summaries import (
+    ATTENTION,
+    INDEX_LAYOUT,
+    JOURNAL_FILE,
+    SUMMARIES_DIR,
+    T_ROWS,
+    Journal,
+    block_count,
+    block_data,
+    block_ids,
+    block_of,
+    block_path,
+    check_block,
+    summarize,
+)
+from cockpit.store.summaries import IncidentSummary as IncidentSummary  # (re-exported)
+
+log = logging.getLogger(__name__)
 
 INDEX_FILE: Final = "index.json"
 INCIDENTS_DIR: Final = "incidents"
@@ -88,69 +117,6 @@ class IncidentExists(CockpitError):
 
 class StoreClosed(CockpitError):
     """The store was used after close()."""
-
-
-@dataclass(frozen=True)
-class IncidentSummary:
-    """What the index keeps about an incident: enough to list and filter without opening it."""
-
-    id: str
-    title: str
-    severity: Severity | None
-    status: Status
-    first_reported_at: datetime
-    acknowledged_at: datetime | None = None
-    resolved_at: datetime | None = None
-    canceled_at: datetime | None = None
-    drill: bool = False
-
-    @property
-    def is_open(self) -> bool:
-        return self.status.is_open
-
-    @classmethod
-    def of(cls, incident: Incident) -> IncidentSummary:
-        return cls(
-            id=incident.id,
-            title=incident.title,
-            severity=incident.severity,
-            status=incident.status,
-            first_reported_at=incident.first_reported_at,
-            acknowledged_at=incident.acknowledged_at,
-            resolved_at=incident.resolved_at,
-            canceled_at=incident.canceled_at,
-            drill=incident.drill,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "v": STORE_SCHEMA,
-            "id": self.id,
-            "title": self.title,
-            "severity": self.severity.value if self.severity else None,
-            "status": self.status.value,
-            "first_reported_at": to_iso(self.first_reported_at),
-            "acknowledged_at": to_iso(self.acknowledged_at),
-            "resolved_at": to_iso(self.resolved_at),
-            "canceled_at": to_iso(self.canceled_at),
-            "drill": self.drill,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> IncidentSummary:
-        first = from_iso(d["first_reported_at"])
-        assert first is not None
-        return cls(
-            id=str(d["id"]),
-            title=sanitize(d.get("title", ""), single_line=True),
-            severity=Severity(d["severity"]) if d.get("severity") else None,
-            status=Status(d.get("status", "reported")),
-            first_reported_at=first,
-            acknowledged_at=from_iso(d.get("acknowledged_at")),
-            resolved_at=from_iso(d.get("resolved_at")),
-            canceled_at=from_iso(d.get("canceled_at")),
-            drill=bool(d.get("drill", False)),
-        )
 
 
 class IncidentChange:
@@ -232,6 +198,12 @@ class Store:
         self.warnings: list[str] = []
         self._shards: OrderedDict[str, SafeJSONStorage] = OrderedDict()
         self._mutex = threading.Lock()
+        self.summaries_dir = self.data_dir / SUMMARIES_DIR
+        self._journal = Journal(self.data_dir / JOURNAL_FILE)
+        self._blocks: dict[int, SafeJSONStorage] = {}
+        # block → (its file's signature, its summaries by id): parsed once, shared (frozen)
+        self._block_rows: dict[int, tuple[Signature, dict[str, IncidentSummary]]] = {}
+        self._listed: tuple[tuple[Signature | None, ...], list[IncidentSummary]] | None = None
         self._closed = False
         self._reconciled = False  # the sweep after a crash: before the first write
 
@@ -253,7 +225,7 @@ class Store:
         """
         store = cls(data_dir, lock_timeout=lock_timeout, migrations=migrations, versions=versions)
         try:
-            for directory in (store.data_dir, store.incidents_dir):
+            for directory in (store.data_dir, store.incidents_dir, store.summaries_dir):
                 warning = ensure_private_dir(directory)
                 if warning is not None:
                     store.warnings.append(warning)
@@ -272,10 +244,11 @@ class Store:
         )
 
     def reconcile(self) -> None:
-        """After a crash between an incident file and the index: list incidents whose file
-        exists, drop summaries whose file is gone, keep the counter above every id, and
-        sweep temp files left by killed writers. Reads are sound without it (a summary
-        may be missing or stale until it runs); every write runs it first if it has not run."""
+        """After a crash between an incident file and its summary: re-read the incidents
+        the journal names and put their summaries right (an index of an older layout, or
+        a journal that cannot be read, is rebuilt from every incident file), and sweep
+        the temp files killed writers left. Reads are sound without it (a
+        summary may be stale until it runs); every write runs it first if it has not run."""
         self._reconciled = True  # (its own index write must not start it again)
         try:
             self._reconcile()
@@ -292,6 +265,11 @@ class Store:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
+            for block in self._blocks.values():
+                block.close()
+            self._blocks.clear()
+            self._block_rows.clear()
+            self._listed = None
         self._index.close()
 
     def __enter__(self) -> Store:
@@ -333,8 +311,7 @@ class Store:
                 f"incident id {incident.id!r} was not made by the store: use next_incident_id()"
             )
         _check_entries(incident.id, entries)
-        shard = self._shard(incident.id)
-        with self._write(shard) as db:
+        with self._changing(incident.id, at_least=int(incident.id)) as (db, _):
             if db.table(T_INCIDENT).all():
                 raise IncidentExists(f"incident {incident.id} already exists in {self.data_dir}")
             db.table(T_INCIDENT).insert(incident.to_dict())
@@ -343,14 +320,14 @@ class Store:
                 db.table(T_CHECKLIST).insert(tick.to_dict())
             for table, doc in docs:
                 _put_doc(db, table, doc)
-        self._sync_index([incident.id], at_least=int(incident.id))
 
     def change(self, incident_id: str, fn: Callable[[IncidentChange], R]) -> R:
         """Read-modify-write an incident under its file's lock: `fn` gets the current
         version (as another process may just have written it) and says what to write; a
-        refusal it raises (an illegal transition) writes nothing. No update is lost."""
+        refusal it raises (an illegal transition) writes nothing. No update is lost. The
+        incident's summary, if the change alters it, is written in the same call."""
         shard = self._shard(incident_id)
-        with self._write(shard) as db:
+        with self._changing(incident_id) as (db, pending):
             old = self._incident_doc(db, incident_id)
             check_not_newer("incident", old, current=self._versions, source=str(shard.path))
             current = self._migrate("incident", copy.deepcopy(dict(old)), shard)
@@ -369,22 +346,24 @@ class Store:
                 db.table(T_CHECKLIST).insert(tick.to_dict())
             for table_name, doc in change.docs:
                 _put_doc(db, table_name, doc)
-        if change.save:
-            self._sync_index([incident_id])
+            if change.save:
+                pending.incident = change.incident
+            elif not any(t in ATTENTION for t, _ in change.docs):
+                pending.skip = True  # neither the incident nor a table it summarises
         return result
 
     def save_incident(self, incident: Incident, entries: Sequence[TimelineEntry] = ()) -> None:
         """Replace the incident's document and add `entries`, in one write of its file."""
         _check_entries(incident.id, entries)
         shard = self._shard(incident.id)
-        with self._write(shard) as db:
+        with self._changing(incident.id) as (db, pending):
             old = self._incident_doc(db, incident.id)
             check_not_newer("incident", old, current=self._versions, source=str(shard.path))
             table = db.table(T_INCIDENT)
             table.remove(doc_ids=[old.doc_id])
             table.insert(Document(incident.to_dict(), doc_id=old.doc_id))
             _put_entries(db, entries)
-        self._sync_index([incident.id])
+            pending.incident = incident
 
     def get_incident(self, incident_id: str) -> Incident:
         shard = self._shard(incident_id)
@@ -396,29 +375,48 @@ class Store:
         return [self.get_incident(i) for i in ids]
 
     def list_incidents(self, *, open_only: bool = False) -> list[IncidentSummary]:
-        """Summaries from the index, newest report first."""
+        """Summaries from the index, newest report first: the open ones from `index.json`
+        (a small file), all of them from the blocks of summaries (parsed once, then a stat
+        per block while nothing changes)."""
         with self._read(self._index) as db:
-            docs = db.table(T_INCIDENTS).all()
-        if open_only:  # cheap first pass on the raw status: most of a history is closed
-            docs = [d for d in docs if d.get("status") not in ("resolved", "canceled")]
-        out = [IncidentSummary.from_dict(self._migrate("summary", d, self._index)) for d in docs]
-        if open_only:
-            out = [s for s in out if s.is_open]
-        out.sort(key=lambda s: (s.first_reported_at, int(s.id)), reverse=True)
-        return out
+            meta = self._meta(db)
+            docs = db.table(T_INCIDENTS).all() if open_only or not _current(meta) else None
+        if docs is not None:  # the open ones (or an index of the older layout)
+            if open_only:  # cheap first pass on the raw status
+                docs = [d for d in docs if d.get("status") not in ("resolved", "canceled")]
+            out = [
+                IncidentSummary.from_dict(self._migrate("summary", d, self._index)) for d in docs
+            ]
+            if open_only:
+                out = [s for s in out if s.is_open]
+            out.sort(key=_newest_first, reverse=True)
+            return out
+        blocks = range(block_count(int(meta["last_incident_id"])))
+        sigs = tuple(self._block(b).signature() for b in blocks)
+        listed = self._listed
+        if listed is not None and listed[0] == sigs and None not in sigs:
+            return list(listed[1])
+        out = [s for b in blocks for s in self._summaries(b).values()]
+        out.sort(key=_newest_first, reverse=True)
+        sigs = tuple(self._block(b).signature() for b in blocks)
+        self._listed = (sigs, out)
+        return list(out)
 
     def delete_incident(self, incident_id: str) -> None:
         """Remove an incident and its file. Its id is not given out again."""
         shard = self._shard(incident_id)
         with shard.lock:
+            if not self._reconciled:
+                self.reconcile()
             with self._read(shard) as db:
                 self._incident_doc(db, incident_id)
+            self._note(incident_id)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(backup_path(shard.path))
             os.unlink(shard.path)
             _fsync_dir(shard.path.parent)
             shard.close()
-        self._sync_index([incident_id])
+            self._put_summary(incident_id, None)
 
     # -- timeline -------------------------------------------------------------------
     def add_entries(self, incident_id: str, entries: Sequence[TimelineEntry]) -> None:
@@ -510,8 +508,8 @@ class Store:
             raise ValueError(f"a {table} document needs its schema version 'v'")
         _check_entries(incident_id, entries)
         value = copy.deepcopy(dict(doc))
-        shard = self._shard(incident_id)
-        with self._write(shard) as db:
+        with self._changing(incident_id) as (db, pending):
+            pending.skip = table not in ATTENTION
             self._incident_doc(db, incident_id)
             _put_doc(db, table, value, key)
             _put_entries(db, entries)
@@ -519,8 +517,8 @@ class Store:
     def delete_doc(self, incident_id: str, table: str, value: Any, key: str = "id") -> bool:
         """Remove the documents whose `key` equals `value`; False if there were none."""
         _check_table(table, writing=True)
-        shard = self._shard(incident_id)
-        with self._write(shard) as db:
+        with self._changing(incident_id) as (db, pending):
+            pending.skip = table not in ATTENTION
             self._incident_doc(db, incident_id)
             t = db.table(table)
             ids = [d.doc_id for d in t.all() if d.get(key) == value]
@@ -604,72 +602,320 @@ class Store:
         t.remove(doc_ids=[d.doc_id for d in t.all() if d.get("key") == _META_KEY])
         t.insert(meta)
 
-    def _wanted_summary(self, incident_id: str) -> object:
-        """The summary the index should hold for an incident, from its file: a dict, None
-        (no such incident), or _KEEP (the file cannot be read: leave the index alone)."""
+    # -- the index (summaries.py) ----------------------------------------------------
+    @contextlib.contextmanager
+    def _changing(self, incident_id: str, *, at_least: int = 0) -> Iterator[tuple[_Db, _Pending]]:
+        """A write of an incident's file that may change its summary. After the caller's
+        changes, before the file is written: if the summary differs from the indexed one,
+        the id goes to the journal (fsynced); after the file is written, still under its
+        lock, the summary goes to its block and to `index.json`."""
         shard = self._shard(incident_id)
-        try:
-            with self._read(shard) as db:
-                docs = db.table(T_INCIDENT).all()
+        pending = _Pending()
+        with shard.lock:
+            with self._write(shard) as db:
+                yield db, pending
+                wanted: IncidentSummary | None = None
+                if not pending.skip or at_least:
+                    wanted = self._summary_in(db, incident_id, pending.incident)
+                    if wanted == self._indexed(incident_id) and not at_least:
+                        pending.skip = True
+                    else:
+                        pending.skip = False
+                        self._note(incident_id)
+            if not pending.skip:
+                self._put_summary(incident_id, wanted, at_least=at_least)
+
+    def _summary_in(
+        self, db: _Db, incident_id: str, incident: Incident | None
+    ) -> IncidentSummary | None:
+        """The summary of the incident as this write leaves it (None: no incident)."""
+        if incident is None:
+            docs = db.table(T_INCIDENT).all()
             if not docs:
                 return None
-            incident = Incident.from_dict(self._migrate("incident", docs[0], shard))
-        except (StoreCorrupt, StoreTooNew, MigrationError, KeyError, ValueError, TypeError):
-            return _KEEP
-        return IncidentSummary.of(incident).to_dict()
+            incident = Incident.from_dict(self._migrate("incident", dict(docs[0]), self._index))
+        return summarize(incident, {name: db.table(name).all() for name in ATTENTION})
 
-    def _index_plan(
-        self, db: _Db, ids: Collection[str], at_least: int
-    ) -> tuple[list[tuple[str, object]], dict[str, Any] | None]:
-        """What to change in the index so it agrees with the incident files `ids`."""
-        current = {str(d.get("id")): d for d in db.table(T_INCIDENTS).all()}
-        changes: list[tuple[str, object]] = []
-        for i in ids:
-            wanted = self._wanted_summary(i)
-            if wanted is not _KEEP and wanted != current.get(i):
-                changes.append((i, wanted))
-        meta = self._meta(db)
-        stored = db.table(T_META).all()
-        if not stored or int(meta["last_incident_id"]) < at_least:
-            meta["last_incident_id"] = max(int(meta["last_incident_id"]), at_least)
-            return changes, meta
-        return changes, None
+    def _note(self, incident_id: str) -> None:
+        """The journal line, before the incident file is written."""
+        with self._index.lock:
+            try:
+                self._journal.add(incident_id)
+            except OSError as e:
+                raise StoreWriteError(self._journal.path, e) from e
 
-    def _sync_index(self, ids: Collection[str], *, at_least: int = 0) -> None:
-        """Bring the summaries of `ids` (and the id counter) in line with the files."""
-        with self._read(self._index) as db:
-            changes, meta = self._index_plan(db, ids, at_least)
-        if not changes and meta is None:
+    def _indexed(self, incident_id: str) -> IncidentSummary | None:
+        return self._summaries(block_of(incident_id)).get(incident_id)
+
+    def _put_summary(
+        self, incident_id: str, summary: IncidentSummary | None, *, at_least: int = 0
+    ) -> None:
+        """Write an incident's summary (None: it is gone) to its block and `index.json`."""
+        with self._index.lock:
+            self._write_block(block_of(incident_id), {incident_id: summary})
+            with self._write(self._index) as db:
+                self._put_open(db, {incident_id: summary})
+                meta = self._meta(db)
+                if int(meta["last_incident_id"]) < at_least or not db.table(T_META).all():
+                    meta["last_incident_id"] = max(int(meta["last_incident_id"]), at_least)
+                    self._put_meta(db, meta)
+            if self._journal.lines() > _JOURNAL_COMPACT:
+                self._replay()
+
+    def _put_open(self, db: _Db, wanted: dict[str, IncidentSummary | None]) -> None:
+        """Make `index.json`'s open summaries of these incidents agree with `wanted`."""
+        table = db.table(T_INCIDENTS)
+        held = {str(d.get("id")): d for d in table.all() if str(d.get("id")) in wanted}
+        for incident_id, summary in wanted.items():
+            doc = summary.to_dict() if summary is not None and summary.is_open else None
+            old = held.get(incident_id)
+            if old is not None and dict(old) == doc:
+                continue
+            if old is not None:
+                table.remove(doc_ids=[old.doc_id])
+            if doc is not None:
+                table.insert(doc)
+
+    def _block(self, block: int) -> SafeJSONStorage:
+        with self._mutex:
+            storage = self._blocks.get(block)
+            if storage is None:
+                storage = self._blocks[block] = SafeJSONStorage(
+                    block_path(self.data_dir, block),
+                    lock_timeout=self._lock_timeout,
+                    validate=check_block,
+                )
+            return storage
+
+    def _summaries(self, block: int) -> dict[str, IncidentSummary]:
+        """A block's summaries by id (do not change the dict). A block that is missing or
+        damaged is rebuilt from the incident files of its range."""
+        self._check_open()
+        storage = self._block(block)
+        sig = storage.signature()
+        with self._mutex:
+            cached = self._block_rows.get(block)
+        if cached is not None and sig is not None and cached[0] == sig:
+            return cached[1]
+        try:
+            if sig is None:
+                raise _Damaged("missing")
+            sig, data = storage.peek()
+            rows = {
+                key: IncidentSummary.from_row(doc["s"])
+                for key, doc in (data or {}).get(T_ROWS, {}).items()
+            }
+        except (StoreCorrupt, _Damaged, ValueError, TypeError, KeyError) as e:
+            return self._rebuild_block(block, str(e))
+        finally:
+            storage.close()  # the summaries are what is kept, not the file's bytes
+        if sig is not None:
+            with self._mutex:
+                self._block_rows[block] = (sig, rows)
+        return rows
+
+    def _write_block(self, block: int, wanted: dict[str, IncidentSummary | None]) -> None:
+        """Put (or, for None, remove) these summaries in their block, under the index lock."""
+        rows = dict(self._summaries(block))  # (rebuilds the block first if it is damaged)
+        storage = self._block(block)
+        with storage.transaction():
+            data = storage.read() or {}
+            table = data.setdefault(T_ROWS, {})
+            for incident_id, summary in wanted.items():
+                if summary is None:
+                    table.pop(incident_id, None)
+                    rows.pop(incident_id, None)
+                else:
+                    table[incident_id] = block_data([summary])[T_ROWS][incident_id]
+                    rows[incident_id] = summary
+            storage.write(data)
+        sig = storage.signature()
+        storage.close()
+        with self._mutex:
+            if sig is not None:
+                self._block_rows[block] = (sig, rows)
+
+    def _rebuild_block(self, block: int, why: str) -> dict[str, IncidentSummary]:
+        """A block of summaries made again from the incident files of its range (a file
+        that cannot be read keeps the summary it had, if any). Written if it can be."""
+        ids = block_ids(block)
+        if why == "missing":  # (a new block: its first incident is being created)
+            log.info("the summaries of incidents %d-%d made (missing)", ids[0], ids[-1])
+        else:
+            log.warning("the summaries of incidents %d-%d rebuilt (%s)", ids[0], ids[-1], why)
+        with self._index.lock:
+            rows: dict[str, IncidentSummary] = {}
+            for n in block_ids(block):
+                summary = self._derive(str(n))
+                if isinstance(summary, IncidentSummary):
+                    rows[summary.id] = summary
+            self._store_block(block, rows)
+            return rows
+
+    def _store_block(self, block: int, rows: dict[str, IncidentSummary]) -> None:
+        """Write a block made again; a damaged one is moved aside first (kept for a look,
+        never read again, and never made the backup)."""
+        storage = self._block(block)
+        try:
+            with storage.lock:
+                try:
+                    storage.peek()
+                except StoreCorrupt:
+                    _move_aside(storage.path)
+                storage.replace_all(block_data(rows.values()))
+        except (OSError, StoreWriteError) as e:  # a read-only data dir: kept in memory
+            log.warning("cannot write %s: %s", storage.path, e)
             return
-        with self._write(self._index) as db:
-            # Recomputed under the index lock: the last writer reads the latest files.
-            changes, meta = self._index_plan(db, ids, at_least)
-            table = db.table(T_INCIDENTS)
-            for incident_id, wanted in changes:
-                table.remove(doc_ids=[d.doc_id for d in table.all() if d.get("id") == incident_id])
-                if isinstance(wanted, dict):
-                    table.insert(wanted)
-            if meta is not None:
+        sig = storage.signature()
+        storage.close()
+        with self._mutex:
+            if sig is not None:
+                self._block_rows[block] = (sig, rows)
+
+    def _derive(self, incident_id: str) -> IncidentSummary | object | None:
+        """An incident's summary from its file: None (no such incident) or _KEEP (the file
+        cannot be read). Reads the file raw: only the incident and the tables a summary
+        looks at are checked, not every entry."""
+        path = self.incidents_dir / f"{incident_id}.json"
+        try:
+            raw, _ = read_file(path, limit=STORE_LIMIT)
+        except UnsafeFile as e:
+            if e.missing and not backup_path(path).exists():
+                return None
+            return _KEEP
+        try:
+            data = parse(raw)
+            docs = list(data.get(T_INCIDENT, {}).values())
+            if not docs:
+                return None
+            check_not_newer("incident", docs[0], current=self._versions, source=str(path))
+            doc = migrate("incident", docs[0], registry=self._registry, current=self._versions)
+            incident = Incident.from_dict(doc)
+            if incident.id != incident_id:
+                return _KEEP
+            tables = {name: list(data.get(name, {}).values()) for name in ATTENTION}
+        except (StoreTooNew, MigrationError, KeyError, ValueError, TypeError, AttributeError):
+            return _KEEP
+        return summarize(incident, tables)
+
+    def rebuild_index(self) -> int:
+        """Make every summary again from the incident files (the index of an older layout,
+        a journal that cannot be read, `cockpit doctor`): one read of each incident file.
+        Returns the number of incidents listed."""
+        self._check_open()
+        with self._index.lock:
+            names = os.listdir(self.incidents_dir)
+            files = sorted(
+                (int(n[: -len(".json")]) for n in names if _is_incident_file(n)),
+            )
+            with self._read(self._index) as db:
+                meta = self._meta(db)
+            top = max([int(meta["last_incident_id"]), *files[-1:]])
+            by_block: dict[int, dict[str, IncidentSummary]] = {
+                b: {} for b in range(block_count(top))
+            }
+            for n in files:
+                summary = self._derive(str(n))
+                if isinstance(summary, IncidentSummary):
+                    by_block[block_of(summary.id)][summary.id] = summary
+            for b, rows in by_block.items():
+                self._store_block(b, rows)
+            with self._write(self._index) as db:
+                db.table(T_INCIDENTS).truncate()
+                db.table(T_INCIDENTS).insert_multiple(
+                    [s.to_dict() for rows in by_block.values() for s in rows.values() if s.is_open]
+                )
+                meta = self._meta(db)
+                meta["last_incident_id"] = max(int(meta["last_incident_id"]), top)
+                meta["index"] = INDEX_LAYOUT
                 self._put_meta(db, meta)
+            self._journal.keep_only([])
+            return sum(len(rows) for rows in by_block.values())
+
+    def _replay(self) -> None:
+        """Put right the summaries of the incidents the journal names (those whose file
+        another writer holds now stay in it), then empty it of the rest."""
+        with self._index.lock:
+            ids, clean = self._journal.read()
+            if not clean:
+                log.warning("the index journal cannot be read: rebuilding the index")
+                self.rebuild_index()
+                return
+            kept: list[str] = []
+            for incident_id in ids:
+                lock = self._shard(incident_id).lock
+                try:
+                    lock.acquire(timeout=0)
+                except StoreBusy:
+                    kept.append(incident_id)  # being written: its writer updates it
+                    continue
+                try:
+                    summary = self._derive(incident_id)
+                    if summary is _KEEP:
+                        kept.append(incident_id)  # a damaged file: looked at again next time
+                        continue
+                    assert summary is None or isinstance(summary, IncidentSummary)
+                    if summary != self._indexed(incident_id):
+                        self._write_block(block_of(incident_id), {incident_id: summary})
+                    with self._write(self._index) as db:
+                        self._put_open(db, {incident_id: summary})
+                        meta = self._meta(db)
+                        if int(meta["last_incident_id"]) < int(incident_id):
+                            meta["last_incident_id"] = int(incident_id)
+                            self._put_meta(db, meta)
+                finally:
+                    lock.release()
+            if ids:
+                self._journal.keep_only(kept)
 
     def _reconcile(self) -> None:
-        files = {
-            name[: -len(".json")]
-            for name in os.listdir(self.incidents_dir)
-            if name.endswith(".json") and _ID.fullmatch(name[: -len(".json")])
-        }
         with self._read(self._index) as db:
-            listed = {str(d.get("id")) for d in db.table(T_INCIDENTS).all()}
-            self._meta(db)  # refuses an index written by a newer cockpit
-        gone = {
-            i
-            for i in listed - files
-            if _ID.fullmatch(i) and not backup_path(self.incidents_dir / f"{i}.json").exists()
-        }
-        top = max((int(i) for i in files | listed if _ID.fullmatch(i)), default=0)
-        self._sync_index(sorted((files - listed) | gone, key=int), at_least=top)
+            meta = self._meta(db)  # refuses an index written by a newer cockpit
+        if not _current(meta):
+            self.rebuild_index()
+        else:
+            self._replay()
         sweep_temp_files(self.index_path)
+        sweep_temp_files(self.summaries_dir, all_in_dir=True)
+        # temp files of killed writers (a listing of names: no file is read)
         sweep_temp_files(self.incidents_dir, all_in_dir=True)
+
+
+_JOURNAL_COMPACT: Final = 4096  # bytes of journal after which a write empties it
+
+
+@dataclass
+class _Pending:
+    """What a write tells `_changing` about the summary: the incident as it leaves it (or
+    None: read it from the file's new content), or `skip` (nothing a summary holds)."""
+
+    incident: Incident | None = None
+    skip: bool = False
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _current(meta: dict[str, Any]) -> bool:
+    """Whether the index has the layout this code keeps (summaries in blocks)."""
+    return meta.get("index") == INDEX_LAYOUT
+
+
+def _newest_first(s: IncidentSummary) -> tuple[datetime, int]:
+    return (s.first_reported_at, int(s.id))
+
+
+def _is_incident_file(name: str) -> bool:
+    return name.endswith(".json") and _ID.fullmatch(name[: -len(".json")]) is not None
+
+
+def _move_aside(path: Path) -> None:
+    """Keep a damaged derived file as `<name>.corrupt-<time>` (it is rebuilt)."""
+    if not os.path.lexists(path):
+        return
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    os.replace(path, path.with_name(f"{path.name}.corrupt-{stamp}"))
 
 
 _warned: set[str] = set()

@@ -21,15 +21,30 @@ if TYPE_CHECKING:
 MAX_ROWS = 200
 
 
-def matches(s: IncidentSummary, query: str, tz: Any, text: str = "") -> bool:
-    """Every word must match the title, id, severity, status, report date or, once the
-    incidents are read, their summary, cancel reason and assessment (`text`). A word
-    `2026-11-01..2026-11-20` (either side may be empty) is a range of report dates."""
-    day = s.first_reported_at.astimezone(tz).strftime("%Y-%m-%d")
+_DATE_CHARS = frozenset("0123456789-")
+
+
+def matches(s: IncidentSummary, query: str, tz: Any, text: str | None = None) -> bool:
+    """Every word must match the title, id, severity, status, report date, summary,
+    cancel reason, who is affected or components (the summary's `text`, or `text`). A
+    word `2026-11-01..2026-11-20` (either side may be empty) is a range of report dates."""
+    words = query.lower().split()
+    if not words:
+        return True
+    # the report day costs a time-zone conversion: only for words that could be part of it
+    dated = any(".." in w or _DATE_CHARS.issuperset(w) for w in words)
+    day = s.first_reported_at.astimezone(tz).date().isoformat() if dated else ""
     hay = " ".join(
-        [s.id, s.title, s.severity.value if s.severity else "unset", s.status.value, day, text]
+        [
+            s.id,
+            s.title,
+            s.severity.value if s.severity else "unset",
+            s.status.value,
+            day,
+            s.text if text is None else text,
+        ]
     ).lower()
-    for word in query.lower().split():
+    for word in words:
         if ".." in word:
             start, _, end = word.partition("..")
             if (start and day < start) or (end and day > end):
@@ -51,7 +66,6 @@ class HistoryScreen(DialogScreen[str | None]):
     def __init__(self) -> None:
         super().__init__()
         self.all: list[IncidentSummary] = []
-        self.texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
@@ -68,23 +82,8 @@ class HistoryScreen(DialogScreen[str | None]):
         self.app.store_call("list incidents", lambda: svc.incidents(open_only=False), self.loaded)
 
     def loaded(self, rows: list[IncidentSummary]) -> None:
+        # the summaries carry the searched text too: no incident file is read
         self.all = rows
-        self.refilter(self.query_one("#search", Input).value)
-        svc = self.app.services.service
-        ids = [r.id for r in rows]
-
-        def read_texts() -> dict[str, str]:  # every incident file: in the background
-            return {
-                i.id: " ".join(
-                    [i.summary, i.cancel_reason, i.assessment.affected, *i.affected_components]
-                )
-                for i in svc.store.load_incidents(ids)
-            }
-
-        self.app.store_call("read past incidents", read_texts, self.texts_loaded)
-
-    def texts_loaded(self, texts: dict[str, str]) -> None:
-        self.texts = texts
         self.refilter(self.query_one("#search", Input).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -101,7 +100,7 @@ class HistoryScreen(DialogScreen[str | None]):
 
     def refilter(self, query: str) -> None:
         tz = self.app.services.settings.tz
-        found = [s for s in self.all if matches(s, query, tz, self.texts.get(s.id, ""))]
+        found = [s for s in self.all if matches(s, query, tz)]
         results = self.query_one("#results", OptionList)
         results.clear_options()
         for s in found[:MAX_ROWS]:

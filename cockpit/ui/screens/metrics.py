@@ -61,11 +61,11 @@ class MetricsScreen(DialogScreen[None]):
         def compute() -> Metrics:
             now = svc.clock.now()
             since = parse_since(since_text, now=now, tz=calendar.tz)
-            rows = svc.store.list_incidents()
-            ids = [r.id for r in rows if r.first_reported_at >= since or r.is_open]
-            return compute_metrics(
-                svc.store.load_incidents(ids), calendar=calendar, since=since, until=now
-            )
+            # the index's summaries hold what metrics count: no incident file is opened
+            rows = [
+                r for r in svc.store.list_incidents() if r.first_reported_at >= since or r.is_open
+            ]
+            return compute_metrics(rows, calendar=calendar, since=since, until=now)
 
         self.app.store_call("compute metrics", compute, self.show)
 

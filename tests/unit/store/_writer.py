@@ -2,7 +2,8 @@
 
 python _writer.py crash <data_dir>
     open the store, print "ready", create an incident ("created <id>"), then forever
-    alternate add_entries and set_tick, printing "done <entry-id>" (for a tick:
+    alternate add_entries and set_tick (every 7th write a change of its severity, which
+    changes its summary), printing "done <entry-id>" (for a tick:
     "done <entry-id> tick <item-id> <seq>") after each write returns. Killed by the test.
 python _writer.py entries <data_dir> <incident-id> <count> <tag>
     print "ready", wait for a line on stdin, add <count> entries one write each,
@@ -20,9 +21,10 @@ if __name__ == "__main__":  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from cockpit.domain.checklist import Tick
-from cockpit.domain.incident import Incident
+from cockpit.domain.incident import Incident, Severity
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.store import Store
+from cockpit.store.store import IncidentChange
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -53,7 +55,16 @@ def crash(data_dir: Path) -> None:
     while True:
         seq += 1
         entry = make_entry(incident_id, f"note {seq}", seconds=seq)
-        if seq % 2:
+        if seq % 7 == 0:  # a change of the summary: the journal, the file, the summaries
+            severity = (Severity.MAJOR, Severity.MINOR, Severity.CRITICAL)[seq % 3]
+
+            def change(c: IncidentChange, severity: Severity = severity) -> None:
+                c.incident.severity = severity
+                c.entries.append(entry)  # noqa: B023 (called at once)
+
+            store.change(incident_id, change)
+            out.write(f"done {entry.id}\n")
+        elif seq % 2:
             store.add_entries(incident_id, [entry])
             out.write(f"done {entry.id}\n")
         else:

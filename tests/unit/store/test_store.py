@@ -132,15 +132,19 @@ def test_save_writes_incident_and_entries_once_and_the_index_only_on_change(
     incident = store.get_incident(incident_id)
     entry = incident.set_severity(Severity.CRITICAL, at=T0 + timedelta(minutes=1), by="ann")
     store.save_incident(incident, [entry])
-    assert commits == ["1.json", "index.json"]
+    # the incident file, its block of summaries, the open incidents' index
+    assert commits == ["1.json", "0.json", "index.json"]
     assert store.get_incident(incident_id).severity is Severity.CRITICAL
     assert store.list_incidents()[0].severity is Severity.CRITICAL
+    assert store.list_incidents(open_only=True)[0].severity is Severity.CRITICAL
     assert store.timeline(incident_id) == [entry]
     commits.clear()
-    incident.summary = "the summary is not in the index"
-    store.save_incident(incident, [make_entry(incident_id, "a note")])
+    store.save_incident(incident, [make_entry(incident_id, "a note")])  # no summary change
     assert commits == ["1.json"]
-    assert store.get_incident(incident_id).summary == "the summary is not in the index"
+    incident.summary = "the payment provider timed out"  # searched: in the summary
+    store.save_incident(incident)
+    assert commits == ["1.json", "1.json", "0.json", "index.json"]
+    assert store.list_incidents()[0].text == "the payment provider timed out"
 
 
 def test_save_of_an_unknown_incident_is_not_found_and_creates_nothing(
@@ -182,18 +186,21 @@ def test_the_index_is_repaired_after_a_crash_between_file_and_index(
     def killed(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt  # stands in for a kill after the incident file was written
 
-    monkeypatch.setattr(Store, "_sync_index", killed)
+    monkeypatch.setattr(Store, "_put_summary", killed)
     with pytest.raises(KeyboardInterrupt):
         store.create_incident(make_incident(incident_id, "orphan"))
     monkeypatch.undo()
     assert [s.id for s in store.list_incidents()] == ["1"]
     store.close()
-    # a summary whose file is gone (a delete cut short) goes away too
-    (data / "incidents" / "1.json").unlink()
-    (data / "incidents" / "1.json.bak").unlink(missing_ok=True)
+    # the journal names it: the next open reads its file (and no other)
     with Store.open(data) as again:
-        assert [(s.id, s.title) for s in again.list_incidents()] == [(incident_id, "orphan")]
+        assert [(s.id, s.title) for s in again.list_incidents()] == [
+            (incident_id, "orphan"),
+            ("1", "listed"),
+        ]
+        assert [s.id for s in again.list_incidents(open_only=True)] == [incident_id, "1"]
         assert again.next_incident_id() == str(int(incident_id) + 1)
+    assert (data / "index.journal").read_text() == ""
 
 
 # -- timeline -------------------------------------------------------------------------
@@ -400,14 +407,14 @@ def test_a_deferred_sweep_runs_before_the_first_write(
 ) -> None:
     """The app opens the store without the sweep after a crash (it runs after the first
     frame): reads work meanwhile, and the first write sweeps first, so an incident whose
-    file the index lost is listed and its id is never handed out again."""
+    summary a crash lost is listed and its id is never handed out again."""
     new_incident(store, "listed")
     orphan = store.next_incident_id()
 
     def killed(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt  # a kill after the incident file was written
 
-    monkeypatch.setattr(Store, "_sync_index", killed)
+    monkeypatch.setattr(Store, "_put_summary", killed)
     with pytest.raises(KeyboardInterrupt):
         store.create_incident(make_incident(orphan, "orphan"))
     monkeypatch.undo()
