@@ -54,10 +54,12 @@ from cockpit.integrations.http import RetryPolicy
 from cockpit.integrations.outbox import RemoteActions, build_clients
 from cockpit.sandbox.dispatch import IN_PROCESS_URL
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.store.store import Store
 from tests.integration.faultproxy import FaultProxy, Killed
 
-TOKENS = {"slack": "xoxb-cockpit-test", "jira": "jira-test-token", "statuspage": "sp-test-key"}
+# the drill range's own Slack token and Statuspage key (it refuses others, as the services do)
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-test-token", "statuspage": STATUSPAGE_KEY}
 TITLE = "Checkout payments failing"
 REPORT = "Checkout is failing for a lot of buyers"
 

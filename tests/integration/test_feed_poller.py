@@ -18,7 +18,9 @@ from cockpit.integrations.http import polling
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.source import MessagePage
 from cockpit.sandbox.dispatch import IN_PROCESS_URL
+from cockpit.sandbox.faults import RateLimiter
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN
 
 
 class VirtualTime:
@@ -54,8 +56,10 @@ class Rig:
     def __init__(self, server: SandboxServer) -> None:
         self.server = server
         self.time = VirtualTime()
+        # Slack's own rate limits on the same virtual clock: the poller keeps within them
+        server.slack.limiter = RateLimiter(clock=self.time.clock)
         self.got: list[FeedMessage] = []
-        self.slack = SlackClient(f"{server.base_url}/api", "xoxb-cockpit-test")
+        self.slack = SlackClient(f"{server.base_url}/api", BOT_TOKEN)
         self.poller = FeedPoller(
             self.slack, self.got.extend, clock=self.time.clock, sleep=self.time.sleep
         )
@@ -98,7 +102,7 @@ async def test_thread_replies_are_picked_up(quiet: SandboxServer):
     rig = Rig(quiet)
     parent = post(quiet.base_url, "payments down?")
     await rig.run_for(6)
-    post(quiet.base_url, "yes, since 14:05", who="sam", thread_ts=parent["ts"])
+    post(quiet.base_url, "yes, since 14:05", who="marco", thread_ts=parent["ts"])
     await rig.run_for(10)  # an older thread is not in the history any more: watch it
     rig.poller.watch_thread("incidents", parent["ts"])
     await rig.run_for(35)
@@ -170,6 +174,7 @@ async def test_incidents_keep_their_cadence_while_alerts_fail_and_faults_fly():
     incidents, alerts = state.channel_by_name("incidents"), state.channel_by_name("alerts")
     assert incidents is not None and alerts is not None
     clock = YieldingTime()
+    server.slack.limiter = RateLimiter(clock=clock.clock)  # Slack's limits, virtual time
     history: list[tuple[str, float]] = []  # (channel id, when) of every history request
 
     class AlertsTimeOut(SlackClient):
@@ -188,7 +193,7 @@ async def test_incidents_keep_their_cadence_while_alerts_fail_and_faults_fly():
 
     slack = AlertsTimeOut(
         f"{IN_PROCESS_URL}/api",
-        "xoxb-any",
+        BOT_TOKEN,
         transport=server.transport(),
         clock=clock.clock,
         sleep=clock.sleep,
@@ -239,7 +244,7 @@ async def test_a_poll_is_one_attempt_the_next_poll_is_the_retry():
     clock = VirtualTime()
     slack = SlackClient(
         f"{IN_PROCESS_URL}/api",
-        "xoxb-any",
+        BOT_TOKEN,
         transport=server.transport(),
         clock=clock.clock,
         sleep=clock.sleep,
@@ -279,7 +284,7 @@ async def test_a_failed_fetch_while_live_is_retried_at_pollings_pace():
 
     slack = FailsTwice(
         f"{IN_PROCESS_URL}/api",
-        "xoxb-any",
+        BOT_TOKEN,
         transport=server.transport(),
         clock=clock.clock,
         sleep=clock.sleep,

@@ -22,9 +22,11 @@ from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations.http import RetryPolicy
 from cockpit.integrations.outbox import RemoteActions, build_clients
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.store.store import Store
 
-TOKENS = {"slack": "xoxb-cockpit-test", "jira": "jira-test-token", "statuspage": "sp-test-key"}
+# the drill range's own Slack token and Statuspage key (it refuses others, as the services do)
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-test-token", "statuspage": STATUSPAGE_KEY}
 
 
 class Rig:

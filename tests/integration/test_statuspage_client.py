@@ -33,7 +33,7 @@ def clock() -> FakeClock:
 def server(clock: FakeClock) -> SandboxServer:
     # never started (no socket, in process only); refuses requests closer than 1 s apart
     limits = RateLimiter({"statuspage": Limit(1, per=1.0, status=420)}, clock=clock)
-    return SandboxServer(scenario=None, rate_limits=limits)
+    return SandboxServer(scenario=None, rate_limits=limits, tokens=[KEY])
 
 
 def client(
