@@ -230,7 +230,7 @@ def where_of(steps: list[str]) -> str:
     return ", ".join(parts)
 
 
-def parse(raw: bytes, validate: Validator | None = None) -> Data:
+def parse(raw: bytes, validate: Validator | None = None, *, depth_check: bool = True) -> Data:
     """Parse a storage file's bytes; ValueError (saying what is wrong) if it is not one,
     or (with `validate`) if it does not have the shape of one."""
     if not raw.strip():
@@ -254,7 +254,7 @@ def parse(raw: bytes, validate: Validator | None = None) -> Data:
         raise ValueError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
         raise ValueError(f"the JSON {depth_problem()}") from None
-    if json_too_deep(raw, MAX_DEPTH):
+    if depth_check and json_too_deep(raw, MAX_DEPTH):
         raise ValueError(f"the JSON {depth_problem()}")
     if not isinstance(data, dict):
         raise ValueError("not a database: the top level is not an object")
@@ -379,10 +379,14 @@ class SafeJSONStorage(Storage):
         *,
         lock_timeout: float = DEFAULT_TIMEOUT,
         validate: Validator | None = None,
+        depth_check: bool = True,
     ) -> None:
         super().__init__()
         self.path = Path(path)
         self.validate = validate
+        #: False for a file whose `validate` looks at every level of every document (the
+        #: scan for deep nesting costs more than parsing a file of thousands of them)
+        self.depth_check = depth_check
         self.lock: StoreLock = _FileLock(self.path, timeout=lock_timeout)
         self._cache = _MISSING
         self._cache_mutex = threading.Lock()
@@ -507,7 +511,8 @@ class SafeJSONStorage(Storage):
                 snap = _Snapshot(sig, raw, cached.data)
                 break
             try:
-                snap = _Snapshot(sig, raw, parse(raw, self.validate))
+                data = parse(raw, self.validate, depth_check=self.depth_check)
+                snap = _Snapshot(sig, raw, data)
             except ValueError as e:
                 if file_signature(self.path) != sig:
                     continue  # replaced while we read it (only without the lock): read again

@@ -684,6 +684,7 @@ class Store:
                     block_path(self.data_dir, block),
                     lock_timeout=self._lock_timeout,
                     validate=check_block,
+                    depth_check=False,  # check_block and from_row look at every level
                 )
             return storage
 

@@ -48,9 +48,12 @@ JOURNAL_FILE: Final = "index.journal"
 T_ROWS: Final = "rows"
 ROW_VERSION: Final = 1
 _ROW_LEN: Final = 12
+_SCALAR = (str, bool, type(None))
 _ID = re.compile(r"[1-9][0-9]{0,17}")
-_STATUSES = frozenset(s.value for s in Status)
-_SEVERITIES = frozenset(s.value for s in Severity)
+_STATUS = {s.value: s for s in Status}
+_SEVERITY = {s.value: s for s in Severity}
+_STATUSES = frozenset(_STATUS)
+_SEVERITIES = frozenset(_SEVERITY)
 
 
 def _needs_attention(doc: dict[str, Any]) -> bool:
@@ -79,6 +82,8 @@ def _time(text: Any) -> datetime | None:
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a time")
     dt = datetime.fromisoformat(text)
+    if dt.tzinfo is UTC:  # what to_iso writes ("+00:00"): as it is
+        return dt
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
@@ -198,14 +203,19 @@ class IncidentSummary:
             raise ValueError(f"incident {iid}: bad status or severity")
         if not isinstance(title, str) or not isinstance(text, str):
             raise ValueError(f"incident {iid}: title and text must be text")
+        if not isinstance(attention, list) or not isinstance(drill, bool):
+            raise ValueError(f"incident {iid}: bad attention or drill")
         first_at = _time(first)
         if first_at is None:
             raise ValueError(f"incident {iid}: no report time")
-        return cls(
+        # thousands at once: the fields set directly (a frozen dataclass's __init__ sets
+        # each through object.__setattr__, several times slower); the same values
+        summary = object.__new__(cls)
+        summary.__dict__.update(
             id=iid,
             title=_title(title),
-            severity=None if sev is None else Severity(sev),
-            status=Status(status),
+            severity=None if sev is None else _SEVERITY[sev],
+            status=_STATUS[status],
             first_reported_at=first_at,
             acknowledged_at=_time(ack),
             resolved_at=_time(res),
@@ -213,8 +223,9 @@ class IncidentSummary:
             drill=drill is True,
             mitigated_at=_time(mit),
             text=text if text.isprintable() else sanitize(text),
-            attention=tuple(str(t) for t in attention) if isinstance(attention, list) else (),
+            attention=tuple(t for t in attention if isinstance(t, str)),
         )
+        return summary
 
 
 def summarize(
@@ -249,13 +260,20 @@ def block_path(data_dir: Path, block: int) -> Path:
 
 
 def check_block(data: Data) -> None:
-    """A block file's shape (cheap: each row is checked when it is read)."""
+    """A block file's shape, every level of it (so no scan for deep nesting is needed):
+    each row a list of texts, nulls and booleans, its last a list of texts. Its values are
+    checked when it is read (`IncidentSummary.from_row`)."""
     for name, table in data.items():
         if name != T_ROWS:
             raise ValueError(f"a block of summaries has no table {name!r}")
         for key, doc in table.items():
-            if doc.get("v") != ROW_VERSION or not isinstance(doc.get("s"), list):
+            row = doc.get("s")
+            if doc.get("v") != ROW_VERSION or len(doc) != 2 or not isinstance(row, list):
                 raise ValueError(f"row {key}: not a summary row of version {ROW_VERSION}")
+            if len(row) != _ROW_LEN or not all(isinstance(v, _SCALAR) for v in row[:-1]):
+                raise ValueError(f"row {key}: not a summary row")
+            if not isinstance(row[-1], list) or not all(isinstance(v, str) for v in row[-1]):
+                raise ValueError(f"row {key}: its tables needing attention are not texts")
 
 
 def block_data(summaries: Iterable[IncidentSummary]) -> Data:

@@ -287,9 +287,9 @@ def test_repeated_reads_are_a_stat(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     parses: list[int] = []
     real = storage_mod.parse
 
-    def counting(raw: bytes, validate: Any = None) -> Any:
+    def counting(raw: bytes, validate: Any = None, **kw: Any) -> Any:
         parses.append(1)
-        return real(raw, validate)
+        return real(raw, validate, **kw)
 
     monkeypatch.setattr(storage_mod, "parse", counting)
     reader = SafeJSONStorage(s.path)
