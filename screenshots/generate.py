@@ -8,6 +8,10 @@ harness (tests/ui/scenes.py), and PNGs need `rsvg-convert` (Debian's librsvg2-bi
 Each picture is the real CockpitApp on a real store in a temp dir, seeded with the
 "incident mid-flight" scene the snapshot tests use, at a fixed size and a frozen clock.
 Writes SVG (what the README embeds); with --png also PNGs via rsvg-convert.
+
+The two browser views (browser-cockpit.png, browser-board.png) are Chromium's own
+screenshots of `cockpit serve`, written by the browser tests:
+`COCKPIT_BROWSER_SCREENSHOTS=1 python -m pytest tests/browser -k drill`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from cockpit.ui.widgets.feed import FeedView  # noqa: E402
+from cockpit.web.apps import BoardApp  # noqa: E402
 from tests.ui import scenes  # noqa: E402
 from tests.ui.conftest import SIZE, Harness, settle  # noqa: E402
 
@@ -36,6 +41,7 @@ SHOTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("cockpit-dark", "severity", ("S",)),
     ("cockpit-dark", "help", ("question_mark",)),
     ("cockpit-dark", "metrics", ("M",)),
+    ("cockpit-dark", "board", ()),  # the read-only board of `cockpit serve --read-only`
 ]
 
 
@@ -46,10 +52,11 @@ async def shoot(theme: str, name: str, keys: tuple[str, ...], out: Path) -> Path
             scenes.history(h)
         scenes.mid_flight(h)
         h.prefs.set("theme", theme)
-        app = h.app()
+        app = BoardApp(h.services) if name == "board" else h.app()
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            app.screen.query_one(FeedView).add_messages(scenes.feed(h))
+            if name != "board":
+                app.screen.query_one(FeedView).add_messages(scenes.feed(h))
             await pilot.pause()
             if keys:
                 await pilot.press(*keys)

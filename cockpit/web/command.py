@@ -218,8 +218,8 @@ def _serve_demo(
         )
         drill = [
             f"the drill range: {server.base_url} (what it holds: {server.base_url}/_sandbox/state)",
-            f"the drill's data: {root}; a board on it: cockpit serve --read-only --port "
-            f"{DEFAULT_PORT + 1} --config {config} --data-dir {root / 'data'}",
+            f"the drill's data: {root}; a board on it: cockpit --config {config} "
+            f"--data-dir {root / 'data'} serve --read-only --port {DEFAULT_PORT + 1}",
         ]
         status = _serve(args, argv, mode, sessions, idle, env, say, drill=drill)
     finally:

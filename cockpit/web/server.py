@@ -155,7 +155,9 @@ class CockpitServer(Server):
 
     def __init__(self, config: ServeConfig, *, say: Callable[[str], None] = print) -> None:
         super().__init__(
-            shlex.join(config.argv),
+            # textual-serve runs it through a shell: exec, so the app is the process the
+            # server stops, kills and counts, not a shell around it
+            "exec " + shlex.join(config.argv),
             host=config.host,
             port=config.port,
             title=config.title,

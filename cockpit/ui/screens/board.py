@@ -441,6 +441,8 @@ class BoardScreen(Screen[None]):
         self._seen = view.version
         incident = view.record.incident if view.record else None
         self.shown_id = incident.id if incident else None
+        drill = self.app.services.drill or (incident is not None and incident.drill)
+        self.query_one("#drill-badge").display = drill
         now = self.app.services.clock.now()
         self.query_one(BoardSummary).show(view, now)
         self.query_one(SloClock).show(incident)
