@@ -216,7 +216,8 @@ class OutboxSender:
                 link=outcome.remote_link,
             )
             # the same id each time: finishing again after a crash replaces, never duplicates
-            ch.entries.append(dataclasses.replace(entry, id=f"{item.id}0done"))
+            if not outcome.quiet:
+                ch.entries.append(dataclasses.replace(entry, id=f"{item.id}0done"))
             if item.item_id and not ch.ticked(item.item_id):
                 ch.ticks.append(Tick(item_id=item.item_id, ticked=True, by=self.user, at=now))
             keep_item_in(ch, sent, now)

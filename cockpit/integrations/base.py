@@ -67,6 +67,8 @@ class Outcome:
     remote_link: str = ""
     text: str = ""  # the timeline line for it
     apply: Callable[[Incident, datetime, str], list[TimelineEntry]] | None = None
+    # no timeline line (a team event shared in the channel: its change has its own entry)
+    quiet: bool = False
 
 
 Do: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[Outcome]]"

@@ -13,6 +13,7 @@ attempt:
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from cockpit.domain.errors import CockpitError
 from cockpit.domain.escape import slack_escape
 from cockpit.domain.incident import Incident, Link
 from cockpit.domain.outbox import OutboxItem
+from cockpit.domain.team import BadEvent, raised_event
 from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome, Step
 from cockpit.integrations.errors import NameTaken, RemoteError
@@ -159,9 +161,34 @@ class SlackHandlers(Handlers[SlackClient]):
             channel,
             self.ctx.text(item, incident),
             thread_ts=thread_ts,
-            metadata=marker_metadata(item.id),
+            metadata=self._metadata(item, incident),
         )
         return {"channel": posted.channel, "ts": posted.ts}
+
+    def _metadata(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
+        """The message's metadata: the item's marker, inside the team event it shares (a
+        change for the other cockpits, see cockpit.domain.team) if it carries one; the
+        reply in the report's thread carries the incident as raised, made as it is sent
+        (its ticket and channel exist by then)."""
+        team = item.params.get("team")
+        if isinstance(team, dict) and team.get("raised"):
+            try:
+                event = raised_event(
+                    incident,
+                    origin=str(team["origin"]),
+                    at=item.created_at,
+                    by=str(team.get("by") or ""),
+                    event_id=str(team["raised"]),
+                )
+            except BadEvent:  # neither a ticket nor a channel came of the raise
+                return marker_metadata(item.id)
+            meta = event.metadata()
+        elif isinstance(item.params.get("metadata"), dict):
+            meta = copy.deepcopy(item.params["metadata"])
+        else:
+            return marker_metadata(item.id)
+        meta["event_payload"]["marker"] = item.id
+        return meta
 
     async def find_post(self, item: OutboxItem, incident: Incident) -> dict[str, Any] | None:
         channel, thread_ts = self._target(item, incident)
@@ -181,7 +208,8 @@ class SlackHandlers(Handlers[SlackClient]):
 
     async def _posted(self, item: OutboxItem, channel: str, ts: str) -> Outcome:
         link = permalink(await self.workspace_url(), channel, ts)
-        return Outcome(remote_id=ts, remote_link=link, text=f"{item.title}: posted")
+        quiet = isinstance(item.params.get("metadata"), dict)  # a team event: no entry
+        return Outcome(remote_id=ts, remote_link=link, text=f"{item.title}: posted", quiet=quiet)
 
     # -- slack.invite -----------------------------------------------------------------------
     async def invite(self, item: OutboxItem, incident: Incident) -> Outcome:

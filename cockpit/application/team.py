@@ -1,0 +1,411 @@
+"""Two responders, one incident: sharing changes through the incident's channel.
+
+Each cockpit keeps its own store. What another responder needs to know (status, severity
+and assess answers, roles, checklist ticks, timeline notes) is shared as a team event
+(`cockpit.domain.team`): a message in `#incident-N` that people read, carrying Slack
+message metadata that cockpits apply.
+
+* `TeamSync.share(ch)` turns what a change did (its entries and ticks) into team events
+  and queues each as an outbox item ("slack.post" to the channel, with the metadata) in
+  the same write as the change, as the outbox's rule wants, and only when the incident
+  has a channel. The events are kept in the incident's ledger (`team` table) as ours.
+* `TeamSync.apply(incident_id, messages)` applies the events read from the channel
+  (`conversations.history` with `include_all_metadata`, or Socket Mode's message events)
+  in one write: idempotent by event id, entries at their own times, a field resolved by
+  Slack's order, an illegal move kept as a conflict (`conflicts`, `settle`).
+* `TeamSync.find_raised(replies)` / `join(found)`: before raising from a report, the
+  report's thread may already hold another cockpit's reply carrying the `raised` event:
+  the incident is then made here from it (ticket and channel included) instead of twice.
+* `ChannelWatch` reads the incidents' channels on the remote thread's loop and hands what
+  it read to `apply` (on the store's thread in the app; directly in the CLI and tests).
+
+No Textual and no network here but `ChannelWatch`'s client calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from cockpit.application.outbox import OUTBOX
+from cockpit.application.service import IncidentService, normalize_id
+from cockpit.domain.checklist import Tick
+from cockpit.domain.errors import CockpitError
+from cockpit.domain.incident import Incident, Status
+from cockpit.domain.outbox import OutboxItem, OutboxState
+from cockpit.domain.team import (
+    LEDGER_TABLE,
+    PENDING,
+    BadEvent,
+    Known,
+    Received,
+    Seen,
+    TeamEvent,
+    TeamKey,
+    TeamKind,
+    TeamLedger,
+    decode_message,
+    joined_incident,
+    ts_order,
+    yes_no,
+)
+from cockpit.domain.timeline import EntryKind
+from cockpit.store.store import IncidentChange
+
+log = logging.getLogger("cockpit.team")
+
+ID_FILE = "cockpit-id"
+_ID = re.compile(r"[a-f0-9]{32}")
+
+
+def cockpit_id(data_dir: Path) -> str:
+    """This cockpit's id (its data dir's): the origin of the events it shares, so that it
+    knows its own when it reads them back. Made once, kept in the data dir (0600)."""
+    path = Path(data_dir) / ID_FILE
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        if _ID.fullmatch(text):
+            return text
+    except (OSError, UnicodeDecodeError):
+        pass
+    new = uuid.uuid4().hex
+    tmp = path.with_name(f".{ID_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(new + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)  # never over another process's id made meanwhile
+    except FileExistsError:
+        os.unlink(tmp)
+        return cockpit_id(data_dir)
+    os.unlink(tmp)
+    return new
+
+
+@dataclass
+class Applied:
+    """What reading a channel changed on an incident."""
+
+    incident_id: str
+    applied: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    changed: bool = False
+
+
+class TeamSync:
+    """Shares this cockpit's changes and applies the others' (see the module doc)."""
+
+    def __init__(self, service: IncidentService, origin: str, *, enabled: bool = True) -> None:
+        self.service = service
+        self.origin = origin
+        self.enabled = enabled  # Slack configured and not --local
+
+    # -- sharing ---------------------------------------------------------------------------
+    def share(self, ch: IncidentChange) -> list[OutboxItem]:
+        """Queue, in this change's write, a team event for each thing it did that the
+        other responders need: its status, severity, assessment and role entries, its
+        notes, its ticks. Nothing when the incident has no channel yet."""
+        if not self.enabled or not TeamKey.of(ch.incident).channel:
+            return []
+        inc, items = ch.incident, []
+        # each role given in this change made one ROLE entry and one role_history item
+        role_entries = [e for e in ch.entries if e.kind is EntryKind.ROLE]
+        roles = inc.role_history[-len(role_entries) :] if role_entries else []
+        for entry in ch.entries:
+            if entry.id.startswith("team-"):
+                continue  # applied from another cockpit: not ours to share again
+            data: dict[str, object] | None = None
+            kind: TeamKind | None = None
+            if entry.kind is EntryKind.STATUS:
+                kind, data = TeamKind.STATUS, {"to": inc.status.value, "from": _before(entry.text)}
+                if inc.status is Status.CANCELED:
+                    data["reason"] = inc.cancel_reason[:300]
+            elif entry.kind is EntryKind.SEVERITY and inc.severity is not None:
+                kind, data = TeamKind.SEVERITY, {"to": inc.severity.value}
+            elif entry.kind is EntryKind.ASSESSMENT:
+                a = inc.assessment
+                kind = TeamKind.ASSESSMENT
+                data = {
+                    "affected": a.affected[:300],
+                    "reproduced": yes_no(a.reproduced),
+                    "known": yes_no(a.known),
+                }
+            elif entry.kind is EntryKind.ROLE:
+                n = role_entries.index(entry)
+                change = roles[n] if n < len(roles) else None
+                if change is None or change.person not in entry.text:
+                    continue  # (an escalation's expert: a note, not a role)
+                kind, data = TeamKind.ROLE, {"role": change.role.value, "person": change.person}
+            elif entry.kind in (EntryKind.NOTE, EntryKind.PINNED):
+                kind = TeamKind.NOTE
+                data = {"text": entry.text[:2000], "entry": entry.kind.value}
+                if entry.link.startswith(("https://", "http://")):
+                    data["link"] = entry.link[:500]
+            if kind is not None and data is not None:
+                item = self.publish_in(ch, kind, data, at=entry.event_at)
+                if item is not None:
+                    items.append(item)
+        for tick in ch.ticks:
+            text = self._item_text(tick.item_id)
+            item = self.publish_in(
+                ch,
+                TeamKind.TICK,
+                {"item": tick.item_id, "ticked": tick.ticked, "text": text[:300]},
+                at=tick.at,
+            )
+            if item is not None:
+                items.append(item)
+        return items
+
+    def publish_in(
+        self, ch: IncidentChange, kind: TeamKind, data: Mapping[str, object], *, at: Any
+    ) -> OutboxItem | None:
+        """One team event, queued in `ch` (and kept in its ledger as ours)."""
+        key = TeamKey.of(ch.incident)
+        if not self.enabled or not key.channel:
+            return None
+        svc = self.service
+        try:
+            event = TeamEvent.new(kind, key, data, at=at, by=svc.user, origin=self.origin)
+        except BadEvent as e:  # never lose the change itself over what it tells the team
+            log.warning("team event not shared: %s", e)
+            return None
+        item = OutboxItem.new(
+            ch.incident.id,
+            "slack.post",
+            f"Tell the team: {event.describe()}"[:120],
+            {"to": "channel", "text": event.text(), "metadata": event.metadata()},
+            at=svc.clock.now(),
+        )
+        ch.put_doc(OUTBOX, item.to_dict())
+        ch.put_doc(LEDGER_TABLE, Known(event, state=Seen.OWN, marker=item.id).to_dict())
+        return item
+
+    def raised_params(self, item: OutboxItem) -> OutboxItem:
+        """The reply in the report's thread, made to carry the incident as raised (the
+        Slack handler builds the event when it sends it: ticket and channel exist then)."""
+        params = dict(item.params)
+        params["team"] = {
+            "raised": str(uuid.uuid4()),
+            "origin": self.origin,
+            "by": self.service.user,
+        }
+        return dataclasses.replace(item, params=params)
+
+    def tick(self, incident_id: str, item_id: str, ticked: bool = True) -> Tick:
+        """A tick (or untick) and what it tells the team, in one write."""
+        svc = self.service
+        item = svc.playbook.item(item_id)
+
+        def change(ch: IncidentChange) -> Tick:
+            if not item.tickable(ch.incident.status):
+                raise CockpitError(
+                    f"incident {ch.incident.id} is {ch.incident.status.label}: its "
+                    "checklist is read-only"
+                )
+            ch.save = False
+            tick = Tick(item_id=item.id, ticked=ticked, by=svc.user, at=svc.clock.now())
+            ch.ticks.append(tick)
+            self.share(ch)
+            return tick
+
+        return svc.store.change(normalize_id(incident_id), change)
+
+    def _item_text(self, item_id: str) -> str:
+        return next((i.text for i in self.service.playbook.items if i.id == item_id), item_id)
+
+    # -- applying --------------------------------------------------------------------------
+    def apply(
+        self, incident_id: str, messages: Iterable[Mapping[str, Any]], channel: str = ""
+    ) -> Applied:
+        """Apply the team events among `messages` (raw Slack messages of the incident's
+        channel, read with their metadata) in Slack's order, in one write."""
+        found = [r for m in messages if (r := decode_message(m, channel)) is not None]
+        iid = normalize_id(incident_id)
+        result = Applied(iid)
+        if not found:
+            return result
+        found.sort(key=lambda r: (ts_order(r.ts), r.event.id))
+        svc = self.service
+
+        # the latest ticks, read before the change (a tick written between the two is
+        # rare; the store's latest-by-time rule still holds for it)
+        ticks = dict(svc.store.ticks(iid))
+
+        def change(ch: IncidentChange) -> Applied:
+            ledger = self._ledger(ch)
+            now = svc.clock.now()
+            before = ch.incident.to_dict()
+            for r in found:
+                out = ledger.receive(ch.incident, r, ticks=ticks, now=now)
+                for tick in out.ticks:
+                    ticks[tick.item_id] = tick
+                ch.entries.extend(out.entries)
+                ch.ticks.extend(out.ticks)
+                for k in out.known:
+                    ch.put_doc(LEDGER_TABLE, k.to_dict())
+                result.applied += out.applied
+                result.conflicts += out.conflicts
+            result.changed = ch.incident.to_dict() != before
+            ch.save = result.changed
+            return result
+
+        return svc.store.change(iid, change)
+
+    def _ledger(self, ch: IncidentChange) -> TeamLedger:
+        outbox = {d.get("id"): d for d in ch.current_docs(OUTBOX)}
+
+        def own_order(k: Known) -> tuple[int, int] | None:
+            doc = outbox.get(k.marker)
+            if doc is None:
+                return PENDING  # (being written in this very change)
+            item = OutboxItem.from_dict(doc)
+            if item.state.pending or item.state is OutboxState.FAILED:
+                return PENDING  # still going (a failed one may be retried)
+            if item.state is OutboxState.SENT:
+                return ts_order(item.remote_id) or PENDING
+            return None  # discarded: it never went
+
+        return TeamLedger.from_docs(
+            ch.current_docs(LEDGER_TABLE), me=self.origin, own_order=own_order
+        )
+
+    def conflicts(self, incident_id: str) -> list[Known]:
+        docs = self.service.store.docs(normalize_id(incident_id), LEDGER_TABLE)
+        return TeamLedger.from_docs(docs, me=self.origin).conflicts()
+
+    def settle(self, incident_id: str, event_id: str) -> Known:
+        """The person settled a conflict: it is kept, marked settled (what they hold
+        stays; a change they make now is shared as the newest)."""
+
+        def change(ch: IncidentChange) -> Known:
+            ch.save = False
+            k = self._ledger(ch).settle(event_id)
+            ch.put_doc(LEDGER_TABLE, k.to_dict())
+            return k
+
+        return self.service.store.change(normalize_id(incident_id), change)
+
+    # -- which local incident, and joining ---------------------------------------------------
+    def incident_for(self, key: TeamKey) -> Incident | None:
+        """The local incident the team's key names (open ones first, then any)."""
+        svc = self.service
+        for open_only in (True, False):
+            ids = [s.id for s in svc.incidents(open_only=open_only)]
+            for inc in svc.store.load_incidents(ids):
+                if TeamKey.of(inc).matches(key):
+                    return inc
+        return None
+
+    @staticmethod
+    def find_raised(replies: Iterable[Mapping[str, Any]]) -> Received | None:
+        """A reply of another cockpit's raise in a report's thread: the first `raised`
+        event among the thread's messages (its first in Slack's order)."""
+        found = [r for m in replies if (r := decode_message(m)) is not None]
+        raised = [r for r in found if r.event.kind is TeamKind.RAISED]
+        raised.sort(key=lambda r: (ts_order(r.ts), r.event.id))
+        return raised[0] if raised else None
+
+    def join(self, found: Received) -> Incident:
+        """The incident another cockpit raised, made here from its `raised` event (or the
+        local one it already is): its ticket, channel, status, severity and roles as
+        raised; the channel's history brings the rest (`apply`)."""
+        held = self.incident_for(found.event.key)
+        if held is not None:
+            return held
+        svc = self.service
+        incident, entries = joined_incident(
+            found,
+            incident_id=svc.store.next_incident_id(),
+            now=svc.clock.now(),
+            drill=svc.drill,
+        )
+        known = Known(found.event, ts=found.ts, state=Seen.APPLIED)
+        raised = Tick("raise-incident", True, found.event.by, entries[0].event_at)
+        ticks = [raised] if any(i.id == raised.item_id for i in svc.playbook.items) else []
+        svc.store.create_incident(
+            incident, entries, ticks=ticks, docs=[(LEDGER_TABLE, known.to_dict())]
+        )
+        return incident
+
+
+def _before(text: str) -> str:
+    """The status a STATUS entry ("FIXING → MONITORING: …") came from, if it says."""
+    head = text.split(" → ", 1)[0].strip().lower() if " → " in text else ""
+    return head if head in {s.value for s in Status} else ""
+
+
+# -- reading the channels -----------------------------------------------------------------------
+class ChannelReader(Protocol):
+    """What `ChannelWatch` needs of Slack's client."""
+
+    async def history(
+        self,
+        channel_id: str,
+        oldest: str | None = None,
+        *,
+        limit: int = 200,
+        include_all_metadata: bool = False,
+    ) -> list[dict[str, Any]]: ...
+
+    async def replies(
+        self,
+        channel_id: str,
+        thread_ts: str,
+        oldest: str | None = None,
+        *,
+        limit: int = 200,
+        include_all_metadata: bool = False,
+    ) -> list[dict[str, Any]]: ...
+
+
+Apply = Callable[[str, list[dict[str, Any]], str], Awaitable[Applied]]
+
+
+class ChannelWatch:
+    """Reads the open incidents' channels (with their metadata) from where it left each,
+    and hands the messages to `apply` (which runs `TeamSync.apply` on the store's
+    thread). A cockpit that was closed reads each channel from its start once: nothing
+    is lost, and applying again changes nothing."""
+
+    def __init__(self, client: ChannelReader, apply: Apply) -> None:
+        self.client = client
+        self.apply = apply
+        self.oldest: dict[str, str] = {}  # channel id → the newest ts read
+
+    async def read(self, incident_id: str, channel: str) -> Applied:
+        messages = await self.client.history(
+            channel, self.oldest.get(channel), include_all_metadata=True
+        )
+        if messages:
+            self.oldest[channel] = max((m["ts"] for m in messages), key=_ts_key)
+        return await self.apply(incident_id, messages, channel)
+
+    async def read_all(self, incidents: Sequence[Incident]) -> list[Applied]:
+        """Read each incident's channel (those that have one). The caller picks them: the
+        open ones, and those closed lately (a teammate's late change, or a conflict with
+        the closing, still arrives)."""
+        done = []
+        for inc in incidents:
+            channel = TeamKey.of(inc).channel
+            if channel:
+                done.append(await self.read(inc.id, channel))
+        return done
+
+    async def look_for_raise(self, channel: str, thread_ts: str) -> Received | None:
+        """Before raising from a report: another cockpit's raise replied in its thread?"""
+        replies = await self.client.replies(channel, thread_ts, include_all_metadata=True)
+        return TeamSync.find_raised(replies)
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    return ts_order(ts) or (0, 0)

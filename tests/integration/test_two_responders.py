@@ -1,0 +1,265 @@
+"""Two responders, one incident: two cockpits (two data dirs, two users) on one drill range
+(a real loopback server) converge through the ticket and the incident's channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+
+from cockpit.application.actions import IncidentActions
+from cockpit.application.sender import OutboxSender
+from cockpit.application.service import IncidentService
+from cockpit.application.team import Applied, ChannelWatch, TeamSync, cockpit_id
+from cockpit.config import Settings, load_settings
+from cockpit.domain.clock import FrozenClock, SystemClock
+from cockpit.domain.incident import Role, Severity, Status
+from cockpit.domain.playbook import default_playbook
+from cockpit.domain.slo import SupportCalendar
+from cockpit.domain.team import LEDGER_TABLE, TeamKey
+from cockpit.domain.templates import TemplateLibrary
+from cockpit.domain.timeline import EntryKind
+from cockpit.integrations.http import RetryPolicy
+from cockpit.integrations.outbox import RemoteActions, build_clients
+from cockpit.integrations.slack.client import SlackClient
+from cockpit.integrations.slack.links import thread_of
+from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
+from cockpit.store.store import Store
+
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-test-token", "statuspage": STATUSPAGE_KEY}
+
+
+class Cockpit:
+    """One responder's cockpit: its own data dir, user, store, outbox and channel reader."""
+
+    def __init__(self, tmp: Path, server: SandboxServer, user: str, clock: FrozenClock) -> None:
+        config = tmp / f"{user}.toml"
+        config.write_text(server.config_snippet())
+        self.settings: Settings = load_settings(
+            config, {"COCKPIT_USER": user, "COCKPIT_TIMEZONE": "UTC"}
+        )
+        self.user, self.clock = user, clock
+        self.data = tmp / f"data-{user}"
+        self.store = Store.open(self.data)
+        self.service = IncidentService(
+            self.store,
+            clock=clock,
+            tz=self.settings.tz,
+            user=user,
+            playbook=default_playbook(),
+            configured=self.settings.configured,
+            templates=TemplateLibrary(None),
+        )
+        self.actions = IncidentActions(self.service, calendar=SupportCalendar(self.settings.tz))
+        self.team = TeamSync(self.service, cockpit_id(self.data))
+        self.actions.team = self.team
+        self.clients = build_clients(
+            self.settings,
+            TOKENS.get,
+            timeout=2.0,
+            deadline=5.0,
+            retry=RetryPolicy(base_delay=0.01, max_delay=0.05, total=3.0),
+        )
+
+        def render(incident, template):  # type: ignore[no-untyped-def]
+            entries = self.store.timeline(incident.id)
+            return self.service.templates.render(
+                template, self.service.draft_context(incident, entries)
+            )
+
+        self.sender = OutboxSender(
+            self.store, RemoteActions(self.clients, render), clock, user=user
+        )
+        self.slack = cast(SlackClient, self.clients["slack"])
+
+        async def apply(iid: str, messages: list[dict[str, Any]], channel: str) -> Applied:
+            return self.team.apply(iid, messages, channel)
+
+        self.watch = ChannelWatch(self.slack, apply)
+
+    async def drain(self) -> None:
+        for _ in range(50):
+            await self.sender.drain()
+            pending = [
+                i
+                for s in self.store.list_incidents()
+                for i in self.sender.items(s.id)
+                if i.state.pending or i.state.name == "FAILED"
+            ]
+            if not pending:
+                return
+            self.clock.advance(seconds=120)
+        raise AssertionError(f"{self.user}: still pending: {pending}")
+
+    async def read(self) -> list[Applied]:
+        incidents = self.store.load_incidents([s.id for s in self.store.list_incidents()])
+        return await self.watch.read_all(incidents)
+
+    async def close(self) -> None:
+        await self.clients.aclose()
+        self.store.close()
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[Cockpit, Cockpit, SandboxServer]]:
+    # lenient: chat.postMessage's one a second per channel runs on the real clock, and the
+    # outbox's waits on this test's virtual one (a burst of changes is paced by retries)
+    with SandboxServer(port=0, scenario="quiet", seed=11, lenient=True) as server:
+        clock = FrozenClock(SystemClock().now())
+        ada = Cockpit(tmp_path, server, "ada", clock)
+        bo = Cockpit(tmp_path, server, "bo", clock)
+        yield ada, bo, server
+        await ada.close()
+        await bo.close()
+
+
+def report(server: SandboxServer, text: str) -> str:
+    base = server.base_url
+    with httpx.Client() as c:
+        posted = c.post(
+            f"{base}/api/chat.postMessage",
+            headers={"Authorization": "Bearer xoxp-priya"},
+            json={"channel": "incidents", "text": text},
+        ).json()
+        assert posted["ok"], posted
+        link = c.get(
+            f"{base}/api/chat.getPermalink",
+            headers={"Authorization": "Bearer xoxp-priya"},
+            params={"channel": posted["channel"], "message_ts": posted["ts"]},
+        ).json()
+    return str(link["permalink"])
+
+
+async def raise_or_join(c: Cockpit, link: str, title: str) -> str:
+    """What the raise dialog does: look in the report's thread first, join if found."""
+    from cockpit.domain.incident import Link
+
+    where = thread_of(Link(link))
+    assert where is not None
+    found = await c.watch.look_for_raise(*where)
+    if found is not None:
+        return c.team.join(found).id
+    done = c.actions.raise_incident(title, thread=link, reported_at="-20m")
+    assert done.incident is not None
+    return done.incident.id
+
+
+def texts(c: Cockpit, iid: str) -> list[str]:
+    return [e.text for e in c.store.timeline(iid)]
+
+
+async def test_two_cockpits_raise_once_join_and_converge(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    ada, bo, server = pair
+    link = report(server, "Checkout is failing for every card payment")
+
+    # Ada raises; her outbox makes the ticket, the channel, the reply in the thread
+    a_id = await raise_or_join(ada, link, "Checkout is failing")
+    await ada.drain()
+    a_inc = ada.service.get(a_id)
+    key = TeamKey.of(a_inc)
+    assert key.ticket and key.channel
+
+    # Bo, about to raise from the same report, finds Ada's raise and joins it
+    b_id = await raise_or_join(bo, link, "Checkout broken")
+    await bo.drain()
+    b_inc = bo.service.get(b_id)
+    assert TeamKey.of(b_inc) == key
+    assert b_inc.title == "Checkout is failing"
+    assert b_inc.first_reported_at == a_inc.first_reported_at
+    state = server.state.snapshot()
+    issues = [i for i in state["jira"]["issues"].values() if "cockpit" in i["labels"]]
+    assert len(issues) == 1
+    assert len([n for n in state["slack"]["channels"] if n.startswith("incident-")]) == 1
+    thread = next(
+        m
+        for m in state["slack"]["channels"]["incidents"]["messages"]
+        if "Checkout is failing" in m["text"]
+    )
+    assert len([m for m in thread["replies"] if m.get("bot_id")]) == 1
+
+    # Ada, the Commander: severity, FIXING, the roles
+    ada.actions.set_severity(a_id, Severity.MAJOR)
+    ada.actions.set_status(a_id, Status.FIXING)
+    ada.actions.assign_roles(a_id, comms="bo")
+    await ada.drain()
+    await bo.read()
+    b_inc = bo.service.get(b_id)
+    assert b_inc.severity is Severity.MAJOR
+    assert b_inc.status is Status.FIXING
+    assert b_inc.roles == {Role.COMMANDER: "ada", Role.COMMS: "bo"}
+    fixing = next(e for e in bo.store.timeline(b_id) if e.kind is EntryKind.STATUS)
+    assert fixing.author == "ada"
+    assert fixing.event_at == ada.service.get(a_id).fixing_at  # its own time
+
+    # Bo, the Communications Officer: a tick and a backdated note; Ada gets them
+    bo.actions.tick(b_id, "post-kickoff")
+    bo.actions.note(b_id, "payments provider confirms the outage", at="-3m")
+    await bo.drain()
+    await ada.read()
+    assert ada.store.ticks(a_id)["post-kickoff"].ticked
+    assert ada.store.ticks(a_id)["post-kickoff"].by == "bo"
+    note = next(e for e in ada.store.timeline(a_id) if "payments provider" in e.text)
+    mine = next(e for e in bo.store.timeline(b_id) if "payments provider" in e.text)
+    assert note.event_at == mine.event_at and note.author == "bo"
+
+    # reading everything again (a cockpit back from a restart) changes nothing
+    before_a, before_b = texts(ada, a_id), texts(bo, b_id)
+    fresh_a = ChannelWatch(ada.slack, ada.watch.apply)
+    again = await fresh_a.read_all([ada.service.get(a_id)])
+    again += await ChannelWatch(bo.slack, bo.watch.apply).read_all([bo.service.get(b_id)])
+    assert [a.applied for a in again] == [0, 0]
+    assert texts(ada, a_id) == before_a and texts(bo, b_id) == before_b
+
+    # both agree on what they hold
+    for field in ("status", "severity", "roles", "title", "first_reported_at", "fixing_at"):
+        assert getattr(ada.service.get(a_id), field) == getattr(bo.service.get(b_id), field)
+
+    # a race: Ada resolves while Bo (not having read it) moves to MONITORING after her
+    ada.actions.set_status(a_id, Status.RESOLVED)
+    await ada.drain()
+    bo.actions.set_status(b_id, Status.MONITORING)
+    await bo.sender.drain()
+    # the ticket is Resolved already: Jira refuses Bo's transition, and Bo gives it up
+    [refused] = [i for i in bo.actions.outbox(b_id) if i.state.name == "FAILED"]
+    assert refused.operation == "jira.transition"
+    bo.actions.discard(b_id, refused.id)
+    await bo.drain()
+    await bo.read()
+    await ada.read()
+    assert bo.service.get(b_id).status is Status.MONITORING  # the later change holds there
+    assert ada.service.get(a_id).status is Status.RESOLVED  # never moved back silently
+    [conflict] = ada.team.conflicts(a_id)
+    assert conflict.event.data["to"] == "monitoring"
+    assert any("not applied here" in t for t in texts(ada, a_id))
+    # the ledger keeps every event of the channel once, on both sides (Bo's also holds
+    # the raise he joined from, read in the report's thread)
+    docs_b = bo.store.docs(b_id, LEDGER_TABLE)
+    ids_a = {d["id"] for d in ada.store.docs(a_id, LEDGER_TABLE)}
+    raised = {d["id"] for d in docs_b if d["event"]["event_type"] == "cockpit_incident_raised"}
+    assert len(raised) == 1 and ids_a == {d["id"] for d in docs_b} - raised
+    assert len(ids_a) >= 9  # severity, status, 2 roles' worth, ticks, the note, the race
+
+
+async def test_nothing_is_shared_before_the_channel_exists(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    ada, _bo, _server = pair
+    done = ada.actions.raise_incident("Search is slow")
+    assert done.incident is not None
+    iid = done.incident.id
+    ada.actions.set_severity(iid, Severity.MINOR)  # (no channel yet: nothing to tell)
+    assert ada.store.docs(iid, LEDGER_TABLE) == []
+    await ada.drain()
+    ada.actions.set_status(iid, Status.FIXING)
+    kinds = sorted(d["event"]["event_type"] for d in ada.store.docs(iid, LEDGER_TABLE))
+    assert kinds == ["cockpit_item_ticked", "cockpit_status_changed"]
+    assert {d["state"] for d in ada.store.docs(iid, LEDGER_TABLE)} == {"own"}
+    # queued in the same write as the change: the outbox holds one post per event
+    posts = [i for i in ada.actions.outbox(iid) if "metadata" in i.params]
+    assert len(posts) == 2 and all(i.params["to"] == "channel" for i in posts)
