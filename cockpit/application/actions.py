@@ -31,6 +31,7 @@ from cockpit.domain.timeline import EntryKind
 from cockpit.store.store import IncidentChange
 
 if TYPE_CHECKING:
+    from cockpit.application.team import TeamSync
     from cockpit.config import EscalationTarget
     from cockpit.domain.slo import SupportCalendar
 
@@ -224,6 +225,8 @@ class IncidentActions:
         # `remote=False` (the CLI's --local): local changes only, nothing queued
         self.planner: Planner | None = Planner(service.configured) if remote else None
         self.wake: Callable[[], None] = lambda: None  # set by whoever sends the outbox
+        # set when changes are shared with the other responders' cockpits (team.py)
+        self.team: TeamSync | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -253,6 +256,32 @@ class IncidentActions:
             self.wake()
         return done
 
+    def _share(self, done: Done, ch: IncidentChange) -> None:
+        """Within a change: tell the other responders' cockpits what it did (a message
+        with its team event in the incident's channel, queued in the same write)."""
+        if self.team is not None:
+            done.queued.extend(self.team.share(ch))
+
+    def _raise_chain(self, incident: Incident) -> list[OutboxItem]:
+        assert self.planner is not None
+        items = self.planner.raise_chain(incident, self.now)
+        if self.team is None:
+            return items
+        # the reply in the report's thread carries the incident as raised: another
+        # cockpit about to raise from the same report joins it instead
+        return [self.team.raised_params(i) if i.item_id == "reply-in-thread" else i for i in items]
+
+    def _plain_note(self, incident_id: str, text: str, at: str | None) -> Done:
+        if self.team is None:
+            entry = self.service.add_note(incident_id, text, at=at)
+            return Done(self.service.get(entry.incident_id), "Noted on the timeline.")
+        done = Done()
+        entry = self.service.add_note(
+            incident_id, text, at=at, also=lambda ch: self._share(done, ch)
+        )
+        done.incident, done.message = self.service.get(entry.incident_id), "Noted on the timeline."
+        return self._sent(done)
+
     def _plan(self, name: str, incident: Incident, item_id: str = "") -> list[OutboxItem]:
         if self.planner is None:
             return []
@@ -279,7 +308,7 @@ class IncidentActions:
         def also(ch: IncidentChange) -> None:
             self._ticking(done, ch, "raise-incident")
             if self.planner is not None:
-                self._queueing(done, ch, self.planner.raise_chain(ch.incident, self.now))
+                self._queueing(done, ch, self._raise_chain(ch.incident))
 
         inc = svc.raise_incident(
             title,
@@ -306,6 +335,7 @@ class IncidentActions:
         def also(ch: IncidentChange) -> None:
             self._ticking(done, ch, item_id or STATUS_ITEM[status])
             self._queueing(done, ch, self._plan(STATUS_PLAN[status], ch.incident))
+            self._share(done, ch)
 
         inc = svc.set_status(incident_id, status, reason=reason, also=also)
         done.incident, done.message = inc, f"#{inc.id} is {inc.status.label}."
@@ -336,11 +366,12 @@ class IncidentActions:
             self._ticking(done, ch, "set-severity")
             if assessment is not None and assessment.answered == 3:
                 self._ticking(done, ch, "answer-assess-questions")
+            self._share(done, ch)
 
         inc = self.service.set_severity(incident_id, severity, assessment, also=also)
         assert inc.severity is not None
         done.incident, done.message = inc, f"#{inc.id} is {inc.severity.label}."
-        return done
+        return self._sent(done)
 
     def assign_roles(self, incident_id: str, *, commander: str = "", comms: str = "") -> Done:
         """Give the roles named (unchanged ones are left alone), in one write against the
@@ -358,12 +389,13 @@ class IncidentActions:
                     said.append(f"{role.label}: {person}")
             if inc.commander and inc.comms:
                 self._ticking(done, ch, "assign-roles")
+            self._share(done, ch)
             return inc
 
         inc = svc.store.change(normalize_id(incident_id), change)
         done.incident = inc
         done.message = f"#{inc.id} " + ("; ".join(said) if said else "roles unchanged") + "."
-        return done
+        return self._sent(done)
 
     def assign(self, incident_id: str, role: Role, person: str) -> Done:
         if role is Role.COMMANDER:
@@ -372,8 +404,7 @@ class IncidentActions:
 
     # -- timeline --------------------------------------------------------------------------
     def note(self, incident_id: str, text: str, *, at: str | None = None) -> Done:
-        entry = self.service.add_note(incident_id, text, at=at)
-        return Done(self.service.get(entry.incident_id), "Noted on the timeline.")
+        return self._plain_note(incident_id, text, at)
 
     def pin(self, incident_id: str, text: str, *, at: datetime, author: str, link: str) -> Done:
         entry = self.service.pin_message(incident_id, text, at=at, author=author, link=link)
@@ -381,7 +412,11 @@ class IncidentActions:
 
     # -- the checklist ---------------------------------------------------------------------
     def tick(self, incident_id: str, item_id: str, ticked: bool = True) -> Done:
-        tick = self.service.tick(incident_id, item_id, ticked)
+        if self.team is None:
+            tick = self.service.tick(incident_id, item_id, ticked)
+            return Done(None, "", ticked=[tick.item_id] if tick.ticked else [])
+        tick = self.team.tick(incident_id, item_id, ticked)
+        self.wake()  # (what the tick tells the team is queued with it)
         return Done(None, "", ticked=[tick.item_id] if tick.ticked else [])
 
     def preview(self, incident_id: str, action_id: str, *, item_id: str = "") -> list[OutboxItem]:
