@@ -288,6 +288,9 @@ class Limit:
     requests: int
     per: float = 60.0
     status: int = 429
+    # > 0: a token bucket instead of a window: `requests` per `per` seconds on average,
+    # with bursts of up to `burst` back to back (Slack's "1 per second ... short bursts")
+    burst: int = 0
 
 
 # Slack's published tiers, per method ("N+ per minute"; t5 is "special": auth.test and
@@ -298,9 +301,9 @@ SLACK_TIER_LIMITS: dict[str, int] = {"t1": 1, "t2": 20, "t3": 50, "t4": 100, "t5
 STRICT_LIMITS: dict[str, Limit] = {
     **{tier: Limit(n) for tier, n in SLACK_TIER_LIMITS.items()},
     # chat.postMessage: about one a second per channel, short bursts allowed (a sliding
-    # window of 5 s), and a few hundred a minute in the whole workspace
+    # bucket of 5), and a few hundred a minute in the whole workspace
     "chat.postMessage": Limit(300),
-    "post_per_channel": Limit(5, per=5.0),
+    "post_per_channel": Limit(1, per=1.0, burst=5),
     "statuspage": Limit(60, per=60.0, status=420),
 }
 # `lenient` (classroom speed): ten times Slack's tiers or more, no per-channel posting
@@ -330,6 +333,7 @@ class RateLimiter:
             self.limits[key] = value if isinstance(value, Limit) else Limit(int(value))
         self._clock = clock
         self._hits: dict[str, deque[float]] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
         self._lock = threading.Lock()
 
     def limit_for(self, key: str, tier: str | None = None) -> Limit | None:
@@ -343,6 +347,8 @@ class RateLimiter:
         if limit is None or limit.requests <= 0:
             return None
         now = self._clock()
+        if limit.burst > 0:
+            return self._take(key, limit, now)
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - limit.per:
@@ -351,6 +357,19 @@ class RateLimiter:
                 return max(1, math.ceil(hits[0] + limit.per - now))
             hits.append(now)
             return None
+
+    def _take(self, key: str, limit: Limit, now: float) -> int | None:
+        """A token bucket: None if a token was left (and take it), else the seconds until
+        the next one."""
+        rate = limit.requests / limit.per
+        with self._lock:
+            tokens, when = self._buckets.get(key, (float(limit.burst), now))
+            tokens = min(float(limit.burst), tokens + (now - when) * rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return None
+            self._buckets[key] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) / rate))
 
     def refusal(self, key: str, service: str, wait: int, tier: str | None = None) -> Response:
         """The answer to a request `hit` refused (`wait`: what it returned)."""

@@ -103,6 +103,23 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "users.list": ("users:read",),
     "bots.info": ("users:read",),
 }
+# Methods on one channel: the scopes that allow them on a public channel, and on a private
+# one (Slack's channels:* and groups:* pairs); conversations.create by its `is_private`.
+CHANNEL_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "conversations.info": (("channels:read",), ("groups:read",)),
+    "conversations.history": (("channels:history",), ("groups:history",)),
+    "conversations.replies": (("channels:history",), ("groups:history",)),
+    "conversations.create": (("channels:manage",), ("groups:write",)),
+    "conversations.invite": (
+        ("channels:manage", "channels:write.invites"),
+        ("groups:write", "groups:write.invites"),
+    ),
+    "conversations.setTopic": (
+        ("channels:manage", "channels:write.topic"),
+        ("groups:write", "groups:write.topic"),
+    ),
+}
+
 MAX_TEXT = 40_000
 MAX_ATTACHMENTS = 100
 MAX_INVITES = 1000  # users in one conversations.invite
@@ -191,7 +208,7 @@ class SlackAPI:
             return Response.json(200, {"ok": False, "error": "not_allowed_token_type"})
         scopes = list(known.scopes) if known.kind == "bot" else None
         headers = [("x-oauth-scopes", ",".join(scopes))] if scopes is not None else []
-        accepted = METHOD_SCOPES.get(method, ())
+        accepted = self._accepted_scopes(method, args)
         if scopes is not None and accepted and not set(accepted) & set(scopes):
             refusal = {
                 "ok": False,
@@ -229,6 +246,20 @@ class SlackAPI:
         token)."""
         known = self._known(token)
         return list(known.scopes) if known is not None and known.kind == "bot" else None
+
+    def _accepted_scopes(self, method: str, args: JSON) -> tuple[str, ...]:
+        """The scopes any one of which allows this call: for a method on one channel, its
+        public or private channel's (`CHANNEL_SCOPES`), else `METHOD_SCOPES`'."""
+        pair = CHANNEL_SCOPES.get(method)
+        if pair is None:
+            return METHOD_SCOPES.get(method, ())
+        if method == "conversations.create":
+            private = _truthy(args.get("is_private", False))
+        else:
+            with self.state.lock:
+                ch = self.state.channels.get(str(args.get("channel") or "").strip())
+            private = ch is not None and ch.is_private
+        return pair[1] if private else pair[0]
 
     def _rate(self, method: str, tier: str, args: JSON) -> Response | None:
         """Slack's rate limits: the method's tier; chat.postMessage also about one a second
