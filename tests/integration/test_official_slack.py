@@ -94,7 +94,7 @@ def test_an_incident_through_the_official_web_client(server: SandboxServer) -> N
     assert link["permalink"].endswith(f"?thread_ts={ts}&cid={cid}")
 
     history = client.conversations_history(channel=cid, include_all_metadata=True, limit=10)
-    top = [m for m in history["messages"] if m["ts"] == ts][0]
+    top = next(m for m in history["messages"] if m["ts"] == ts)
     assert top["text"].startswith("SEV1") and top["edited"]["user"] == BOT_USER_ID
     assert top["metadata"]["event_payload"] == {"id": "42"}
     replies = client.conversations_replies(channel=cid, ts=ts)
@@ -118,7 +118,7 @@ def test_paging_with_the_clients_cursor_iterator(server: SandboxServer) -> None:
     assert len(names) == len(set(names))
 
 
-# -- the strict answers, as slack_sdk sees them -------------------------------------------------------
+# -- the strict answers, as slack_sdk sees them ----------------------------------------------------
 def test_refused_tokens_reach_the_client_as_slack_api_errors(server: SandboxServer) -> None:
     assert refused(web(server, "xoxb-1234-5678-unknown").auth_test).response["error"] == (
         "invalid_auth"
@@ -193,7 +193,7 @@ def test_an_unknown_method_and_per_user_invite_errors(server: SandboxServer) -> 
     assert ALICE in server.state.channels[cid].members
 
 
-# -- Socket Mode ------------------------------------------------------------------------------------
+# -- Socket Mode ----------------------------------------------------------------------------------
 def test_socket_mode_client_receives_a_message_and_acknowledges_it(server: SandboxServer) -> None:
     received: list[dict[str, Any]] = []
     arrived = threading.Event()
