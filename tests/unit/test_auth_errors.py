@@ -27,7 +27,7 @@ async def _nosleep(_: float) -> None:
 
 @pytest.fixture
 def server() -> SandboxServer:
-    return SandboxServer(scenario=None)
+    return SandboxServer(scenario=None, tokens=[TOKEN, PAGE_KEY])
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ async def test_slack_token_revoked(server: SandboxServer):
 
 async def test_slack_missing_scope_names_the_scope_and_what_the_token_has(server: SandboxServer):
     token = "xoxb-2222-narrow"
-    server.slack.token_scopes[token] = {"chat:write", "channels:history"}
+    server.state.tokens.add_slack(token, scopes=["chat:write", "channels:history"])
     client = slack_with(server, token)
     with pytest.raises(AuthRefused) as info:
         await client.create_channel("inc-8-payments")

@@ -534,7 +534,7 @@ def load_settings_text(text: str) -> Settings:
 async def test_doctor_names_a_missing_scope(paths: Paths, secrets: Secrets, backend: MemoryBackend):
     from cockpit.sandbox.server import SandboxServer
 
-    server = SandboxServer(scenario=None)
+    server = SandboxServer(scenario=None, tokens=[SLACK, PAGE])  # the tokens doctor is given
     settings, t = drill(server)
     c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
     assert c["Slack"].ok is True and "every scope cockpit needs" in c["Slack"].detail
@@ -558,7 +558,7 @@ async def test_doctor_names_a_missing_scope(paths: Paths, secrets: Secrets, back
 async def test_doctor_names_a_refused_jira_token_with_the_fix(paths: Paths, secrets: Secrets):
     from cockpit.sandbox.server import SandboxServer
 
-    server = SandboxServer(scenario=None)
+    server = SandboxServer(scenario=None, tokens=[SLACK, PAGE])  # the tokens doctor is given
     settings, t = drill(server)
     server.state.refuse_token(JIRA)
     server.state.refuse_token(PAGE)
