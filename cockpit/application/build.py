@@ -70,6 +70,7 @@ class Services:
         configured and the actions are not local-only; built on first use."""
         if self._remote is None and self.settings.configured and self.actions.planner:
             from cockpit.application.runtime import Remote
+            from cockpit.store.namecache import NameCache
 
             self._remote = Remote(
                 self.settings,
@@ -79,6 +80,7 @@ class Services:
                 token=self.token,
                 render=self.render,
                 feed_cache=self.feed_cache,
+                name_cache=NameCache(self.data_dir),
                 **self.client_options,
             )
             self._remote.actions = self.actions

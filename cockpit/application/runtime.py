@@ -28,7 +28,9 @@ from cockpit.integrations.feed import POLLING_WORST_CASE, FeedPoller
 from cockpit.integrations.outbox import Clients, RemoteActions, build_clients
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import SlackSocket, SocketStatus
+from cockpit.integrations.source import MessageSource
 from cockpit.store.feedcache import FeedCache
+from cockpit.store.namecache import NameCache
 from cockpit.store.store import Store
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cockpit.remote")
 
 APP_TOKEN = "slack-app"  # the secrets name of Slack's app-level token (Socket Mode)
+NAMES_SAVE_EVERY = 10.0  # seconds between saves of the names learned (when any were)
 
 FeedMode = Literal["off", "polling", "connecting", "connected", "reconnecting"]
 
@@ -67,11 +70,13 @@ class Remote:
         token: Callable[[str], str | None],
         render: Callable[[Incident, str], str],
         feed_cache: FeedCache | None = None,
+        name_cache: NameCache | None = None,
         **client_kw: Any,
     ) -> None:
         self.settings = settings
         self.store = store
         self.feed_cache = feed_cache
+        self.name_cache = name_cache
         self.clock = clock
         self.user = user
         self.token = token
@@ -141,6 +146,7 @@ class Remote:
         if source is not None and self.settings.slack is not None:
             s = self.settings.slack
             cache = self.feed_cache
+            self._use_names(source, tasks, on_status)
 
             def keep_then_show(messages: list[FeedMessage]) -> None:
                 if cache is not None:  # on disk first: the screen keeps only the newest
@@ -176,6 +182,48 @@ class Remote:
             await self.clients.aclose()
             if self.app_slack is not None:
                 await self.app_slack.aclose()
+            self._save_names()
+
+    def _use_names(
+        self,
+        source: MessageSource,
+        tasks: list[asyncio.Task[Any]],
+        on_status: Callable[[str], None],
+    ) -> None:
+        """The feed reads names (people, channels, groups, bots) kept on disk from the last
+        run, and dates in the user's zone; what it learns is saved every `NAMES_SAVE_EVERY`
+        seconds (and when it stops), crash-safely, off the loop."""
+        if isinstance(source, SlackClient):
+            source.tz = self.settings.tz
+        if self.name_cache is None:
+            return
+        cache, book = self.name_cache, source.names
+        book.load(cache.load())
+        if cache.problem:
+            log.warning("names cache ignored: %s", cache.problem)
+
+        async def keep() -> None:
+            while True:
+                await asyncio.sleep(NAMES_SAVE_EVERY)
+                if book.dirty:
+                    data = book.to_dict()
+                    try:
+                        await asyncio.to_thread(cache.save, data)
+                    except OSError as e:
+                        book.dirty = True
+                        on_status(f"names cache: {e.strerror}")
+
+        self._names = book
+        tasks.append(asyncio.create_task(keep(), name="names-cache"))
+
+    def _save_names(self) -> None:
+        book = getattr(self, "_names", None)
+        if book is None or self.name_cache is None or not book.dirty:
+            return
+        try:
+            self.name_cache.save(book.to_dict())
+        except OSError as e:
+            log.warning("names cache not saved: %s", e)
 
     def _start_socket(
         self, tasks: list[asyncio.Task[Any]], on_status: Callable[[str], None]

@@ -30,6 +30,9 @@ class FeedMessage:
     detail: str = ""  # the reader's text: the whole message in structure ("" : the text)
     state: str = ""  # an alert's state from its colour: good, warning, danger or "#rrggbb"
     broadcast: bool = False  # a thread reply also sent to the channel: shown in it
+    # (kind, id) of the names not known when it was read ("user", "U1"): the feed looks
+    # them up and reads the message again. Not stored, not compared.
+    wanted: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", utc(self.at))

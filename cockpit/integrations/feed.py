@@ -52,6 +52,7 @@ from typing import Any
 from cockpit.domain.feed import FeedMessage
 from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.http import POLL_DEADLINE, polling
+from cockpit.integrations.names import VISIBLE
 from cockpit.integrations.source import MessageSource, RawMessage, ts_key
 
 log = logging.getLogger("cockpit.feed")
@@ -74,6 +75,8 @@ FIRST_RETRY = 2.0  # after a passing fault, the channel is polled again this soo
 TRANSIENT_FAILURES = 3  # passing faults in a row polled again at the channel's own pace
 MAX_BACKOFF = 120.0  # the longest wait after passing faults (a lasting one: 300 s)
 TRANSIENT_PAUSE = 2.0  # the feed's pause after a passing fault outside a channel's poll
+NAMES_SPARE = 2.0  # a name look-up goes only while the budget keeps this many for polls
+KEPT_RAW = 5000  # raw messages kept to read again when a name they use arrives
 
 
 @dataclass
@@ -84,6 +87,8 @@ class ChannelState:
     fixed: bool = False  # #incidents and #alerts keep their own pace
     failures: int = 0
     id: str = ""
+    remembered: bool = False  # its id is the last run's (no listing): it may be stale
+    needs_join: bool = False  # Slack says the app is not in it: join before reading
     oldest: str | None = None
     cursor: str | None = None
     newest_seen: str | None = None
@@ -107,6 +112,9 @@ class PollStats:
     delivered: int = 0
     pushed: int = 0  # of those, delivered from Socket Mode first
     duplicates: int = 0  # messages seen a second time (polled and pushed), not delivered
+    name_lookups: int = 0  # of the requests, look-ups of names
+    renamed: int = 0  # messages delivered again because a name they use arrived
+    listings: int = 0  # pages of channel listings
     last_error: str = ""
 
 
@@ -145,10 +153,16 @@ class FeedPoller:
         self.stats = PollStats()
         self._workspace = ""
         self._stop = asyncio.Event()
-        self._unknown_users: set[str] = set()
+        self.names = source.names  # who the ids are: looked up in the budget's spare room
+        # raw messages that name someone not known yet, to read again when the name comes:
+        # (channel name, ts) → (channel, raw); and each wanted name's messages
+        self._unnamed: OrderedDict[tuple[str, str], tuple[ChannelState, RawMessage]] = OrderedDict()
+        self._naming: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self._lookup_times: deque[float] = deque()  # the name look-ups of the last minute
         self._pending_threads: set[tuple[str, str]] = set()  # (channel id, ts)
-        self._ids: dict[str, str] = {}  # channel name → id, from one listing
-        self._listed_at = float("-inf")
+        self._ids: dict[str, str] = {}  # channel name → id, from a listing
+        self._members: set[str] = set()  # ids of channels the app is in, from a listing
+        self._listed_at = {True: float("-inf"), False: float("-inf")}  # by member_only
         self._tokens = float(BURST)  # a few requests may go at once (start-up), then even
         self._refilled = clock()
         self._spending = asyncio.Lock()  # polls and pushed messages share the budget
@@ -307,6 +321,9 @@ class FeedPoller:
             self._workspace = await self.source.workspace_url()
         task = self._next_task()
         while (delay := task.due - self.clock()) > 0:
+            # no poll is due: the budget's spare room names someone (one look-up a turn)
+            if await self._name_turn():
+                return []
             # in short naps, so a change of plan (the socket going down, another active
             # channel) takes effect at once instead of after a safety-net minute
             await self.sleep(min(delay, NAP))
@@ -319,6 +336,11 @@ class FeedPoller:
         except RemoteError as e:
             if e.retry_after or e.code in ("ratelimited", "not_authed", "invalid_auth"):
                 raise  # the whole feed waits (run() sleeps and says why)
+            if isinstance(task, ChannelState) and task.id:
+                if e.code == "not_in_channel":  # (a remembered id's): join, then read
+                    task.needs_join = True
+                elif e.code == "channel_not_found" and task.remembered:  # gone: look again
+                    self._forget_channel(task)
             # one channel or thread failing (not_in_channel, channel_not_found, …) must not
             # hold up the others: it is tried again later, less and less often
             task.failures += 1
@@ -351,44 +373,74 @@ class FeedPoller:
         first = self.channels.get(self.incidents)
         return min(tasks, key=lambda t: (max(t.due, now), t is not first, t.due))
 
-    async def _list_channels(self) -> None:
-        """One listing (paged) names every channel: later lookups cost nothing."""
+    async def _list_channels(self, *, member_only: bool) -> None:
+        """Find the ids of the channels watched: the channels the app is in first (a
+        handful, even in a workspace of thousands), else every channel, page by page,
+        stopping as soon as every watched channel is found. The ids found are kept (on
+        disk with the names): a restarted cockpit lists nothing."""
+        looking = {c.name for c in self.channels.values() if not c.id}
         cursor = None
-        members: set[str] = set()
         while True:
             await self._spend()
-            page = await self.source.channels_page(cursor)
+            self.stats.listings += 1
+            page = await self.source.channels_page(cursor, member_only=member_only)
             for c in page.channels:
                 self._ids[c.name] = c.id
                 if c.is_member:
-                    members.add(c.id)
+                    self._members.add(c.id)
+                if c.is_member or c.name in looking:
+                    self.names.channel_ids[c.name] = c.id
+                    self.names.note("channel", c.id, c.name)
             cursor = page.next_cursor
-            if not cursor:
+            if not cursor or looking <= self._ids.keys():
                 break
-        self._members = members
-        self._listed_at = self.clock()
+        self._listed_at[member_only] = self.clock()
+
+    def _forget_channel(self, ch: ChannelState) -> None:
+        """A channel's remembered id is no good any more (deleted, or renamed): look it up
+        by name again."""
+        self._ids.pop(ch.name, None)
+        self.names.channel_ids.pop(ch.name, None)
+        self.names.dirty = True
+        ch.id = ""
+        ch.needs_join = ch.remembered = False
 
     async def _resolve(self, ch: ChannelState) -> bool:
         if ch.id:
+            if ch.needs_join:
+                ch.needs_join = False
+                await self._join(ch)
             return True
-        if ch.name not in self._ids and self.clock() - self._listed_at > 60.0:
-            await self._list_channels()
+        remembered = False
+        if ch.name not in self._ids and ch.name in self.names.channel_ids:
+            self._ids[ch.name] = self.names.channel_ids[ch.name]
+            remembered = True  # from the last run: no listing (joined if Slack says so)
+        now = self.clock()
+        if ch.name not in self._ids and now - self._listed_at[True] > 60.0:
+            await self._list_channels(member_only=True)
+        if ch.name not in self._ids and now - self._listed_at[False] > 60.0:
+            await self._list_channels(member_only=False)
         cid = self._ids.get(ch.name)
         if cid is None:
             ch.due = self.clock() + 60.0  # not created yet (or not visible): look later
             return False
         ch.id = cid
+        ch.remembered = remembered
         for pending in list(self._pending_threads):  # (channel id, ts) of threads to watch
             if pending[0] == cid:
                 self._pending_threads.discard(pending)
                 self._watch_thread(ch, pending[1], pending[1])
-        if cid not in getattr(self, "_members", set()):
-            try:
-                await self._spend()
-                await self.source.join(cid)
-            except RemoteError as e:
-                log.info("cannot join #%s: %s", ch.name, e)
+        if not remembered and cid not in self._members:
+            await self._join(ch)
         return True
+
+    async def _join(self, ch: ChannelState) -> None:
+        try:
+            await self._spend()
+            await self.source.join(ch.id)
+            self._members.add(ch.id)
+        except RemoteError as e:
+            log.info("cannot join #%s: %s", ch.name, e)
 
     async def _poll_channel(self, ch: ChannelState) -> list[FeedMessage]:
         period = self._period(ch, live=self.live)
@@ -461,30 +513,128 @@ class FeedPoller:
     async def _to_feed(
         self, ch: ChannelState, raw: list[RawMessage], *, pushed: bool = False
     ) -> list[FeedMessage]:
-        """Raw messages as FeedMessages (sanitized by the source), looking up a few
-        unknown authors' names first. For `pushed` messages the lookups go ahead of the
-        polls and never wait: past the minute's limit the message shows the user id."""
-        unknown = (
-            {str(m["user"]) for m in raw if isinstance(m.get("user"), str)}
-            - set(self.source.known_user_names)
-            - self._unknown_users
-        )
-        for uid in list(unknown)[:3]:  # a few per turn: names are cached for good
-            if not pushed:
-                await self._spend()
-            elif not self._spend_now():
+        """Raw messages as FeedMessages (sanitized by the source). A few unknown names
+        are looked up first when the budget has room right now (`pushed` messages: ahead
+        of the polls, within the minute's hard limit); the rest read as placeholders and
+        are looked up in the background, the message delivered again when they arrive."""
+        out = [self._read(ch, m) for m in raw]
+        if any(m.wanted for m in out) and await self._names_first(pushed=pushed):
+            out = [self._read(ch, r) if m.wanted else m for m, r in zip(out, raw, strict=True)]
+        return out
+
+    async def _names_first(self, *, pushed: bool, most: int = 3) -> bool:
+        """Up to `most` look-ups now, without waiting: for a pushed message while the
+        minute's hard limit has room (the token bucket may go below zero: the next polls
+        wait the longer), for a polled one only from the budget's spare room. Returns
+        whether any was made."""
+        made = False
+        for _ in range(most):
+            key = self.names.next_lookup()
+            if key is None:
                 break
-            try:
-                await self.source.user_name(uid)
-            except RemoteError as e:
-                if not e.retryable:  # a passing fault: asked again with the next message
-                    self._unknown_users.add(uid)
-        return [
-            self.source.feed_message(
-                m, ch.name, channel_id=ch.id, workspace=self._workspace, is_alert=ch.alert
-            )
-            for m in raw
-        ]
+            if pushed:
+                if not self._spend_now():
+                    break
+            elif not self._spare_room():
+                break
+            else:
+                self._take()
+            self._lookup_times.append(self.clock())
+            await self._lookup(key)
+            made = True
+        return made
+
+    def _read(self, ch: ChannelState, raw: RawMessage) -> FeedMessage:
+        m = self.source.feed_message(
+            raw, ch.name, channel_id=ch.id, workspace=self._workspace, is_alert=ch.alert
+        )
+        key = (ch.name, m.ts)
+        if not m.wanted:
+            self._unnamed.pop(key, None)
+            return m
+        self._unnamed[key] = (ch, raw)
+        self._unnamed.move_to_end(key)
+        for name in m.wanted:
+            self._naming.setdefault(name, set()).add(key)
+        # the newest messages are the ones on screen: their names first
+        self.names.want(m.wanted, priority=float(ts_key(m.ts)[0]))
+        while len(self._unnamed) > KEPT_RAW:
+            self._unnamed.popitem(last=False)
+        if len(self._naming) > 4 * KEPT_RAW:  # names of messages forgotten meanwhile
+            kept = set(self._unnamed)
+            self._naming = {n: keys & kept for n, keys in self._naming.items() if keys & kept}
+        return m
+
+    def show_first(self, keys: Iterable[tuple[str, str]]) -> None:
+        """These messages ((channel name, ts)) are on screen: their unknown names go
+        before every other look-up."""
+        for key in keys:
+            held = self._unnamed.get(key)
+            if held is not None:
+                names = [n for n, msgs in self._naming.items() if key in msgs]
+                self.names.want(names, priority=VISIBLE)
+
+    async def _name_turn(self) -> bool:
+        """Look one name up if the budget has room to spare (`NAMES_SPARE` requests kept
+        for the polls) and the name's own rate tier too; deliver again the messages that
+        name it. Returns whether a request was made."""
+        key = self.names.next_lookup()
+        if key is None:
+            return False
+        if not self._spare_room():
+            return False
+        self._lookup_times.append(self.clock())
+        self._take()
+        await self._lookup(key)
+        return True
+
+    def _spare_room(self) -> bool:
+        """Whether a look-up may go now from what the polls leave: no wait for the
+        budget, `NAMES_SPARE` requests still in the bucket, and the minute's look-ups
+        under `_names_room`."""
+        if self._budget_wait() > 0 or self._tokens < NAMES_SPARE:
+            return False
+        now = self.clock()
+        lookups = self._lookup_times
+        while lookups and now - lookups[0] >= 61.0:
+            lookups.popleft()
+        return len(lookups) < self._names_room()
+
+    async def _lookup(self, key: tuple[str, str]) -> None:
+        self.names.started(key[0])
+        self.stats.name_lookups += 1
+        try:
+            found = await self.source.lookup_name(*key)
+        except RemoteError as e:
+            log.info("cannot look up %s %s: %s", key[0], key[1], e)
+            self.names.failed(key, lasting=not e.retryable, retry_after=e.retry_after)
+            return
+        self._renamed(self.names.learned(found))
+
+    def _names_room(self) -> float:
+        """Look-ups a minute the budget leaves: what the polls will take in the next
+        minute at their pace (one a minute each while Socket Mode is up) is kept for them,
+        and `NAMES_SPARE` besides."""
+        live = self.live
+        polls = sum(60.0 / self._period(ch, live=live) for ch in self.channels.values())
+        thread = LIVE_THREAD_PERIOD if live else THREAD_PERIOD
+        polls += len(self.threads) * 60.0 / thread
+        return self.budget - polls - NAMES_SPARE
+
+    def _renamed(self, changed: set[tuple[str, str]]) -> None:
+        """Names arrived: the messages that use them, read again and delivered."""
+        keys: set[tuple[str, str]] = set()
+        for name in changed:
+            keys |= self._naming.pop(name, set())
+        again = []
+        for key in sorted(keys, key=lambda k: ts_key(k[1])):
+            held = self._unnamed.get(key)
+            if held is not None and key in self._seen:  # (not yet delivered: it will be)
+                again.append(self._read(*held))
+        fresh = self._fresh(again)
+        if fresh:
+            self.stats.renamed += len(fresh)
+            self.deliver(fresh)
 
     # -- Socket Mode ---------------------------------------------------------------------
     async def take_messages(self, messages: list[tuple[str, dict[str, Any]]]) -> list[FeedMessage]:
@@ -507,7 +657,8 @@ class FeedPoller:
             for m in raws:
                 if isinstance(m.get("thread_ts"), str) and m["thread_ts"] != m["ts"]:
                     self._reply_seen(ch, m["thread_ts"], m["ts"])
-            out.extend(await self._to_feed(ch, raws, pushed=True))
+            with polling(POLL_DEADLINE):  # its look-ups: one attempt, a short deadline
+                out.extend(await self._to_feed(ch, raws, pushed=True))
         fresh = self._fresh(out)
         if fresh:
             self.stats.delivered += len(fresh)
@@ -534,7 +685,7 @@ class FeedPoller:
         out = []
         seen = self._seen
         for m in messages:
-            content = hash((m.text, m.extra, m.detail))
+            content = hash((m.author, m.text, m.line, m.extra, m.detail, m.state))
             old = seen.get(m.key)
             if old is not None:
                 old_edited, old_deleted, old_content, old_author = old

@@ -3,15 +3,16 @@ implements it), and `PushSource`, what Socket Mode needs to open a connection.
 
 The feed poller (feed.py) decides what to fetch and when, within its rate budget; a source
 only fetches. Each `async` method of a source is exactly one request, so the poller can
-count every one in its budget before making it; `known_user_names` and `feed_message`
-make none.
+count every one in its budget before making it; `names` and `feed_message` make none.
 
 Messages travel as raw mappings (`RawMessage`) in the shape the poller reads: `ts` (a
 "seconds.fraction" string, unique within a channel, ordered by `ts_key`), and where they
 apply `user` (the author's id, named by `user_name`), `thread_ts` (set on replies),
 `reply_count` and `latest_reply` (on a thread's first message). These are Slack's field
 names; another source maps its messages to them. `feed_message` turns one into the
-domain's `FeedMessage`, as a person reads it, sanitized.
+domain's `FeedMessage`, as a person reads it, sanitized, naming people, channels, groups
+and bots from the source's `names` (a `NameBook`); the ids it could not name are in the
+message's `wanted`, and the poller looks them up with `lookup_name`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 if TYPE_CHECKING:
     from cockpit.domain.feed import FeedMessage
+    from cockpit.integrations.names import NameBook
 
 RawMessage: TypeAlias = dict[str, Any]
 
@@ -69,8 +71,11 @@ class MessageSource(Protocol):
         """The base of message permalinks (no trailing slash)."""
         ...
 
-    async def channels_page(self, cursor: str | None = None) -> ChannelPage:
-        """One page of the channels the token can see (channel lookup by name)."""
+    async def channels_page(
+        self, cursor: str | None = None, *, member_only: bool = False
+    ) -> ChannelPage:
+        """One page of the channels the token can see (channel lookup by name), or with
+        `member_only` of those it is a member of."""
         ...
 
     async def join(self, channel_id: str) -> None:
@@ -90,13 +95,15 @@ class MessageSource(Protocol):
         """One page of a thread (its first message and its replies newer than `oldest`)."""
         ...
 
-    async def user_name(self, user_id: str) -> str:
-        """The name people see for `user_id` (remembered for good)."""
+    async def lookup_name(self, kind: str, ident: str) -> dict[tuple[str, str], str | None]:
+        """The name of `ident` of `kind` ("user", "channel", "usergroup", "bot"): {(kind,
+        id): name, or None if the source does not know it}, and any other names the same
+        answer gave."""
         ...
 
     @property
-    def known_user_names(self) -> Mapping[str, str]:
-        """The names looked up so far, by user id."""
+    def names(self) -> NameBook:
+        """The names known, which `feed_message` reads with."""
         ...
 
     def feed_message(
@@ -109,7 +116,7 @@ class MessageSource(Protocol):
         is_alert: bool,
     ) -> FeedMessage:
         """A raw message of channel `channel` (its name) as the feed shows it, with its
-        permalink under `workspace`, its author named from `known_user_names`."""
+        permalink under `workspace`, named from `names`."""
         ...
 
 

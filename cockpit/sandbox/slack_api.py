@@ -83,6 +83,9 @@ METHODS: dict[str, tuple[str, bool]] = {
     "chat.getPermalink": ("t5", False),
     "users.info": ("t4", False),
     "users.list": ("t2", False),
+    "users.conversations": ("t3", False),
+    "usergroups.list": ("t2", False),
+    "bots.info": ("t3", False),
 }
 
 # The bot scopes that allow each method (any one of them; the public-channel one first, the
@@ -102,6 +105,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read",),
     "users.list": ("users:read",),
     "bots.info": ("users:read",),
+    "users.conversations": ("channels:read", "groups:read"),
+    "usergroups.list": ("usergroups:read",),
 }
 # Methods on one channel: the scopes that allow them on a public channel, and on a private
 # one (Slack's channels:* and groups:* pairs); conversations.create by its `is_private`.
@@ -721,6 +726,76 @@ class SlackAPI:
         if user is None:
             raise SlackError("user_not_found")
         return {"user": user}
+
+    def m_users_conversations(self, caller: JSON, args: JSON) -> JSON:
+        """The channels the caller (or `user`) is a member of, paged like
+        conversations.list: a handful, however many channels the workspace has."""
+        types = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
+        if not types <= {"public_channel", "private_channel", "im", "mpim"}:
+            raise SlackError("invalid_types")
+        who = str(args.get("user") or caller["id"])
+        if who not in self.state.slack_users:
+            raise SlackError("user_not_found")
+        limit = self._limit(args, 100, 1000)
+        live_only = _truthy(args.get("exclude_archived", False))
+        chans = sorted(
+            (
+                c
+                for c in self.state.channels.values()
+                if who in c.members
+                and ("private_channel" if c.is_private else "public_channel") in types
+                and not (live_only and c.is_archived)
+                and (not c.is_private or caller["id"] in c.members)
+            ),
+            key=lambda c: c.id,
+        )
+        start = 0
+        if args.get("cursor"):
+            after = _decode_cursor(str(args["cursor"]), "channel")
+            start = next((i for i, c in enumerate(chans) if c.id >= after), len(chans))
+        page, rest = chans[start : start + limit], chans[start + limit :]
+        return {
+            "channels": [self._conversation(c, caller) for c in page],
+            "response_metadata": {
+                "next_cursor": _encode_cursor("channel", rest[0].id) if rest else ""
+            },
+        }
+
+    def m_usergroups_list(self, caller: JSON, args: JSON) -> JSON:
+        """Every user group of the workspace, in one answer (Slack does not page it)."""
+        with_disabled = _truthy(args.get("include_disabled", False))
+        with_users = _truthy(args.get("include_users", False))
+        with_count = _truthy(args.get("include_count", False))
+        out = []
+        for group in sorted(self.state.usergroups.values(), key=lambda g: g["id"]):
+            if group["date_delete"] and not with_disabled:
+                continue
+            g = {k: v for k, v in group.items() if k not in ("users", "user_count")}
+            if with_users:
+                g["users"] = list(group["users"])
+            if with_count:
+                g["user_count"] = len(group["users"])
+            out.append(g)
+        return {"usergroups": out}
+
+    def m_bots_info(self, caller: JSON, args: JSON) -> JSON:
+        bot_id = str(args.get("bot") or "")
+        if bot_id == BOT_ID:
+            profile = _bot_profile(self.state)
+            return {"bot": {**profile, "user_id": BOT_USER_ID}}
+        bot = next((b for b in self.state.bots.values() if b.bot_id == bot_id), None)
+        if bot is None:
+            raise SlackError("bot_not_found")
+        return {
+            "bot": {
+                "id": bot.bot_id,
+                "deleted": False,
+                "name": bot.name or bot.username,
+                "updated": 1_690_000_000,
+                "app_id": bot.app_id,
+                "icons": {"image_36": bot.icon, "image_48": bot.icon, "image_72": bot.icon},
+            }
+        }
 
     def m_users_list(self, caller: JSON, args: JSON) -> JSON:
         users = sorted(self.state.slack_users.values(), key=lambda u: u["id"])

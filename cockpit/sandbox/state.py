@@ -245,13 +245,15 @@ def slack_bot_user(uid: str, name: str, real_name: str, bot_id: str, app_id: str
 
 @dataclass(frozen=True)
 class Bot:
-    """An integration that posts `bot_message`s (Datadog, Pingdom, …)."""
+    """An integration that posts `bot_message`s (Datadog, Pingdom, …). One whose messages
+    carry no `username` (`username=""`) is named only by bots.info (`name`)."""
 
     key: str
     bot_id: str
     username: str
     app_id: str
     icon: str
+    name: str = ""  # what bots.info answers (the username when empty)
 
 
 # -- Jira --------------------------------------------------------------------------------
@@ -503,6 +505,7 @@ class SandboxState:
     def _seed_slack(self) -> None:
         self.slack_users: dict[str, JSON] = {}
         self.bots: dict[str, Bot] = {}
+        self.usergroups: dict[str, JSON] = {}  # by id, as usergroups.list shows them
         for uid, name, real, title in (
             ("U0SBXALICE1", "alice", "Alice Moreno", "Platform engineer (on call)"),
             ("U0SBXBENJI1", "benji", "Benji Okafor", "Backend engineer (on call)"),
@@ -539,6 +542,19 @@ class SandboxState:
             ),
         ):
             self.add_bot(Bot(key, bot_id, username, app_id, icon))
+        # an integration whose messages carry no name at all: only bots.info names it
+        self.add_bot(
+            Bot(
+                "uptime",
+                "B0SBXUPTIME",
+                "",
+                "A0SBXUPTIME",
+                "https://a.slack-edge.com/sandbox/uptime_48.png",
+                name="Uptime Monitor",
+            )
+        )
+        self.add_usergroup("oncall", "On-call engineers", ["U0SBXALICE1", "U0SBXBENJI1"])
+        self.add_usergroup("payments-team", "Payments team", ["U0SBXBENJI1", "U0SBXPRIYA1"])
 
         self.channels: dict[str, Channel] = {}
         people = [u for u in self.slack_users if not self.slack_users[u]["is_bot"]]
@@ -561,6 +577,36 @@ class SandboxState:
 
     def add_bot(self, bot: Bot) -> None:
         self.bots[bot.key] = bot
+
+    def add_usergroup(self, handle: str, name: str, members: Iterable[str] = ()) -> JSON:
+        """A user group (`<!subteam^S…>` mentions it), as usergroups.list shows it."""
+        with self.lock:
+            for g in self.usergroups.values():
+                if g["handle"] == handle:
+                    return g
+            n = self.next_id("slack-usergroup")
+            gid = f"S0SBX{n:06d}"
+            created = int(self.started_at) - 300 * 86400
+            group: JSON = {
+                "id": gid,
+                "team_id": TEAM_ID,
+                "is_usergroup": True,
+                "name": name,
+                "description": f"{name} (drill range)",
+                "handle": handle,
+                "is_external": False,
+                "date_create": created,
+                "date_update": created,
+                "date_delete": 0,
+                "auto_type": None,
+                "created_by": "U0SBXALICE1",
+                "updated_by": "U0SBXALICE1",
+                "deleted_by": None,
+                "prefs": {"channels": [], "groups": []},
+                "users": list(members),
+            }
+            self.usergroups[gid] = group
+            return group
 
     def add_person(
         self, name: str, real_name: str, title: str = "", *, display_name: str | None = None
@@ -630,9 +676,10 @@ class SandboxState:
             "subtype": "bot_message",
             "text": text,
             "bot_id": bot.bot_id,
-            "username": bot.username,
             "icons": {"image_64": bot.icon},
         }
+        if bot.username:  # (a bot without one is named by bots.info only)
+            msg["username"] = bot.username
         atts = [dict(a) for a in attachments]
         for i, a in enumerate(atts, 1):
             a.setdefault("id", i)
@@ -737,10 +784,69 @@ class SandboxState:
             )
             return message
 
+    def unfurl(self, channel: Channel, ts: str, attachment: JSON) -> JSON:
+        """Slack unfurling a link in a stored message: an attachment is added (no `edited`:
+        nobody edited it); the event is a `message_changed`."""
+        with self.lock:
+            message = channel.by_ts.get(ts)
+            if message is None:
+                raise KeyError(f"no message {ts} in #{channel.name}")
+            before = copy.deepcopy(message)
+            atts = list(message.get("attachments") or [])
+            atts.append({"id": len(atts) + 1, **attachment})
+            message["attachments"] = atts
+            self._emit(
+                channel,
+                {
+                    "type": "message",
+                    "subtype": "message_changed",
+                    "hidden": True,
+                    "ts": self.next_ts(),
+                    "message": copy.deepcopy(message),
+                    "previous_message": before,
+                },
+            )
+            return message
+
+    def _tombstone(self, channel: Channel, message: JSON) -> None:
+        """A thread's first message deleted while it has replies: Slack keeps it as a
+        tombstone (by Slackbot, "This message was deleted.") so the thread stays; the
+        event is a `message_changed` to the tombstone."""
+        before = copy.deepcopy(message)
+        kept = {k: message[k] for k in ("ts", "thread_ts", "reply_count", "latest_reply")}
+        kept.update(reply_users_count=message.get("reply_users_count", 0))
+        message.clear()
+        message.update(
+            {
+                "type": "message",
+                "subtype": "tombstone",
+                "text": "This message was deleted.",
+                "user": "USLACKBOT",
+                "hidden": True,
+                **kept,
+            }
+        )
+        self._emit(
+            channel,
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "ts": self.next_ts(),
+                "message": copy.deepcopy(message),
+                "previous_message": before,
+            },
+        )
+
     def delete_message(self, channel: Channel, ts: str) -> None:
         """Remove a stored message (a thread's replies stay, unseen, as in Slack); the event
-        is a `message_deleted`."""
+        is a `message_deleted`. A thread's first message with replies becomes a tombstone
+        instead (`_tombstone`)."""
         with self.lock:
+            parent = channel.by_ts.get(ts)
+            if parent is not None and parent.get("thread_ts") == ts and channel.threads.get(ts):
+                self._tombstone(channel, parent)
+                return
             message = channel.by_ts.pop(ts, None)
             if message is None:
                 raise KeyError(f"no message {ts} in #{channel.name}")

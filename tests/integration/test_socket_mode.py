@@ -488,9 +488,10 @@ async def test_a_pushed_message_is_named_at_once_within_the_minutes_limit(rig: R
     event = rig.message("is anyone on it?", user=bob)
     started = time.monotonic()
     rig.land.end.event(event)
-    await until(lambda: rig.shown(event["ts"]), 1.0)
+    # shown at once, and named as soon as users.info answers (ahead of the polls)
+    await until(lambda: any(m.author == "Bob" for m in rig.shown(event["ts"])), 1.0)
     assert time.monotonic() - started < 0.5
-    assert rig.shown(event["ts"])[0].author == "Bob"
+    assert rig.shown(event["ts"])[-1].author == "Bob"
     assert rig.poller._tokens < 0  # taken ahead: the next polls wait the longer
     # the minute's hard limit reached: the message goes out at once, with the user id
     now = rig.time.now
@@ -633,7 +634,8 @@ async def test_a_refused_app_token_gives_up_and_polling_goes_on():
         assert rig.land.attempts == [] and rig.live == []
         event = rig.message("still polled")
         await rig.poll_for(6)
-        assert [m.text for m in rig.got if m.ts == event["ts"]] == ["still polled"]
+        # (delivered once more if its author's name came after it)
+        assert {m.text for m in rig.got if m.ts == event["ts"]} == {"still polled"}
         assert "SECRET" not in rig.socket.status.detail
     finally:
         await rig.stop()

@@ -304,7 +304,10 @@ async def test_a_forced_disconnect_then_the_messages_posted_meanwhile_come_once(
         await until(lambda: feed.shown(after), 2)
         await asyncio.sleep(1.0)
         for ts in [*posted, after]:
-            assert len(feed.shown(ts)) == 1, ts
+            versions = feed.shown(ts)
+            # once; a second time only to name its author, not known yet the first time
+            renamed = len(versions) == 2 and versions[0].author != versions[1].author
+            assert len(versions) == 1 or renamed, ts
 
 
 async def test_an_event_slack_loses_is_caught_by_the_safety_net(

@@ -52,6 +52,7 @@ LICENCES = ("slack/LICENSE.slack-api-specs", "slack/slack-api-ref/LICENSE.md")
 SLACK_METHODS = (
     "apps.connections.open",
     "auth.test",
+    "bots.info",
     "chat.getPermalink",
     "chat.postMessage",
     "conversations.create",
@@ -62,6 +63,8 @@ SLACK_METHODS = (
     "conversations.list",
     "conversations.replies",
     "conversations.setTopic",
+    "usergroups.list",
+    "users.conversations",
     "users.info",
     "users.list",
 )

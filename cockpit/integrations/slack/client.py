@@ -37,6 +37,7 @@ from cockpit.integrations.errors import (
     shorten,
 )
 from cockpit.integrations.http import ApiClient, Reply
+from cockpit.integrations.names import NameBook
 from cockpit.integrations.slack.render import MappingNames, Names, Rendered, mrkdwn, render
 from cockpit.integrations.source import (
     ChannelPage,
@@ -144,6 +145,26 @@ _RETRYABLE = {
 # Codes after which a write may have (partly) taken effect, per Slack's documentation.
 _MAYBE_DONE = {"internal_error", "fatal_error"}
 
+# Name look-ups: the method of each kind, and how many a minute the feed makes of each:
+# half of the method's rate tier (Tier 2: 20+ a minute, Tier 3: 50+, Tier 4: 100+), the
+# rest left to the other cockpits on the same app. The feed's own budget (25 requests a
+# minute, polls included) bounds them all together.
+NAME_METHODS = {
+    "user": "users.info",  # Tier 4
+    "channel": "conversations.info",  # Tier 3
+    "usergroup": "usergroups.list",  # Tier 2: one call names every group
+    "bot": "bots.info",  # Tier 3
+}
+NAME_LIMITS = {"user": 50.0, "channel": 25.0, "usergroup": 2.0, "bot": 25.0}
+_NOT_FOUND = {
+    "user_not_found",
+    "user_not_visible",
+    "channel_not_found",
+    "bot_not_found",
+    "channel_is_limited_access",
+}
+_NAME_LASTING = {"missing_scope", "plan_upgrade_required", "not_allowed_token_type"}
+
 
 # -- small helpers -----------------------------------------------------------------------
 def ts_to_datetime(ts: str) -> datetime:
@@ -222,6 +243,11 @@ class SlackClient(ApiClient):
             api_url, headers={"Authorization": f"Bearer {token}"}, secrets=(token,), **kwargs
         )
         self._user_names: dict[str, str] = {}
+        # who the ids in messages are (the feed poller makes the look-ups, see names.py)
+        self.names = NameBook(
+            limits=NAME_LIMITS, batch_kinds=("usergroup",), unknown={"channel": "private channel"}
+        )
+        self.tz: tzinfo = UTC  # dates in messages read in this zone (the user's)
 
     # -- the call and its errors ----------------------------------------------------------
     async def call(
@@ -460,21 +486,57 @@ class SlackClient(ApiClient):
             "users.info", {"user": user_id}, accept_errors=("user_not_found", "user_not_visible")
         )
         user = doc.get("user") if doc.get("ok") else None
-        name = user_id
-        if isinstance(user, dict):
-            raw_profile = user.get("profile")
-            profile: dict[str, Any] = raw_profile if isinstance(raw_profile, dict) else {}
-            for candidate in (
-                profile.get("display_name"),
-                profile.get("real_name"),
-                user.get("real_name"),
-                user.get("name"),
-            ):
-                if isinstance(candidate, str) and candidate.strip():
-                    name = sanitize(candidate, single_line=True).strip()
-                    break
+        name = _person_name(user) or user_id
         self._user_names[user_id] = name
+        if user is not None and name != user_id:
+            self.names.note("user", user_id, name)
         return name
+
+    async def lookup_name(self, kind: str, ident: str) -> dict[tuple[str, str], str | None]:
+        """One request for the name of `ident` of `kind` (user, channel, usergroup, bot):
+        {(kind, id): name, or None when Slack does not know it (or does not show it to
+        the app)}. User groups come all at once (`usergroups.list`), so the answer names
+        every group. A refused scope or plan raises `RemoteError` (not retryable)."""
+        method = NAME_METHODS.get(kind)
+        if method is None:
+            return {(kind, ident): None}
+        if kind == "usergroup":
+            doc = await self.call(method, {"include_disabled": True})
+            found: dict[tuple[str, str], str | None] = {}
+            for g in doc.get("usergroups") or []:
+                if isinstance(g, dict) and isinstance(g.get("id"), str):
+                    handle = g.get("handle") or g.get("name")
+                    found[("usergroup", g["id"])] = _clean_name(handle)
+            found.setdefault((kind, ident), None)
+            return found
+        arg = {"user": "user", "channel": "channel", "bot": "bot"}[kind]
+        doc = await self.call(method, {arg: ident}, accept_errors=_NOT_FOUND)
+        if not doc.get("ok"):
+            return {(kind, ident): None}
+        if kind == "user":
+            name = _person_name(doc.get("user"))
+            if name:
+                self._user_names[ident] = name
+        else:
+            obj = doc.get("channel" if kind == "channel" else "bot")
+            name = _clean_name(obj.get("name")) if isinstance(obj, dict) else None
+        return {(kind, ident): name}
+
+    def harvest_names(self, raw: Mapping[str, Any]) -> None:
+        """Names that come free with a message: a bot's profile, a person's profile."""
+        for m in (raw, raw.get("message")):
+            if not isinstance(m, Mapping):
+                continue
+            bot = m.get("bot_profile")
+            if isinstance(bot, Mapping) and isinstance(m.get("bot_id"), str):
+                name = _clean_name(bot.get("name"))
+                if name:
+                    self.names.note("bot", m["bot_id"], name)
+            profile = m.get("user_profile")
+            if isinstance(profile, Mapping) and isinstance(m.get("user"), str):
+                name = _person_name({"profile": profile})
+                if name:
+                    self.names.note("user", m["user"], name)
 
     def remember_user(self, user_id: str, name: str) -> None:
         self._user_names[user_id] = sanitize(name, single_line=True)
@@ -487,7 +549,12 @@ class SlackClient(ApiClient):
     async def workspace_url(self) -> str:
         return (await self.auth_test()).url.rstrip("/")
 
-    async def channels_page(self, cursor: str | None = None) -> ChannelPage:
+    async def channels_page(
+        self, cursor: str | None = None, *, member_only: bool = False
+    ) -> ChannelPage:
+        """One page of channels: every channel the token can see (conversations.list), or
+        with `member_only` those the app is in (users.conversations: a handful even in a
+        workspace of thousands)."""
         args: dict[str, Any] = {
             "types": "public_channel,private_channel",
             "exclude_archived": True,
@@ -495,10 +562,13 @@ class SlackClient(ApiClient):
         }
         if cursor:
             args["cursor"] = cursor
-        doc = await self.call("conversations.list", args)
+        method = "users.conversations" if member_only else "conversations.list"
+        doc = await self.call(method, args)
         channels = [
             SourceChannel(
-                id=c["id"], name=str(c.get("name", "")), is_member=bool(c.get("is_member"))
+                id=c["id"],
+                name=str(c.get("name", "")),
+                is_member=member_only or bool(c.get("is_member")),
             )
             for c in doc.get("channels") or []
             if isinstance(c, dict) and isinstance(c.get("id"), str)
@@ -533,8 +603,9 @@ class SlackClient(ApiClient):
         is_alert: bool,
     ) -> FeedMessage:
         link = f"{workspace}/archives/{channel_id}/p{str(raw.get('ts', '')).replace('.', '')}"
+        self.harvest_names(raw)
         return to_feed_message(
-            raw, channel, self.known_user_names, permalink=link, is_alert=is_alert
+            raw, channel, self.names, permalink=link, is_alert=is_alert, tz=self.tz
         )
 
     # -- writes ---------------------------------------------------------------------------
@@ -627,6 +698,30 @@ class SlackClient(ApiClient):
         )
 
 
+def _clean_name(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return sanitize(value, single_line=True).strip()
+
+
+def _person_name(user: object) -> str | None:
+    """The name Slack shows for a person: the display name, else the real name."""
+    if not isinstance(user, Mapping):
+        return None
+    raw_profile = user.get("profile")
+    profile: Mapping[str, Any] = raw_profile if isinstance(raw_profile, Mapping) else {}
+    for candidate in (
+        profile.get("display_name"),
+        profile.get("real_name"),
+        user.get("real_name"),
+        user.get("name"),
+    ):
+        name = _clean_name(candidate)
+        if name:
+            return name
+    return None
+
+
 def _next_cursor(doc: Mapping[str, Any]) -> str | None:
     meta = doc.get("response_metadata") or {}
     cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
@@ -697,9 +792,11 @@ def to_feed_message(
     is_alert: bool = False,
     permalink: str = "",
     channel_names: Mapping[str, str] | None = None,
+    tz: tzinfo = UTC,
 ) -> FeedMessage:
-    """A raw Slack message as the domain's `FeedMessage` for channel name `channel`."""
-    shown = render_message(msg, user_names, channel_names)
+    """A raw Slack message as the domain's `FeedMessage` for channel name `channel`
+    (dates in it read in `tz`); `wanted` lists the names not known yet."""
+    shown = render_message(msg, user_names, channel_names, tz=tz)
     ts = str(msg.get("ts", ""))
     thread_ts = msg.get("thread_ts")
     reply_count = msg.get("reply_count")
@@ -720,4 +817,5 @@ def to_feed_message(
         detail=shown.detail,
         state=shown.state,
         broadcast=shown.broadcast,
+        wanted=shown.wanted,
     )

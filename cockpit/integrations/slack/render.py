@@ -111,7 +111,7 @@ class _Ctx:
         known = lookup(ident) if ident else None
         if known:
             return sigil + known.lstrip(sigil) if sigil else known
-        if ident:
+        if ident and not label:  # a label reads well enough: no look-up for it
             self.wanted[(kind, ident)] = None
         if label:
             return sigil + label.lstrip(sigil) if sigil else label

@@ -125,13 +125,18 @@ class FeedView(ScrollView, can_focus=True):
 
     def add_messages(self, messages: Iterable[FeedMessage]) -> int:
         """Take new messages; returns how many were new. While paused they are held. A
-        message already shown that comes again edited or deleted takes its place."""
+        message already shown that comes again different (edited, deleted, unfurled, or a
+        name in it now known) takes its place."""
         fresh: list[FeedMessage] = []
+        replaced = False
         for m in messages:
             if m.key not in self._keys:
                 fresh.append(m)
-            elif m.edited or m.deleted:
-                self._replace(m)
+            else:
+                replaced = self._replace(m) or replaced
+        if replaced:
+            self._cache.clear()
+            self.refresh()
         if not fresh:
             return 0
         for m in fresh:
@@ -143,21 +148,28 @@ class FeedView(ScrollView, can_focus=True):
         self._take(fresh)
         return len(fresh)
 
-    def _replace(self, m: FeedMessage) -> None:
-        """An edit or a deletion of a message in memory: the new version, in place."""
+    def _replace(self, m: FeedMessage) -> bool:
+        """A new version of a message in memory, in place (the caller redraws). Returns
+        whether anything changed."""
         order = (m.at, m.ts)
         i = bisect.bisect_left(self._messages, order, key=lambda x: (x.at, x.ts))
         if i == len(self._messages) or self._messages[i].key != m.key:
-            return  # held while paused, or gone: the newest version comes with the rest
+            for j, held in enumerate(self._held):  # held while paused: the new version
+                if held.key == m.key:
+                    self._held[j] = m
+            return False  # (or gone)
         if self._messages[i] == m:
-            return
+            return False
         self._messages[i] = m
-        for index, row in enumerate(self._rows):
-            if row.message.key == m.key:
-                row.message = m
-                self._cache = {k: v for k, v in self._cache.items() if k[0] != index}
-                self.refresh_line(index)
-                break
+        row = self._parent_rows.get(m.key)
+        if row is not None and row.message.key == m.key:
+            row.message = m
+        else:  # a reply shown under its parent
+            for r in self._rows:
+                if r.message.key == m.key:
+                    r.message = m
+                    break
+        return True
 
     def _following(self) -> bool:
         """The cursor goes with the newest row: nothing is highlighted (no focus, or no
