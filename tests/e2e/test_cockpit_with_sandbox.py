@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -17,12 +18,37 @@ import pytest
 from .test_demo_in_tmux import free_port, ours, wait_state
 from .tmux import Tmux, cockpit_command
 
+# The credentials these tests give cockpit: the drill range refuses any it does not know, as
+# the services do, so the scenario brings them (the quiet drill plus its `[[tokens]]`).
+E2E_TOKENS = """
+[[tokens]]
+token = "xoxb-e2e-secret-token"
+
+[[tokens]]
+token = "xoxb-hostile-test"
+
+[[tokens]]
+token = "xoxb-kill"
+
+[[tokens]]
+token = "sp-e2e-secret"
+service = "statuspage"
+
+[[tokens]]
+token = "sp-kill"
+service = "statuspage"
+"""
+
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[int]:
     port = free_port()
+    quiet = resources.files("cockpit.sandbox").joinpath("scenarios", "quiet.toml").read_text()
+    scenario = tmp_path / "quiet-e2e.toml"
+    scenario.write_text(quiet + E2E_TOKENS)
+    command = [sys.executable, "-m", "cockpit", "sandbox", "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cockpit", "sandbox", "--port", str(port), "--scenario", "quiet"],
+        [*command, "--scenario", str(scenario)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

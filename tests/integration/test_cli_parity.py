@@ -23,9 +23,11 @@ import pytest
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
 from cockpit.sandbox import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from tests.ui.conftest import SIZE, Harness
 
-TOKENS = {"slack": "xoxb-parity", "jira": "jira-parity", "statuspage": "sp-parity"}
+# the drill range's own Slack token and Statuspage key (it refuses others, as Slack does)
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-parity", "statuspage": STATUSPAGE_KEY}
 TITLE = "Checkout payments failing for EU buyers"
 ENV = {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"}
 

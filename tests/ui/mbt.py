@@ -38,6 +38,7 @@ from cockpit.commands import COMMANDS
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
 from cockpit.sandbox import IN_PROCESS_URL, SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.ui.dialogs.base import Dialog, DialogScreen
 from cockpit.ui.dialogs.prompts import ChoiceModal
 from cockpit.ui.screens.main import CockpitScreen
@@ -46,7 +47,8 @@ from cockpit.ui.widgets.panes import ChecklistPane
 
 from .conftest import SIZE, Harness
 
-TOKENS = {"slack": "xoxb-mbt", "jira": "jira-mbt", "statuspage": "sp-mbt"}
+# the drill range's own Slack token and Statuspage key (it refuses others, as Slack does)
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-mbt", "statuspage": STATUSPAGE_KEY}
 ENV = {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"}
 REPORTS = (
     "Checkout payments failing for EU buyers. Card payments error out.",
@@ -277,7 +279,7 @@ def post_reports(server: SandboxServer) -> None:
 
 
 def make_harness(tmp: Path) -> tuple[Harness, SandboxServer, CountingTransport]:
-    server = SandboxServer(scenario=None)
+    server = SandboxServer(scenario=None, lenient=True)  # keys at machine speed
     transport = CountingTransport(server.transport())
     post_reports(server)
     tmp.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,13 @@ from cockpit.config import load_settings
 from cockpit.domain.outbox import OutboxState
 from cockpit.integrations.http import RetryPolicy
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import APP_TOKEN, BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.ui.widgets.drafts import DraftsPane
 
 from .conftest import SIZE, Harness
 
-TOKENS = {"slack": "xoxb-ui", "jira": "jira-ui", "statuspage": "sp-ui"}
+# the drill range's own Slack token and Statuspage key (it refuses others, as Slack does)
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-ui", "statuspage": STATUSPAGE_KEY}
 
 
 async def wait_until(pilot, check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -176,8 +178,8 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
 @pytest.mark.parametrize(
     "tokens,expect",
     [
-        ({"slack": "xoxb-ui", "slack-app": "xapp-1-ui"}, "● live"),
-        ({"slack": "xoxb-ui"}, "polling"),
+        ({"slack": BOT_TOKEN, "slack-app": APP_TOKEN}, "● live"),
+        ({"slack": BOT_TOKEN}, "polling"),
     ],
 )
 async def test_the_feed_says_whether_new_messages_are_pushed_or_polled(

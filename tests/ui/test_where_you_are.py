@@ -12,6 +12,7 @@ import pytest
 from cockpit.config import load_settings
 from cockpit.domain.incident import Status
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.ui.dialogs.send import ConfirmSend
 from cockpit.ui.screens.main import CockpitScreen
 from cockpit.ui.widgets.panes import ChecklistPane
@@ -19,7 +20,8 @@ from cockpit.ui.widgets.panes import ChecklistPane
 from . import scenes
 from .conftest import SIZE, Harness, settle
 
-TOKENS = {"slack": "xoxb-ui", "jira": "jira-ui", "statuspage": "sp-ui"}
+# the drill range's own Slack token and Statuspage key (it refuses others, as Slack does)
+TOKENS = {"slack": BOT_TOKEN, "jira": "jira-ui", "statuspage": STATUSPAGE_KEY}
 
 
 @pytest.fixture
