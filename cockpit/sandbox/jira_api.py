@@ -1,14 +1,27 @@
-"""The Jira Cloud REST v3 endpoints cockpit uses, at `<base>/rest/api/3/...`.
+"""The Jira Cloud REST endpoints cockpit and the official clients use, at
+`<base>/rest/api/3/...` (Atlassian Document Format for rich text) and `<base>/rest/api/2/...`
+(the same site; rich text as plain strings, as the `jira` library sends them).
 
 Basic auth (`email:api-token`) is required and any pair is accepted (but for a token refused
-with `SandboxState.refuse_token`: 401); the email becomes the Jira user (`GET /myself`). Rich
-text is Atlassian Document Format only: a plain string where a document belongs gets Jira's
-400 `{"errorMessages": [], "errors": {"description": ...}}`.
+with `SandboxState.refuse_token`: 401); the email becomes the Jira user (`GET /myself`).
+
+The site is set up as a real team's (jira_site.py): INCIDENT's create screen requires
+Priority and the custom Severity field (`customfield_10042`), a field not on the screen is
+Cloud's 400 "Field 'x' cannot be set. It is not on the appropriate screen, or unknown.", a
+required one missing is "Priority is required."; RESOLVED and CANCELED have a screen that
+asks for a Resolution; JQL search sees writes only `search_lag` seconds later. Rich text
+in v3 is checked against the ADF JSON Schema (schema.py): a string where a document belongs
+is Jira's 400 `{"errors": {"description": "Operation value must be an Atlassian Document
+..."}}` (a comment: "Comment body is not valid!"), a document that breaks the schema is
+`{"errorMessages": ["INVALID_INPUT"]}`.
 
 Projects: INCIDENT (workflow Pending → FIXING → Fixing → MONITORING → Monitoring → RESOLVED
 → Resolved, CANCELED from Pending/Fixing, REOPEN from Resolved/Canceled; FIXING assigns the
 caller when nobody is assigned) and BUG (To Do / In Progress / Done) for follow-ups.
 Transitions are posted by id, as in Jira; an id not available from the current status is a 400.
+Also served: `/serverInfo` (with `versionNumbers`), `/field`, `/priority`, `/resolution`,
+`/issuetype`, `/issueLinkType`, `/project/{key}`, createmeta
+(`/issue/createmeta/{project}/issuetypes[/{id}]`).
 The search endpoint understands a JQL subset: AND/OR/NOT and parentheses over `field = v`,
 `!=`, `~`, `IN (...)`, `NOT IN (...)`, `IS [NOT] EMPTY` on project, key, labels, status,
 statusCategory, issuetype, priority, assignee, reporter, resolution, summary and text, with
@@ -23,9 +36,21 @@ import binascii
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
+from cockpit.integrations.adf import adf_to_text, from_plain
+from cockpit.sandbox.jira_site import (
+    ALWAYS_REQUIRED,
+    READ_ONLY,
+    RESOLUTIONS,
+    SYSTEM_FIELDS,
+    CustomField,
+    JiraSite,
+    ProjectSetup,
+)
+from cockpit.sandbox.schema import adf_problem
 from cockpit.sandbox.state import (
     ISSUE_TYPES,
     LINK_TYPES,
@@ -33,6 +58,7 @@ from cockpit.sandbox.state import (
     STATUS_CATEGORIES,
     JiraIssue,
     JiraProject,
+    JiraTransition,
     Request,
     Response,
     SandboxState,
@@ -41,92 +67,17 @@ from cockpit.sandbox.state import (
 
 JSON = dict[str, Any]
 
-ADF_NODES = frozenset(
-    {
-        "blockCard",
-        "blockTaskItem",
-        "blockquote",
-        "bodiedExtension",
-        "bodiedSyncBlock",
-        "bulletList",
-        "caption",
-        "codeBlock",
-        "date",
-        "decisionItem",
-        "decisionList",
-        "embedCard",
-        "emoji",
-        "expand",
-        "extension",
-        "hardBreak",
-        "heading",
-        "inlineCard",
-        "inlineExtension",
-        "layoutColumn",
-        "layoutSection",
-        "listItem",
-        "media",
-        "mediaGroup",
-        "mediaInline",
-        "mediaSingle",
-        "mention",
-        "nestedExpand",
-        "orderedList",
-        "panel",
-        "paragraph",
-        "placeholder",
-        "rule",
-        "status",
-        "syncBlock",
-        "table",
-        "tableCell",
-        "tableHeader",
-        "tableRow",
-        "taskItem",
-        "taskList",
-        "text",
-    }
-)
-ADF_MARKS = frozenset(
-    {
-        "alignment",
-        "annotation",
-        "backgroundColor",
-        "border",
-        "breakout",
-        "code",
-        "dataConsumer",
-        "em",
-        "fontSize",
-        "fragment",
-        "indentation",
-        "link",
-        "strike",
-        "strong",
-        "subsup",
-        "textColor",
-        "underline",
-    }
-)
 NOT_ADF = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-CREATE_FIELDS = frozenset(
-    {
-        "project",
-        "summary",
-        "description",
-        "issuetype",
-        "labels",
-        "priority",
-        "assignee",
-        "reporter",
-        "environment",
-        "duedate",
-        "components",
-    }
-)
-EDIT_FIELDS = frozenset(
-    {"summary", "description", "labels", "priority", "assignee", "environment", "duedate"}
-)
+NOT_STRING = "Operation value must be a string"
+BAD_COMMENT = "Comment body is not valid!"
+SERVER_VERSION = (1001, 0, 0)
+PRIORITY_COLOURS = {
+    "Highest": "#d04437",
+    "High": "#f15C75",
+    "Medium": "#f79232",
+    "Low": "#707070",
+    "Lowest": "#999999",
+}
 
 
 class JiraError(Exception):
@@ -142,50 +93,8 @@ class JiraError(Exception):
         return Response.json(self.status, {"errorMessages": self.messages, "errors": self.errors})
 
 
-def adf_problem(doc: Any) -> str | None:
-    """Why `doc` is not an ADF document (None if it is one, structurally)."""
-    if not isinstance(doc, dict) or doc.get("type") != "doc":
-        return "not a document"
-    if doc.get("version") != 1:
-        return "version must be 1"
-    if not isinstance(doc.get("content"), list):
-        return "content must be a list"
-    if set(doc) - {"type", "version", "content"}:
-        return "unexpected keys in doc"
-
-    def walk(node: Any, depth: int) -> str | None:
-        if depth > 50:
-            return "nested too deeply"
-        if not isinstance(node, dict) or node.get("type") not in ADF_NODES:
-            return f"unknown node {node.get('type') if isinstance(node, dict) else node!r}"
-        if node["type"] == "text" and (not isinstance(node.get("text"), str) or not node["text"]):
-            return "text nodes need non-empty text"
-        marks = node.get("marks", [])
-        if not isinstance(marks, list) or any(
-            not isinstance(m, dict) or m.get("type") not in ADF_MARKS for m in marks
-        ):
-            return "bad marks"
-        if "attrs" in node and not isinstance(node["attrs"], dict):
-            return "attrs must be an object"
-        content = node.get("content", [])
-        if not isinstance(content, list):
-            return "content must be a list"
-        for child in content:
-            problem = walk(child, depth + 1)
-            if problem:
-                return problem
-        return None
-
-    for node in doc["content"]:
-        problem = walk(node, 1)
-        if problem:
-            return problem
-    return None
-
-
-def _require_adf(value: Any, field: str) -> None:
-    if value is not None and adf_problem(value) is not None:
-        raise JiraError(400, [], {field: NOT_ADF})
+def cannot_set(name: str) -> str:
+    return f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
 
 
 Route = tuple[str, re.Pattern[str], str]
@@ -195,6 +104,14 @@ _ROUTES: list[Route] = [
         ("GET", r"/myself", "myself"),
         ("GET", r"/serverInfo", "server_info"),
         ("GET", r"/user/search", "user_search"),
+        ("GET", r"/field", "fields"),
+        ("GET", r"/priority", "priorities"),
+        ("GET", r"/resolution", "resolutions"),
+        ("GET", r"/issuetype", "issue_types"),
+        ("GET", r"/issueLinkType", "link_types"),
+        ("GET", r"/project/([^/]+)", "project"),
+        ("GET", r"/issue/createmeta/([^/]+)/issuetypes", "createmeta_types"),
+        ("GET", r"/issue/createmeta/([^/]+)/issuetypes/([^/]+)", "createmeta_fields"),
         ("POST", r"/issue", "create_issue"),
         ("GET", r"/issue/([^/]+)", "get_issue"),
         ("PUT", r"/issue/([^/]+)", "edit_issue"),
@@ -218,9 +135,15 @@ _ROUTES: list[Route] = [
 
 class JiraAPI:
     PREFIX = "/rest/api/3"
+    PREFIXES = ("/rest/api/3", "/rest/api/2")
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self.version = 3  # of the request being answered (set under the state's lock)
+
+    @property
+    def site(self) -> JiraSite:
+        return self.state.jira_site
 
     # -- entry ----------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -234,6 +157,7 @@ class JiraAPI:
                 },
                 [("WWW-Authenticate", 'Basic realm="protected-area"')],
             )
+        version = 2 if request.path.startswith("/rest/api/2") else 3
         sub = request.path[len(self.PREFIX) :] or "/"
         allowed = False
         for method, pattern, name in _ROUTES:
@@ -246,6 +170,7 @@ class JiraAPI:
             handler: Callable[..., Response] = getattr(self, name)
             try:
                 with self.state.lock:
+                    self.version = version
                     # path parameters arrive percent-encoded (an issue key, a property key)
                     return handler(request, caller, *(unquote(g) for g in match.groups()))
             except JiraError as err:
@@ -281,6 +206,33 @@ class JiraAPI:
         if not isinstance(body, dict):
             raise JiraError(400, ["The request body must be a JSON object"])
         return body
+
+    # -- rich text: ADF in v3, plain strings in v2 -------------------------------------------
+    def _rich_in(self, value: Any, field: str) -> Any:
+        """A rich-text field as sent (v3: an ADF document, checked against the schema; v2: a
+        string, kept as the document Cloud makes of it). None stays None."""
+        if value is None:
+            return None
+        if self.version == 2:
+            if not isinstance(value, str):
+                raise JiraError(400, [], {field: NOT_STRING})
+            return from_plain(value) if value.strip() else None
+        if not isinstance(value, dict) or value.get("type") != "doc":
+            raise JiraError(400, [], {field: BAD_COMMENT if field == "comment" else NOT_ADF})
+        if adf_problem(value) is not None:
+            raise JiraError(400, ["INVALID_INPUT"], {})
+        return value
+
+    def _rich_out(self, value: Any) -> Any:
+        if value is None or self.version == 3:
+            return value
+        return adf_to_text(value)
+
+    def _written(self, issue: JiraIssue) -> None:
+        """`issue` changed now: its `updated`, and the version search will see after the lag."""
+        now = self.state.now()
+        issue.updated = now
+        self.site.index.record(issue.key, issue, now)
 
     def _issue(self, key: str) -> JiraIssue:
         issue = self.state.issue(key)
@@ -357,6 +309,28 @@ class JiraAPI:
             "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg",
         }
 
+    def _resolution(self, name: str) -> JSON:
+        r = RESOLUTIONS.get(name, RESOLUTIONS["Done"])
+        return {
+            "self": f"{self.base}/rest/api/3/resolution/{r['id']}",
+            "id": r["id"],
+            "name": name,
+            "description": r["description"],
+        }
+
+    def _component(self, project: JiraProject, name: str) -> JSON:
+        names = self.site.setup(project.key).components
+        cid = str(int(project.id) * 10 + (names.index(name) if name in names else 99))
+        return {"self": f"{self.base}/rest/api/3/component/{cid}", "id": cid, "name": name}
+
+    def _option(self, cf: CustomField, value: str) -> JSON:
+        oid = cf.option_id(value)
+        return {
+            "self": f"{self.base}/rest/api/3/customFieldOption/{oid}",
+            "value": value,
+            "id": oid,
+        }
+
     def _issuetype(self, name: str) -> JSON:
         t = ISSUE_TYPES[name]
         return {
@@ -372,7 +346,7 @@ class JiraAPI:
             "self": f"{self.base}/rest/api/3/issue/{issue.id}/comment/{comment['id']}",
             "id": comment["id"],
             "author": self.user_json(comment["author"]),
-            "body": comment["body"],
+            "body": self._rich_out(comment["body"]),
             "updateAuthor": self.user_json(comment["author"]),
             "created": comment["created"],
             "updated": comment["created"],
@@ -404,18 +378,10 @@ class JiraAPI:
             entry[side] = self.issue_ref(other)
             links.append(entry)
         comments = [self.comment_json(issue, c) for c in issue.comments]
-        resolution = None
-        if issue.resolution:
-            rid = "10000" if issue.resolution == "Done" else "10001"
-            resolution = {
-                "self": f"{self.base}/rest/api/3/resolution/{rid}",
-                "id": rid,
-                "name": issue.resolution,
-                "description": "",
-            }
+        resolution = self._resolution(issue.resolution) if issue.resolution else None
         fields: JSON = {
             "summary": f.get("summary", ""),
-            "description": f.get("description"),
+            "description": self._rich_out(f.get("description")),
             "issuetype": self._issuetype(f["issuetype"]),
             "project": self.project_json(project),
             "status": self.status_json(project, issue.status),
@@ -429,9 +395,9 @@ class JiraAPI:
             "updated": iso_jira(issue.updated),
             "resolution": resolution,
             "resolutiondate": iso_jira(issue.resolutiondate) if issue.resolutiondate else None,
-            "environment": f.get("environment"),
+            "environment": self._rich_out(f.get("environment")),
             "duedate": f.get("duedate"),
-            "components": list(f.get("components", [])),
+            "components": [self._component(project, c) for c in f.get("components", [])],
             "fixVersions": [],
             "issuelinks": links,
             "comment": {
@@ -477,44 +443,232 @@ class JiraAPI:
             keys = issue.properties if "*all" in properties else properties
             out["properties"] = {k: issue.properties[k] for k in keys if k in issue.properties}
         expands = {e.strip() for e in expand.split(",") if e.strip()}
-        if "transitions" in expands:
-            out["transitions"] = self._transitions(issue)
+        if "transitions" in expands or "transitions.fields" in expands:
+            out["transitions"] = self._transitions(
+                issue, with_fields="transitions.fields" in expands
+            )
         if "names" in expands:
             out["names"] = {k: k.capitalize() for k in chosen}
         return out
 
-    def _transitions(self, issue: JiraIssue) -> list[JSON]:
+    def _screen(self, issue: JiraIssue, t: JiraTransition) -> tuple[str, ...]:
+        return self.site.setup(issue.project).screens.get(t.name, ())
+
+    def _transitions(self, issue: JiraIssue, *, with_fields: bool = False) -> list[JSON]:
         project = self.state.projects[issue.project]
-        return [
-            {
+        out = []
+        for t in project.workflow.available(issue.status):
+            screen = self._screen(issue, t)
+            entry: JSON = {
                 "id": t.id,
                 "name": t.name,
                 "to": self.status_json(project, t.to),
-                "hasScreen": False,
+                "hasScreen": bool(screen),
                 "isGlobal": False,
                 "isInitial": False,
                 "isAvailable": True,
                 "isConditional": False,
                 "isLooped": False,
             }
-            for t in project.workflow.available(issue.status)
-        ]
+            if with_fields:
+                entry["fields"] = {f: self._field_meta(f, required=True) for f in screen}
+            out.append(entry)
+        return out
+
+    def _field_meta(
+        self, field_id: str, *, required: bool, project: JiraProject | None = None
+    ) -> JSON:
+        """A field as a screen shows it (FieldMetadata), with its allowed values."""
+        cf = self.site.custom_fields.get(field_id)
+        name = self.site.field_name(field_id)
+        schema = cf.schema() if cf else dict(SYSTEM_FIELDS[field_id][1])
+        meta: JSON = {
+            "required": required,
+            "schema": schema,
+            "name": name,
+            "key": field_id,
+            "operations": ["set"]
+            if field_id not in ("labels", "components")
+            else ["add", "set", "remove"],
+        }
+        allowed: list[JSON] | None = None
+        if cf is not None:
+            allowed = [self._option(cf, v) for v in cf.options]
+        elif field_id == "priority":
+            allowed = [self._priority_full(n) for n in PRIORITIES]
+        elif field_id == "resolution":
+            allowed = [self._resolution(n) for n in RESOLUTIONS]
+        elif field_id == "components" and project is not None:
+            allowed = [self._component(project, c) for c in self.site.setup(project.key).components]
+        if allowed is not None:
+            meta["allowedValues"] = allowed
+        return meta
 
     # -- users ----------------------------------------------------------------------------
     def myself(self, request: Request, caller: JSON) -> Response:
         return Response.json(200, self.user_json(caller["accountId"], full=True))
 
     def server_info(self, request: Request, caller: JSON) -> Response:
+        now = datetime.fromtimestamp(self.state.now(), UTC)
         return Response.json(
             200,
             {
                 "baseUrl": self.base,
-                "version": "1001.0.0-SNAPSHOT",
+                "displayUrl": self.base,
+                "version": ".".join(str(n) for n in SERVER_VERSION) + "-SNAPSHOT",
+                "versionNumbers": list(SERVER_VERSION),
                 "deploymentType": "Cloud",
-                "serverTitle": "Drill Range Jira",
                 "buildNumber": 100000,
+                "buildDate": "2025-01-06T00:00:00.000+0000",
+                "serverTime": now.strftime("%Y-%m-%dT%H:%M:%S.")
+                + f"{now.microsecond // 1000:03d}+0000",
+                "scmInfo": "0123456789abcdef0123456789abcdef01234567",
+                "serverTitle": "Drill Range Jira",
+                "defaultLocale": {"locale": "en_US"},
+                "serverTimeZone": "Etc/UTC",
             },
         )
+
+    # -- the site's setup -----------------------------------------------------------------
+    def fields(self, request: Request, caller: JSON) -> Response:
+        out: list[JSON] = []
+        for fid, (name, schema) in SYSTEM_FIELDS.items():
+            clauses = [fid] if fid not in ("issuelinks", "comment") else []
+            if fid == "issuetype":
+                clauses = ["issuetype", "type"]
+            if fid == "components":
+                clauses = ["component"]
+            out.append(
+                {
+                    "id": fid,
+                    "key": fid,
+                    "name": name,
+                    "custom": False,
+                    "orderable": fid not in READ_ONLY,
+                    "navigable": fid != "comment",
+                    "searchable": bool(clauses),
+                    "clauseNames": clauses,
+                    "schema": dict(schema),
+                }
+            )
+        for cf in self.site.custom_fields.values():
+            out.append(
+                {
+                    "id": cf.id,
+                    "key": cf.id,
+                    "name": cf.name,
+                    "untranslatedName": cf.name,
+                    "custom": True,
+                    "orderable": True,
+                    "navigable": True,
+                    "searchable": True,
+                    "clauseNames": [f"cf[{cf.number}]", cf.name],
+                    "schema": cf.schema(),
+                }
+            )
+        return Response.json(200, out)
+
+    def _priority_full(self, name: str) -> JSON:
+        return {
+            **(self._priority(name) or {}),
+            "statusColor": PRIORITY_COLOURS[name],
+            "description": f"{name} priority",
+            "isDefault": name == "Medium",
+        }
+
+    def priorities(self, request: Request, caller: JSON) -> Response:
+        return Response.json(200, [self._priority_full(n) for n in PRIORITIES])
+
+    def resolutions(self, request: Request, caller: JSON) -> Response:
+        return Response.json(
+            200, [{**self._resolution(n), "isDefault": n == "Done"} for n in RESOLUTIONS]
+        )
+
+    def issue_types(self, request: Request, caller: JSON) -> Response:
+        return Response.json(200, [self._issuetype(n) for n in ISSUE_TYPES])
+
+    def link_types(self, request: Request, caller: JSON) -> Response:
+        return Response.json(
+            200,
+            {
+                "issueLinkTypes": [
+                    {**lt, "self": f"{self.base}/rest/api/3/issueLinkType/{lt['id']}"}
+                    for lt in LINK_TYPES.values()
+                ]
+            },
+        )
+
+    def _project(self, ref: str) -> JiraProject:
+        for p in self.state.projects.values():
+            if ref.upper() == p.key or ref == p.id:
+                return p
+        raise JiraError(404, [f"No project could be found with key '{ref}'."])
+
+    def project(self, request: Request, caller: JSON, ref: str) -> Response:
+        p = self._project(ref)
+        out = self.project_json(p)
+        out.update(
+            {
+                "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+                "description": "",
+                "lead": self.user_json(next(iter(self.state.jira_users), None)),
+                "components": [self._component(p, c) for c in self.site.setup(p.key).components],
+                "issueTypes": [self._issuetype(n) for n in p.issue_types],
+                "assigneeType": "UNASSIGNED",
+                "versions": [],
+                "roles": {},
+                "style": "classic",
+                "isPrivate": False,
+                "properties": {},
+            }
+        )
+        return Response.json(200, out)
+
+    def _page(self, request: Request, items: list[JSON], key: str) -> Response:
+        try:
+            start = int(request.arg("startAt") or 0)
+            limit = int(request.arg("maxResults") or 50)
+        except ValueError as exc:
+            raise JiraError(400, ["startAt and maxResults must be numbers"]) from exc
+        limit = max(1, min(limit, 200))
+        return Response.json(
+            200,
+            {
+                "maxResults": limit,
+                "startAt": start,
+                "total": len(items),
+                key: items[start : start + limit],
+            },
+        )
+
+    def createmeta_types(self, request: Request, caller: JSON, ref: str) -> Response:
+        p = self._project(ref)
+        return self._page(request, [self._issuetype(n) for n in p.issue_types], "issueTypes")
+
+    def createmeta_fields(self, request: Request, caller: JSON, ref: str, type_id: str) -> Response:
+        p = self._project(ref)
+        name = next(
+            (n for n in p.issue_types if ISSUE_TYPES[n]["id"] == type_id or n == type_id), None
+        )
+        if name is None:
+            raise JiraError(404, [f"Issue type with id '{type_id}' does not exist in {p.key}."])
+        setup = self.site.setup(p.key)
+        out = []
+        for fid in setup.create_fields:
+            meta = self._field_meta(fid, required=setup.is_required(fid), project=p)
+            meta["fieldId"] = fid
+            default = setup.defaults.get(fid)
+            if fid == "reporter":
+                default = "caller"
+            meta["hasDefaultValue"] = default is not None
+            if fid == "priority" and default is not None:
+                meta["defaultValue"] = self._priority_full(str(default))
+            if fid == "issuetype":
+                meta["allowedValues"] = [self._issuetype(name)]
+            if fid == "project":
+                meta["allowedValues"] = [self.project_json(p)]
+            out.append(meta)
+        return self._page(request, out, "fields")
 
     def user_search(self, request: Request, caller: JSON) -> Response:
         query = (request.arg("query") or "").strip().lower()
@@ -543,15 +697,16 @@ class JiraAPI:
                 },
             )
         errors: dict[str, str] = {}
-        for name in fields:
-            if name not in CREATE_FIELDS and not name.startswith("customfield_"):
-                errors[name] = (
-                    f"Field '{name}' cannot be set. It is not on the appropriate "
-                    "screen, or unknown."
-                )
         project = self._project_ref(fields.get("project"))
         if project is None:
             errors["project"] = "Specify a valid project ID or key"
+        setup = self.site.setup(project.key) if project is not None else None
+        if setup is not None:
+            for name in fields:
+                if name in ("project", "issuetype"):
+                    continue
+                if name not in setup.create_fields or name in READ_ONLY:
+                    errors[name] = cannot_set(name)
         itype = self._issuetype_ref(fields.get("issuetype"), project)
         if itype is None:
             errors["issuetype"] = "Specify a valid issue type"
@@ -560,10 +715,15 @@ class JiraAPI:
             errors["summary"] = "You must specify a summary of the issue."
         elif len(summary) > 255:
             errors["summary"] = "Summary must be less than 255 characters."
-        if fields.get("description") is not None and adf_problem(fields["description"]):
-            errors["description"] = NOT_ADF
-        if fields.get("environment") is not None and adf_problem(fields["environment"]):
-            errors["environment"] = NOT_ADF
+        stored: JSON = {}
+        for rich in ("description", "environment"):
+            if rich in fields and rich not in errors:
+                try:
+                    stored[rich] = self._rich_in(fields[rich], rich)
+                except JiraError as err:
+                    if err.messages:  # INVALID_INPUT: the whole request
+                        raise
+                    errors.update(err.errors)
         labels = fields.get("labels", [])
         label_error = _labels_problem(labels)
         if label_error:
@@ -573,12 +733,23 @@ class JiraAPI:
             errors["priority"] = "Specify a valid priority"
         assignee = self._account_ref(fields.get("assignee"), errors, "assignee")
         reporter = self._account_ref(fields.get("reporter"), errors, "reporter")
+        if setup is not None and project is not None:
+            self._check_values(fields, setup, project, errors, stored)
+            for fid in setup.required:
+                if fid in errors or fid in ALWAYS_REQUIRED or fid in setup.defaults:
+                    continue
+                value = fields.get(fid)
+                if value is None or value == [] or value == "":
+                    errors[fid] = f"{self.site.field_name(fid)} is required."
         if errors:
             raise JiraError(400, [], errors)
-        assert project is not None and itype is not None
-        stored = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
+        assert project is not None and itype is not None and setup is not None
+        for k, v in fields.items():
+            if k not in ("project", "issuetype", "priority", "labels") and k not in stored:
+                stored[k] = v
+        default_priority = setup.defaults.get("priority")
         stored.update(
-            {"issuetype": itype, "labels": list(labels), "priority": priority or "Medium"}
+            {"issuetype": itype, "labels": list(labels), "priority": priority or default_priority}
         )
         issue = self.state.new_issue(
             project, stored, reporter or caller["accountId"], assignee=assignee, store=False
@@ -586,10 +757,72 @@ class JiraAPI:
         self._apply_update(issue, body.get("update"), caller)  # a bad update: nothing stored
         issue.properties.update(_properties(body.get("properties")))
         self.state.issues[issue.key] = issue
+        self._written(issue)
         return Response.json(
             201,
             {"id": issue.id, "key": issue.key, "self": f"{self.base}/rest/api/3/issue/{issue.id}"},
         )
+
+    def _check_values(
+        self,
+        fields: JSON,
+        setup: ProjectSetup,
+        project: JiraProject,
+        errors: dict[str, str],
+        stored: JSON,
+    ) -> None:
+        """Custom select fields and components: their values as the site knows them, into
+        `stored` (as Jira keeps them); a bad one into `errors`."""
+        for fid, value in fields.items():
+            if fid in errors:
+                continue
+            cf = self.site.custom_fields.get(fid)
+            if cf is not None:
+                if value is None:
+                    stored[fid] = None
+                    continue
+                ref = value if isinstance(value, dict) else {}
+                chosen = next(
+                    (
+                        o
+                        for o in cf.options
+                        if ref.get("value") == o or str(ref.get("id")) == cf.option_id(o)
+                    ),
+                    None,
+                )
+                if chosen is None:
+                    errors[fid] = f"Specify a valid 'id' or 'name' for {cf.name}"
+                else:
+                    stored[fid] = self._option(cf, chosen)
+            elif fid.startswith("customfield_"):
+                errors.setdefault(fid, cannot_set(fid))
+            elif fid == "components":
+                if not isinstance(value, list):
+                    errors[fid] = "Components must be a list"
+                    continue
+                names = []
+                known = setup.components
+                for c in value:
+                    ref = c if isinstance(c, dict) else {}
+                    name = ref.get("name")
+                    if name is None and ref.get("id") is not None:
+                        name = next(
+                            (
+                                n
+                                for n in known
+                                if self._component(project, n)["id"] == str(ref["id"])
+                            ),
+                            None,
+                        )
+                        if name is None:
+                            errors[fid] = f"Component with id '{ref['id']}' does not exist."
+                            break
+                    if not isinstance(name, str) or name not in known:
+                        errors[fid] = f"Component name '{name}' is not valid"
+                        break
+                    names.append(name)
+                else:
+                    stored[fid] = names
 
     def _project_ref(self, ref: Any) -> JiraProject | None:
         if not isinstance(ref, dict):
@@ -638,27 +871,40 @@ class JiraAPI:
 
     def edit_issue(self, request: Request, caller: JSON, key: str) -> Response:
         issue = self._issue(key)
+        project = self.state.projects[issue.project]
+        setup = self.site.setup(issue.project)
         body = self._body(request)
         fields = body.get("fields") or {}
         if not isinstance(fields, dict):
             raise JiraError(400, ["fields must be an object"])
         errors: dict[str, str] = {}
+        stored: JSON = {}
+        editable = set(setup.create_fields) - {"project", "issuetype", "reporter"}
         for name, value in fields.items():
-            if name not in EDIT_FIELDS and not name.startswith("customfield_"):
-                errors[name] = (
-                    f"Field '{name}' cannot be set. It is not on the appropriate "
-                    "screen, or unknown."
-                )
-            elif (
-                name in ("description", "environment") and value is not None and adf_problem(value)
-            ):
-                errors[name] = NOT_ADF
+            if name not in editable or name in READ_ONLY:
+                errors[name] = cannot_set(name)
+            elif name in ("description", "environment"):
+                try:
+                    stored[name] = self._rich_in(value, name)
+                except JiraError as err:
+                    if err.messages:
+                        raise
+                    errors.update(err.errors)
             elif name == "labels" and _labels_problem(value):
                 errors[name] = _labels_problem(value) or ""
             elif name == "summary" and (not isinstance(value, str) or not value.strip()):
                 errors[name] = "You must specify a summary of the issue."
             elif name == "priority" and self._priority_ref(value) is None:
-                errors[name] = "Specify a valid priority"
+                errors[name] = (
+                    "Priority is required."
+                    if value is None and setup.is_required(name)
+                    else "Specify a valid priority"
+                )
+            elif value is None and setup.is_required(name):
+                errors[name] = f"{self.site.field_name(name)} is required."
+        self._check_values(
+            {k: v for k, v in fields.items() if k not in errors}, setup, project, errors, stored
+        )
         assignee = self._account_ref(fields.get("assignee"), errors, "assignee")
         if errors:
             raise JiraError(400, [], errors)
@@ -667,10 +913,12 @@ class JiraAPI:
                 issue.fields["priority"] = self._priority_ref(value)
             elif name == "assignee":
                 issue.assignee = assignee
+            elif name in stored:
+                issue.fields[name] = stored[name]
             else:
                 issue.fields[name] = list(value) if name == "labels" else value
         self._apply_update(issue, body.get("update"), caller)
-        issue.updated = self.state.now()
+        self._written(issue)
         if (request.arg("returnIssue") or "").lower() == "true":
             return Response.json(200, self.issue_json(issue, None))
         return Response.empty(204)
@@ -700,10 +948,9 @@ class JiraAPI:
                 if name == "labels":
                     self._label_op(issue, verb, value)
                 elif verb == "add" and isinstance(value, dict):
-                    _require_adf(value.get("body"), "comment")
                     if value.get("body") is None:
                         raise JiraError(400, [], {"comment": "Comment body can not be empty!"})
-                    self._add_comment(issue, value["body"], caller)
+                    self._add_comment(issue, self._rich_in(value["body"], "comment"), caller)
                 else:
                     raise JiraError(400, [], {"comment": f"Unsupported operation '{verb}'"})
 
@@ -755,7 +1002,10 @@ class JiraAPI:
             start = int(base64.b64decode(str(token)).decode()) if token else 0
         except (ValueError, binascii.Error) as exc:
             raise JiraError(400, ["Invalid maxResults or nextPageToken"]) from exc
-        matches = [i for i in self.state.issues.values() if query.where(self._values(i, caller))]
+        # the index lags writes: each issue as search sees it now (not yet there: skipped)
+        now = self.state.now()
+        seen = (self.site.index.visible(i.key, i, now) for i in list(self.state.issues.values()))
+        matches = [i for i in seen if i is not None and query.where(self._values(i, caller))]
         for field, descending in reversed(query.order or [("created", True)]):
             matches.sort(key=self._sort_key(field), reverse=descending)
         page = matches[start : start + limit]
@@ -825,9 +1075,12 @@ class JiraAPI:
     # -- transitions ----------------------------------------------------------------------
     def get_transitions(self, request: Request, caller: JSON, key: str) -> Response:
         issue = self._issue(key)
-        return Response.json(
-            200, {"expand": "transitions", "transitions": self._transitions(issue)}
-        )
+        expand = {e.strip() for e in (request.arg("expand") or "").split(",")}
+        found = self._transitions(issue, with_fields="transitions.fields" in expand)
+        wanted = request.arg("transitionId")
+        if wanted:
+            found = [t for t in found if t["id"] == wanted]
+        return Response.json(200, {"expand": "transitions", "transitions": found})
 
     def do_transition(self, request: Request, caller: JSON, key: str) -> Response:
         issue = self._issue(key)
@@ -841,29 +1094,25 @@ class JiraAPI:
         if chosen is None:
             raise JiraError(400, [f"Transition id '{tid}' is not valid for this issue."])
         fields = body.get("fields") or {}
-        if not isinstance(fields, dict) or set(fields) - {"resolution", "assignee"}:
-            bad = (
-                sorted(set(fields) - {"resolution", "assignee"})
-                if isinstance(fields, dict)
-                else ["fields"]
-            )
-            raise JiraError(
-                400,
-                [],
-                {
-                    b: f"Field '{b}' cannot be set. It is not on the "
-                    "appropriate screen, or unknown."
-                    for b in bad
-                },
-            )
+        if not isinstance(fields, dict):
+            raise JiraError(400, [], {"fields": cannot_set("fields")})
+        screen = self._screen(issue, chosen)
+        errors = {b: cannot_set(b) for b in sorted(set(fields) - set(screen))}
+        for fid in screen:
+            value = fields.get(fid)
+            if value is None:
+                errors[fid] = f"{self.site.field_name(fid)} is required."
+            elif fid == "resolution" and self._resolution_ref(value) is None:
+                errors[fid] = "Specify a valid 'id' or 'name' for Resolution"
+        if errors:
+            raise JiraError(400, [], errors)
         self._apply_update(issue, body.get("update"), caller)
         before = issue.status
         issue.status = chosen.to
         category = project.workflow.status(chosen.to).category
         now = self.state.now()
         if category == "done":
-            resolution = fields.get("resolution")
-            name = resolution.get("name") if isinstance(resolution, dict) else None
+            name = self._resolution_ref(fields.get("resolution"))
             issue.resolution = name or ("Won't Do" if chosen.to == "Canceled" else "Done")
             issue.resolutiondate = now
         else:
@@ -880,8 +1129,17 @@ class JiraAPI:
                 "at": iso_jira(now),
             }
         )
-        issue.updated = now
+        self._written(issue)
         return Response.empty(204)
+
+    @staticmethod
+    def _resolution_ref(ref: Any) -> str | None:
+        if not isinstance(ref, dict):
+            return None
+        for name, r in RESOLUTIONS.items():
+            if ref.get("name") == name or str(ref.get("id")) == r["id"]:
+                return name
+        return None
 
     # -- comments -------------------------------------------------------------------------
     def _add_comment(
@@ -895,7 +1153,7 @@ class JiraAPI:
             "properties": dict(properties or {}),
         }
         issue.comments.append(comment)
-        issue.updated = self.state.now()
+        self._written(issue)
         return comment
 
     def add_comment(self, request: Request, caller: JSON, key: str) -> Response:
@@ -903,9 +1161,9 @@ class JiraAPI:
         body = self._body(request)
         if body.get("body") is None:
             raise JiraError(400, [], {"comment": "Comment body can not be empty!"})
-        _require_adf(body.get("body"), "comment")
+        text = self._rich_in(body["body"], "comment")
         properties = _properties(body.get("properties"))
-        comment = self._add_comment(issue, body["body"], caller, properties)
+        comment = self._add_comment(issue, text, caller, properties)
         return Response.json(201, self.comment_json(issue, comment))
 
     def get_comments(self, request: Request, caller: JSON, key: str) -> Response:
@@ -974,7 +1232,7 @@ class JiraAPI:
             )
             issue.remote_links.append(link)
             status = 201
-        issue.updated = self.state.now()
+        self._written(issue)
         return Response.json(
             status,
             {
@@ -1022,6 +1280,10 @@ class JiraAPI:
             keys.append(issue.key)
         inward, outward = keys
         first = self._issue(inward)
+        comment = body.get("comment")
+        note = None
+        if isinstance(comment, dict) and comment.get("body") is not None:
+            note = self._rich_in(comment["body"], "comment")  # a bad comment: no link either
         duplicate = any(
             link["type"] == lt["name"] and link["inward"] == inward and link["outward"] == outward
             for link in first.links
@@ -1034,12 +1296,13 @@ class JiraAPI:
                 "outward": outward,
             }
             first.links.append(link)
+            self._written(first)
             if outward != inward:
-                self._issue(outward).links.append(link)
-        comment = body.get("comment")
-        if isinstance(comment, dict) and comment.get("body") is not None:
-            _require_adf(comment["body"], "comment")
-            self._add_comment(first, comment["body"], caller)
+                second = self._issue(outward)
+                second.links.append(link)
+                self._written(second)
+        if note is not None:
+            self._add_comment(first, note, caller)
         return Response.empty(201)
 
     # -- assignee -------------------------------------------------------------------------
@@ -1057,7 +1320,7 @@ class JiraAPI:
             issue.assignee = str(account)
         else:
             raise JiraError(400, [], {"assignee": f"User '{account}' cannot be assigned issues."})
-        issue.updated = self.state.now()
+        self._written(issue)
         return Response.empty(204)
 
     # -- properties -----------------------------------------------------------------------
