@@ -892,9 +892,6 @@ class SandboxState:
 
     # -- Jira ----------------------------------------------------------------------------
     def _seed_jira(self) -> None:
-        from cockpit.sandbox.jira_site import JiraSite
-
-        self.jira_site = JiraSite()  # fields, screens, the search index (jira_site.py)
         self.jira_users: dict[str, JSON] = {}
         self.projects: dict[str, JiraProject] = {
             "INCIDENT": JiraProject(
@@ -1163,7 +1160,6 @@ class SandboxState:
                 ],
                 "users": list(self.jira_users.values()),
                 "issues": issues,
-                "site": self.jira_site.describe(),
             },
             "statuspage": {
                 "page_id": PAGE_ID,
