@@ -41,7 +41,7 @@ class Action:
     """One playbook action, as data.
 
     ask: the dialog the person answers before anything happens ("raise", "severity",
-        "roles", "cancel", "note", "escalate", "follow-up", "link-bug"); the UI opens it
+        "roles", "cancel", "note", "escalate", "follow-up", "bug", "link-bug"); the UI opens it
         and the CLI takes its answers as arguments.
     status: the status it moves the incident to (the ticket follows through the outbox).
     remote: the planner's plan for its remote part, needing the systems in `needs`.
@@ -119,7 +119,17 @@ ACTIONS: dict[str, Action] = {
             "the system, invite them to the channel, then tick this item.",
         ),
         _a("internal-update", "Draft the stakeholder update", draft="stakeholder-update"),
+        # the playbook's one note item is "Update the ticket with milestones": a note
+        # made from it is a comment on the ticket too (IncidentActions.note)
         _a("add-note", "Add a note", ask="note"),
+        _a(
+            "create-bug",
+            "Create the bug",
+            ask="bug",
+            needs=frozenset({"jira"}),
+            without="Jira is not configured: create the bug in the backlog by hand, link "
+            "it from the ticket, then tick this item.",
+        ),
         _a(
             "statuspage-create",
             "Draft the status page's first update",
@@ -366,6 +376,9 @@ class IncidentActions:
             self._ticking(done, ch, "set-severity")
             if assessment is not None and assessment.answered == 3:
                 self._ticking(done, ch, "answer-assess-questions")
+            if any(e.kind is EntryKind.SEVERITY for e in ch.entries):
+                # the ticket's priority and severity field follow
+                self._queueing(done, ch, self._plan("set-severity", ch.incident))
             self._share(done, ch)
 
         inc = self.service.set_severity(incident_id, severity, assessment, also=also)
@@ -403,8 +416,40 @@ class IncidentActions:
         return self.assign_roles(incident_id, comms=person)
 
     # -- timeline --------------------------------------------------------------------------
-    def note(self, incident_id: str, text: str, *, at: str | None = None) -> Done:
-        return self._plain_note(incident_id, text, at)
+    def note(
+        self, incident_id: str, text: str, *, at: str | None = None, item_id: str = ""
+    ) -> Done:
+        """A note on the timeline. Made from the checklist's note item (`item_id`; the
+        default playbook's "Update the ticket with milestones") it is a milestone: also a
+        comment on the ticket, queued in the same write, and the item ticked."""
+        item = next((i for i in self.service.playbook.items if i.id == item_id), None)
+        milestone = item is not None and item.action == "add-note"
+        if not milestone:
+            return self._plain_note(incident_id, text, at)
+        done = Done()
+        planner = self.planner
+
+        def also(ch: IncidentChange) -> None:
+            self._ticking(done, ch, item_id)
+            if planner is not None:
+                self._queueing(done, ch, planner.milestone(ch.incident, text.strip(), self.now))
+            self._share(done, ch)
+
+        entry = self.service.add_note(incident_id, text, at=at, also=also)
+        done.incident = self.service.get(entry.incident_id)
+        done.message = (
+            "Noted on the timeline."
+            if done.queued
+            else (
+                "Noted on the timeline (no ticket to comment on: "
+                + (
+                    "Jira is not configured)."
+                    if "jira" not in self.service.configured
+                    else "it is not created yet)."
+                )
+            )
+        )
+        return self._sent(done)
 
     def pin(self, incident_id: str, text: str, *, at: datetime, author: str, link: str) -> Done:
         entry = self.service.pin_message(incident_id, text, at=at, author=author, link=link)

@@ -73,6 +73,10 @@ def statuspage_title(
     return f"{what}: {status} ({named}; {told})"
 
 
+# Slack drafts that also go on the ticket as a comment (the playbook: meaningful updates
+# go on the ticket and the timeline)
+TICKET_UPDATES = frozenset({"stakeholder-update"})
+
 # playbook actions whose remote part is a status change of the ticket
 TRANSITIONS = {
     "mark-fixing": Status.FIXING,
@@ -221,15 +225,44 @@ class Planner:
                     "Final update on the ticket",
                     at,
                     template="resolution-update",
+                    markup="slack",  # the template writes Slack mrkdwn: made ADF on the way
+                    item_id=item_id,
+                )
+            ]
+        if action == "set-severity" and jira and incident.links.ticket is not None:
+            return [
+                self._item(
+                    incident,
+                    "jira.set_severity",
+                    "Set the ticket's priority and severity",
+                    at,
                     item_id=item_id,
                 )
             ]
         return []
 
+    def milestone(
+        self, incident: Incident, text: str, at: datetime, *, item_id: str = ""
+    ) -> list[OutboxItem]:
+        """A milestone (a note the person wrote) as a comment on the ticket."""
+        if "jira" not in self.configured or incident.links.ticket is None:
+            return []
+        return [
+            self._item(
+                incident,
+                "jira.comment",
+                "Milestone on the ticket",
+                at,
+                text=text,
+                markup="plain",
+                item_id=item_id,
+            )
+        ]
+
     def follow_up(
         self, incident: Incident, summary: str, at: datetime, *, kind: str, item_id: str = ""
     ) -> list[OutboxItem]:
-        title = "Create a bug ticket" if kind == "bug" else "Create a follow-up ticket"
+        title = "Create the bug, linked" if kind == "bug" else "Create a follow-up ticket"
         return [
             self._item(
                 incident,
@@ -312,7 +345,7 @@ class Planner:
                 "kickoff": "post-kickoff",
                 "stakeholder-update": "share-workarounds",
             }.get(draft.template, "")
-            return [
+            items = [
                 self._item(
                     incident,
                     "slack.post",
@@ -324,6 +357,23 @@ class Planner:
                     item_id=item_id,
                 )
             ]
+            if (
+                draft.template in TICKET_UPDATES
+                and "jira" in self.configured
+                and incident.links.ticket is not None
+            ):
+                # updates go on the ticket too, as the playbook asks (ADF made from them)
+                items.append(
+                    self._item(
+                        incident,
+                        "jira.comment",
+                        "The update on the ticket",
+                        at,
+                        text=draft.body,
+                        markup="slack",
+                    )
+                )
+            return items
         return []
 
     def statuspage(

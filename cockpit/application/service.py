@@ -219,16 +219,37 @@ class IncidentService:
         at: str | None = None,
         kind: EntryKind = EntryKind.NOTE,
         link: str = "",
+        also: Also | None = None,
     ) -> TimelineEntry:
         """A note on the timeline. A resolved or canceled incident takes late notes too
-        (the root cause confirmed the next day): the entry says it came after the end."""
+        (the root cause confirmed the next day): the entry says it came after the end.
+        `also` adds to the same write (a tick, a comment for the ticket)."""
         incident = self.get(incident_id)
         if not text.strip():
             raise CockpitError("a note needs some text")
         text = text.strip()
         if not incident.is_open:
             text = f"(after the incident ended, {incident.status.label}) {text}"
-        return self._record(incident, kind, text, self.parse_time(at, incident), link)
+        when = self.parse_time(at, incident)
+        if also is None:
+            return self._record(incident, kind, text, when, link)
+        entry = TimelineEntry.new(
+            incident.id,
+            kind=kind,
+            text=text,
+            event_at=when,
+            recorded_at=self.clock.now(),
+            author=self.user,
+            link=link,
+        )
+
+        def change(ch: IncidentChange) -> TimelineEntry:
+            ch.save = False
+            ch.entries.append(entry)
+            also(ch)
+            return entry
+
+        return self.store.change(incident.id, change)
 
     def pin_message(
         self, incident_id: str, text: str, *, at: datetime, author: str, link: str = ""

@@ -121,6 +121,162 @@ def from_plain(s: str) -> Node:
     return adf_doc(*blocks)
 
 
+# -- from Slack mrkdwn --------------------------------------------------------------------
+# what the shipped templates' emoji read as on a ticket (others stay as written)
+EMOJI = {
+    "white_check_mark": "\u2705",
+    "rotating_light": "\U0001f6a8",
+    "relieved": "\U0001f60c",
+    "warning": "\u26a0\ufe0f",
+    "red_circle": "\U0001f534",
+    "large_green_circle": "\U0001f7e2",
+    "hourglass_flowing_sand": "\u23f3",
+    "mag": "\U0001f50d",
+    "pushpin": "\U0001f4cc",
+}
+_MARKS = {"*": "strong", "_": "em", "~": "strike", "`": "code"}
+_SPAN = re.compile(r"(?<![\w*_~`])([*_~`])(?=\S)(.+?)(?<=\S)\1(?![\w*_~`])")
+_ANGLE = re.compile(r"<([^<>\s][^<>]*)>")
+_EMOJI = re.compile(r":([a-z0-9_+-]+):")
+_LINKABLE = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
+
+
+def _unescape(s: str) -> str:
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _node(s: str, marks: tuple[str, ...], href: str = "") -> Node | None:
+    s = sanitize(s)
+    if not s:
+        return None
+    node: Node = {"type": "text", "text": s}
+    all_marks: list[Node] = [{"type": m} for m in marks]
+    if href:
+        all_marks.append({"type": "link", "attrs": {"href": href}})
+    if all_marks:
+        node["marks"] = all_marks
+    return node
+
+
+def _plain_atoms(s: str, marks: tuple[str, ...]) -> list[Node]:
+    """Text with `:emoji:` (the ones in EMOJI) as emoji nodes."""
+    out: list[Node] = []
+    pos = 0
+    for m in _EMOJI.finditer(s):
+        char = EMOJI.get(m.group(1))
+        if char is None:
+            continue
+        before = _node(_unescape(s[pos : m.start()]), marks)
+        if before:
+            out.append(before)
+        out.append({"type": "emoji", "attrs": {"shortName": m.group(0), "text": char}})
+        pos = m.end()
+    rest = _node(_unescape(s[pos:]), marks)
+    if rest:
+        out.append(rest)
+    return out
+
+
+def _atoms(s: str, marks: tuple[str, ...]) -> list[Node]:
+    """A span's text: `<url|label>` links, `<@U1|name>` / `<#C1|name>` / `<!here>` read as
+    people read them, the rest plain text."""
+    out: list[Node] = []
+    pos = 0
+    for m in _ANGLE.finditer(s):
+        out.extend(_plain_atoms(s[pos : m.start()], marks))
+        target, _, label = m.group(1).partition("|")
+        label = _unescape(label)
+        node: Node | None
+        if target.startswith("@"):
+            node = _node("@" + (label.lstrip("@") or target[1:]), marks)
+        elif target.startswith("#"):
+            node = _node("#" + (label.lstrip("#") or target[1:]), marks)
+        elif target.startswith("!"):
+            word = target[1:].split("^", 1)[0]
+            node = _node(label or "@" + word, marks)
+        elif _LINKABLE.match(target):
+            url = _unescape(target)
+            node = _node(label or url, marks, href=url)
+        else:
+            node = _node(label or _unescape(target), marks)
+        if node:
+            out.append(node)
+        pos = m.end()
+    out.extend(_plain_atoms(s[pos:], marks))
+    return out
+
+
+def _inline_mrkdwn(s: str, marks: tuple[str, ...] = ()) -> list[Node]:
+    out: list[Node] = []
+    pos = 0
+    for m in _SPAN.finditer(s):
+        out.extend(_atoms(s[pos : m.start()], marks))
+        mark = _MARKS[m.group(1)]
+        if mark == "code":  # code is literal, and takes no other mark
+            node = _node(_unescape(m.group(2)), ("code",))
+            if node:
+                out.append(node)
+        elif mark in marks:
+            out.extend(_inline_mrkdwn(m.group(2), marks))
+        else:
+            out.extend(_inline_mrkdwn(m.group(2), (*marks, mark)))
+        pos = m.end()
+    out.extend(_atoms(s[pos:], marks))
+    return out
+
+
+def from_mrkdwn(s: str) -> Node:
+    """A message written in Slack mrkdwn (as cockpit's Slack templates make it) as the
+    document a person reads in Jira: `*bold*`, `_italic_`, `~strike~` and `` `code` `` as
+    marks, `<url|label>` as links (http, https and mailto only), mentions and channel
+    links as their names, `&amp;` `&lt;` `&gt;` as the characters, known `:emoji:` as
+    emoji; blank lines separate paragraphs, lines within one are kept apart with hard
+    breaks, and "• " / "- " lines make bullet lists. Never any Slack markup on the ticket.
+    """
+    blocks: list[Node] = []
+    lines: list[list[Node]] = []
+    bullets: list[list[Node]] = []
+
+    def flush_paragraph() -> None:
+        if lines:
+            content: list[Node] = []
+            for i, nodes in enumerate(lines):
+                if i:
+                    content.append({"type": "hardBreak"})
+                content.extend(nodes)
+            blocks.append({"type": "paragraph", "content": content})
+            lines.clear()
+
+    def flush_bullets() -> None:
+        if bullets:
+            items = [
+                {"type": "listItem", "content": [{"type": "paragraph", "content": nodes}]}
+                for nodes in bullets
+            ]
+            blocks.append({"type": "bulletList", "content": items})
+            bullets.clear()
+
+    for raw in sanitize(s).split("\n"):
+        line = raw.strip()
+        if not line:
+            flush_paragraph()
+            flush_bullets()
+            continue
+        if line.startswith(("• ", "- ", "◦ ")) and line[2:].strip():
+            flush_paragraph()
+            nodes = _inline_mrkdwn(line[2:].strip())
+            if nodes:
+                bullets.append(nodes)
+            continue
+        flush_bullets()
+        nodes = _inline_mrkdwn(line)
+        if nodes:
+            lines.append(nodes)
+    flush_paragraph()
+    flush_bullets()
+    return adf_doc(*blocks)
+
+
 # -- reading -----------------------------------------------------------------------------
 _BLOCKS = {
     "paragraph",

@@ -37,6 +37,12 @@ The format (every key but `events[].at`, `events[].channel` and one of `user`/`b
     revoked = false            # answered token_revoked (Statuspage: 401)
     service = "slack"          # or "statuspage" (an API key)
 
+    [jira]                     # the Jira site's setup (cockpit/sandbox/jira_site.py)
+    search_lag = 3             # seconds before a write shows in search (0: at once)
+    [jira.projects.INCIDENT]
+    required = ["priority", "customfield_10042"]   # fields the create screen requires
+    screens = { RESOLVED = ["resolution"] }        # what each transition's screen asks
+
 In text, `{@name}` becomes a mention of that person (`<@U…>`) and `{#channel}` a channel
 link (`<#C…|channel>`). `--speed X` divides every offset by X. The built-in cast: people
 alice, benji, priya, marco, june, trainer; bots datadog, pingdom, sentry.
@@ -56,10 +62,11 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.sandbox.blockkit import BlockKitError, check_blocks
+from cockpit.sandbox.jira_site import parse_jira_table
 from cockpit.sandbox.state import BOT_USER_ID, JSON, Channel, SandboxState
 from cockpit.sandbox.tokens import Tokens
 
-TOP_KEYS = {"name", "description", "people", "channels", "events", "lenient", "tokens"}
+TOP_KEYS = {"name", "description", "people", "channels", "events", "lenient", "tokens", "jira"}
 TOKEN_KEYS = frozenset({"token", "scopes", "revoked", "service"})
 EVENT_KEYS = frozenset(
     {
@@ -145,6 +152,7 @@ class Scenario:
     path: str = ""
     lenient: bool = False  # classroom rate limits
     tokens: tuple[ScenarioToken, ...] = ()
+    jira: JSON = field(default_factory=dict)  # the Jira site's setup (jira_site.py)
 
     def add_tokens(self, book: Tokens) -> None:
         """Make the scenario's credentials known to the drill range."""
@@ -437,6 +445,7 @@ def parse_scenario(
         path,
         lenient=lenient,
         tokens=tokens,
+        jira=parse_jira_table(data["jira"], fail) if "jira" in data else {},
     )
 
 

@@ -38,6 +38,7 @@ import argparse
 import ipaddress
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -55,6 +56,7 @@ from cockpit.sandbox.faults import (
     fault_response,
 )
 from cockpit.sandbox.jira_api import JiraAPI
+from cockpit.sandbox.jira_site import DEFAULT_SEARCH_LAG, SEVERITY_FIELD
 from cockpit.sandbox.scenarios import Scenario, ScenarioError, ScenarioRunner, load_scenario
 from cockpit.sandbox.slack_api import SlackAPI
 from cockpit.sandbox.socket_mode import SocketHub
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cockpit.sandbox")
 
 DEFAULT_PORT = 8765
+SEARCH_LAG_ENV = "COCKPIT_SANDBOX_JIRA_SEARCH_LAG"
 
 
 class SandboxError(Exception):
@@ -114,6 +117,7 @@ class SandboxServer:
         rate_limits: Mapping[str, int | Limit] | RateLimiter | None = None,
         lenient: bool = False,
         tokens: Iterable[str] = (),
+        search_lag: float | None = None,
         verbose: bool = False,
         socket_mode: bool = True,
     ) -> None:
@@ -152,6 +156,12 @@ class SandboxServer:
         self.socket = SocketHub(self.state, host) if socket_mode else None
         self.slack = SlackAPI(self.state, self.rate_limiter, self.socket)
         self.jira = JiraAPI(self.state)
+        # Jira's site as the scenario sets it up; its search lags writes (None: the
+        # scenario's lag, else jira_site.DEFAULT_SEARCH_LAG; 0 for tests that search at once)
+        if self.scenario is not None and self.scenario.jira:
+            self.state.jira_site.apply_scenario(self.scenario.jira)
+        if search_lag is not None:
+            self.state.jira_site.search_lag = search_lag
         self.statuspage = StatuspageAPI(self.state, self.rate_limiter)
         self.runner: ScenarioRunner | None = None
         self._httpd: HTTPServer | None = None
@@ -224,10 +234,13 @@ class SandboxServer:
     def page_id(self) -> str:
         return PAGE_ID
 
-    def settings(self) -> dict[str, dict[str, str]]:
+    def settings(self) -> dict[str, dict[str, object]]:
         """The config values that point cockpit at this sandbox, by section.
 
         Any email works for Jira (it becomes the Jira user); BUG is the follow-up project.
+        The incident project requires a Severity (customfield_10042): the severity's
+        option goes there, "Major" as the guess until one is set (priority and the
+        resolution screens take cockpit's defaults).
         """
         base = self.base_url
         return {
@@ -236,6 +249,15 @@ class SandboxServer:
                 "url": base,
                 "email": "oncall@drill-range.example",
                 "follow_up_project": "BUG",
+                "severity": {
+                    "field": SEVERITY_FIELD,
+                    "values": {
+                        "critical": "Critical",
+                        "major": "Major",
+                        "minor": "Minor",
+                        "unset": "Major",
+                    },
+                },
             },
             "statuspage": {"api_url": f"{base}/v1", "page_id": PAGE_ID},
         }
@@ -244,7 +266,7 @@ class SandboxServer:
         lines = []
         for section, values in self.settings().items():
             lines.append(f"[{section}]")
-            lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())
+            lines.extend(f"{k} = {_toml(v)}" for k, v in values.items())
             lines.append("")
         return "\n".join(lines)
 
@@ -308,7 +330,7 @@ class SandboxServer:
     def _service(path: str) -> str | None:
         if path.startswith("/api/"):
             return "slack"
-        if path.startswith("/rest/api/3/") or path == "/rest/api/3":
+        if path.startswith(JiraAPI.PREFIXES):  # v3, and v2 for the official `jira` library
             return "jira"
         if path.startswith(StatuspageAPI.PREFIX):
             return "statuspage"
@@ -355,6 +377,25 @@ def _probability(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _toml(value: object) -> str:
+    """A value as TOML (strings as JSON writes them, which TOML reads; tables inline)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"must be 0 to 600 seconds, got {value}")
     return value
 
 
@@ -430,6 +471,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="classroom speed: generous rate limits instead of Slack's tiers and "
         "Statuspage's 1 request a second (tokens and scopes stay strict)",
     )
+    lag = os.environ.get(SEARCH_LAG_ENV, "").strip()
+    parser.add_argument(
+        "--jira-search-lag",
+        type=_seconds,
+        default=lag or None,  # argparse checks a string default with `type`
+        metavar="S",
+        help="seconds before a Jira write shows in search, as Cloud's index lags "
+        f"(default: the scenario's, else {DEFAULT_SEARCH_LAG:g}; or ${SEARCH_LAG_ENV})",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every request")
 
 
@@ -458,6 +508,7 @@ def server_from_args(args: argparse.Namespace) -> SandboxServer:
         fault_kinds=kinds,
         rate_limits=limits,
         lenient=args.lenient,
+        search_lag=args.jira_search_lag,
         verbose=args.verbose,
     )
 

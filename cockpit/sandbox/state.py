@@ -892,6 +892,9 @@ class SandboxState:
 
     # -- Jira ----------------------------------------------------------------------------
     def _seed_jira(self) -> None:
+        from cockpit.sandbox.jira_site import JiraSite
+
+        self.jira_site = JiraSite()  # fields, screens, the search index (jira_site.py)
         self.jira_users: dict[str, JSON] = {}
         self.projects: dict[str, JiraProject] = {
             "INCIDENT": JiraProject(
@@ -1160,6 +1163,7 @@ class SandboxState:
                 ],
                 "users": list(self.jira_users.values()),
                 "issues": issues,
+                "site": self.jira_site.describe(),
             },
             "statuspage": {
                 "page_id": PAGE_ID,

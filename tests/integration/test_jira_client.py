@@ -30,7 +30,8 @@ ISSUE = "/rest/api/3/issue"
 
 @pytest.fixture
 def server() -> SandboxServer:
-    return SandboxServer(scenario=None)  # never started: no socket, in process only
+    # never started: no socket, in process only; search sees writes at once (lag: own tests)
+    return SandboxServer(scenario=None, search_lag=0)
 
 
 @pytest.fixture
@@ -66,6 +67,10 @@ def stored(server: SandboxServer, key: str) -> JSON:
     return issue
 
 
+# what the drill range's INCIDENT project requires on create (jira_site.py)
+REQUIRED = {"priority": {"name": "High"}, "customfield_10042": {"value": "Major"}}
+
+
 def calls(server: SandboxServer, method: str, path: str) -> int:
     return server.state.requests[f"jira:{method} {path}"]
 
@@ -93,6 +98,7 @@ async def test_create_issue_returns_key_and_browse_url(jira: JiraClient, server:
         "Task",
         ["cockpit", "incident 42"],
         properties={"cockpit.marker": {"marker": "inc-42"}},
+        extra=REQUIRED,
     )
     assert created.key == "INCIDENT-1" and created.url == f"{URL}/browse/INCIDENT-1"
     issue = stored(server, "INCIDENT-1")
@@ -143,8 +149,14 @@ async def test_transitions_by_name_in_the_incident_workflow(
     chosen = await jira.transition_to(key, "fixing")  # case-insensitive
     assert chosen is not None and chosen.id == "11"
     assert stored(server, key)["status"] == "Fixing"
-    await jira.transition_to(key, "Resolved", comment=adf.from_plain("fixed by rollback"))
+    await jira.transition_to(
+        key,
+        "Resolved",
+        comment=adf.from_plain("fixed by rollback"),
+        fields={"resolution": {"name": "Done"}, "customfield_10042": {"value": "Minor"}},
+    )  # only what the screen has is sent: the resolution
     assert stored(server, key)["status"] == "Resolved"
+    assert stored(server, key)["resolution"] == "Done"
     assert stored(server, key)["comments"][-1]["body"] == adf.from_plain("fixed by rollback")
 
 
@@ -255,7 +267,7 @@ async def test_ambiguous_create_then_found_by_label(jira: JiraClient, server: Sa
     server.faults.force("timeout", "after", on=f"POST {ISSUE}")
     with pytest.raises(RemoteError) as info:
         await jira.create_issue(
-            "INCIDENT", "db down", adf.from_plain("x"), labels=["cockpit-inc-9"]
+            "INCIDENT", "db down", adf.from_plain("x"), labels=["cockpit-inc-9"], extra=REQUIRED
         )
     assert info.value.ambiguous
     found = await jira.search_by_label("cockpit-inc-9")
@@ -289,7 +301,7 @@ async def test_html_error_page_on_create(jira: JiraClient, server: SandboxServer
 async def test_unexpected_document(jira: JiraClient, server: SandboxServer):
     server.faults.force("status", "after", status=201, on=f"POST {ISSUE}", body={"id": "1"})
     with pytest.raises(RemoteError, match="'key' missing") as info:
-        await jira.create_issue("INCIDENT", "x", adf.from_plain("x"))
+        await jira.create_issue("INCIDENT", "x", adf.from_plain("x"), extra=REQUIRED)
     assert info.value.ambiguous  # it was probably created: look before creating again
     assert list(server.state.issues) == ["INCIDENT-1"]
     server.faults.force(

@@ -40,7 +40,7 @@ PAYMENTS = "sbxcmppaymnt"
 def server() -> Iterator[SandboxServer]:
     # The API's semantics at classroom speed; the strict rate limits, tokens and scopes
     # have their own tests (test_sandbox_strict.py).
-    with SandboxServer(scenario=None, lenient=True) as srv:
+    with SandboxServer(scenario=None, lenient=True, search_lag=0) as srv:
         yield srv
 
 
@@ -127,9 +127,23 @@ def test_settings_point_cockpit_at_the_sandbox(server: SandboxServer) -> None:
     base = server.base_url
     assert server.settings() == {
         "slack": {"api_url": f"{base}/api"},
-        "jira": {"url": base, "email": "oncall@drill-range.example", "follow_up_project": "BUG"},
+        "jira": {
+            "url": base,
+            "email": "oncall@drill-range.example",
+            "follow_up_project": "BUG",
+            "severity": {
+                "field": "customfield_10042",
+                "values": {
+                    "critical": "Critical",
+                    "major": "Major",
+                    "minor": "Minor",
+                    "unset": "Major",
+                },
+            },
+        },
         "statuspage": {"api_url": f"{base}/v1", "page_id": PAGE_ID},
     }
+    assert 'severity = { "field" = "customfield_10042", "values" = {' in server.config_snippet()
     assert f'[statuspage]\napi_url = "{base}/v1"\npage_id = "{PAGE_ID}"' in server.config_snippet()
 
 
@@ -455,6 +469,10 @@ def test_lenient_limits_leave_a_busy_client_alone(client: httpx.Client) -> None:
 
 
 # -- Jira -----------------------------------------------------------------------------------------
+# what INCIDENT's create screen requires (cockpit/sandbox/jira_site.py)
+REQUIRED = {"priority": {"name": "High"}, "customfield_10042": {"value": "Major"}}
+
+
 def create_issue(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     body = {
         "fields": {
@@ -463,6 +481,7 @@ def create_issue(client: httpx.Client, **fields: Any) -> dict[str, Any]:
             "summary": "Card payments fail at checkout",
             "description": ADF,
             "labels": ["cockpit", "sev-critical"],
+            **(REQUIRED if fields.get("project", {"key": "INCIDENT"})["key"] == "INCIDENT" else {}),
             **fields,
         }
     }
@@ -473,14 +492,18 @@ def create_issue(client: httpx.Client, **fields: Any) -> dict[str, Any]:
 
 
 def transition(client: httpx.Client, key: str, name: str) -> httpx.Response:
-    """As cockpit must: look the transition up by name, post its id."""
-    listed = client.get(f"/rest/api/3/issue/{key}/transitions", auth=JIRA_AUTH).json()
-    ids = {t["name"]: t["id"] for t in listed["transitions"]}
-    return client.post(
+    """As cockpit must: look the transition up by name, post its id (and a resolution
+    when its screen asks for one)."""
+    listed = client.get(
         f"/rest/api/3/issue/{key}/transitions",
-        json={"transition": {"id": ids[name]}},
+        params={"expand": "transitions.fields"},
         auth=JIRA_AUTH,
-    )
+    ).json()
+    chosen = next(t for t in listed["transitions"] if t["name"] == name)
+    body: dict[str, Any] = {"transition": {"id": chosen["id"]}}
+    if "resolution" in chosen["fields"]:
+        body["fields"] = {"resolution": {"name": "Done"}}
+    return client.post(f"/rest/api/3/issue/{key}/transitions", json=body, auth=JIRA_AUTH)
 
 
 def test_jira_requires_basic_auth(raw: httpx.Client) -> None:
@@ -514,6 +537,7 @@ def test_jira_create_requires_adf(client: httpx.Client, raw: httpx.Client) -> No
             "issuetype": {"name": "Task"},
             "summary": "x",
             "description": "Card payments fail",
+            **REQUIRED,
         }
     }
     r = raw.post("/rest/api/3/issue", json=plain, auth=JIRA_AUTH)

@@ -69,7 +69,10 @@ SLACK_METHODS = (
     "users.list",
 )
 JIRA_PATHS = (
+    "/rest/api/3/field",
     "/rest/api/3/issue",
+    "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes",
+    "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}",
     "/rest/api/3/issue/{issueIdOrKey}",
     "/rest/api/3/issue/{issueIdOrKey}/assignee",
     "/rest/api/3/issue/{issueIdOrKey}/comment",
@@ -78,7 +81,12 @@ JIRA_PATHS = (
     "/rest/api/3/issue/{issueIdOrKey}/remotelink",
     "/rest/api/3/issue/{issueIdOrKey}/transitions",
     "/rest/api/3/issueLink",
+    "/rest/api/3/issueLinkType",
+    "/rest/api/3/issuetype",
     "/rest/api/3/myself",
+    "/rest/api/3/priority",
+    "/rest/api/3/project/{projectIdOrKey}",
+    "/rest/api/3/resolution",
     "/rest/api/3/search/jql",
     "/rest/api/3/serverInfo",
     "/rest/api/3/user/search",

@@ -80,14 +80,50 @@ def jira_handler(token: str, *, echo: bool = False) -> Handler:
     expected = "Basic " + base64.b64encode(f"{EMAIL}:{token}".encode()).decode()
 
     def handle(request: httpx.Request) -> httpx.Response:
-        assert request.url.path == "/rest/api/3/myself"
         sent = request.headers.get("authorization", "")
         if sent != expected:
             message = f"Client must be authenticated ({sent})" if echo else "Unauthorized"
             return httpx.Response(401, json={"errorMessages": [message], "errors": {}})
-        return httpx.Response(
-            200, json={"accountId": "5b10a2844c20165700ede21g", "displayName": "Ada Lovelace"}
-        )
+        path = request.url.path
+        if path == "/rest/api/3/myself":
+            return httpx.Response(
+                200, json={"accountId": "5b10a2844c20165700ede21g", "displayName": "Ada Lovelace"}
+            )
+        page = {"startAt": 0, "maxResults": 50}
+        if path.endswith("/issuetypes"):  # createmeta: the project's issue types
+            types = [{"id": "10002", "name": "Task"}, {"id": "10004", "name": "Bug"}]
+            return httpx.Response(200, json={**page, "total": 2, "issueTypes": types})
+        if "/issuetypes/" in path:  # createmeta: a type's create screen
+            fields = [
+                {
+                    "fieldId": f,
+                    "key": f,
+                    "name": f.capitalize(),
+                    "required": f != "priority",
+                    "hasDefaultValue": f == "priority",
+                    "operations": ["set"],
+                    "schema": {"type": f},
+                    **(
+                        {
+                            "allowedValues": [
+                                {"name": n} for n in ("Highest", "High", "Medium", "Low")
+                            ]
+                        }
+                        if f == "priority"
+                        else {}
+                    ),
+                }
+                for f in ("summary", "issuetype", "project", "priority")
+            ]
+            return httpx.Response(200, json={**page, "total": len(fields), "fields": fields})
+        assert path == "/rest/api/3/issueLinkType", path
+        relates = {
+            "id": "10003",
+            "name": "Relates",
+            "inward": "relates to",
+            "outward": "relates to",
+        }
+        return httpx.Response(200, json={"issueLinkTypes": [relates]})
 
     return handle
 
@@ -163,6 +199,7 @@ async def test_everything_ok(settings: Settings, paths: Paths, secrets: Secrets)
         "Slack",
         "Slack socket mode",
         "Jira",
+        "Jira fields",
         "Statuspage",
     ]
     assert c["config file"].ok and "parsed OK" in c["config file"].detail
@@ -175,6 +212,7 @@ async def test_everything_ok(settings: Settings, paths: Paths, secrets: Secrets)
     assert socket.ok is None and socket.detail.startswith("no app-level token: polling only")
     assert "up to 10 s" in socket.detail and "cockpit auth set slack-app" in socket.hint
     assert c["Jira"] == Check("Jira", True, "signed in as Ada Lovelace")
+    assert c["Jira fields"].ok is True and "required: Summary" in c["Jira fields"].detail
     assert c["Statuspage"] == Check("Statuspage", True, "page Acme Status")
     text = render(checks)
     assert text.endswith("All checks passed.\n")
@@ -189,6 +227,7 @@ async def test_refused_tokens(settings: Settings, paths: Paths, secrets: Secrets
     assert "`cockpit auth set slack`" in c["Slack"].hint
     assert c["Jira"].ok is False and "email or API token was refused" in c["Jira"].detail
     assert "API token" in c["Jira"].hint and "`cockpit auth set jira`" in c["Jira"].hint
+    assert c["Jira fields"].ok is None  # said once, by the sign-in check
     assert c["Statuspage"].ok is False and "API key was refused" in c["Statuspage"].detail
     text = render(list(c.values()))
     assert "FAIL  Slack" in text and "3 checks failed." in text
@@ -510,12 +549,7 @@ def drill(server: object) -> tuple[Settings, dict[str, httpx.AsyncBaseTransport]
 
     assert isinstance(server, SandboxServer)
     transport = server.transport()
-    values = server.settings()
-    text = "".join(
-        f"[{section}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in kv.items())
-        for section, kv in values.items()
-    )
-    return load_settings_text(text), {
+    return load_settings_text(server.config_snippet()), {
         "slack": transport,
         "jira": transport,
         "statuspage": transport,
@@ -570,6 +604,35 @@ async def test_doctor_names_a_refused_jira_token_with_the_fix(paths: Paths, secr
     assert c["Statuspage"].hint.endswith("then `cockpit auth set statuspage`")
     text = render(list(c.values()))
     assert JIRA not in text and PAGE not in text
+
+
+async def test_doctor_names_every_required_field_without_a_value(paths: Paths, secrets: Secrets):
+    """The drill range's INCIDENT project requires Priority and a custom Severity field:
+    with the drill range's own config doctor passes; without the severity field (and
+    with a priority map that leaves a severity out) it names each field and the fix."""
+    from cockpit.sandbox.server import SandboxServer
+
+    server = SandboxServer(scenario=None, tokens=[SLACK, PAGE])
+    settings, t = drill(server)
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    assert c["Jira fields"].ok is True, c["Jira fields"]
+    assert "required: Summary, Issue Type, Project, Priority, Severity" in c["Jira fields"].detail
+
+    bare = server.config_snippet().replace(
+        server.config_snippet().split("\n")[7], 'severity = { priority = { critical = "Highest" } }'
+    )
+    assert "customfield_10042" not in bare
+    c = by_name(
+        await run_doctor(load_settings_text(bare), paths, secrets, transports=t, env=NO_DISPLAY)
+    )
+    fields = c["Jira fields"]
+    assert fields.ok is False
+    assert "INCIDENT (Task) requires Priority (priority), Severity (customfield_10042)" in (
+        fields.detail
+    )
+    assert "no value before a severity is set" in fields.detail
+    assert "[jira.severity]" in fields.hint
+    assert "1 check failed." in render(list(c.values()))
 
 
 def test_doctor_checks_the_saved_ui_state(tmp_path: Path):

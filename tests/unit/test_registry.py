@@ -43,6 +43,7 @@ PLANNED = (  # every operation cockpit/application/planner.py plans
     "jira.create_issue",
     "jira.link_issue",
     "jira.remote_link",
+    "jira.set_severity",
     "jira.transition",
     "slack.create_channel",
     "slack.invite",

@@ -32,6 +32,7 @@ KNOWN_ACTIONS: frozenset[str] = frozenset(
         "link-bug",
         "escalate",
         "add-note",
+        "create-bug",  # a bug in the follow-up project, linked from the ticket
         "internal-update",
         "statuspage-create",
         "statuspage-update",

@@ -57,10 +57,45 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class FieldMeta:
+    """A field as a screen shows it (createmeta, a transition's screen)."""
+
+    id: str
+    name: str
+    required: bool = False
+    has_default: bool = False
+    allowed: tuple[str, ...] = ()  # the names / option values it takes ((): any)
+
+
+@dataclass(frozen=True)
+class CreateMeta:
+    """What creating an issue of `issue_type` in `project` takes (createmeta)."""
+
+    project: str
+    issue_type: str
+    fields: dict[str, FieldMeta]
+
+    def has(self, field_id: str) -> bool:
+        return field_id in self.fields
+
+    def missing(self, given: Iterable[str]) -> list[FieldMeta]:
+        """The required fields without a default that `given` (field ids) leaves out."""
+        have = set(given) | {"project", "issuetype", "summary"}
+        return [
+            f for f in self.fields.values() if f.required and not f.has_default and f.id not in have
+        ]
+
+
+@dataclass(frozen=True)
 class Transition:
     id: str
     name: str
     to_status: str = ""
+    fields: dict[str, FieldMeta] = field(default_factory=dict)  # its screen's, when asked
+
+
+class MissingFields(RemoteError):
+    """Jira needs fields cockpit has no value for (createmeta, a transition's screen)."""
 
 
 def _path_key(key: str) -> str:
@@ -141,15 +176,18 @@ class JiraClient(ApiClient):
         labels: Iterable[str] = (),
         *,
         properties: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> CreatedIssue:
-        """Create an issue; `properties` are stored as issue entity properties with it."""
+        """Create an issue; `properties` are stored as issue entity properties with it,
+        `extra` are more fields (priority, custom fields, components), by field id."""
         fields: dict[str, Any] = {
+            **dict(extra or {}),
             "project": {"key": project},
             "summary": sanitize(summary, single_line=True)[:255],
             "issuetype": {"name": issue_type},
             "description": dict(description_adf),
         }
-        clean_labels = [lb for lb in (label(x) for x in labels) if lb]
+        clean_labels = list(dict.fromkeys(lb for lb in (label(x) for x in labels) if lb))
         if clean_labels:
             fields["labels"] = clean_labels
         body: dict[str, Any] = {"fields": fields}
@@ -226,8 +264,12 @@ class JiraClient(ApiClient):
             jql = f"project = {jql_string(project)} AND {jql}"
         return await self.search(jql + " ORDER BY created DESC", fields)
 
-    async def transitions(self, key: str) -> list[Transition]:
-        reply = await self.request("GET", f"{API}/issue/{_path_key(key)}/transitions")
+    async def transitions(self, key: str, *, with_fields: bool = False) -> list[Transition]:
+        """The transitions on offer for `key` now; `with_fields`: with their screens' fields."""
+        params = {"expand": "transitions.fields"} if with_fields else None
+        reply = await self.request(
+            "GET", f"{API}/issue/{_path_key(key)}/transitions", params=params
+        )
         items = reply.as_dict().get("transitions")
         if not isinstance(items, list):
             raise reply.shape_error("'transitions' is not a list")
@@ -236,17 +278,25 @@ class JiraClient(ApiClient):
             if isinstance(t, dict) and isinstance(t.get("id"), str):
                 raw_to = t.get("to")
                 to: dict[str, Any] = raw_to if isinstance(raw_to, dict) else {}
+                raw_fields = t.get("fields")
                 out.append(
                     Transition(
                         id=t["id"],
                         name=sanitize(t.get("name") or "", single_line=True),
                         to_status=sanitize(to.get("name") or "", single_line=True),
+                        fields=_field_metas(raw_fields) if isinstance(raw_fields, dict) else {},
                     )
                 )
         return out
 
     async def transition_to(
-        self, key: str, name: str, *, comment: Mapping[str, Any] | None = None
+        self,
+        key: str,
+        name: str,
+        *,
+        comment: Mapping[str, Any] | None = None,
+        fields: Mapping[str, Any] | None = None,
+        config_key: str = "",
     ) -> Transition | None:
         """Move `key` through the transition called `name` (case-insensitive).
 
@@ -254,9 +304,13 @@ class JiraClient(ApiClient):
         leads to. When none matches but the issue already is in status `name`, nothing
         is sent and None is returned (a repeat after an ambiguous failure is harmless).
         Otherwise `TransitionUnavailable` lists the names on offer.
+
+        A transition with a screen gets the values in `fields` its screen has (others are
+        not sent: Jira refuses a field not on the screen); a required one missing from
+        `fields` is `MissingFields`, naming `config_key` (where its value goes).
         """
         wanted = name.strip().casefold()
-        offered = await self.transitions(key)
+        offered = await self.transitions(key, with_fields=True)
         chosen = next((t for t in offered if t.name.casefold() == wanted), None) or next(
             (t for t in offered if t.to_status.casefold() == wanted), None
         )
@@ -273,6 +327,25 @@ class JiraClient(ApiClient):
                 code="transition_not_found",
             )
         body: dict[str, Any] = {"transition": {"id": chosen.id}}
+        given = dict(fields or {})
+        missing = [
+            f
+            for f in chosen.fields.values()
+            if f.required and not f.has_default and f.id not in given
+        ]
+        if missing:
+            names = ", ".join(f"{f.name} ({f.id})" for f in missing)
+            where = f"[{config_key}]" if config_key else "the transition's fields"
+            example = _example(missing[0])
+            raise MissingFields(
+                self.system,
+                f"the {chosen.name} transition of {key} asks for {names}",
+                hint=f"set it in {where}, e.g. {example}",
+                code="transition_screen",
+            )
+        screen = {k: v for k, v in given.items() if k in chosen.fields}
+        if screen:
+            body["fields"] = screen
         if comment is not None:
             body["update"] = {"comment": [{"add": {"body": dict(comment)}}]}
         await self.request("POST", f"{API}/issue/{_path_key(key)}/transitions", json_body=body)
@@ -350,6 +423,116 @@ class JiraClient(ApiClient):
         }
         await self.request("POST", f"{API}/issueLink", json_body=body, idempotent=True)
 
+    async def edit_fields(self, key: str, fields: Mapping[str, Any]) -> None:
+        """Set fields of `key` (by field id, values as the REST API takes them)."""
+        if fields:
+            await self.request(
+                "PUT",
+                f"{API}/issue/{_path_key(key)}",
+                json_body={"fields": dict(fields)},
+                idempotent=True,
+            )
+
+    async def link_type_names(self) -> list[tuple[str, str, str]]:
+        """The site's issue link types: (name, inward, outward) each."""
+        reply = await self.request("GET", f"{API}/issueLinkType")
+        items = reply.as_dict().get("issueLinkTypes")
+        if not isinstance(items, list):
+            raise reply.shape_error("'issueLinkTypes' is not a list")
+        return [
+            (
+                sanitize(str(t.get("name") or ""), single_line=True),
+                sanitize(str(t.get("inward") or ""), single_line=True),
+                sanitize(str(t.get("outward") or ""), single_line=True),
+            )
+            for t in items
+            if isinstance(t, dict) and t.get("name")
+        ]
+
+    async def create_meta(self, project: str, issue_type: str) -> CreateMeta:
+        """What creating an `issue_type` (its name) in `project` takes: the create screen's
+        fields, which are required, which have a default (createmeta)."""
+        types = await self._pages(
+            f"{API}/issue/createmeta/{_path_key(project)}/issuetypes", "issueTypes"
+        )
+        wanted = issue_type.strip().casefold()
+        chosen = next(
+            (t for t in types if str(t.get("name", "")).casefold() == wanted), None
+        ) or next((t for t in types if str(t.get("id", "")) == issue_type.strip()), None)
+        if chosen is None:
+            names = ", ".join(sanitize(str(t.get("name", "")), single_line=True) for t in types)
+            raise self.error(
+                f"the project {project} has no issue type {shorten(issue_type, 60)!r}",
+                hint=f"issue types there: {names or 'none'}; set issue_type in [jira]",
+                code="issue_type_not_found",
+            )
+        raw = await self._pages(
+            f"{API}/issue/createmeta/{_path_key(project)}/issuetypes/{_path_key(str(chosen['id']))}",
+            "fields",
+        )
+        by_id = {str(f.get("fieldId") or f.get("key")): f for f in raw if isinstance(f, dict)}
+        return CreateMeta(
+            project, sanitize(str(chosen.get("name", "")), single_line=True), _field_metas(by_id)
+        )
+
+    async def _pages(self, path: str, key: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        start = 0
+        while len(out) < limit:
+            reply = await self.request("GET", path, params={"startAt": start, "maxResults": 50})
+            doc = reply.as_dict()
+            page = doc.get(key)
+            if not isinstance(page, list):
+                raise reply.shape_error(f"{key!r} is not a list")
+            out.extend(x for x in page if isinstance(x, dict))
+            start += len(page)
+            total = doc.get("total")
+            if not page or not isinstance(total, int) or start >= total:
+                break
+        return out
+
+    async def find_created(
+        self, project: str, marker_label: str, *, probe: int = 200
+    ) -> Issue | None:
+        """The issue of `project` carrying label `marker_label`, even before search sees it.
+
+        Search first (labels are indexed); but Cloud's index lags writes by seconds, so an
+        issue made a moment ago may not be found there yet. Keys are handed out in order,
+        so the issues made since the newest one search sees are read directly by key
+        (always current), from there up until a few keys in a row do not exist."""
+        found = await self.search_by_label(marker_label, project=project)
+        if found:
+            return found[0]
+        newest = await self.search(
+            f"project = {jql_string(project)} ORDER BY created DESC",
+            ("labels",),
+            max_results=1,
+            limit=1,
+        )
+        number = 0
+        if newest:
+            tail = newest[0].key.rsplit("-", 1)[-1]
+            number = int(tail) if tail.isdigit() else 0
+        absent = 0
+        for n in range(number + 1, number + 1 + probe):
+            key = f"{project}-{n}"
+            reply = await self.request(
+                "GET",
+                f"{API}/issue/{_path_key(key)}",
+                params={"fields": "summary,status,labels"},
+                allow_status=(404,),
+            )
+            if reply.status == 404:
+                absent += 1
+                if absent >= 3:
+                    return None
+                continue
+            absent = 0
+            issue = self._issue(reply.as_dict(), reply)
+            if marker_label in issue.labels:
+                return issue
+        return None
+
     async def add_labels(self, key: str, labels: Iterable[str]) -> None:
         ops = [{"add": lb} for lb in (label(x) for x in labels) if lb]
         if not ops:
@@ -377,6 +560,37 @@ class JiraClient(ApiClient):
         if reply.status == 404:
             return None
         return sanitize_tree(reply.as_dict().get("value"))
+
+
+def _field_metas(raw: Mapping[str, Any]) -> dict[str, FieldMeta]:
+    """FieldMetadata objects by field id, read defensively (sanitized)."""
+    out: dict[str, FieldMeta] = {}
+    for fid, f in raw.items():
+        if not isinstance(f, dict):
+            continue
+        allowed = []
+        for v in f.get("allowedValues") or []:
+            if isinstance(v, dict):
+                shown = v.get("name") or v.get("value") or v.get("key") or v.get("id")
+                if shown is not None:
+                    allowed.append(sanitize(str(shown), single_line=True))
+        clean_id = sanitize(str(f.get("fieldId") or f.get("key") or fid), single_line=True)
+        out[clean_id] = FieldMeta(
+            id=clean_id,
+            name=sanitize(str(f.get("name") or clean_id), single_line=True),
+            required=f.get("required") is True,
+            has_default=f.get("hasDefaultValue") is True,
+            allowed=tuple(allowed),
+        )
+    return out
+
+
+def _example(f: FieldMeta) -> str:
+    """A config line that would give `f` a value (its first allowed value as example)."""
+    first = f.allowed[0] if f.allowed else "..."
+    if f.id.startswith("customfield_"):
+        return f'{f.id} = {{ value = "{first}" }}'
+    return f'{f.id} = {{ name = "{first}" }}'
 
 
 def _jira_messages(doc: object) -> str:

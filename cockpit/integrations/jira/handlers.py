@@ -1,9 +1,21 @@
 """Jira's outbox operations: jira.create_issue, jira.transition, jira.comment,
-jira.remote_link, jira.create_follow_up, jira.link_issue.
+jira.set_severity, jira.remote_link, jira.create_follow_up, jira.link_issue.
+
+The incident ticket is created with what the project requires: before the first create
+the project's create screen is read (createmeta), and the ticket gets `[jira.fields]`, the
+severity's priority (when the screen has Priority) and custom severity field, the
+components of the affected services and the configured labels; a required field still
+without a value fails the item at once, naming the field and where its value goes
+(`MissingFields`), rather than sending what Jira would refuse. A transition whose screen
+asks for fields (a Resolution) gets them from `[jira.transition_fields.<status>]`.
+Comments (milestones, updates, the final update) are ADF made from the message: Slack
+mrkdwn becomes marks and links (`adf.from_mrkdwn`), never literal markup.
 
 After an uncertain attempt an issue we made is found by its marker label
-(`marker_label`), a comment by its comment property; the others are idempotent. An
-operation of two requests with an effect is two durable steps (`Step`), each done once:
+(`marker_label`), even while Jira's search index lags the write (`JiraClient.find_created`
+reads the newest keys directly), a comment by its comment property; the others are
+idempotent. An operation of two requests with an effect is two durable steps (`Step`),
+each done once:
 
 * jira.transition: "transition" (find: the issue's status is the one asked for) →
   "assign" (when asked; idempotent);
@@ -22,7 +34,7 @@ from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations import adf
 from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome, Step
-from cockpit.integrations.jira.client import JiraClient
+from cockpit.integrations.jira.client import CreateMeta, JiraClient, MissingFields
 from cockpit.integrations.jira.settings import JiraSettings, jira_settings
 
 MARKER_LABEL_PREFIX = "cockpit-"
@@ -53,6 +65,8 @@ class JiraHandlers(Handlers[JiraClient]):
     def __init__(self, ctx: HandlerContext[JiraClient]) -> None:
         super().__init__(ctx)
         self._account = ""
+        self._metas: dict[tuple[str, str], CreateMeta] = {}
+        self._link_type = ""
         self.operations = {
             "create_issue": Operation(self.create_issue, find=self.find_create_issue),
             "transition": Operation(
@@ -72,6 +86,7 @@ class JiraHandlers(Handlers[JiraClient]):
                 ),
             ),
             "link_issue": Operation(self.link_issue),
+            "set_severity": Operation(self.set_severity),
         }
 
     def _settings(self) -> JiraSettings:
@@ -83,9 +98,19 @@ class JiraHandlers(Handlers[JiraClient]):
             self._account = (await self.ctx.client.myself()).account_id
         return self._account
 
+    async def create_meta(self, project: str, issue_type: str) -> CreateMeta:
+        """The project's create screen for `issue_type`, read once (createmeta)."""
+        key = (project, issue_type)
+        if key not in self._metas:
+            self._metas[key] = await self.ctx.client.create_meta(project, issue_type)
+        return self._metas[key]
+
     # -- jira.create_issue -------------------------------------------------------------------
     async def create_issue(self, item: OutboxItem, incident: Incident) -> Outcome:
         jira, s = self.ctx.client, self._settings()
+        meta = await self.create_meta(s.project, s.issue_type)
+        extra = ticket_fields(s, incident, meta)
+        require_fields(meta, extra, s.project)
         blocks = list(adf.from_plain(incident.summary or incident.title)["content"])
         thread = incident.links.thread
         if thread is not None and thread.url.startswith(("https://", "http://")):
@@ -98,15 +123,36 @@ class JiraHandlers(Handlers[JiraClient]):
             incident.title,
             adf.adf_doc(*blocks),
             s.issue_type,
-            labels=["incident", "cockpit", marker_label(item)],
+            labels=["incident", "cockpit", *s.labels, *incident.labels, marker_label(item)],
             properties={"cockpit": {"marker": item.id, "incident": incident.id}},
+            extra=extra,
         )
         return _ticket_outcome(created.key, created.url)
 
     async def find_create_issue(self, item: OutboxItem, incident: Incident) -> Outcome | None:
         s = self._settings()
-        found = await self.ctx.client.search_by_label(marker_label(item), project=s.project)
-        return _ticket_outcome(found[0].key, found[0].url) if found else None
+        found = await self.ctx.client.find_created(s.project, marker_label(item))
+        return _ticket_outcome(found.key, found.url) if found else None
+
+    # -- jira.set_severity -------------------------------------------------------------------
+    async def set_severity(self, item: OutboxItem, incident: Incident) -> Outcome:
+        """The ticket's priority and severity field follow the incident's severity (as it
+        is when this is sent: a later change queues its own)."""
+        jira, s = self.ctx.client, self._settings()
+        key = ticket_key(incident)
+        meta = await self.create_meta(s.project, s.issue_type)
+        fields = severity_fields(s, incident, meta)
+        await jira.edit_fields(key, fields)
+        severity = incident.severity.label if incident.severity else "not set"
+        shown = ", ".join(
+            f"{meta.fields[f].name if f in meta.fields else f} {_shown(v)}"
+            for f, v in fields.items()
+        )
+        return Outcome(
+            remote_id=key,
+            remote_link=jira.browse_url(key),
+            text=f"{key} severity {severity}" + (f": {shown}" if shown else " (no field to set)"),
+        )
 
     # -- jira.transition ---------------------------------------------------------------------
     def _transition_name(self, item: OutboxItem) -> str:
@@ -119,8 +165,15 @@ class JiraHandlers(Handlers[JiraClient]):
         }[str(item.params["to"])]
 
     async def transition(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
-        """Step "transition" (a repeat when the issue is there already sends nothing)."""
-        await self.ctx.client.transition_to(ticket_key(incident), self._transition_name(item))
+        """Step "transition" (a repeat when the issue is there already sends nothing); the
+        fields its screen asks for come from [jira.transition_fields.<status>]."""
+        to = str(item.params["to"])
+        await self.ctx.client.transition_to(
+            ticket_key(incident),
+            self._transition_name(item),
+            fields=self._settings().transition_fields.get(to, {}),
+            config_key=f"jira.transition_fields.{to}",
+        )
         return {}
 
     async def find_transition(self, item: OutboxItem, incident: Incident) -> dict[str, Any] | None:
@@ -147,7 +200,7 @@ class JiraHandlers(Handlers[JiraClient]):
         jira = self.ctx.client
         key = ticket_key(incident)
         cid = await jira.add_comment(
-            key, adf.from_plain(self.ctx.text(item, incident)), marker=item.id
+            key, comment_adf(item, self.ctx.text(item, incident)), marker=item.id
         )
         return Outcome(
             remote_id=cid, remote_link=jira.browse_url(key), text=f"comment added to {key}"
@@ -185,26 +238,60 @@ class JiraHandlers(Handlers[JiraClient]):
         jira, s = self.ctx.client, self._settings()
         key = ticket_key(incident)
         summary = str(item.params["summary"])
+        bug = item.params.get("kind") == "bug"
         project = s.follow_up_project or s.project
+        issue_type = s.bug_issue_type if bug else s.follow_up_issue_type
+        meta = await self.create_meta(project, issue_type)
+        extra = follow_up_fields(s, incident, meta)
+        require_fields(meta, extra, project)
+        what = "Bug found in" if bug else "Follow-up of"
         created = await jira.create_issue(
             project,
             summary,
-            adf.from_plain(f"Follow-up of {key}: {incident.title}"),
-            "Task",
-            labels=["follow-up", marker_label(item)],
+            adf.adf_doc(
+                adf.paragraph(f"{what} ", adf.text(key, href=jira.browse_url(key)), ": "),
+                *adf.from_plain(incident.title)["content"],
+            ),
+            meta.issue_type or issue_type,
+            labels=["bug" if bug else "follow-up", marker_label(item)],
+            extra=extra,
         )
         return {"key": created.key, "url": created.url}
 
     async def find_create_follow_up(
         self, item: OutboxItem, incident: Incident
     ) -> dict[str, Any] | None:
-        found = await self.ctx.client.search_by_label(marker_label(item))
-        return {"key": found[0].key, "url": found[0].url} if found else None
+        s = self._settings()
+        found = await self.ctx.client.find_created(
+            s.follow_up_project or s.project, marker_label(item)
+        )
+        return {"key": found.key, "url": found.url} if found else None
+
+    async def link_type(self) -> str:
+        """The configured link type, as the site names it (read once from /issueLinkType):
+        matched by name, or by its inward or outward words ("relates to")."""
+        if not self._link_type:
+            wanted = self._settings().link_type.strip()
+            types = await self.ctx.client.link_type_names()
+            folded = wanted.casefold()
+            chosen = next((t for t in types if t[0].casefold() == folded), None) or next(
+                (t for t in types if folded in (t[1].casefold(), t[2].casefold())), None
+            )
+            if chosen is None:
+                names = ", ".join(t[0] for t in types) or "none"
+                raise MissingFields(
+                    "Jira",
+                    f"the site has no issue link type {wanted!r}",
+                    hint=f"link types there: {names}; set link_type in [jira]",
+                    code="link_type_not_found",
+                )
+            self._link_type = chosen[0]
+        return self._link_type
 
     async def link_follow_up(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
-        """Step "link": the ticket links the follow-up."""
+        """Step "link": the ticket links the follow-up, with a link type the site has."""
         await self.ctx.client.link_issues(
-            ticket_key(incident), str(item.step_facts("create")["key"])
+            ticket_key(incident), str(item.step_facts("create")["key"]), await self.link_type()
         )
         return {}
 
@@ -245,7 +332,7 @@ class JiraHandlers(Handlers[JiraClient]):
         jira = self.ctx.client
         key = ticket_key(incident)
         other = str(item.params["key"]).strip().upper()
-        await jira.link_issues(key, other)
+        await jira.link_issues(key, other, await self.link_type())
         url = jira.browse_url(other)
 
         def apply(inc: Incident, at: datetime, by: str) -> list[TimelineEntry]:
@@ -256,3 +343,75 @@ class JiraHandlers(Handlers[JiraClient]):
         return Outcome(
             remote_id=other, remote_link=url, text=f"{key} linked to bug {other}", apply=apply
         )
+
+
+# -- what a ticket is created with ---------------------------------------------------------
+def severity_fields(s: JiraSettings, incident: Incident, meta: CreateMeta) -> dict[str, Any]:
+    """The priority (when the screen has Priority) and the custom severity field (when
+    configured) for the incident's severity; nothing for a severity the maps leave out."""
+    severity = incident.severity.value if incident.severity else None
+    out: dict[str, Any] = {}
+    priority = s.severity_priority(severity)
+    if priority and meta.has("priority"):
+        out["priority"] = {"name": priority}
+    value = s.severity_value(severity)
+    if s.severity_field and value:
+        out[s.severity_field] = {"value": value}
+    return out
+
+
+def ticket_fields(s: JiraSettings, incident: Incident, meta: CreateMeta) -> dict[str, Any]:
+    """Every field besides summary, description, labels: `[jira.fields]`, the severity's,
+    and the components of the affected services (`[jira.components]`)."""
+    out: dict[str, Any] = dict(s.fields)
+    out.update(severity_fields(s, incident, meta))
+    names = [s.components[c] for c in incident.affected_components if c in s.components]
+    if names and meta.has("components"):
+        out["components"] = [{"name": n} for n in dict.fromkeys(names)]
+    return out
+
+
+def follow_up_fields(s: JiraSettings, incident: Incident, meta: CreateMeta) -> dict[str, Any]:
+    """A follow-up's or a bug's fields: the severity's priority, when its screen has one."""
+    severity = incident.severity.value if incident.severity else None
+    priority = s.severity_priority(severity)
+    return {"priority": {"name": priority}} if priority and meta.has("priority") else {}
+
+
+def require_fields(meta: CreateMeta, fields: dict[str, Any], project: str) -> None:
+    """Fail before sending when the project requires a field cockpit has no value for."""
+    missing = meta.missing(fields)
+    if not missing:
+        return
+    names = ", ".join(f"{f.name} ({f.id})" for f in missing)
+    first = missing[0]
+    if first.id == "priority":
+        hint = "map every severity to a priority in [jira.severity] priority (with unset)"
+    elif first.id.startswith("customfield_"):
+        hint = (
+            f'if it is the severity: [jira.severity] field = "{first.id}"; '
+            f"else set it in [jira.fields], e.g. {first.id} = {{ value = "
+            f'"{first.allowed[0] if first.allowed else "..."}" }}'
+        )
+    else:
+        hint = f"set it in [jira.fields] ({first.id} = ...)"
+    raise MissingFields(
+        "Jira",
+        f"the {project} project requires {names}, and cockpit has no value for it",
+        hint=hint,
+        code="required_field",
+    )
+
+
+def comment_adf(item: OutboxItem, text: str) -> dict[str, Any]:
+    """A comment's document: a message written for Slack (`markup = "slack"`: a
+    template's or a draft's) through `adf.from_mrkdwn`, typed text as plain text."""
+    if item.params.get("markup") == "slack":
+        return adf.from_mrkdwn(text)
+    return adf.from_plain(text)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("value") or "")
+    return str(value)

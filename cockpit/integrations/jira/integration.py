@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.integrations.base import Handlers, Integration, Secret
 from cockpit.integrations.checks import DoctorCheck
-from cockpit.integrations.jira.checks import check_sign_in
+from cockpit.integrations.jira.checks import check_sign_in, check_ticket_fields
 from cockpit.integrations.jira.settings import JiraSection, jira_settings
 
 if TYPE_CHECKING:
@@ -41,5 +41,5 @@ INTEGRATION = Integration(
     secrets=SECRETS,
     client=make_client,
     handlers=make_handlers,
-    checks=(DoctorCheck(NAME, check_sign_in),),
+    checks=(DoctorCheck(NAME, check_sign_in), DoctorCheck(NAME, check_ticket_fields)),
 )

@@ -441,7 +441,8 @@ class CockpitScreen(Screen[None]):
 
         self.app.push_screen(RolesModal(rec.incident, self.app.services.settings.user), done)
 
-    def action_add_note(self) -> None:
+    def action_add_note(self, item_id: str = "") -> None:
+        """A note on the timeline; from the "milestones" item, a comment on the ticket too."""
         from cockpit.ui.dialogs.incident import NoteModal, NoteRequest
 
         rec = self.require_incident(closed_too=True)  # late notes are welcome
@@ -458,7 +459,10 @@ class CockpitScreen(Screen[None]):
 
         def done(req: object) -> None:
             if isinstance(req, NoteRequest):
-                self.act("add note", lambda: actions.note(iid, req.text, at=req.at or None))
+                self.act(
+                    "add note",
+                    lambda: actions.note(iid, req.text, at=req.at or None, item_id=item_id),
+                )
 
         self.app.push_screen(NoteModal(check_time=self.check_time(inc), late=late), done)
 
@@ -500,14 +504,14 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(ChoiceModal("Escalate: whose system is it?", choices), picked)
 
     def action_follow_up(self, kind: str = "follow-up", item_id: str = "") -> None:
-        """A follow-up ticket (created and linked), or an existing bug linked."""
+        """A follow-up ticket or a bug (created and linked), or an existing bug linked."""
         from cockpit.ui.dialogs.prompts import TextPrompt
 
         rec = self.require_incident()
         if rec is None:
             return
         if "jira" not in self.app.services.settings.configured:
-            action_id = "link-bug" if kind == "link-bug" else "create-follow-up"
+            action_id = {"link-bug": "link-bug", "bug": "create-bug"}.get(kind, "create-follow-up")
             self.refuse(ACTIONS[action_id].without, title="Jira is not configured")
             return
         actions = self.app.services.actions
@@ -515,6 +519,12 @@ class CockpitScreen(Screen[None]):
         if kind == "link-bug":
             prompt = TextPrompt(
                 "Link a bug to the ticket", "the bug's key, e.g. BUG-123", required=True
+            )
+        elif kind == "bug":
+            prompt = TextPrompt(
+                "Create the bug (in the follow-up project, linked from the ticket)",
+                "what is broken, in a line",
+                required=True,
             )
         else:
             prompt = TextPrompt("Create a follow-up ticket", "what needs doing", required=True)
@@ -525,6 +535,11 @@ class CockpitScreen(Screen[None]):
             value = text.strip()
             if kind == "link-bug":
                 self.act("link bug", lambda: actions.link_bug(iid, value, item_id=item_id))
+            elif kind == "bug":
+                self.act(
+                    "create bug",
+                    lambda: actions.follow_up(iid, value, kind="bug", item_id=item_id),
+                )
             else:
                 self.act("create follow-up", lambda: actions.follow_up(iid, value, item_id=item_id))
 
@@ -666,10 +681,11 @@ class CockpitScreen(Screen[None]):
             "severity": self.action_set_severity,
             "roles": self.action_assign_roles,
             "cancel": self.action_cancel_incident,
-            "note": self.action_add_note,
+            "note": lambda: self.action_add_note(item.id),
             "escalate": lambda: self.action_escalate(item.id),
             "follow-up": lambda: self.action_follow_up("follow-up", item.id),
             "link-bug": lambda: self.action_follow_up("link-bug", item.id),
+            "bug": lambda: self.action_follow_up("bug", item.id),
         }.get(a.ask)
         if ask is not None:
             ask()
