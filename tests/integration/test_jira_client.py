@@ -362,3 +362,26 @@ def test_adf_to_text():
     }
     assert adf.adf_to_text(jira_written) == "@Mia please look\n🔥x\n1. step"
     assert adf.adf_to_text("v2 plain text") == "v2 plain text"
+
+
+async def test_a_lost_create_is_found_while_search_lags(jira: JiraClient, server: SandboxServer):
+    """Cloud's search index lags writes: right after an ambiguous create the marker label
+    finds nothing, yet `find_created` finds the issue by reading the newest keys directly,
+    past issues others made meanwhile; an issue never made is not found."""
+    server.state.jira_site.search_lag = 60
+    add_issue(server, "INCIDENT", "older, indexed long ago")  # search sees INCIDENT-1
+    server.faults.force("drop", "after", on=f"POST {ISSUE}")
+    with pytest.raises(RemoteError) as info:
+        await jira.create_issue(
+            "INCIDENT", "db down", adf.from_plain("x"), labels=["cockpit-m1"], extra=REQUIRED
+        )
+    assert info.value.ambiguous
+    await jira.create_issue("INCIDENT", "someone else's", adf.from_plain("y"), extra=REQUIRED)
+    assert await jira.search_by_label("cockpit-m1", project="INCIDENT") == []  # not indexed
+    found = await jira.find_created("INCIDENT", "cockpit-m1")
+    assert found is not None and found.key == "INCIDENT-2"
+    assert await jira.find_created("INCIDENT", "cockpit-never") is None
+    server.state.jira_site.search_lag = 0  # once indexed, search finds it first
+    gets = calls(server, "GET", f"{ISSUE}/INCIDENT-2")
+    assert (await jira.find_created("INCIDENT", "cockpit-m1")).key == "INCIDENT-2"  # type: ignore[union-attr]
+    assert calls(server, "GET", f"{ISSUE}/INCIDENT-2") == gets
