@@ -19,7 +19,7 @@ starts, and httpx behind the in-process transport (imported by `server.transport
 In process, with no socket (transport.py; the server need not be started):
 
     server = SandboxServer(scenario=None)
-    SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-any", transport=server.transport())
+    SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-drill-range", transport=server.transport())
 
 It is the only fake of the three services: tests reach it through that transport (or the
 loopback server where they need a socket), with one fault injector (faults.py) for both.

@@ -43,8 +43,10 @@ Random decisions come from one `random.Random(seed)`, so a run with the same see
 same sequence of requests injects the same faults. Every injected fault is recorded in
 `SandboxState.faults_injected`; the inspection endpoint (`/_sandbox/...`) is never faulted.
 
-`RateLimiter` counts requests per key (a Slack method, "jira", "statuspage") in a sliding
-window (a minute unless a `Limit` says otherwise).
+`RateLimiter` counts requests per key (a Slack method, a Slack channel's posts, a Statuspage
+API key, "jira") in a sliding window (a minute unless a `Limit` says otherwise) or a token
+bucket (a `Limit` with a `burst`); by default at the services' own rates (`STRICT_LIMITS`),
+`lenient` at classroom speed.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Without a socket at all (transport.py): `server.transport()` is an httpx transpo
 each request to the same dispatch as the HTTP app; the server need not be started.
 
     server = SandboxServer(scenario=None)
-    client = SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-any", transport=server.transport())
+    client = SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-drill-range", transport=server.transport())
 
 One dispatch serves both: `plan(request)` counts the request, answers the inspection
 endpoint and unknown paths, and decides its fault; `carry_out(plan)` applies the effect

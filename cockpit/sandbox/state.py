@@ -492,7 +492,7 @@ class SandboxState:
 
     def refuse_token(self, token: str) -> None:
         """Answer `token` as a revoked or mistyped credential from now on: Slack's
-        `invalid_auth`, Jira's and Statuspage's 401 (any other token stays accepted)."""
+        `invalid_auth`, Jira's and Statuspage's 401, even one the range knows (tokens.py)."""
         with self.lock:
             self.refused_tokens.add(token.strip())
 

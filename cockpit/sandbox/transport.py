@@ -20,7 +20,7 @@ name; `IN_PROCESS_URL` is the drill range's own.
 
     server = SandboxServer(scenario=None)
     transport = server.transport()
-    slack = SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-any", transport=transport)
+    slack = SlackClient(f"{IN_PROCESS_URL}/api", "xoxb-drill-range", transport=transport)
     server.faults.force("timeout", "after", on="chat.postMessage")
 """
 

@@ -370,7 +370,8 @@ async def sweep_chain(chain: str, *, slow: bool = False) -> dict[str, Any]:
 
     async def trial(faults: list[tuple[str, str, int, int]], cold: bool) -> list[str]:
         with tempfile.TemporaryDirectory() as tmp:
-            proxy = FaultProxy(SandboxServer(scenario=None, socket_mode=False))
+            # lenient: hundreds of trials back to back, each at machine speed
+            proxy = FaultProxy(SandboxServer(scenario=None, socket_mode=False, lenient=True))
             r = Rig(Path(tmp), proxy)
             try:
                 ctx = await _raise_fault_free(r) if chain != "raise" else setup_raised(r)
