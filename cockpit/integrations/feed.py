@@ -76,6 +76,7 @@ TRANSIENT_FAILURES = 3  # passing faults in a row polled again at the channel's 
 MAX_BACKOFF = 120.0  # the longest wait after passing faults (a lasting one: 300 s)
 TRANSIENT_PAUSE = 2.0  # the feed's pause after a passing fault outside a channel's poll
 NAMES_SPARE = 2.0  # a name look-up goes only while the budget keeps this many for polls
+NAMES_MIN = 2  # look-ups a minute however busy the polls (each one no more than a wait)
 KEPT_RAW = 5000  # raw messages kept to read again when a name they use arrives
 
 
@@ -590,15 +591,18 @@ class FeedPoller:
 
     def _spare_room(self) -> bool:
         """Whether a look-up may go now from what the polls leave: no wait for the
-        budget, `NAMES_SPARE` requests still in the bucket, and the minute's look-ups
-        under `_names_room`."""
-        if self._budget_wait() > 0 or self._tokens < NAMES_SPARE:
+        budget, and `NAMES_SPARE` requests still in the bucket and the minute's look-ups
+        under `_names_room` (or fewer than `NAMES_MIN` this minute: when polling alone
+        spends the budget, names still come, slowly)."""
+        if self._budget_wait() > 0:
             return False
         now = self.clock()
         lookups = self._lookup_times
         while lookups and now - lookups[0] >= 61.0:
             lookups.popleft()
-        return len(lookups) < self._names_room()
+        if len(lookups) < NAMES_MIN:  # however busy the polls: names still come
+            return True
+        return self._tokens >= NAMES_SPARE and len(lookups) < self._names_room()
 
     async def _lookup(self, key: tuple[str, str]) -> None:
         self.names.started(key[0])

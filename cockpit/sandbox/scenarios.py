@@ -43,9 +43,23 @@ The format (every key but `events[].at`, `events[].channel` and one of `user`/`b
     required = ["priority", "customfield_10042"]   # fields the create screen requires
     screens = { RESOLVED = ["resolution"] }        # what each transition's screen asks
 
-In text, `{@name}` becomes a mention of that person (`<@U…>`) and `{#channel}` a channel
-link (`<#C…|channel>`). `--speed X` divides every offset by X. The built-in cast: people
-alice, benji, priya, marco, june, trainer; bots datadog, pingdom, sentry.
+    [[events]]                 # Slack changing an earlier message (no user, bot or text):
+    at = 12
+    channel = "incidents"
+    unfurl = "report"          # its link's preview, one attachment (not an edit); or
+    delete = "report"          # deleted (a thread's first message: a tombstone)
+
+    [workspace]                # a large workspace, generated at the start
+    channels = 5000            # team-0001…: public channels the app is not in
+    people = 20000             # people in #general, #incidents and #alerts
+
+In text, `{@name}` becomes a mention of that person (`<@U…>`), `{#channel}` a channel
+link (`<#C…|channel>`), `{!handle}` a user group's mention (`<!subteam^S…>`) and
+`{date+N}` (or `-N`) a date N seconds from the start as readers see it in their own zone
+(`<!date^…^{date_short_pretty} at {time}|…>`). `--speed X` divides every offset by X. The
+built-in cast: people alice, benji, priya, marco, june, trainer; bots datadog, pingdom,
+sentry and uptime (whose messages carry no name: only bots.info names it); user groups
+oncall and payments-team.
 """
 
 from __future__ import annotations
@@ -57,6 +71,7 @@ import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -66,7 +81,17 @@ from cockpit.sandbox.jira_site import parse_jira_table
 from cockpit.sandbox.state import BOT_USER_ID, JSON, Channel, SandboxState
 from cockpit.sandbox.tokens import Tokens
 
-TOP_KEYS = {"name", "description", "people", "channels", "events", "lenient", "tokens", "jira"}
+TOP_KEYS = {
+    "name",
+    "description",
+    "people",
+    "channels",
+    "events",
+    "lenient",
+    "tokens",
+    "jira",
+    "workspace",
+}
 TOKEN_KEYS = frozenset({"token", "scopes", "revoked", "service"})
 EVENT_KEYS = frozenset(
     {
@@ -82,8 +107,12 @@ EVENT_KEYS = frozenset(
         "every",
         "attachments",
         "blocks",
+        "unfurl",
+        "delete",
     }
 )
+MAX_GENERATED_CHANNELS = 20_000  # [workspace] channels
+MAX_GENERATED_PEOPLE = 100_000  # [workspace] people
 # What one scenario may expand to (checked by `parse_scenario`, where `repeat` is read):
 # the shipped storm is 10,000 messages in one channel.
 MAX_REPEAT = 10_000  # copies of one event
@@ -132,6 +161,8 @@ class ScenarioEvent:
     attachments: tuple[JSON, ...] = ()
     blocks: tuple[JSON, ...] = ()
     line: int | None = None
+    unfurl: str | None = None  # the id of an earlier event whose link Slack unfurls
+    delete: str | None = None  # the id of an earlier event deleted (a tombstone if replied)
 
 
 @dataclass(frozen=True)
@@ -152,6 +183,7 @@ class Scenario:
     path: str = ""
     lenient: bool = False  # classroom rate limits
     tokens: tuple[ScenarioToken, ...] = ()
+    workspace: tuple[int, int] = (0, 0)  # channels and people generated (a large workspace)
     jira: JSON = field(default_factory=dict)  # the Jira site's setup (jira_site.py)
 
     def add_tokens(self, book: Tokens) -> None:
@@ -352,6 +384,9 @@ def parse_scenario(
                 "channel",
             )
         channel = channel.lstrip("#")
+        if "unfurl" in e or "delete" in e:
+            events.append(_change_event(e, float(at), channel, ids, bad, lines.of("events", i)))
+            continue
         user, bot = e.get("user"), e.get("bot")
         if (user is None) == (bot is None):
             raise bad(
@@ -436,6 +471,7 @@ def parse_scenario(
     if not isinstance(lenient, bool):
         raise fail("'lenient' must be true or false")
     tokens = _parse_tokens(data.get("tokens", []), fail)
+    workspace = _parse_workspace(data.get("workspace", {}), fail)
     return Scenario(
         name,
         description,
@@ -445,8 +481,63 @@ def parse_scenario(
         path,
         lenient=lenient,
         tokens=tokens,
+        workspace=workspace,
         jira=parse_jira_table(data["jira"], fail) if "jira" in data else {},
     )
+
+
+def _change_event(
+    e: dict[str, Any],
+    at: float,
+    channel: str,
+    ids: dict[str, tuple[float, str]],
+    bad: Callable[..., ScenarioError],
+    line: int | None,
+) -> ScenarioEvent:
+    """An event that changes an earlier message instead of posting one: `unfurl` (Slack
+    adds the link's preview, one attachment; no edit) or `delete` (a thread's first
+    message with replies stays as a tombstone)."""
+    kinds = [k for k in ("unfurl", "delete") if k in e]
+    kind = kinds[0]
+    if len(kinds) > 1:
+        raise bad("give one of 'unfurl' or 'delete'", kinds[1])
+    target = e[kind]
+    if not isinstance(target, str) or target not in ids:
+        known = ", ".join(sorted(ids)) or "none"
+        raise bad(f"'{kind}' must name the id of an earlier event (known: {known})", kind)
+    if ids[target][1] != channel or ids[target][0] > at:
+        raise bad(f"'{kind}' names an event of another channel, or a later one", kind)
+    for key in ("user", "bot", "text", "blocks", "thread", "repeat", "every", "id"):
+        if key in e:
+            raise bad(f"an '{kind}' event has no '{key}' (Slack itself changes the message)", key)
+    attachments = e.get("attachments", [])
+    if kind == "unfurl" and not (
+        isinstance(attachments, list) and len(attachments) == 1 and isinstance(attachments[0], dict)
+    ):
+        raise bad("an unfurl adds one attachment (the link's preview)", "attachments")
+    if kind == "delete" and attachments:
+        raise bad("a 'delete' event has no 'attachments'", "attachments")
+    return ScenarioEvent(
+        at=at,
+        channel=channel,
+        attachments=tuple(attachments),
+        line=line,
+        unfurl=target if kind == "unfurl" else None,
+        delete=target if kind == "delete" else None,
+    )
+
+
+def _parse_workspace(value: Any, fail: Callable[..., ScenarioError]) -> tuple[int, int]:
+    """[workspace] channels = N, people = N: a large workspace, generated at the start."""
+    if not isinstance(value, dict) or set(value) - {"channels", "people"}:
+        raise fail("'workspace' must be a table of 'channels' and 'people' (how many to make)")
+    counts = []
+    for key, most in (("channels", MAX_GENERATED_CHANNELS), ("people", MAX_GENERATED_PEOPLE)):
+        n = value.get(key, 0)
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= most:
+            raise fail(f"workspace '{key}' must be a whole number from 0 to {most:,}")
+        counts.append(n)
+    return counts[0], counts[1]
 
 
 def _parse_tokens(
@@ -584,6 +675,9 @@ class ScenarioRunner:
 
     def _setup(self) -> None:
         state = self.state
+        channels, people_made = self.scenario.workspace
+        if channels or people_made:
+            state.populate(channels=channels, people=people_made)
         for p in self.scenario.people:
             state.add_person(p.name, p.real_name, p.title)
         people = [u["id"] for u in state.slack_users.values() if not u["is_bot"]]
@@ -621,7 +715,7 @@ class ScenarioRunner:
 
     def _run(self) -> None:
         start_mono = self._clock()
-        start_wall = self.state.now()
+        start_wall = self._start_wall = self.state.now()
         queue = self._queue()
         while queue and not self._stop.is_set():
             item = queue[0]
@@ -646,6 +740,14 @@ class ScenarioRunner:
         state = self.state
         ch = state.channel_by_name(e.channel)
         assert ch is not None
+        target = e.unfurl or e.delete
+        if target is not None:  # Slack changing an earlier message
+            where, at_ts = self._posted[target]
+            if e.unfurl is not None:
+                state.unfurl(where, at_ts, dict(e.attachments[0]))
+            elif at_ts in where.by_ts:
+                state.delete_message(where, at_ts)
+            return
         text = self._mentions(_fill(e.text, n))
         attachments = [_fill(a, n) for a in e.attachments]
         if e.bot is not None:
@@ -677,5 +779,16 @@ class ScenarioRunner:
             ch = self.state.channel_by_name(m.group(1))
             return f"<#{ch.id}|{ch.name}>" if ch else m.group(0)
 
+        def group(m: re.Match[str]) -> str:
+            found = [g for g in self.state.usergroups.values() if g["handle"] == m.group(1)]
+            return f"<!subteam^{found[0]['id']}>" if found else m.group(0)
+
+        def date(m: re.Match[str]) -> str:
+            at = int(getattr(self, "_start_wall", self.state.now()) + int(m.group(1)))
+            fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            return f"<!date^{at}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
         text = re.sub(r"\{@([a-z0-9._-]+)\}", person, text)
+        text = re.sub(r"\{!([a-z0-9._-]+)\}", group, text)
+        text = re.sub(r"\{date([+-][0-9]+)\}", date, text)
         return re.sub(r"\{#([a-z0-9_-]+)\}", channel, text)

@@ -578,6 +578,33 @@ class SandboxState:
     def add_bot(self, bot: Bot) -> None:
         self.bots[bot.key] = bot
 
+    def populate(self, *, channels: int = 0, people: int = 0) -> None:
+        """A large workspace, generated: `people` more people (handles like
+        "maria.lopez42", in #general, #incidents and #alerts as everyone is) and `channels`
+        more public channels ("team-0001"…, a few members each, the app in none). Their ids
+        sort before the built-in channels', so a listing finds #incidents on its last page."""
+        first = ("maria", "wei", "olu", "anna", "raj", "lena", "tom", "sara", "yuki", "omar")
+        last = ("lopez", "chen", "adeyemi", "novak", "patel", "berg", "kim", "costa", "ito")
+        with self.lock:
+            added: list[str] = []
+            for i in range(1, people + 1):
+                uid = f"U0SBXG{i:05d}"
+                f, ln = first[i % len(first)], last[(i // len(first)) % len(last)]
+                real = f"{f.title()} {ln.title()}"
+                self.slack_users[uid] = slack_person(uid, f"{f}.{ln}{i}", real, display_name="")
+                added.append(uid)
+            everyone = ("general", "incidents", "alerts")
+            for ch in self.channels.values():
+                if ch.name in everyone:
+                    ch.members.extend(added)
+            created = int(self.started_at) - 200 * 86400
+            pool = added or [u for u in self.slack_users if not self.slack_users[u]["is_bot"]]
+            for i in range(1, channels + 1):
+                cid = f"C0SBX0G{i:05d}"
+                members = [pool[(i * 7 + k) % len(pool)] for k in range(3)]
+                ch = Channel(cid, f"team-{i:04d}", created, members[0], members=members)
+                self.channels[cid] = ch
+
     def add_usergroup(self, handle: str, name: str, members: Iterable[str] = ()) -> JSON:
         """A user group (`<!subteam^S…>` mentions it), as usergroups.list shows it."""
         with self.lock:
@@ -591,6 +618,7 @@ class SandboxState:
                 "id": gid,
                 "team_id": TEAM_ID,
                 "is_usergroup": True,
+                "is_subteam": True,
                 "name": name,
                 "description": f"{name} (drill range)",
                 "handle": handle,
@@ -599,6 +627,8 @@ class SandboxState:
                 "date_update": created,
                 "date_delete": 0,
                 "auto_type": None,
+                "auto_provision": False,
+                "enterprise_subteam_id": "",
                 "created_by": "U0SBXALICE1",
                 "updated_by": "U0SBXALICE1",
                 "deleted_by": None,

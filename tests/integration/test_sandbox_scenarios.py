@@ -55,7 +55,7 @@ def test_outage_plays_in_time_at_high_speed() -> None:
         assert early["scenario"]["finished"] is False
         assert srv.runner is not None and srv.runner.wait(timeout=15)
         state = srv.state.snapshot()
-        assert state["scenario"]["events_fired"] == state["scenario"]["events_total"] == 13
+        assert state["scenario"]["events_fired"] == state["scenario"]["events_total"] == 24
         incidents = state["slack"]["channels"]["incidents"]["messages"]
         report = next(m for m in incidents if m["text"].startswith("Checkout is failing"))
         assert [r["user"] for r in report["replies"]] == ["U0SBXPRIYA1", "U0SBXJUNE01"]
@@ -72,7 +72,9 @@ def test_outage_plays_in_time_at_high_speed() -> None:
             ]
             * 3
         )
-        assert all(m["subtype"] == "bot_message" and m["text"] == "" for m in alerts)
+        assert all(m["subtype"] == "bot_message" for m in alerts)
+        datadog = [m for m in alerts if m.get("bot_id") == "B0SBXDATADG"]
+        assert all(m["text"] == "" for m in datadog)  # the attachments are the content
         # History (negative offsets) is older than the start; the drill comes after it.
         started = ts_to_micro(str(state["scenario"]["started_at"]))
         assert ts_to_micro(incidents[0]["ts"]) < started < ts_to_micro(report["ts"])
@@ -216,3 +218,99 @@ def test_unknown_scenario_name_and_missing_file(tmp_path: Path) -> None:
         load_scenario("nightmare")
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "absent.toml")
+
+
+def test_outage_holds_the_shapes_the_feed_must_read() -> None:
+    """Alert bots of several kinds, a mention of someone who wrote nothing and of a user
+    group, a date, a broadcast, an unfurl and a tombstone, as Slack stores them."""
+    with SandboxServer(scenario="outage", speed=1000) as srv:
+        assert srv.runner is not None and srv.runner.wait(timeout=15)
+        state = srv.state.snapshot()["slack"]["channels"]
+        alerts, incidents = state["alerts"]["messages"], state["incidents"]["messages"]
+        uptime = next(m for m in alerts if m.get("bot_id") == "B0SBXUPTIME")
+        assert "username" not in uptime and "bot_profile" not in uptime and uptime["text"] == ""
+        assert uptime["attachments"][0]["color"] == "danger"
+        pingdom = next(m for m in alerts if m.get("username") == "Pingdom")
+        assert [b["type"] for b in pingdom["blocks"]] == ["header", "section", "context"]
+        sentry = [m for m in alerts if m.get("username") == "Sentry" and m.get("blocks")]
+        assert sentry and sentry[0]["text"].startswith("TypeError")
+        on_it = next(m for m in incidents if m["text"].startswith("On it."))
+        assert "<@U0SBXALICE1>" in on_it["text"] and "<!subteam^S0SBX" in on_it["text"]
+        window = next(m for m in incidents if "maintenance window" in m["text"])
+        assert "<!date^" in window["text"] and "{date_short_pretty} at {time}|" in window["text"]
+        broadcast = next(m for m in incidents if m.get("subtype") == "thread_broadcast")
+        assert broadcast["thread_ts"] != broadcast["ts"]
+        link = next(m for m in incidents if m["text"].startswith("Pointing customers"))
+        assert link["attachments"][0]["title"] == "Drill Range Status" and "edited" not in link
+        tomb = next(m for m in incidents if m.get("subtype") == "tombstone")
+        assert tomb["user"] == "USLACKBOT" and tomb["reply_count"] == 1
+
+
+def test_unfurl_and_delete_events_and_their_mistakes(tmp_path: Path) -> None:
+    base = """
+[[events]]
+at = 1
+channel = "incidents"
+user = "alice"
+id = "m"
+text = "see <https://x.example> with {!oncall} at {date+60}"
+"""
+    ok = parse_scenario(
+        base
+        + """
+[[events]]
+at = 2
+channel = "incidents"
+unfurl = "m"
+attachments = [{ title = "X", title_link = "https://x.example" }]
+
+[[events]]
+at = 3
+channel = "incidents"
+delete = "m"
+""",
+        "ok.toml",
+    )
+    assert [e.unfurl for e in ok.events] == [None, "m", None]
+    assert [e.delete for e in ok.events] == [None, None, "m"]
+    for extra, message in (
+        ('unfurl = "nope"', "must name the id of an earlier event"),
+        ('unfurl = "m"', "one attachment"),
+        ('delete = "m"\nuser = "alice"', "has no 'user'"),
+        ('unfurl = "m"\ndelete = "m"', "give one of"),
+    ):
+        source = base + f'\n[[events]]\nat = 2\nchannel = "incidents"\n{extra}\n'
+        with pytest.raises(ScenarioError, match=message):
+            parse_scenario(source, "bad.toml")
+    with pytest.raises(ScenarioError, match="workspace 'channels' must be a whole number"):
+        parse_scenario("[workspace]\nchannels = -1\n", "bad.toml")
+
+
+def test_a_large_workspace_is_generated_and_its_lookups_are_served() -> None:
+    """[workspace]: thousands of channels and people; the app finds its channels through
+    users.conversations (a handful), names people one by one (users.info), groups in one
+    usergroups.list and bots by bots.info, each answer as Slack's spec says."""
+    scenario = parse_scenario(
+        "[workspace]\nchannels = 3000\npeople = 5000\n", "big.toml", default_name="big"
+    )
+    assert scenario.workspace == (3000, 5000)
+    with SandboxServer(scenario=scenario) as srv, checked_client(srv.base_url) as client:
+        assert len(srv.state.channels) == 3 + 3000
+        assert sum(not u["is_bot"] for u in srv.state.slack_users.values()) == 6 + 5000
+        listed = slack(client, "conversations.list", limit=1000)
+        assert "incidents" not in {c["name"] for c in listed["channels"]}  # on the last page
+        mine = slack(client, "users.conversations", types="public_channel,private_channel")
+        assert {c["name"] for c in mine["channels"]} == {"incidents", "alerts"}
+        assert not mine["response_metadata"]["next_cursor"]
+        person = slack(client, "users.info", user="U0SBXG04321")["user"]
+        assert person["profile"]["real_name"] and person["profile"]["display_name"] == ""
+        groups = slack(client, "usergroups.list")["usergroups"]
+        assert {g["handle"] for g in groups} == {"oncall", "payments-team"}
+        assert "users" not in groups[0]
+        with_users = slack(client, "usergroups.list", include_users="true")["usergroups"]
+        assert all(g["users"] for g in with_users)
+        bot = slack(client, "bots.info", bot="B0SBXUPTIME")["bot"]
+        assert bot["name"] == "Uptime Monitor" and not bot["deleted"]
+        assert slack(client, "bots.info", bot="B0NOSUCH")["error"] == "bot_not_found"
+        info = slack(client, "conversations.info", channel="C0SBX0G00042")["channel"]
+        assert info["name"] == "team-0042"
