@@ -44,6 +44,7 @@ class SloClock(Static):
         self.calendar = calendar
         self.update_every = update_every
         self.incident: Incident | None = None
+        self._shown: str | None = None  # the text on screen
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
@@ -54,11 +55,18 @@ class SloClock(Static):
         self.tick()
 
     def tick(self) -> None:
+        """Every second: the new text is drawn in place; the screen is laid out again only
+        when its width changes (a layout each second kept an idle cockpit busy)."""
         text, level = self.describe(self.clock.now())
         self.set_class(level == "warning", "-warning")
         self.set_class(level == "error", "-error")
         self.set_class(level == "ok", "-ok")
-        self.update(Content(text))
+        if text == self._shown:
+            return
+        content = Content(text)
+        resized = self._shown is None or content.cell_length != Content(self._shown).cell_length
+        self._shown = text
+        self.update(content, layout=resized)
 
     def describe(self, now: datetime) -> tuple[str, str]:
         inc = self.incident
