@@ -73,6 +73,9 @@ api_url = "{base}/api"
 [jira]
 url = "{base}"
 email = "oncall@example.com"
+[jira.severity]  # the drill range's INCIDENT project requires its custom Severity field
+field = "customfield_10042"
+values = {{ critical = "Critical", major = "Major", minor = "Minor", unset = "Major" }}
 [statuspage]
 api_url = "{base}/v1"
 page_id = "{httpx.get(base + "/_sandbox/state").json()["statuspage"]["page_id"]}"

@@ -496,5 +496,6 @@ async def test_every_request_failing_after_its_effect_happens_once(no_fsync: Non
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # ~860 trials; Jira's search lags (3 s): lost creates are found by key
 async def test_every_request_failing_every_way_happens_once(no_fsync: None) -> None:
     await _sweep(slow=True)
