@@ -50,6 +50,13 @@ a minute. Every benchmark works on a private copy of the store.
    10 s) with the feed on polling alone, in the steady state it had reached. Its expected
    worst case is #alerts' period, 10 s, plus any wait for the request budget (polling
    alone uses nearly all of it); other incidents' channels are polled once a minute.
+5b. large: the same app against a generated workspace of 5,000 channels and 20,000 people
+   (`SandboxState.populate`, as `cockpit demo --scenario large` plays it), the app in
+   #incidents and #alerts only. A report lands in #incidents as the app comes up: the time
+   to its row, and every request made before it (budget: no listing of every channel or
+   person, ≤ 5 s). Then for `poll_seconds` a message every 2 s (two of three reports by
+   someone never named before, one an alert): requests a minute (≤ 25), post to row (p50
+   ≤ 5 s), and how long until each row shows its author's name (reported).
 6. cli: `cockpit list` and `cockpit note ID TEXT` (the installed entry point, on the store)
    from spawn to exit, against `python -c "import httpx"`, each in fresh interpreters from
    compiled bytecode, in turn, after one unmeasured warm-up each; medians (and the range)
@@ -620,14 +627,14 @@ async def _polling_run(data_dir: Path, cfg: Config, log: Callable[[str], None]) 
         scenario=None, tokens=["xoxb-cockpit-bench", "xapp-cockpit-bench"]
     ).start()
     requests: list[tuple[float, str]] = []
-    serve = server.serve
+    plan = server.plan
 
-    def counted(request: Any, handler: Any) -> None:  # every request the sandbox answers
+    def counted(request: Any) -> Any:  # every request the sandbox answers
         if request.path.startswith("/api/"):
             requests.append((time.monotonic(), request.path[5:]))
-        serve(request, handler)
+        return plan(request)
 
-    server.serve = counted  # type: ignore[method-assign]
+    server.plan = counted  # type: ignore[method-assign]
     state = server.state
     config = Path(os.environ["COCKPIT_CONFIG"])
     config.write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
@@ -855,6 +862,195 @@ def _fallback_row(f: dict[str, Any], log: Callable[[str], None]) -> Row:
     )
 
 
+# -- 5b: a large workspace ------------------------------------------------------------------
+LARGE_CHANNELS = 5000
+LARGE_PEOPLE = 20000
+
+
+async def _large_run(data_dir: Path, cfg: Config, log: Callable[[str], None]) -> dict[str, Any]:
+    from cockpit.sandbox.server import SandboxServer
+    from cockpit.sandbox.state import generated_handle
+    from cockpit.ui.widgets.feed import FeedView
+
+    server = SandboxServer(
+        scenario=None, tokens=["xoxb-cockpit-bench", "xapp-cockpit-bench"]
+    ).start()
+    state = server.state
+    state.populate(channels=LARGE_CHANNELS, people=LARGE_PEOPLE)
+    requests: list[tuple[float, str]] = []
+    plan = server.plan
+
+    def counted(request: Any) -> Any:  # every request the sandbox answers
+        if request.path.startswith("/api/"):
+            requests.append((time.monotonic(), request.path[5:]))
+        return plan(request)
+
+    server.plan = counted  # type: ignore[method-assign]
+    Path(os.environ["COCKPIT_CONFIG"]).write_text(f'[slack]\napi_url = "{server.base_url}/api"\n')
+    incidents = state.channel_by_name("incidents")
+    alerts = state.channel_by_name("alerts")
+    assert incidents is not None and alerts is not None
+    app = ctx = None
+    posts: list[dict[str, Any]] = []
+    try:
+        app, ctx = make_app(
+            data_dir, remote_token="xoxb-cockpit-bench", app_token="xapp-cockpit-bench"
+        )
+        open_ids = [s.id for s in ctx.service.store.list_incidents(open_only=True)]
+        for iid in open_ids:  # the open incidents' channels exist, the app not in them
+            state.create_channel(f"incident-{iid}", "U0SBXALICE1")
+
+        def hook() -> None:
+            waiting = [p for p in posts if p["screen"] is None or p["named"] is None]
+            if not waiting:
+                return
+            rows = {r.message.key: r.message for r in feed._rows[-60:]}
+            now = time.monotonic()
+            for p in waiting:
+                shown = rows.get(p["key"])
+                if shown is None:
+                    continue
+                if p["screen"] is None:
+                    p["screen"] = now
+                if p["named"] is None and shown.author == p["name"]:
+                    p["named"] = now
+
+        def post(k: int) -> None:
+            n = 1 + (k * 7919) % LARGE_PEOPLE  # someone new each time: not named yet
+            user = state.user_by_name(generated_handle(n))
+            assert user is not None
+            posted = state.post(incidents, state.person_message(user["id"], f"report {k}"))
+            posts.append(
+                {"key": ("incidents", posted["ts"]), "at": time.monotonic(), "k": k}
+                | {"screen": None, "named": None, "name": user["real_name"]}
+            )
+
+        t_launch = time.monotonic()
+        async with app.run_test(size=SIZE):
+            await wait_for(lambda: getattr(app.screen, "record", None) is not None)
+            feed = app.screen.query_one(FeedView)
+            app.display_hooks.append(hook)
+            post(0)  # the first message, posted as the app comes up
+            await wait_for(lambda: posts[0]["screen"] is not None, 60)
+            first = dict(posts[0])
+            before_first = [m for t, m in requests if t <= first["screen"]]
+            t_start = time.monotonic()
+            k = 1
+            while time.monotonic() - t_start < cfg.poll_seconds:
+                if k % 3 == 2:
+                    state.post(alerts, state.bot_message(state.bots["datadog"], f"alert {k}"))
+                else:
+                    post(k)
+                k += 1
+                await asyncio.sleep(cfg.poll_every)
+            t_end = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await wait_for(lambda: all(p["screen"] for p in posts), GRACE)
+            with contextlib.suppress(TimeoutError):  # names come in the budget's spare room
+                await wait_for(lambda: all(p["named"] for p in posts), 30)
+            mode = app.services.remote.feed_state().mode
+            lookups = app.services.remote.poller.stats.name_lookups
+            app.services.remote.stop()
+        return {
+            "launch_to_first": first["screen"] - t_launch,
+            "post_to_first": first["screen"] - first["at"],
+            "before_first": before_first,
+            "requests": [(t, m) for t, m in requests if t_start <= t < t_end],
+            "all_requests": requests,
+            "seconds": t_end - t_start,
+            "posts": posts[1:],
+            "mode": mode,
+            "lookups": lookups,
+            "open_incidents": len(open_ids),
+        }
+    finally:
+        if ctx is not None:
+            ctx.close()
+        server.stop()
+
+
+def bench_large(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    """The app against a workspace of 5,000 channels and 20,000 people (the drill range's
+    generated workspace, as `cockpit demo --scenario large` plays it): start-up to the first
+    #incidents message on screen and what was asked on the way (no listing of every channel
+    or person), then reports from people nobody has named yet every few seconds: requests
+    a minute, the delay to the screen, and how soon the names follow."""
+    env = isolated_env(tmp)
+    env["COCKPIT_CONFIG"] = str(tmp / "slack-config.toml")
+    with environ(env):
+        r = asyncio.run(_large_run(data_dir, cfg, log))
+    before: dict[str, int] = {}
+    for m in r["before_first"]:
+        before[m] = before.get(m, 0) + 1
+    listed_all = before.get("conversations.list", 0) + before.get("users.list", 0)
+    times = [t for t, _ in r["requests"]]
+    per_minute = sliding_max(times)
+    rate = len(times) / r["seconds"] * 60 if r["seconds"] else 0.0
+    seen = [p for p in r["posts"] if p["screen"] is not None]
+    lat = [p["screen"] - p["at"] for p in seen]
+    named = [p["named"] - p["at"] for p in r["posts"] if p["named"] is not None]
+    missing = len(r["posts"]) - len(seen)
+    methods: dict[str, int] = {}
+    for _, m in r["all_requests"]:
+        methods[m] = methods.get(m, 0) + 1
+    first = (
+        f"{r['post_to_first']:.1f} s after it was posted ({r['launch_to_first']:.1f} s from launch)"
+    )
+    log(f"  large: first message {first}; before it: {before}")
+    log(f"  large: {len(times)} requests in {r['seconds']:.0f} s; by method {methods}")
+    lat_figure = (
+        f"p50 {pct(lat, 50):.1f} s, max {max(lat):.1f} s" if lat else "nothing reached the screen"
+    )
+    if missing:
+        lat_figure += f"; {missing} of {len(r['posts'])} not shown"
+    names_figure = (
+        f"{len(named)} of {len(r['posts'])} named, p50 {pct(named, 50):.1f} s after the post"
+        if named
+        else f"none of {len(r['posts'])} named"
+    )
+    details = {
+        "channels": LARGE_CHANNELS,
+        "people": LARGE_PEOPLE,
+        "open_incidents": r["open_incidents"],
+        "requests_before_first_message": before,
+        "requests_per_minute_mean": rate,
+        "requests_max_in_any_60s": per_minute,
+        "requests_by_method": methods,
+        "latency_s": {q: pct(lat, q) for q in (50, 95, 100)} if lat else None,
+        "named_after_s": {q: pct(named, q) for q in (50, 95, 100)} if named else None,
+        "name_lookups": r["lookups"],
+        "feed_mode": r["mode"],
+    }
+    where = f"{LARGE_CHANNELS:,} channels, {LARGE_PEOPLE:,} people; socket {r['mode']}"
+    return [
+        Row(
+            "large workspace: first #incidents message",
+            first,
+            f"{sum(before.values())} requests before it, {listed_all} listing every channel/person",
+            "",
+            "<= 5 s; no listing of all",
+            "PASS" if r["post_to_first"] <= 5.0 and not listed_all else "MISS",
+            details,
+        ),
+        Row(
+            "large workspace: Slack requests",
+            f"{rate:.1f}/min mean, {per_minute} max in any 60 s",
+            where,
+            "",
+            "<= 25 per minute",
+            "PASS" if per_minute <= 25 else "MISS",
+        ),
+        Row(
+            "large workspace: new #incidents message on screen",
+            lat_figure,
+            names_figure,
+            "",
+            "p50 <= 5 s",
+            "PASS" if lat and pct(lat, 50) <= 5.0 and not missing else "MISS",
+        ),
+    ]
+
+
 # -- 6: the CLI as a script's tool ------------------------------------------------------------
 def cockpit_command() -> list[str]:
     """The installed `cockpit` entry point beside this interpreter (what a script runs), or
@@ -1029,6 +1225,7 @@ BENCHMARKS: dict[str, Callable[[Path, Path, Config, Callable[[str], None]], list
     "tick": bench_tick,
     "storm": bench_storm,
     "polling": bench_polling,
+    "large": bench_large,
     "cli": bench_cli,
     "history": bench_history,
 }

@@ -78,6 +78,10 @@ TRANSIENT_PAUSE = 2.0  # the feed's pause after a passing fault outside a channe
 NAMES_SPARE = 2.0  # a name look-up goes only while the budget keeps this many for polls
 NAMES_MIN = 2  # look-ups a minute however busy the polls (each one no more than a wait)
 KEPT_RAW = 5000  # raw messages kept to read again when a name they use arrives
+# A channel the app is not in is looked for in the listing of every channel (thousands in a
+# large workspace: pages of the budget) at most this often; the app's own channels (the
+# member listing, a page) every minute.
+FULL_LISTING_EVERY = 600.0
 
 
 @dataclass
@@ -419,7 +423,7 @@ class FeedPoller:
         now = self.clock()
         if ch.name not in self._ids and now - self._listed_at[True] > 60.0:
             await self._list_channels(member_only=True)
-        if ch.name not in self._ids and now - self._listed_at[False] > 60.0:
+        if ch.name not in self._ids and now - self._listed_at[False] > FULL_LISTING_EVERY:
             await self._list_channels(member_only=False)
         cid = self._ids.get(ch.name)
         if cid is None:

@@ -78,7 +78,7 @@ from typing import Any
 
 from cockpit.sandbox.blockkit import BlockKitError, check_blocks
 from cockpit.sandbox.jira_site import parse_jira_table
-from cockpit.sandbox.state import BOT_USER_ID, JSON, Channel, SandboxState
+from cockpit.sandbox.state import BOT_USER_ID, JSON, Channel, SandboxState, generated_handle
 from cockpit.sandbox.tokens import Tokens
 
 TOP_KEYS = {
@@ -183,8 +183,8 @@ class Scenario:
     path: str = ""
     lenient: bool = False  # classroom rate limits
     tokens: tuple[ScenarioToken, ...] = ()
-    workspace: tuple[int, int] = (0, 0)  # channels and people generated (a large workspace)
     jira: JSON = field(default_factory=dict)  # the Jira site's setup (jira_site.py)
+    workspace: tuple[int, int] = (0, 0)  # channels and people generated (a large workspace)
 
     def add_tokens(self, book: Tokens) -> None:
         """Make the scenario's credentials known to the drill range."""
@@ -303,8 +303,10 @@ def parse_scenario(
         ):
             raise fail(f"'{key}' must be an array of tables ([[{key}]])")
 
+    workspace = _parse_workspace(data.get("workspace", {}), fail)
     people: list[Person] = []
     names = {u["name"] for u in cast.slack_users.values()}
+    names.update(generated_handle(i) for i in range(1, workspace[1] + 1))
     for i, p in enumerate(data.get("people", [])):
         extra = set(p) - {"name", "real_name", "title"}
         if extra:
@@ -394,7 +396,7 @@ def parse_scenario(
                 "user" if user is not None else "bot",
             )
         if user is not None and user not in names:
-            raise bad(f"unknown user '{user}' (known: {', '.join(sorted(names))})", "user")
+            raise bad(f"unknown user '{user}' (known: {_some(names)})", "user")
         if bot is not None and bot not in cast.bots:
             raise bad(f"unknown bot '{bot}' (known: {', '.join(sorted(cast.bots))})", "bot")
         text = e.get("text", "")
@@ -471,7 +473,6 @@ def parse_scenario(
     if not isinstance(lenient, bool):
         raise fail("'lenient' must be true or false")
     tokens = _parse_tokens(data.get("tokens", []), fail)
-    workspace = _parse_workspace(data.get("workspace", {}), fail)
     return Scenario(
         name,
         description,
@@ -481,9 +482,16 @@ def parse_scenario(
         path,
         lenient=lenient,
         tokens=tokens,
-        workspace=workspace,
         jira=parse_jira_table(data["jira"], fail) if "jira" in data else {},
+        workspace=workspace,
     )
+
+
+def _some(names: set[str], most: int = 12) -> str:
+    """Names for an error message: all of a few, the first of many ("and 19,994 more")."""
+    shown = sorted(names)
+    more = f", and {len(shown) - most:,} more" if len(shown) > most else ""
+    return ", ".join(shown[:most]) + more
 
 
 def _change_event(

@@ -243,6 +243,16 @@ def slack_bot_user(uid: str, name: str, real_name: str, bot_id: str, app_id: str
     return user
 
 
+_FIRST = ("maria", "wei", "olu", "anna", "raj", "lena", "tom", "sara", "yuki", "omar")
+_LAST = ("lopez", "chen", "adeyemi", "novak", "patel", "berg", "kim", "costa", "ito")
+
+
+def generated_handle(i: int) -> str:
+    """The handle of the i-th person of a generated workspace (`SandboxState.populate`):
+    1 is "wei.lopez1", 2 "olu.lopez2", 12 "wei.chen12"."""
+    return f"{_FIRST[i % len(_FIRST)]}.{_LAST[(i // len(_FIRST)) % len(_LAST)]}{i}"
+
+
 @dataclass(frozen=True)
 class Bot:
     """An integration that posts `bot_message`s (Datadog, Pingdom, …). One whose messages
@@ -583,15 +593,13 @@ class SandboxState:
         "maria.lopez42", in #general, #incidents and #alerts as everyone is) and `channels`
         more public channels ("team-0001"…, a few members each, the app in none). Their ids
         sort before the built-in channels', so a listing finds #incidents on its last page."""
-        first = ("maria", "wei", "olu", "anna", "raj", "lena", "tom", "sara", "yuki", "omar")
-        last = ("lopez", "chen", "adeyemi", "novak", "patel", "berg", "kim", "costa", "ito")
         with self.lock:
             added: list[str] = []
             for i in range(1, people + 1):
                 uid = f"U0SBXG{i:05d}"
-                f, ln = first[i % len(first)], last[(i // len(first)) % len(last)]
-                real = f"{f.title()} {ln.title()}"
-                self.slack_users[uid] = slack_person(uid, f"{f}.{ln}{i}", real, display_name="")
+                handle = generated_handle(i)
+                real = handle.rstrip("0123456789").replace(".", " ").title()
+                self.slack_users[uid] = slack_person(uid, handle, real, display_name="")
                 added.append(uid)
             everyone = ("general", "incidents", "alerts")
             for ch in self.channels.values():

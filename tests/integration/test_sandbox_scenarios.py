@@ -286,6 +286,21 @@ delete = "m"
         parse_scenario("[workspace]\nchannels = -1\n", "bad.toml")
 
 
+def test_the_large_scenario_names_people_of_its_generated_workspace() -> None:
+    large = load_scenario("large")
+    assert large.workspace == (5000, 20000)
+    authors = {e.user for e in large.events if e.user}
+    assert authors and all(a is not None and a[-1].isdigit() for a in authors)  # generated
+    with pytest.raises(
+        ScenarioError, match=r"unknown user 'nobody' \(known: .*, and [0-9,]+ more\)"
+    ):
+        parse_scenario(
+            '[workspace]\npeople = 50\n[[events]]\nat = 1\nchannel = "incidents"\n'
+            'user = "nobody"\ntext = "x"\n',
+            "bad.toml",
+        )
+
+
 def test_a_large_workspace_is_generated_and_its_lookups_are_served() -> None:
     """[workspace]: thousands of channels and people; the app finds its channels through
     users.conversations (a handful), names people one by one (users.info), groups in one
