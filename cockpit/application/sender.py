@@ -58,6 +58,7 @@ class OutboxSender:
         on_change: Callable[[str], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        coalesce: Callable[[OutboxItem], OutboxItem] | None = None,
     ) -> None:
         self.store = store
         self.actions = actions
@@ -66,6 +67,9 @@ class OutboxSender:
         self.on_change = on_change or (lambda _iid: None)
         self.sleep = sleep
         self.rng = rng or random.Random()
+        # the items queued behind one that may go with it in one request (team events:
+        # TeamSync.coalesce); those are marked `with` it and settled as it ends
+        self.coalesce = coalesce
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -128,11 +132,38 @@ class OutboxSender:
             item = next((i for i in items if i.state.pending), None)
             if item is None or not item.due(self.clock.now()):
                 return done
+            if item.notes.get("with"):
+                settled = self._went_with(item, items)
+                if settled is None:
+                    return done
+                done += settled
+                continue
+            if self.coalesce is not None:
+                item = self.coalesce(item)
             finished = await self.attempt(item)
             if not finished:
                 return done
             done += 1
         return done
+
+    def _went_with(self, item: OutboxItem, items: list[OutboxItem]) -> bool | None:
+        """An item that went in another's request (`coalesce`): sent or discarded as that
+        one was (True). None while that one has not ended; False if it is gone from the
+        outbox (this one then goes on its own)."""
+        carrier = next((i for i in items if i.id == item.notes["with"]), None)
+        now = self.clock.now()
+        if carrier is None:  # (gone from the outbox: this one goes on its own)
+            alone = {k: v for k, v in item.notes.items() if k != "with"}
+            keep_item(self.store, dataclasses.replace(item, notes=alone), now)
+            return False
+        if carrier.state is OutboxState.SENT:
+            went = item.sent(at=now, remote_id=carrier.remote_id, remote_link=carrier.remote_link)
+        elif carrier.state is OutboxState.DISCARDED:
+            went = item.discarded(at=now)
+        else:
+            return False
+        self._store(went)
+        return True
 
     async def attempt(self, item: OutboxItem) -> bool:
         """One attempt at `item`; True when it left the queue (sent or failed)."""

@@ -51,12 +51,17 @@ from cockpit.domain.team import (
     TeamKey,
     TeamKind,
     TeamLedger,
-    decode_message,
+    batch_metadata,
+    batch_text,
+    decode_events,
+    events_of_metadata,
+    fits_one_message,
     joined_incident,
     ts_order,
     yes_no,
 )
 from cockpit.domain.timeline import EntryKind
+from cockpit.integrations.source import MessagePage
 from cockpit.store.store import IncidentChange
 
 log = logging.getLogger("cockpit.team")
@@ -116,7 +121,8 @@ class TeamSync:
         notes, its ticks. Nothing when the incident has no channel yet."""
         if not self.enabled or not TeamKey.of(ch.incident).channel:
             return []
-        inc, items = ch.incident, []
+        inc = ch.incident
+        wanted: list[tuple[TeamKind, dict[str, object], Any]] = []
         # each role given in this change made one ROLE entry and one role_history item
         role_entries = [e for e in ch.entries if e.kind is EntryKind.ROLE]
         roles = inc.role_history[-len(role_entries) :] if role_entries else []
@@ -151,44 +157,111 @@ class TeamSync:
                 if entry.link.startswith(("https://", "http://")):
                     data["link"] = entry.link[:500]
             if kind is not None and data is not None:
-                item = self.publish_in(ch, kind, data, at=entry.event_at)
-                if item is not None:
-                    items.append(item)
+                wanted.append((kind, data, entry.event_at))
         for tick in ch.ticks:
             text = self._item_text(tick.item_id)
-            item = self.publish_in(
-                ch,
-                TeamKind.TICK,
-                {"item": tick.item_id, "ticked": tick.ticked, "text": text[:300]},
-                at=tick.at,
-            )
-            if item is not None:
-                items.append(item)
-        return items
+            data = {"item": tick.item_id, "ticked": tick.ticked, "text": text[:300]}
+            wanted.append((TeamKind.TICK, data, tick.at))
+        return self.publish_all(ch, wanted)
 
     def publish_in(
         self, ch: IncidentChange, kind: TeamKind, data: Mapping[str, object], *, at: Any
     ) -> OutboxItem | None:
         """One team event, queued in `ch` (and kept in its ledger as ours)."""
+        items = self.publish_all(ch, [(kind, data, at)])
+        return items[0] if items else None
+
+    def publish_all(
+        self,
+        ch: IncidentChange,
+        wanted: Sequence[tuple[TeamKind, Mapping[str, object], Any]],
+    ) -> list[OutboxItem]:
+        """The team events of one change, queued in `ch` as one message (Slack takes about
+        one a second per channel; a change's status and tick go together), or a few when
+        they do not fit one; each kept in the ledger as ours."""
         key = TeamKey.of(ch.incident)
         if not self.enabled or not key.channel:
-            return None
+            return []
         svc = self.service
-        try:
-            event = TeamEvent.new(kind, key, data, at=at, by=svc.user, origin=self.origin)
-        except BadEvent as e:  # never lose the change itself over what it tells the team
-            log.warning("team event not shared: %s", e)
-            return None
-        item = OutboxItem.new(
-            ch.incident.id,
-            "slack.post",
-            f"Tell the team: {event.describe()}"[:120],
-            {"to": "channel", "text": event.text(), "metadata": event.metadata()},
-            at=svc.clock.now(),
-        )
-        ch.put_doc(OUTBOX, item.to_dict())
-        ch.put_doc(LEDGER_TABLE, Known(event, state=Seen.OWN, marker=item.id).to_dict())
-        return item
+        events: list[TeamEvent] = []
+        for kind, data, at in wanted:
+            try:
+                events.append(
+                    TeamEvent.new(kind, key, data, at=at, by=svc.user, origin=self.origin)
+                )
+            except BadEvent as e:  # never lose the change itself over what it tells the team
+                log.warning("team event not shared: %s", e)
+        groups: list[list[TeamEvent]] = []
+        for event in events:
+            if groups and fits_one_message([*groups[-1], event]):
+                groups[-1].append(event)
+            else:
+                groups.append([event])
+        items = []
+        for group in groups:
+            item = OutboxItem.new(
+                ch.incident.id,
+                "slack.post",
+                _title(group),
+                {"to": "channel", "text": batch_text(group), "metadata": batch_metadata(group)},
+                at=svc.clock.now(),
+            )
+            ch.put_doc(OUTBOX, item.to_dict())
+            for n, event in enumerate(group):
+                own = Known(event, state=Seen.OWN, marker=item.id, seq=n)
+                ch.put_doc(LEDGER_TABLE, own.to_dict())
+            items.append(item)
+        return items
+
+    # -- one message for what is queued together ----------------------------------------------
+    def coalesce(self, item: OutboxItem) -> OutboxItem:
+        """Before the sender posts a team event's message: the team posts queued right
+        behind it (not tried yet) go in the same message, so a burst of changes is one
+        post, not one a second and retries. Each of those stays in the outbox marked to
+        go `with` this one (the sender settles it as this one ends: sent or discarded);
+        their events keep their ids (idempotent) and take their place in the message.
+        Returns the item as it is to be sent."""
+        if not _team_post(item) or item.attempts or item.notes or item.uncertain:
+            return item
+
+        def change(ch: IncidentChange) -> OutboxItem:
+            ch.save = False
+            docs = sorted(
+                (OutboxItem.from_dict(d) for d in ch.current_docs(OUTBOX)), key=lambda i: i.id
+            )
+            me = next((i for i in docs if i.id == item.id), None)
+            if me is None or me != item:  # changed meanwhile: send it as it is now
+                return item
+            events = events_of_metadata(me.params.get("metadata"))
+            taken: list[OutboxItem] = []
+            for later in docs:
+                if later.id <= me.id or not later.state.pending:
+                    continue
+                if not _team_post(later) or later.attempts or later.notes or later.uncertain:
+                    break  # (the order holds: what is behind a non-team item waits for it)
+                more = events_of_metadata(later.params.get("metadata"))
+                if not more or not fits_one_message([*events, *more]):
+                    break
+                events += more
+                taken.append(later)
+            if not taken:
+                return me
+            params = dict(me.params)
+            params["text"] = batch_text(events)
+            params["metadata"] = batch_metadata(events)
+            merged = dataclasses.replace(me, params=params, title=_title(events))
+            ch.put_doc(OUTBOX, merged.to_dict())
+            for later in taken:
+                ch.put_doc(OUTBOX, later.noting(**{"with": me.id}).to_dict())
+            place = {e.id: n for n, e in enumerate(events)}
+            for doc in ch.current_docs(LEDGER_TABLE):
+                k = Known.from_dict(doc)
+                if k is not None and k.event.id in place and k.own and not k.ts:
+                    k.seq = place[k.event.id]
+                    ch.put_doc(LEDGER_TABLE, k.to_dict())
+            return merged
+
+        return self.service.store.change(item.incident_id, change)
 
     def raised_params(self, item: OutboxItem) -> OutboxItem:
         """The reply in the report's thread, made to carry the incident as raised (the
@@ -229,12 +302,12 @@ class TeamSync:
     ) -> Applied:
         """Apply the team events among `messages` (raw Slack messages of the incident's
         channel, read with their metadata) in Slack's order, in one write."""
-        found = [r for m in messages if (r := decode_message(m, channel)) is not None]
+        found = [r for m in messages for r in decode_events(m, channel)]
         iid = normalize_id(incident_id)
         result = Applied(iid)
         if not found:
             return result
-        found.sort(key=lambda r: (ts_order(r.ts), r.event.id))
+        found.sort(key=lambda r: (ts_order(r.ts), r.seq, r.event.id))
         svc = self.service
 
         # the latest ticks, read before the change (a tick written between the two is
@@ -310,9 +383,9 @@ class TeamSync:
     def find_raised(replies: Iterable[Mapping[str, Any]]) -> Received | None:
         """A reply of another cockpit's raise in a report's thread: the first `raised`
         event among the thread's messages (its first in Slack's order)."""
-        found = [r for m in replies if (r := decode_message(m)) is not None]
+        found = [r for m in replies for r in decode_events(m)]
         raised = [r for r in found if r.event.kind is TeamKind.RAISED]
-        raised.sort(key=lambda r: (ts_order(r.ts), r.event.id))
+        raised.sort(key=lambda r: (ts_order(r.ts), r.seq, r.event.id))
         return raised[0] if raised else None
 
     def join(self, found: Received) -> Incident:
@@ -338,6 +411,25 @@ class TeamSync:
         return incident
 
 
+def _team_post(item: OutboxItem) -> bool:
+    """A message of team events to the incident's channel (queued by `publish_all`)."""
+    return (
+        item.operation == "slack.post"
+        and item.params.get("to") == "channel"
+        and isinstance(item.params.get("metadata"), dict)
+        and not item.draft_id
+        and not item.item_id
+    )
+
+
+def _title(events: Sequence[TeamEvent]) -> str:
+    """The outbox's line for a message of team events."""
+    head = f"Tell the team: {events[0].describe()}"
+    if len(events) > 1:
+        head = f"Tell the team ({len(events)}): " + "; ".join(e.describe() for e in events)
+    return head[:120]
+
+
 def _before(text: str) -> str:
     """The status a STATUS entry ("FIXING → MONITORING: …") came from, if it says."""
     head = text.split(" → ", 1)[0].strip().lower() if " → " in text else ""
@@ -346,46 +438,69 @@ def _before(text: str) -> str:
 
 # -- reading the channels -----------------------------------------------------------------------
 class ChannelReader(Protocol):
-    """What `ChannelWatch` needs of Slack's client."""
+    """What `ChannelWatch` needs of Slack's client: each call is one request."""
 
-    async def history(
+    async def messages_since(
         self,
         channel_id: str,
-        oldest: str | None = None,
+        oldest: str | None,
         *,
-        limit: int = 200,
-        include_all_metadata: bool = False,
-    ) -> list[dict[str, Any]]: ...
+        cursor: str | None,
+        limit: int,
+        include_all_metadata: bool = True,
+    ) -> MessagePage: ...
 
-    async def replies(
+    async def thread_replies(
         self,
         channel_id: str,
         thread_ts: str,
-        oldest: str | None = None,
+        oldest: str | None,
         *,
-        limit: int = 200,
-        include_all_metadata: bool = False,
-    ) -> list[dict[str, Any]]: ...
+        limit: int,
+        include_all_metadata: bool = True,
+    ) -> MessagePage: ...
 
 
 Apply = Callable[[str, list[dict[str, Any]], str], Awaitable[Applied]]
+PAGE = 999  # Slack's largest page of a channel's history
+
+
+async def _free() -> None:
+    return None
 
 
 class ChannelWatch:
     """Reads the open incidents' channels (with their metadata) from where it left each,
-    and hands the messages to `apply` (which runs `TeamSync.apply` on the store's
-    thread). A cockpit that was closed reads each channel from its start once: nothing
-    is lost, and applying again changes nothing."""
+    and hands the messages to `apply` (which runs `TeamSync.apply`). A cockpit that was
+    closed reads each channel from its start once: nothing is lost, and applying again
+    changes nothing. In the app this is the catch-up; afterwards the team's events ride
+    on the feed's own reads of the channel (and Socket Mode's pushes). `spend` is called
+    before each request (the feed's budget, in the app)."""
 
-    def __init__(self, client: ChannelReader, apply: Apply) -> None:
+    def __init__(
+        self,
+        client: ChannelReader,
+        apply: Apply,
+        *,
+        spend: Callable[[], Awaitable[None]] = _free,
+    ) -> None:
         self.client = client
         self.apply = apply
+        self.spend = spend
         self.oldest: dict[str, str] = {}  # channel id → the newest ts read
 
     async def read(self, incident_id: str, channel: str) -> Applied:
-        messages = await self.client.history(
-            channel, self.oldest.get(channel), include_all_metadata=True
-        )
+        messages: list[dict[str, Any]] = []
+        oldest, cursor = self.oldest.get(channel, "0"), None
+        while True:  # (a page at a time, each counted)
+            await self.spend()
+            page = await self.client.messages_since(
+                channel, oldest, cursor=cursor, limit=PAGE, include_all_metadata=True
+            )
+            messages += page.messages
+            if not (page.has_more and page.next_cursor):
+                break
+            cursor = page.next_cursor
         if messages:
             self.oldest[channel] = max((m["ts"] for m in messages), key=_ts_key)
         return await self.apply(incident_id, messages, channel)
@@ -403,8 +518,11 @@ class ChannelWatch:
 
     async def look_for_raise(self, channel: str, thread_ts: str) -> Received | None:
         """Before raising from a report: another cockpit's raise replied in its thread?"""
-        replies = await self.client.replies(channel, thread_ts, include_all_metadata=True)
-        return TeamSync.find_raised(replies)
+        await self.spend()
+        page = await self.client.thread_replies(
+            channel, thread_ts, None, limit=200, include_all_metadata=True
+        )
+        return TeamSync.find_raised(page.messages)
 
 
 def _ts_key(ts: str) -> tuple[int, int]:

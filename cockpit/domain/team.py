@@ -14,6 +14,16 @@ carrying Slack message metadata for cockpits:
 Slack's payload values are strings, numbers, booleans, objects of those, or lists of
 such objects: `data` is one flat object of scalars.
 
+Slack takes about one message a second per channel, so the events of one change (a status
+and the tick it makes), and those queued behind each other, go out together as one
+message: `batch_metadata` carries them as a list, in the order they happened,
+
+    {"event_type": "cockpit_events_shared",
+     "event_payload": {"v": 1, "events": [{"event_type": …, "event_payload": {…}}, …]}}
+
+and `decode_events` reads either form. Events of one message are ordered by their place in
+its list (`Received.seq`) after the message's ts.
+
 Metadata is read from Slack, where anyone in the channel can post some: `decode_metadata`
 checks every type and size, sanitizes every text, and quietly refuses what it does not
 know (another app's event types, a newer payload version, a malformed field).
@@ -73,6 +83,8 @@ MAX_LINE: Final = 300  # a title, a reason, a target
 MAX_NAME: Final = 80  # a person
 MAX_URL: Final = 500
 CLOCK_SKEW: Final = timedelta(minutes=2)  # how far `at` may be after the message's own time
+BATCH_TYPE: Final = "cockpit_events_shared"  # one message carrying several events
+MAX_BATCH: Final = 20  # events in one message
 
 
 class TeamKind(StrEnum):
@@ -513,6 +525,7 @@ class Received:
     event: TeamEvent
     ts: str
     channel: str = ""
+    seq: int = 0  # its place among the events of its message
 
     @property
     def posted_at(self) -> datetime:
@@ -522,19 +535,82 @@ class Received:
 
 
 def decode_message(msg: object, channel: str = "") -> Received | None:
-    """The team event a raw Slack message carries (with `include_all_metadata`), or None.
-    An edited or deleted message is not an event: only the original post counts."""
+    """The (first) team event a raw Slack message carries, or None (`decode_events`)."""
+    found = decode_events(msg, channel)
+    return found[0] if found else None
+
+
+def decode_events(msg: object, channel: str = "") -> list[Received]:
+    """The team events a raw Slack message carries (with `include_all_metadata`): one, or
+    a batch's in their order. An edited or deleted message is not an event: only the
+    original post counts. A batch's malformed events are left out, the others kept."""
     if not isinstance(msg, Mapping):
-        return None
+        return []
     ts = msg.get("ts")
     if not isinstance(ts, str) or ts_order(ts) is None or msg.get("subtype") not in (None, ""):
-        return None
-    event = decode_metadata(msg.get("metadata"))
-    if event is None:
-        return None
-    if channel and event.key.channel and event.key.channel != channel:
-        return None  # an event about another incident's channel, copied here: ignored
-    return Received(event, ts, channel)
+        return []
+    meta = msg.get("metadata")
+    metas: list[object] = [meta]
+    if isinstance(meta, Mapping) and meta.get("event_type") == BATCH_TYPE:
+        metas = _batch(meta.get("event_payload"))
+    out: list[Received] = []
+    for meta in metas:
+        event = decode_metadata(meta)
+        if event is None:
+            continue
+        if channel and event.key.channel and event.key.channel != channel:
+            continue  # an event about another incident's channel, copied here: ignored
+        out.append(Received(event, ts, channel, seq=len(out)))
+    return out
+
+
+def _batch(payload: object) -> list[object]:
+    try:
+        if not isinstance(payload, Mapping) or isinstance(payload.get("v"), bool):
+            return []
+        if payload.get("v") != PAYLOAD_VERSION:
+            return []
+        events = payload.get("events")
+        if not isinstance(events, list) or len(events) > MAX_BATCH:
+            return []
+        if len(json.dumps(payload, default=str)) > MAX_METADATA_BYTES:
+            return []
+        return list(events)
+    except (TypeError, ValueError, RecursionError):
+        return []
+
+
+def batch_metadata(events: Iterable[TeamEvent]) -> dict[str, Any]:
+    """Slack message metadata for the events of one message: a single event's own, or a
+    batch of several (in the order they happened)."""
+    events = list(events)
+    if len(events) == 1:
+        return events[0].metadata()
+    return {
+        "event_type": BATCH_TYPE,
+        "event_payload": {"v": PAYLOAD_VERSION, "events": [e.metadata() for e in events]},
+    }
+
+
+def batch_text(events: Iterable[TeamEvent]) -> str:
+    """The message people read for the events of one message: a line each."""
+    return "\n".join(e.text() for e in events)
+
+
+def events_of_metadata(meta: object) -> list[TeamEvent]:
+    """The events of metadata we made (`batch_metadata`), in order."""
+    metas: list[object] = [meta]
+    if isinstance(meta, Mapping) and meta.get("event_type") == BATCH_TYPE:
+        metas = _batch(meta.get("event_payload"))
+    return [e for m in metas if (e := decode_metadata(m)) is not None]
+
+
+def fits_one_message(events: list[TeamEvent]) -> bool:
+    """Whether these events fit one message's metadata (count and size, with room for the
+    outbox's marker)."""
+    if len(events) > MAX_BATCH:
+        return False
+    return len(json.dumps(batch_metadata(events))) <= MAX_METADATA_BYTES - 200
 
 
 # -- the ledger: what this cockpit knows of the team's events on one incident -------------
@@ -558,6 +634,7 @@ class Known:
     state: Seen = Seen.APPLIED
     marker: str = ""  # ours: the outbox item that posts it
     conflict: str = ""  # what the conflict is, in plain words
+    seq: int = 0  # its place among the events of its message
 
     @property
     def own(self) -> bool:
@@ -572,6 +649,7 @@ class Known:
             "state": self.state.value,
             "marker": self.marker,
             "conflict": self.conflict,
+            "seq": self.seq,
         }
 
     @classmethod
@@ -584,12 +662,14 @@ class Known:
         except ValueError:
             return None
         ts = d.get("ts", "")
+        seq = d.get("seq", 0)
         return cls(
             event=event,
             ts=ts if isinstance(ts, str) and ts_order(ts) is not None else "",
             state=state,
             marker=str(d.get("marker") or ""),
             conflict=sanitize(d.get("conflict", ""), single_line=True),
+            seq=seq if type(seq) is int and 0 <= seq < MAX_BATCH else 0,
         )
 
 
@@ -664,17 +744,18 @@ class TeamLedger:
     def conflicts(self) -> list[Known]:
         return [k for k in self.known.values() if k.state is Seen.CONFLICT]
 
-    def order(self, k: Known) -> tuple[int, int, str] | None:
+    def order(self, k: Known) -> tuple[int, int, int, str] | None:
+        """Slack's order: the message's ts, then the event's place in its message."""
         if k.ts:
             o = ts_order(k.ts)
-            return None if o is None else (*o, k.event.id)
+            return None if o is None else (*o, k.seq, k.event.id)
         if k.own:
             o = self._own_order(k)
-            return None if o is None else (*o, k.event.id)
+            return None if o is None else (*o, k.seq, k.event.id)
         return None
 
     def winner(self, field_name: str) -> Known | None:
-        best: tuple[tuple[int, int, str], Known] | None = None
+        best: tuple[tuple[int, int, int, str], Known] | None = None
         for k in self.known.values():
             if k.event.field != field_name:
                 continue
@@ -708,11 +789,12 @@ class TeamLedger:
         if held is not None:
             if held.own and not held.ts:
                 held.ts = received.ts  # ours, now in Slack's order
+                held.seq = received.seq
                 out.known.append(held)
                 if ev.field:
                     out.merge(self._resolve(incident, ev.field, ticks, now))
             return out  # seen before: nothing to do again
-        k = Known(ev, ts=received.ts)
+        k = Known(ev, ts=received.ts, seq=received.seq)
         self.known[ev.id] = k
         out.known.append(k)
         out.applied += 1

@@ -260,6 +260,12 @@ async def test_nothing_is_shared_before_the_channel_exists(
     kinds = sorted(d["event"]["event_type"] for d in ada.store.docs(iid, LEDGER_TABLE))
     assert kinds == ["cockpit_item_ticked", "cockpit_status_changed"]
     assert {d["state"] for d in ada.store.docs(iid, LEDGER_TABLE)} == {"own"}
-    # queued in the same write as the change: the outbox holds one post per event
-    posts = [i for i in ada.actions.outbox(iid) if "metadata" in i.params]
-    assert len(posts) == 2 and all(i.params["to"] == "channel" for i in posts)
+    # queued in the same write as the change, together: one post carries both events
+    [post] = [i for i in ada.actions.outbox(iid) if "metadata" in i.params]
+    assert post.params["to"] == "channel"
+    assert post.params["metadata"]["event_type"] == "cockpit_events_shared"
+    assert [e["event_type"] for e in post.params["metadata"]["event_payload"]["events"]] == [
+        "cockpit_status_changed",
+        "cockpit_item_ticked",
+    ]
+    assert len(post.params["text"].splitlines()) == 2  # a line each, for people
