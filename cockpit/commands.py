@@ -105,6 +105,15 @@ COMMANDS: tuple[Command, ...] = (
         footer=False,
     ),
     Command(
+        "conflicts",
+        "C",
+        "settle_conflict",
+        "Conflicts",
+        "Incident",
+        "Settle a conflict with a teammate's change (a status move not applied here)",
+        footer=False,
+    ),
+    Command(
         "history",
         "H",
         "history",

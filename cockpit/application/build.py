@@ -84,6 +84,7 @@ class Services:
                 **self.client_options,
             )
             self._remote.actions = self.actions
+            self._remote.team = self.actions.team
         return self._remote
 
     @remote.setter
@@ -91,6 +92,7 @@ class Services:
         self._remote = value
         if value is not None:
             value.actions = self.actions
+            value.team = self.actions.team
 
     @property
     def built_remote(self) -> Remote | None:
@@ -171,6 +173,11 @@ def build_services(
     actions = IncidentActions(
         service, calendar=calendar, escalation=dict(settings.escalation), remote=not local
     )
+    if not local and "slack" in settings.configured:
+        # the team's changes travel through the incidents' channels (application/team.py)
+        from cockpit.application.team import TeamSync, cockpit_id
+
+        actions.team = TeamSync(service, cockpit_id(data_dir))
     return Services(
         settings=settings,
         store=store,

@@ -6,6 +6,13 @@ in one background thread (the app runs `run_forever` in a thread worker).
 to read from any thread): "connected" (pushed as they are posted), "connecting" /
 "reconnecting" (polling meanwhile), "polling" (polling only: no app-level token, Socket
 Mode off in the config, or the token refused) or "off" (no Slack).
+
+With `team` set (Slack configured), the other responders' changes come in through the
+incidents' channels (application/team.py): each open incident's channel is read once from
+its start (the catch-up: what happened while this cockpit was closed), a page per request
+in the feed's budget; after that they ride on the feed's own reads of the channel (polled
+with their metadata, or pushed by Socket Mode), with no request of their own. What they
+change is applied in one write and reported like the outbox's results (`on_change`).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,7 +32,9 @@ from cockpit.domain.clock import Clock
 from cockpit.domain.feed import FeedMessage
 from cockpit.domain.incident import Incident
 from cockpit.domain.outbox import OutboxItem
+from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.feed import POLLING_WORST_CASE, FeedPoller
+from cockpit.integrations.http import POLL_DEADLINE, polling
 from cockpit.integrations.outbox import Clients, RemoteActions, build_clients
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import SlackSocket, SocketStatus
@@ -35,11 +45,15 @@ from cockpit.store.store import Store
 
 if TYPE_CHECKING:
     from cockpit.application.actions import IncidentActions
+    from cockpit.application.team import Applied, ChannelWatch, TeamSync
+    from cockpit.domain.team import Received
 
 log = logging.getLogger("cockpit.remote")
 
 APP_TOKEN = "slack-app"  # the secrets name of Slack's app-level token (Socket Mode)
 NAMES_SAVE_EVERY = 10.0  # seconds between saves of the names learned (when any were)
+TEAM_LOOK_EVERY = 15.0  # seconds between looks for open incidents' channels to catch up
+RAISE_LOOK_DEADLINE = 8.0  # the longest a look for another cockpit's raise may take
 
 FeedMode = Literal["off", "polling", "connecting", "connected", "reconnecting"]
 
@@ -83,6 +97,13 @@ class Remote:
         self.render = render
         self.client_kw = client_kw
         self.actions: IncidentActions | None = None  # its queue wakes the sender
+        self.team: TeamSync | None = None  # the team's changes through the channels
+        self.watch: ChannelWatch | None = None
+        self._team_channels: dict[str, str] = {}  # channel id → open incident id
+        self._caught_up: set[str] = set()  # channel ids read from their start
+        self._team_wake: asyncio.Event | None = None
+        self._on_change: Callable[[str], None] = lambda _iid: None
+        self._on_status: Callable[[str], None] = lambda _text: None
         self.clients: Clients | None = None
         self.sender: OutboxSender | None = None
         self.poller: FeedPoller | None = None
@@ -138,7 +159,9 @@ class Remote:
             self.clock,
             user=self.user,
             on_change=on_change,
+            coalesce=self.team.coalesce if self.team is not None else None,
         )
+        self._on_change, self._on_status = on_change, on_status
         if self.actions is not None:
             self.actions.wake = self.sender.wake
         tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
@@ -171,6 +194,7 @@ class Remote:
             if first is not None:  # the incident the app showed before the poller ran
                 self.changed(first)
             tasks.append(asyncio.create_task(poller.run()))
+            self._start_team(source, poller, tasks)
             self._start_socket(tasks, on_status)
         self._ready.set()
         try:
@@ -183,6 +207,116 @@ class Remote:
             if self.app_slack is not None:
                 await self.app_slack.aclose()
             self._save_names()
+
+    # -- the team's changes ----------------------------------------------------------------
+    def _start_team(
+        self, source: MessageSource, poller: FeedPoller, tasks: list[asyncio.Task[Any]]
+    ) -> None:
+        """The other responders' changes: caught up once per channel, then read from the
+        feed's own reads (see the module doc)."""
+        if self.team is None or not isinstance(source, SlackClient):
+            return
+        from cockpit.application.team import ChannelWatch
+
+        team = self.team
+
+        async def apply(iid: str, messages: list[dict[str, Any]], channel: str) -> Applied:
+            return team.apply(iid, messages, channel)
+
+        self.watch = ChannelWatch(source, apply, spend=poller.spend)
+        self._team_wake = asyncio.Event()
+        poller.on_incident_messages = self._incident_messages
+        tasks.append(asyncio.create_task(self._catch_up(), name="team-catch-up"))
+
+    def _open_channels(self) -> dict[str, str]:
+        from cockpit.domain.team import TeamKey
+
+        ids = [s.id for s in self.store.list_incidents(open_only=True)]
+        found = {}
+        for inc in self.store.load_incidents(ids):
+            channel = TeamKey.of(inc).channel
+            if channel:
+                found[channel] = inc.id
+        return found
+
+    async def _catch_up(self) -> None:
+        """Each open incident's channel read once from its start (then the feed's reads
+        bring the rest); looked for again every `TEAM_LOOK_EVERY` s, or at once when an
+        incident is raised, joined or switched to."""
+        assert self.watch is not None and self._team_wake is not None
+        failures: dict[str, tuple[int, float]] = {}  # channel → (failures, not before)
+        while True:
+            self._team_wake.clear()
+            try:
+                self._team_channels = self._open_channels()
+                for channel, iid in list(self._team_channels.items()):
+                    n, not_before = failures.get(channel, (0, 0.0))
+                    if channel in self._caught_up or time.monotonic() < not_before:
+                        continue
+                    try:
+                        with polling(POLL_DEADLINE):
+                            done = await self.watch.read(iid, channel)
+                    except RemoteError as e:  # that channel again later, less and less often
+                        log.info("team catch-up of %s: %s", channel, e)
+                        wait = max(e.retry_after or 0.0, min(300.0, 15.0 * 2.0**n))
+                        failures[channel] = (n + 1, time.monotonic() + wait)
+                        continue
+                    failures.pop(channel, None)
+                    self._caught_up.add(channel)
+                    self._applied(done)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let it end the remote side
+                log.exception("team catch-up failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._team_wake.wait(), TEAM_LOOK_EVERY)
+
+    def _incident_messages(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Messages the feed read (or Socket Mode pushed) in an incident's channel: the
+        team events among them applied, once that channel is caught up (before, the
+        catch-up's read brings them too)."""
+        if self.team is None or not any("metadata" in m for m in messages):
+            return
+        iid = self._team_channels.get(channel)
+        if iid is None or channel not in self._caught_up:
+            if self._team_wake is not None:
+                self._team_wake.set()
+            return
+        self._applied(self.team.apply(iid, messages, channel))
+
+    def _applied(self, done: Applied) -> None:
+        if done.changed or done.applied:
+            self._on_change(done.incident_id)
+        for conflict in done.conflicts:
+            self._on_status(f"#{done.incident_id}: conflict to settle: {conflict}")
+
+    def look_for_raise(self, thread: str, done: Callable[[Received | None, str], None]) -> bool:
+        """Before raising from a report (its permalink): another cockpit's raise in its
+        thread? `done(found, problem)` is called from the remote thread. False when it
+        cannot look (no Slack, not started, not a Slack message's link)."""
+        from cockpit.domain.incident import Link
+        from cockpit.integrations.outbox import thread_of
+
+        loop, watch = self._loop, self.watch
+        where = thread_of(Link(thread)) if thread else None
+        if loop is None or watch is None or where is None:
+            return False
+
+        async def look() -> None:
+            try:
+                async with asyncio.timeout(RAISE_LOOK_DEADLINE):
+                    with polling(POLL_DEADLINE):
+                        found = await watch.look_for_raise(*where)
+            except (RemoteError, TimeoutError) as e:
+                done(None, str(e) or "Slack did not answer in time")
+                return
+            done(found, "")
+
+        try:
+            asyncio.run_coroutine_threadsafe(look(), loop)
+        except RuntimeError:  # the loop has closed
+            return False
+        return True
 
     def _use_names(
         self,
@@ -290,6 +424,8 @@ class Remote:
                 return
         if incident.links.channel:  # the active incident: its channel is polled often
             loop.call_soon_threadsafe(poller.set_active_channel, incident.links.channel.label)
+            if self._team_wake is not None:  # (a channel made or joined: catch it up)
+                loop.call_soon_threadsafe(self._team_wake.set)
         where = thread_of(incident.links.thread)
         if where is not None:
             loop.call_soon_threadsafe(poller.watch_thread_in, *where)

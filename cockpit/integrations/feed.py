@@ -172,6 +172,9 @@ class FeedPoller:
         self._refilled = clock()
         self._spending = asyncio.Lock()  # polls and pushed messages share the budget
         self.live = False  # a Socket Mode connection is up: polling is the safety net
+        # the raw messages of the incidents' own channels, polled or pushed, as
+        # `(channel id, messages)`: the team's changes ride on these reads (their metadata)
+        self.on_incident_messages: Callable[[str, list[RawMessage]], None] | None = None
         # what was delivered per (channel, ts): (edited, deleted, content); bounded
         self._seen: OrderedDict[tuple[str, str], tuple[bool, bool, int, str]] = OrderedDict()
 
@@ -473,7 +476,15 @@ class FeedPoller:
         for m in raw:
             if isinstance(m.get("reply_count"), int) and m["reply_count"] > 0:
                 self._watch_thread(ch, m["ts"], str(m.get("latest_reply") or m["ts"]))
+        self._incident_messages(ch, raw)
         return await self._to_feed(ch, raw)
+
+    def _incident_messages(self, ch: ChannelState, raw: list[RawMessage]) -> None:
+        if raw and not ch.fixed and self.on_incident_messages is not None:
+            try:
+                self.on_incident_messages(ch.id, raw)
+            except Exception:  # never let the feed die over what it hands on
+                log.exception("incident messages not handed on")
 
     def _watch_thread(self, ch: ChannelState, ts: str, latest: str) -> None:
         key = (ch.name, ts)
@@ -662,6 +673,7 @@ class FeedPoller:
         out: list[FeedMessage] = []
         for cid, raws in groups.items():
             ch = by_id[cid]
+            self._incident_messages(ch, raws)
             for m in raws:
                 if isinstance(m.get("thread_ts"), str) and m["thread_ts"] != m["ts"]:
                     self._reply_seen(ch, m["thread_ts"], m["ts"])

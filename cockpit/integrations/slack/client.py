@@ -576,9 +576,19 @@ class SlackClient(ApiClient):
         return ChannelPage(channels, _next_cursor(doc))
 
     async def messages_since(
-        self, channel_id: str, oldest: str | None, *, cursor: str | None, limit: int
+        self,
+        channel_id: str,
+        oldest: str | None,
+        *,
+        cursor: str | None,
+        limit: int,
+        include_all_metadata: bool = True,
     ) -> MessagePage:
+        # with their metadata: the team's changes in an incident's channel ride on the
+        # feed's reads (cockpit.domain.team), no request of their own
         args: dict[str, Any] = {"channel": channel_id, "limit": limit}
+        if include_all_metadata:
+            args["include_all_metadata"] = True
         if oldest is not None:
             args["oldest"] = oldest
         if cursor:
@@ -586,9 +596,17 @@ class SlackClient(ApiClient):
         return _message_page(await self.call("conversations.history", args))
 
     async def thread_replies(
-        self, channel_id: str, thread_ts: str, oldest: str | None, *, limit: int
+        self,
+        channel_id: str,
+        thread_ts: str,
+        oldest: str | None,
+        *,
+        limit: int,
+        include_all_metadata: bool = True,
     ) -> MessagePage:
         args: dict[str, Any] = {"channel": channel_id, "ts": thread_ts, "limit": limit}
+        if include_all_metadata:  # (another cockpit's raise, replied in a report's thread)
+            args["include_all_metadata"] = True
         if oldest is not None:
             args["oldest"] = oldest
         return _message_page(await self.call("conversations.replies", args))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,9 @@ from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
 if TYPE_CHECKING:
     from cockpit.application.actions import Done
+    from cockpit.domain.incident import Incident
     from cockpit.domain.outbox import OutboxItem
+    from cockpit.domain.team import Known, Received
 
 PANES = ("feed", "timeline", "checklist", "drafts")
 
@@ -307,6 +310,98 @@ class CockpitScreen(Screen[None]):
             ),
             done,
         )
+
+    def raise_or_join(self, *, title: str, reported_at: str, thread: str, source: str) -> None:
+        """Raising from a report: first a look in its thread (on the remote side) for a
+        teammate's raise, which is offered to join instead of raising it twice."""
+
+        def raise_it() -> None:
+            self.action_raise_incident(
+                title=title, reported_at=reported_at, thread=thread, source=source
+            )
+
+        remote = self.app.services.built_remote
+        if remote is None or self.app.services.actions.team is None:
+            raise_it()
+            return
+        app = self.app
+
+        def found(r: Received | None, problem: str) -> None:  # on the remote thread
+            if app.is_running:
+                with contextlib.suppress(RuntimeError):
+                    app.call_from_thread(self.offer_join, r, problem, raise_it)
+
+        if remote.look_for_raise(thread, found):
+            self.notify("Looking for a teammate's raise in the report's thread…", timeout=3)
+        else:
+            raise_it()
+
+    def offer_join(
+        self, found: Received | None, problem: str, raise_it: Callable[[], None]
+    ) -> None:
+        from cockpit.ui.dialogs.join import JoinModal
+
+        if found is None:
+            if problem:
+                self.notify(
+                    f"Could not look in the report's thread ({problem}): raising anew.",
+                    severity="warning",
+                    markup=False,
+                )
+            raise_it()
+            return
+        team = self.app.services.actions.team
+        assert team is not None
+
+        def done(choice: str | None) -> None:
+            if choice == "join":
+                self.change("join incident", lambda: team.join(found), switch_to=_incident_id)
+            elif choice == "raise":
+                raise_it()
+
+        self.app.push_screen(JoinModal(found), done)
+
+    def action_settle_conflict(self) -> None:
+        """`C`: a teammate's change not applied here (a status move not legal from what
+        this cockpit holds): marked settled, what is held here stays (change it to agree)."""
+        from cockpit.ui.dialogs.prompts import ChoiceModal
+
+        rec = self.require_incident()
+        team = self.app.services.actions.team
+        if rec is None:
+            return
+        if team is None:
+            self.refuse("Nothing is shared with teammates here: Slack is not configured.")
+            return
+        iid = rec.incident.id
+
+        def listed(conflicts: list[Known]) -> None:
+            if not conflicts:
+                self.notify(f"No conflict to settle on #{iid}.", markup=False)
+                return
+            choices = [
+                (
+                    k.event.id,
+                    Content.assemble(
+                        (k.event.by or "a teammate", ".dialog--strong"),
+                        ": ",
+                        k.event.describe(),
+                        (f" — {k.conflict}", ".dialog--muted"),
+                    ),
+                )
+                for k in conflicts
+            ]
+
+            def picked(event_id: str | None) -> None:
+                if event_id:
+                    self.change("settle conflict", lambda: team.settle(iid, event_id))
+
+            self.app.push_screen(
+                ChoiceModal("Settle a conflict (what this cockpit holds stays)", choices),
+                picked,
+            )
+
+        self.app.store_call("read conflicts", lambda: team.conflicts(iid), listed)
 
     def action_set_severity(self) -> None:
         from cockpit.ui.dialogs.incident import SeverityModal, SeverityRequest
@@ -609,7 +704,7 @@ class CockpitScreen(Screen[None]):
         m = event.message
         tz = self.app.services.settings.tz
         if event.action == "raise":
-            self.action_raise_incident(
+            self.raise_or_join(
                 title=m.title_guess(),
                 reported_at=m.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 thread=m.permalink,
@@ -740,3 +835,7 @@ class CockpitScreen(Screen[None]):
 
 def severity_label(severity: Severity | None) -> str:
     return severity.label if severity else "unset"
+
+
+def _incident_id(incident: Incident) -> str:
+    return incident.id
