@@ -61,12 +61,19 @@ async def test_safe_under_any_keystroke_full(tmp_path: Path, seed: int):
 @pytest.mark.slow
 @pytest.mark.skipif(
     "COCKPIT_MBT_LONG" not in os.environ,
-    reason="the long run (500 seeds, about 40 minutes): COCKPIT_MBT_LONG=1 python -m pytest "
-    "tests/ui/test_model_based.py -k long",
+    reason="the long run (500 seeds, about 40 minutes; COCKPIT_MBT_SHARD=K/N splits it): "
+    "COCKPIT_MBT_LONG=1 python -m pytest tests/ui/test_model_based.py -k long",
 )
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("seed", range(1000, 1000 + SLOW_SEEDS))
 async def test_safe_under_any_keystroke_long(tmp_path: Path, seed: int):
+    """COCKPIT_MBT_SHARD=K/N runs every N-th seed from the K-th (0-based): one process a
+    core, e.g. 0/2 and 1/2 side by side."""
+    shard = os.environ.get("COCKPIT_MBT_SHARD")
+    if shard:
+        k, n = (int(x) for x in shard.split("/"))
+        if seed % n != k:
+            pytest.skip(f"seed {seed} is not in shard {shard}")
     await check_seed(tmp_path, seed)
 
 
