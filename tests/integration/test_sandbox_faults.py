@@ -105,6 +105,8 @@ def test_forced_fault_after_the_effect_on_jira_and_statuspage() -> None:
                 "issuetype": {"name": "Task"},
                 "summary": "Card payments fail",
                 "description": ADF,
+                "priority": {"name": "High"},  # INCIDENT requires these (jira_site.py)
+                "customfield_10042": {"value": "Major"},
             }
         }
         r = c.post("/rest/api/3/issue", json=body, auth=JIRA_AUTH)

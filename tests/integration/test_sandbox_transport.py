@@ -207,5 +207,7 @@ def _issue() -> dict[str, Any]:
             "issuetype": {"name": "Task"},
             "summary": "Card payments fail",
             "description": ADF,
+            "priority": {"name": "High"},  # INCIDENT requires these (jira_site.py)
+            "customfield_10042": {"value": "Major"},
         }
     }
