@@ -430,6 +430,14 @@ class Remote:
         if where is not None:
             loop.call_soon_threadsafe(poller.watch_thread_in, *where)
 
+    def on_screen(self, keys: list[tuple[str, str]]) -> None:
+        """These feed messages ((channel, ts)) are on screen with names not known yet:
+        the feed looks those names up before any other (on its own thread)."""
+        with self._changed_lock:
+            poller, loop = self.poller, self._loop
+        if poller is not None and loop is not None and keys:
+            loop.call_soon_threadsafe(poller.show_first, list(keys))
+
     def enqueue(self, items: list[OutboxItem]) -> None:
         if not items:
             return

@@ -40,6 +40,15 @@ class FeedMessageChosen(Message):
         self.action = action
 
 
+class FeedNamesOnScreen(Message):
+    """Feed rows on screen show placeholders for names not known yet: their messages'
+    keys ((channel, ts)), for the feed to look those names up before any other."""
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+
 class FeedArrived(Message):
     """New feed messages (from the poller, the socket or the feed cache), batched."""
 

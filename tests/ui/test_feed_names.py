@@ -74,3 +74,50 @@ async def test_a_row_is_drawn_again_with_the_names(monkeypatch: pytest.MonkeyPat
         assert len(view.rows) == rows  # the same row, drawn again: no new one
         assert "edited" not in after  # a name arriving is no edit
         await slack.aclose()
+
+
+async def test_the_rows_on_screen_ask_for_their_names_first() -> None:
+    """The view tells which rows on screen wait for names (once per change of what is
+    shown, a moment after a scroll or a poll), so the feed looks those up first."""
+    from datetime import datetime, timedelta
+
+    from cockpit.domain.feed import FeedMessage
+    from cockpit.ui.messages import FeedNamesOnScreen
+
+    asked: list[list[tuple[str, str]]] = []
+
+    class Watching(FeedApp):
+        def on_feed_names_on_screen(self, event: FeedNamesOnScreen) -> None:
+            asked.append(event.keys)
+
+    t0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    messages = [
+        FeedMessage(
+            channel="incidents",
+            ts=f"{1000 + i}.000100",
+            at=t0 + timedelta(seconds=i),
+            author="@someone (U…)",
+            text=f"message {i}",
+            wanted=(("user", f"U{i}"),) if i % 2 else (),
+        )
+        for i in range(40)
+    ]
+    app = Watching()
+    async with app.run_test(size=(80, 8)) as pilot:
+        view = app.query_one(FeedView)
+        view.add_messages(messages)
+        await pilot.pause(0.4)
+        height = view.scrollable_content_region.height
+
+        def on_screen() -> set[tuple[str, str]]:
+            top = int(view.scroll_y)
+            return {("incidents", f"{1000 + i}.000100") for i in range(top, top + height) if i % 2}
+
+        assert asked and set(asked[-1]) == on_screen()
+        n = len(asked)
+        await pilot.pause(0.4)
+        assert len(asked) == n  # nothing new on screen: not asked again
+        view.scroll_to(y=20, animate=False, immediate=True)
+        await pilot.pause(0.4)
+        assert int(view.scroll_y) == 20
+        assert len(asked) == n + 1 and set(asked[-1]) == on_screen()

@@ -24,6 +24,7 @@ from cockpit.ui.messages import (
     FeedArrived,
     FeedMessageChosen,
     FeedModeChanged,
+    FeedNamesOnScreen,
     IncidentChanged,
     IncidentLoaded,
     RemoteStatusChanged,
@@ -146,6 +147,11 @@ class CockpitScreen(Screen[None]):
     # -- the remote side's reports ----------------------------------------------------------
     def on_feed_arrived(self, event: FeedArrived) -> None:
         self.query_one(FeedView).add_messages(event.messages)
+
+    def on_feed_names_on_screen(self, event: FeedNamesOnScreen) -> None:
+        remote = self.app.services.built_remote
+        if remote is not None:
+            remote.on_screen(event.keys)
 
     def on_incident_changed(self, event: IncidentChanged) -> None:
         if event.incident_id == self.active_id:

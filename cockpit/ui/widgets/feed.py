@@ -31,7 +31,7 @@ from textual.strip import Strip
 
 from cockpit.domain.sanitize import for_display, sanitize
 from cockpit.ui import commands
-from cockpit.ui.messages import FeedMessageChosen
+from cockpit.ui.messages import FeedMessageChosen, FeedNamesOnScreen
 from cockpit.ui.widgets.linelist import scroll_row_into_view
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ class FeedView(ScrollView, can_focus=True):
         self._view_at_bottom = False  # while taking new rows: the view showed the last one
         self.empty_text = empty_text
         self._is_waking = is_waking or (lambda: True)
+        self._names_asked: frozenset[tuple[str, str]] = frozenset()
+        self._names_due = False  # a look at the rows on screen is scheduled
 
     # -- data ------------------------------------------------------------------------
     @property
@@ -210,6 +212,7 @@ class FeedView(ScrollView, can_focus=True):
         else:
             self._rebuild(keep=None if at_bottom else selected, stick=at_bottom)
         self._count_new(before, at_bottom)
+        self._names_soon()
 
     def _count_new(self, before: int, followed: bool) -> None:
         """After new rows: count those below a cursor that stayed where it was."""
@@ -433,6 +436,29 @@ class FeedView(ScrollView, can_focus=True):
         m = self.selected()
         if m is not None:
             self.post_message(FeedMessageChosen(m, "pin"))
+
+    # -- names on screen ---------------------------------------------------------------
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._names_soon()
+
+    def _names_soon(self) -> None:
+        """Look at the rows on screen a moment from now (once, however many scrolls or
+        polls come before): their unknown names are looked up first."""
+        if not self._names_due and self.is_mounted:
+            self._names_due = True
+            self.set_timer(0.2, self._names_on_screen)
+
+    def _names_on_screen(self) -> None:
+        self._names_due = False
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height or 1
+        keys = frozenset(
+            row.message.key for row in self._rows[top : top + height] if row.message.wanted
+        )
+        if keys and keys != self._names_asked:
+            self.post_message(FeedNamesOnScreen(sorted(keys - self._names_asked)))
+        self._names_asked = keys
 
     # -- rendering -------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
