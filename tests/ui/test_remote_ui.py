@@ -32,7 +32,12 @@ async def wait_until(pilot, check, timeout: float = 20.0) -> None:  # type: igno
 async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out(tmp_path: Path):
     with SandboxServer(port=0, scenario="quiet", seed=3) as server:
         config = tmp_path / "config.toml"  # Jira only: nothing else takes the forced fault
-        config.write_text(f'[jira]\nurl = "{server.base_url}"\nemail = "oncall@example.test"\n')
+        config.write_text(  # the range's INCIDENT project requires its Severity field
+            f'[jira]\nurl = "{server.base_url}"\nemail = "oncall@example.test"\n'
+            '[jira.severity]\nfield = "customfield_10042"\n'
+            'values = { critical = "Critical", major = "Major", minor = "Minor", '
+            'unset = "Major" }\n'
+        )
         settings = load_settings(config, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "UTC"})
         from cockpit.domain.clock import SystemClock
 
@@ -54,8 +59,8 @@ async def test_a_proxy_error_page_is_shown_plainly_and_the_action_still_goes_out
         app = h.app(incident_id=inc.id)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: remote.sender is not None)
-            # the next request gets the HTML error page a proxy sends, before any effect
-            server.faults.force("server_error", "before")
+            # the create gets the HTML error page a proxy sends, before any effect
+            server.faults.force("server_error", "before", on="POST /rest/api/3/issue")
             remote.enqueue(
                 app.services.actions.planner.for_action(  # type: ignore[union-attr]
                     "create-ticket", h.service.get(inc.id), clock.now(), item_id="create-ticket"
@@ -126,6 +131,15 @@ async def test_bad_answers_are_said_plainly_and_nothing_is_lost(tmp_path: Path):
             name, (status, headers, body) = answers[len(seen) % len(answers)]
             seen.append(name)
             return httpx.Response(status, headers=headers, content=body)
+        page = {"startAt": 0, "maxResults": 50, "total": 1, "isLast": True}
+        if request.url.path.endswith("/createmeta/INCIDENT/issuetypes"):  # read first
+            return httpx.Response(200, json={**page, "issueTypes": [{"id": "1", "name": "Task"}]})
+        if "/createmeta/" in request.url.path:  # nothing required beyond the summary
+            return httpx.Response(200, json={**page, "total": 0, "fields": []})
+        if request.method == "GET" and "/issue/" in request.url.path:  # read by key: absent
+            return httpx.Response(
+                404, json={"errorMessages": ["Issue does not exist"], "errors": {}}
+            )
         return httpx.Response(200, json={"issues": [], "isLast": True})  # the check: not there
 
     h = Harness(
