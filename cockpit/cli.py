@@ -123,13 +123,12 @@ def _finish(ctx: Context, done: Done, result: str) -> int:
     the checklist items ticked and, with the systems configured, each remote step's state
     after sending what the action queued (up to --wait seconds). Exit 0 all done, 1 a
     step failed, 3 some still queued."""
-    from cockpit.application.delivery import deliver
-
     _out(result)
     if done.ticked:
         _err("ticked: " + ", ".join(done.ticked))
     if not done.queued:
         return 0
+    from cockpit.application.delivery import deliver  # (asyncio, the sender: only to send)
     delivery = deliver(ctx.services, done.queued, wait=float(ctx.args.wait))
     for line in delivery.lines():
         _err(line)
@@ -170,11 +169,14 @@ def cmd_list(ctx: Context) -> int:
 
 
 def cmd_note(ctx: Context) -> int:
+    """A note, as the app's `n` makes it: shared with the team through the incident's
+    channel where that is on (then sent like any other change, up to --wait)."""
     a = ctx.args
-    entry = ctx.service.add_note(a.id, " ".join(a.text), at=a.at)
+    done = ctx.services.actions.note(a.id, " ".join(a.text), at=a.at)
+    entry = done.entry
+    assert entry is not None
     when = entry.event_at.astimezone(ctx.settings.tz).strftime("%H:%M:%S")
-    _out(f"noted on incident {entry.incident_id} at {when} ({entry.id})")
-    return 0
+    return _finish(ctx, done, f"noted on incident {entry.incident_id} at {when} ({entry.id})")
 
 
 def cmd_status(ctx: Context) -> int:
@@ -444,9 +446,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "first run: write a commented config (channels, Jira, status page), store the "
         "tokens, run doctor; never overwrites a config without --force",
     )
-    from cockpit.init import add_init_arguments
+    if _command(argv) not in SCRIPT_COMMANDS:  # its options: not needed to parse those
+        from cockpit.init import add_init_arguments
 
-    add_init_arguments(sp)
+        add_init_arguments(sp)
 
     def changing(name: str, func: Callable[[Context], int], help: str) -> argparse.ArgumentParser:
         """A command that changes an incident: the same action as the app's key, remote
@@ -486,7 +489,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sp = add("list", cmd_list, "list open incidents (--all for every one)")
     sp.add_argument("--all", "-a", action="store_true", help="include resolved and canceled")
 
-    sp = add("note", cmd_note, "add a note to an incident's timeline")
+    sp = changing("note", cmd_note, "add a note to an incident's timeline")
     sp.add_argument("id", help="incident id")
     sp.add_argument("text", nargs="+")
     sp.add_argument("--at", metavar="TIME", help="when it happened (backdate); default now")

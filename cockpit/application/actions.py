@@ -27,7 +27,7 @@ from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError, IllegalTransition
 from cockpit.domain.incident import TRANSITIONS, Assessment, Incident, Role, Severity, Status
 from cockpit.domain.outbox import OutboxItem, OutboxState
-from cockpit.domain.timeline import EntryKind
+from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.store.store import IncidentChange
 
 if TYPE_CHECKING:
@@ -203,6 +203,7 @@ class Done:
     draft: Draft | None = None  # a draft it made (to select in the drafts pane)
     postmortem: bool = False  # the draft is the post mortem offered on resolving
     warning: str = ""
+    entry: TimelineEntry | None = None  # the note it added
 
     @property
     def incident_id(self) -> str | None:
@@ -284,12 +285,13 @@ class IncidentActions:
     def _plain_note(self, incident_id: str, text: str, at: str | None) -> Done:
         if self.team is None:
             entry = self.service.add_note(incident_id, text, at=at)
-            return Done(self.service.get(entry.incident_id), "Noted on the timeline.")
+            return Done(self.service.get(entry.incident_id), "Noted on the timeline.", entry=entry)
         done = Done()
-        entry = self.service.add_note(
+        done.entry = self.service.add_note(
             incident_id, text, at=at, also=lambda ch: self._share(done, ch)
         )
-        done.incident, done.message = self.service.get(entry.incident_id), "Noted on the timeline."
+        done.incident = self.service.get(done.entry.incident_id)
+        done.message = "Noted on the timeline."
         return self._sent(done)
 
     def _plan(self, name: str, incident: Incident, item_id: str = "") -> list[OutboxItem]:
@@ -435,7 +437,7 @@ class IncidentActions:
                 self._queueing(done, ch, planner.milestone(ch.incident, text.strip(), self.now))
             self._share(done, ch)
 
-        entry = self.service.add_note(incident_id, text, at=at, also=also)
+        entry = done.entry = self.service.add_note(incident_id, text, at=at, also=also)
         done.incident = self.service.get(entry.incident_id)
         done.message = (
             "Noted on the timeline."

@@ -70,11 +70,24 @@ def effects(state: dict[str, Any]) -> dict[str, Any]:
         for i in state["jira"]["issues"].values()
     ]
     channels = state["slack"]["channels"]
+
+    def shared(m: dict[str, Any]) -> list[str]:
+        """The team events a message carries (one, several batched, or none)."""
+        meta = m.get("metadata") or {}
+        if meta.get("event_type") == "cockpit_events_shared":
+            return [e["event_type"] for e in meta["event_payload"]["events"]]
+        return (
+            [meta["event_type"]] if str(meta.get("event_type", "")).startswith("cockpit_") else []
+        )
+
+    # Team events go out batched as they queue up (a CLI command's change is its own
+    # batch; the app may send two changes in one post): compared as the events shared
     incident_channels = {
         name: {
             "topic": ch["topic"].split(" · ")[0],
             "bot_is_member": ch["bot_is_member"],
-            "messages": ch["message_count"],
+            "messages": sum(1 for m in ch["messages"] if not shared(m)),
+            "team_events": sorted(e for m in ch["messages"] for e in shared(m)),
         }
         for name, ch in channels.items()
         if name.startswith("incident-")
@@ -173,6 +186,8 @@ async def app_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any]
         await until(lambda: any(TITLE in m.text for m in feed.messages))
         await pilot.press("1", "end", "r")
         await calm()
+        # the dialog opens once the report's thread holds no teammate's raise
+        await until(lambda: bool(app.screen.query("#title")))
         app.screen.query_one("#title", Input).value = TITLE
         await pilot.press("ctrl+s")
         await calm()
