@@ -129,6 +129,7 @@ def _finish(ctx: Context, done: Done, result: str) -> int:
     if not done.queued:
         return 0
     from cockpit.application.delivery import deliver  # (asyncio, the sender: only to send)
+
     delivery = deliver(ctx.services, done.queued, wait=float(ctx.args.wait))
     for line in delivery.lines():
         _err(line)
