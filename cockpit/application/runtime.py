@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from cockpit.application.sender import OutboxSender
@@ -64,6 +64,7 @@ class FeedState:
 
     mode: FeedMode
     detail: str = ""
+    delay: float | None = None  # polling: the longest a new #incidents message waits now
 
     @property
     def live(self) -> bool:
@@ -120,8 +121,12 @@ class Remote:
         return self.settings.configured
 
     def feed_state(self) -> FeedState:
-        """How the feed gets its messages right now (any thread may ask)."""
-        return self._feed_state
+        """How the feed gets its messages right now (any thread may ask); while it polls,
+        with the longest a new #incidents message waits now."""
+        state, poller = self._feed_state, self.poller
+        if poller is None or state.mode in ("connected", "off"):
+            return state
+        return replace(state, delay=poller.expected_delay())
 
     def run_forever(
         self,

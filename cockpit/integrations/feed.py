@@ -8,9 +8,15 @@ default) counted over a sliding minute, never polls a channel more often than ev
 (`oldest`), a page at a time; a backlog (an alert storm) is paged through over several
 turns rather than in one burst. Threads with activity are watched for new replies.
 
-Polling alone cannot show new messages within 5 s on three channels within that budget
-(#incidents every 5 s, #alerts every 10 s, the active incident's channel every 7.5 s:
-worst case `POLLING_WORST_CASE` seconds, more when the budget is spent). So while a
+Polling alone (no app-level token, or the socket down) schedules the budget by rank:
+#incidents (where reports come) every 7.5 s, the active incident's channel every 10 s,
+#alerts every 10 s (30 s outside waking hours), and the rest (the other incidents'
+channels once a minute, watched threads, name look-ups) in what is left. A request of a
+lower rank goes only if the budget still has a request ready for each poll of a higher
+rank due in the next `HORIZON` seconds (`_room_for`), so #incidents is never late for
+the budget, and a Socket Mode reconnect attempt (`spend`) never takes its turn: a new
+#incidents message waits at most its period (`expected_delay`, on the feed's border),
+#alerts' at most `POLLING_WORST_CASE` seconds and a little budget. While a
 Socket Mode connection is up (`set_live(True)`, after Slack's hello) messages arrive by
 `take_messages` as they are posted, and polling drops to a safety net: each channel at
 most every `LIVE_PERIOD` s, each watched thread every `LIVE_THREAD_PERIOD` s, in the same
@@ -66,11 +72,21 @@ BURST = 5  # requests that may go back to back (start-up: listing, joins, first 
 NAP = 0.5  # the longest the poller sleeps before looking at its plan again
 LIVE_PERIOD = 60.0  # with Socket Mode up: each channel's safety-net poll
 LIVE_THREAD_PERIOD = 300.0  # with Socket Mode up: a watched thread's safety-net poll
-SEEN_MAX = 50_000  # (channel, ts) keys remembered to deliver each message once
-# Polling only: the longest a new message in #alerts waits for its poll (its period);
-# #incidents and the active incident's channel come sooner, other incidents' channels
-# once a minute, and a spent budget adds its wait.
+# (channel, ts) keys remembered to deliver each message once: a message comes twice
+# only from a push and a poll of the same minute or so (while live, each channel is
+# read every minute; a reconnect's catch-up reads from there), so a storm's worth is
+# plenty; 50,000 kept ~15 MB through a shift. An older one seen again is older than
+# every row on screen: the view drops it at once.
+SEEN_MAX = 10_000
+# Polling only: the longest a new message in #alerts (or the active incident's channel)
+# waits for its poll (its period); #incidents' comes sooner (7.5 s), other incidents'
+# channels once a minute or so, in what the budget leaves.
 POLLING_WORST_CASE = 10.0
+# what polls first when several are due, and whose requests the budget keeps room for
+RANK_REPORT, RANK_ACTIVE, RANK_ALERTS, RANK_RECONNECT, RANK_REST = 0, 1, 2, 3, 4
+# RANK_RECONNECT: a Socket Mode reconnect attempt, in what the watched channels' polls
+# leave, before the rest; the first connection (at start) goes right after #incidents
+HORIZON = 20.0  # seconds ahead the budget keeps room for the higher ranks' polls
 FIRST_RETRY = 2.0  # after a passing fault, the channel is polled again this soon
 TRANSIENT_FAILURES = 3  # passing faults in a row polled again at the channel's own pace
 MAX_BACKOFF = 120.0  # the longest wait after passing faults (a lasting one: 300 s)
@@ -132,9 +148,9 @@ class FeedPoller:
         incidents: str = "incidents",
         alerts: str = "alerts",
         budget: int = 25,
-        incidents_period: float = 5.0,
+        incidents_period: float = 7.5,
         alerts_period: float = 10.0,
-        channel_period: float = 7.5,
+        channel_period: float = 10.0,
         quiet_alerts: Callable[[], bool] | None = None,
         on_status: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -150,6 +166,11 @@ class FeedPoller:
         self.clock = clock
         self.sleep = sleep
         self.incidents = incidents
+        self.active = ""  # the active incident's channel (its name)
+        self._paused_until = float("-inf")  # the whole feed waits (a rate limit) until then
+        self._opens = 0  # Socket Mode connection attempts counted (`spend`)
+        self._rank_now = RANK_REPORT  # the rank of the poll under way (its requests')
+        self._open_waiting = 0  # of those, waiting for room in the budget now
         self.channels: dict[str, ChannelState] = {
             incidents: ChannelState(incidents, max(5.0, incidents_period), fixed=True),
             alerts: ChannelState(alerts, self.alerts_period, alert=True, fixed=True),
@@ -194,6 +215,7 @@ class FeedPoller:
         """The active incident's channel is polled often; the other incidents' rarely."""
         name = name.lstrip("#")
         self.watch_channels([name])
+        self.active = name
         for ch in self.channels.values():
             if ch.fixed:
                 continue
@@ -250,8 +272,13 @@ class FeedPoller:
             wait = max(wait, 61.0 - (now - window[0]) + 0.01)
         return wait
 
-    async def _spend(self) -> None:
-        """Every Slack request the feed makes goes through here: the budget counts all."""
+    async def _spend(self, rank: int | None = None) -> None:
+        """Every Slack request the feed makes goes through here: the budget counts all.
+        Each request of a poll waits for room at the poll's rank (a poll may be a join
+        and a page, or several pages), the other's at `rank`."""
+        rank = self._rank_now if rank is None else rank
+        while not self._room_for(rank):
+            await self.sleep(NAP / 2)
         async with self._spending:
             wait = self._budget_wait()
             while wait > 0:
@@ -278,10 +305,84 @@ class FeedPoller:
         self._take()
         return True
 
-    async def spend(self) -> None:
+    async def spend(self, rank: int | None = None) -> None:
         """Count one request made elsewhere (Socket Mode's apps.connections.open) in the
-        feed's budget, waiting for room first."""
-        await self._spend()
+        feed's budget, waiting for room first: room that no poll of a higher rank needs in
+        time. The first one (the connection at start) ranks after #incidents only, every
+        later one (a reconnect attempt) after #alerts; while one waits, the rest (other
+        incidents' channels, threads, names) wait behind it."""
+        if rank is None:
+            rank = RANK_ACTIVE if not self._opens else RANK_RECONNECT
+        self._opens += 1
+        self._open_waiting += 1
+        try:
+            await self._spend(rank)
+        finally:
+            self._open_waiting -= 1
+
+    # -- scheduling by rank ------------------------------------------------------------
+    def _rank(self, task: ChannelState | ThreadState) -> int:
+        if isinstance(task, ThreadState):
+            return RANK_REST
+        if task.name == self.incidents:
+            return RANK_REPORT
+        if task.name == self.active and not task.fixed:
+            return RANK_ACTIVE
+        return RANK_ALERTS if task.alert else RANK_REST
+
+    def _room_for(self, rank: int) -> bool:
+        """Whether a request of `rank` may go now: after it, each poll of a higher rank due
+        in the next minute at its pace still finds a request ready in the token bucket (in
+        the next `HORIZON` seconds) and room in the minute's hard limit."""
+        if rank <= RANK_REPORT:
+            return True
+        if rank > RANK_RECONNECT and self._open_waiting:
+            return False  # a reconnect attempt goes first
+        if self._budget_wait() > 0:  # (also: the bucket refilled, the minute's old ones gone)
+            return False  # it would wait for the budget, and #incidents behind it
+        now = self.clock()
+        dues: list[float] = []
+        for ch in self.channels.values():
+            if self._rank(ch) >= rank:
+                continue
+            period = self._period(ch, live=self.live)
+            due = max(ch.due, now)
+            while due <= now + 61.0:
+                dues.append(due)
+                due += period
+        dues.sort()
+        rate = self.budget / 60.0
+        tokens, t = self._tokens - 1.0, now
+        for due in dues:
+            if due > now + HORIZON:
+                break
+            tokens = min(float(BURST), tokens + (due - t) * rate)
+            t = due
+            if tokens < 1.0 - 1e-9:
+                return False
+            tokens -= 1.0
+        # the sliding minute: at each of those polls, the requests of the minute before it
+        # (those made, this one, the polls planned before it) leave it one; the rest also
+        # leaves one for a reconnect attempt
+        limit = self.budget - (1 if rank >= RANK_REST else 0)
+        made = list(self.stats.requests)
+        for n, due in enumerate(dues):
+            recent = sum(1 for x in made if x > due - 61.0)
+            if recent + 1 + n >= limit:
+                return False
+        return len(made) + 1 <= limit
+
+    def expected_delay(self) -> float | None:
+        """The longest a new #incidents message waits now before it is polled (None while
+        Socket Mode is up: it is pushed): its period, and a pause of the whole feed (a
+        rate limit, refused credentials) still to run."""
+        if self.live:
+            return None
+        ch = self.channels.get(self.incidents)
+        if ch is None:
+            return None
+        pause = max(0.0, self._paused_until - self.clock())
+        return pause + self._period(ch, live=False)
 
     # -- the loop ------------------------------------------------------------------------
     async def run(self) -> None:
@@ -292,6 +393,7 @@ class FeedPoller:
                 self.stats.last_error = str(e)
                 self.on_status(str(e))
                 pause = TRANSIENT_PAUSE if e.retryable and not e.code else 15.0
+                self._paused_until = self.clock() + (e.retry_after or pause)
                 await self.sleep(e.retry_after or pause)
             except asyncio.CancelledError:
                 raise
@@ -328,14 +430,16 @@ class FeedPoller:
             await self._spend()
             self._workspace = await self.source.workspace_url()
         task = self._next_task()
-        while (delay := task.due - self.clock()) > 0:
+        while (delay := task.due - self.clock()) > 0 or not self._room_for(self._rank(task)):
             # no poll is due: the budget's spare room names someone (one look-up a turn)
-            if await self._name_turn():
+            if delay > 0 and await self._name_turn():
                 return []
             # in short naps, so a change of plan (the socket going down, another active
-            # channel) takes effect at once instead of after a safety-net minute
-            await self.sleep(min(delay, NAP))
+            # channel, a poll of a higher rank falling due) takes effect at once instead of
+            # after a safety-net minute; a due poll the budget keeps for a higher rank waits
+            await self.sleep(min(delay, NAP) if delay > 0 else NAP / 2)
             task = self._next_task()
+        self._rank_now = self._rank(task)
         try:
             if isinstance(task, ChannelState):
                 messages = await self._poll_channel(task)
@@ -376,10 +480,10 @@ class FeedPoller:
             if th.active_until < now:
                 del self.threads[key]
         tasks: list[ChannelState | ThreadState] = [*self.channels.values(), *self.threads.values()]
-        # of the tasks due now, #incidents first (then the most overdue): a failing channel
-        # or a reconnect's catch-up fetches never take its turn
-        first = self.channels.get(self.incidents)
-        return min(tasks, key=lambda t: (max(t.due, now), t is not first, t.due))
+        # of the tasks due now, the highest rank first (#incidents, the active incident's
+        # channel, #alerts, the rest), then the most overdue: a failing channel or a
+        # reconnect's catch-up fetches never take #incidents' turn
+        return min(tasks, key=lambda t: (max(t.due, now), self._rank(t), t.due))
 
     async def _list_channels(self, *, member_only: bool) -> None:
         """Find the ids of the channels watched: the channels the app is in first (a
@@ -609,7 +713,7 @@ class FeedPoller:
         budget, and `NAMES_SPARE` requests still in the bucket and the minute's look-ups
         under `_names_room` (or fewer than `NAMES_MIN` this minute: when polling alone
         spends the budget, names still come, slowly)."""
-        if self._budget_wait() > 0:
+        if self._budget_wait() > 0 or not self._room_for(RANK_REST):
             return False
         now = self.clock()
         lookups = self._lookup_times

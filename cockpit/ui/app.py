@@ -219,7 +219,10 @@ class CockpitApp(CockpitHost):
         remote = self.services.remote
         if remote is not None:
             state = remote.feed_state()
-            self._to_screen(FeedModeChanged(FEED_MODE_LABELS.get(state.mode, ""), state.detail))
+            label = FEED_MODE_LABELS.get(state.mode, "")
+            if label and state.delay is not None:  # polling: how late a new report may be
+                label += f" · new within {state.delay:.0f} s"
+            self._to_screen(FeedModeChanged(label, state.detail))
 
     @work(thread=True, group="remote", exit_on_error=False, name="remote")
     def _run_remote(self) -> None:

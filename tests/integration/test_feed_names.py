@@ -153,7 +153,7 @@ async def test_many_messages_of_one_unknown_person_cost_one_lookup():
 
 async def test_lookups_never_hold_up_incidents_polling():
     """Twenty people nobody has named yet write at once, with polling alone: #incidents is
-    still asked every 5 s, the names come in the budget's spare room (what polling leaves:
+    still asked every 7.5 s, the names come in the budget's spare room (what polling leaves:
     a few a minute), the minute's budget holds."""
     server = SandboxServer(scenario=None, lenient=True)  # virtual time: our budget
     state = server.state
@@ -175,7 +175,7 @@ async def test_lookups_never_hold_up_incidents_polling():
     rig.slack.messages_since = watched  # type: ignore[method-assign]
     await rig.run_for(330)
     gaps = [b - a for a, b in itertools.pairwise(polls)]
-    assert gaps and max(gaps) <= 5.0 + 2.5  # its period, and at most a request's wait
+    assert gaps and max(gaps) <= 7.5 + 0.5  # its period: the look-ups never take its turn
     assert rig.max_per_minute() <= 25
     named = {m.author for m in rig.got if m.text == "me too"}
     assert {f"p{i:02d}" for i in range(20)} <= named  # all named within five minutes

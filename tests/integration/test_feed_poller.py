@@ -88,7 +88,8 @@ async def test_new_messages_arrive_with_names_and_permalinks(quiet: SandboxServe
     start = rig.time.now
     while not any(m.ts == posted["ts"] for m in rig.got):
         await rig.poller.step()
-    assert rig.time.now - start <= 5.0 + 0.5  # on screen within the 5 s budget
+    # within #incidents' period (the feed's budget: p50 <= 5 s, max <= 10 s)
+    assert rig.time.now - start <= 7.5 + 0.5
     # at once, its author's id until the name is looked up (in the budget's spare room),
     # then once more, named
     named_by = rig.time.now + 5.0
@@ -235,7 +236,9 @@ async def test_incidents_keep_their_cadence_while_alerts_fail_and_faults_fly():
     assert state.faults_injected, "faults were asked for"
     late = sorted(seen.get(t, 10_000.0) - at for t, at in posted.items() if at < 1310.0)
     assert late[len(late) // 2] <= 5.0, late  # p50 within the feed's budget
-    assert late[-1] <= 20.0, late  # never a hole of half a minute and more
+    # never a hole of half a minute and more (three failed polls in a row at #incidents'
+    # 7.5 s cadence come to 22.5 s)
+    assert late[-1] <= 25.0, late
     polls = [at for cid, at in history if cid == incidents.id and at >= 1030.0]
     gaps = [b - a for a, b in itertools.pairwise(polls)]
     assert max(gaps) <= 15.0, gaps  # #incidents keeps its cadence

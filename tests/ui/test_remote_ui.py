@@ -200,7 +200,8 @@ async def test_the_feed_says_whether_new_messages_are_pushed_or_polled(
     tmp_path: Path, tokens: dict[str, str], expect: str
 ):
     """With Slack's Socket Mode up the feed's border says live; when the socket is cut, that
-    it polls meanwhile; with no app-level token, that it polls."""
+    it polls meanwhile; with no app-level token, that it polls; while it polls, how late a
+    new report may be (#incidents' period)."""
     from cockpit.domain.clock import SystemClock
     from cockpit.ui.widgets.feed import FeedView
 
@@ -219,10 +220,15 @@ async def test_the_feed_says_whether_new_messages_are_pushed_or_polled(
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: expect in border())
             if expect == "● live":
+                assert "new within" not in border()
                 assert server.socket is not None
                 server.socket.disconnect(None)  # the network cut
                 await wait_until(pilot, lambda: "polling meanwhile" in border())
+                assert "polling meanwhile · new within 8 s" in border()
                 await wait_until(pilot, lambda: "● live" in border())
+                assert "new within" not in border()
+            else:
+                await wait_until(pilot, lambda: "polling · new within 8 s" in border())
             await app.action_quit()
         await asyncio.sleep(0)
         h.store.close()
