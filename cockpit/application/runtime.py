@@ -114,6 +114,8 @@ class Remote:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._first_changed: Incident | None = None
         self._changed_lock = threading.Lock()
+        self._shown_channel = ""  # the channel of the incident shown last (`changed`)
+        self._rewatching: set[asyncio.Future[None]] = set()
         self._ready = threading.Event()
 
     @property
@@ -389,7 +391,7 @@ class Remote:
             poller.take_messages,
             on_live=poller.set_live,
             on_status=self._socket_status,
-            before_open=poller.spend,
+            before_open=poller.spend_open,
         )
         tasks.append(asyncio.create_task(self.socket.run(), name="slack-socket"))
 
@@ -428,12 +430,38 @@ class Remote:
                 self._first_changed = incident
                 return
         if incident.links.channel:  # the active incident: its channel is polled often
-            loop.call_soon_threadsafe(poller.set_active_channel, incident.links.channel.label)
+            label = incident.links.channel.label
+            loop.call_soon_threadsafe(poller.set_active_channel, label)
             if self._team_wake is not None:  # (a channel made or joined: catch it up)
                 loop.call_soon_threadsafe(self._team_wake.set)
+            if label != self._shown_channel or not incident.is_open:
+                # another incident shown, or this one ended: the ended ones' channels go
+                self._shown_channel = label
+                loop.call_soon_threadsafe(self._rewatch)
         where = thread_of(incident.links.thread)
         if where is not None:
             loop.call_soon_threadsafe(poller.watch_thread_in, *where)
+
+    def _rewatch(self) -> None:
+        """(On the remote loop.) The open incidents' channels, read off the loop, and the
+        one shown stay watched; an ended incident's is dropped."""
+
+        async def rewatch() -> None:
+            try:
+                names = await asyncio.to_thread(self._open_channel_labels)
+            except Exception:  # the store: said in the log, the watch list stays as it is
+                log.exception("the open incidents' channels could not be read")
+                return
+            if self.poller is not None:
+                self.poller.keep_channels(names)
+
+        task = asyncio.ensure_future(rewatch())
+        self._rewatching.add(task)
+        task.add_done_callback(self._rewatching.discard)
+
+    def _open_channel_labels(self) -> list[str]:
+        ids = [s.id for s in self.store.list_incidents(open_only=True)]
+        return [i.links.channel.label for i in self.store.load_incidents(ids) if i.links.channel]
 
     def on_screen(self, keys: list[tuple[str, str]]) -> None:
         """These feed messages ((channel, ts)) are on screen with names not known yet:

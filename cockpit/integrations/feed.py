@@ -305,14 +305,18 @@ class FeedPoller:
         self._take()
         return True
 
-    async def spend(self, rank: int | None = None) -> None:
-        """Count one request made elsewhere (Socket Mode's apps.connections.open) in the
-        feed's budget, waiting for room first: room that no poll of a higher rank needs in
-        time. The first one (the connection at start) ranks after #incidents only, every
-        later one (a reconnect attempt) after #alerts; while one waits, the rest (other
-        incidents' channels, threads, names) wait behind it."""
-        if rank is None:
-            rank = RANK_ACTIVE if not self._opens else RANK_RECONNECT
+    async def spend(self, rank: int = RANK_REST) -> None:
+        """Count one request made elsewhere (the team's reads of the incidents' channels)
+        in the feed's budget, waiting for room first: room that no poll of a higher rank
+        needs in time."""
+        await self._spend(rank)
+
+    async def spend_open(self) -> None:
+        """The same for Socket Mode's apps.connections.open. The first (the connection at
+        start) ranks after #incidents only, every later one (a reconnect attempt) after
+        #alerts; while one waits, the rest (other incidents' channels, threads, names)
+        wait behind it."""
+        rank = RANK_ACTIVE if not self._opens else RANK_RECONNECT
         self._opens += 1
         self._open_waiting += 1
         try:
@@ -605,6 +609,18 @@ class FeedPoller:
         ch = self.channels.get(channel_name.lstrip("#"))
         if ch is not None:
             self._watch_thread(ch, ts, ts)
+
+    def keep_channels(self, names: Iterable[str]) -> None:
+        """Of the incidents' own channels, only these (the open incidents') and the one
+        shown stay watched: an ended incident's channel, and its threads, are dropped
+        (a shift's ended incidents would otherwise be polled, and kept, to its end)."""
+        keep = {n.lstrip("#") for n in names} | {self.active}
+        for name, ch in list(self.channels.items()):
+            if ch.fixed or name in keep:
+                continue
+            del self.channels[name]
+            for key in [k for k, th in self.threads.items() if th.channel is ch]:
+                del self.threads[key]
 
     def watch_thread_in(self, channel_id: str, ts: str) -> None:
         """The same, by channel id (from a permalink); kept until that channel is known."""

@@ -115,7 +115,7 @@ async def test_polling_alone_meets_the_feed_budget_with_everything_watched():
         n = 0
         while True:
             asked = clock.now
-            await poller.spend()
+            await poller.spend_open()
             waits.append(clock.now - asked)
             n += 1
             await clock.sleep(min(120.0, 2.0 ** (n - 1)))
@@ -219,3 +219,15 @@ def test_the_border_is_told_how_late_a_report_may_be():
     assert poller.expected_delay() == 27.5
     poller.set_live(True)
     assert poller.expected_delay() is None
+
+
+def test_an_ended_incidents_channel_and_its_threads_are_dropped():
+    clock = EventTime()
+    poller = make_poller(clock)  # incident-7 shown, incident-8 open
+    poller.watch_channels(["incident-9"])
+    ended = poller.channels["incident-9"]
+    poller._watch_thread(ended, "1700000000.000100", "1700000000.000200")
+    poller._watch_thread(poller.channels["incidents"], "1700000000.000300", "1700000000.000300")
+    poller.keep_channels(["#incident-8"])  # incident-9 ended; incident-7 is shown
+    assert set(poller.channels) == {"incidents", "alerts", "incident-7", "incident-8"}
+    assert [th.channel.name for th in poller.threads.values()] == ["incidents"]

@@ -232,7 +232,7 @@ class Rig:
             self.app,
             self.poller.take_messages,
             on_live=on_live,
-            before_open=self.poller.spend,
+            before_open=self.poller.spend_open,
             connect=self.land.connect,
             rng=lambda: rng,
             **kw,

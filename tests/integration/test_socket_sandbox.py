@@ -210,7 +210,7 @@ class Feed:
             self.app,
             self.poller.take_messages,
             on_live=self.poller.set_live,
-            before_open=self.poller.spend,
+            before_open=self.poller.spend_open,
         )
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -354,7 +354,7 @@ async def test_requests_a_minute_stay_low_while_the_socket_is_up(server: Sandbox
     poller = FeedPoller(bot, got.extend, clock=vt.clock, sleep=vt.sleep)
     poller.watch_channels(["incident-7"])  # not created yet: looked for now and then
     socket = SlackSocket(
-        app, poller.take_messages, on_live=poller.set_live, before_open=poller.spend
+        app, poller.take_messages, on_live=poller.set_live, before_open=poller.spend_open
     )
     task = asyncio.create_task(socket.run())
     try:
