@@ -31,3 +31,27 @@ async def test_post_incident_items_stay_tickable_after_resolve(harness: Harness)
         await settle(pilot)
         assert isinstance(app.screen, Refusal)
         assert "post-kickoff" not in harness.store.ticks(iid)
+
+
+async def test_post_incident_items_still_run_after_resolve(harness: Harness):
+    """↵ on a post-incident item of a RESOLVED incident runs its action (here the post
+    mortem's draft) instead of the "has ended" refusal; an item of the incident itself
+    is still refused."""
+    iid = harness.raise_incident(severity=Severity.CRITICAL)
+    svc = harness.service
+    svc.set_status(iid, Status.FIXING)
+    svc.set_status(iid, Status.RESOLVED)
+    app = harness.app(incident_id=iid)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(ChecklistPane)
+        pane.focus()
+        pane.highlighted = pane.index_of("post-mortem")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, Refusal)
+        assert [d.template for d in svc.drafts(iid)] == ["post-mortem"]
+        pane.highlighted = pane.index_of("final-update")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Refusal)

@@ -604,11 +604,14 @@ class CockpitScreen(Screen[None]):
 
         self.app.push_screen(ChoiceModal("Escalate: whose system is it?", choices), picked)
 
-    def action_follow_up(self, kind: str = "follow-up", item_id: str = "") -> None:
-        """A follow-up ticket or a bug (created and linked), or an existing bug linked."""
+    def action_follow_up(
+        self, kind: str = "follow-up", item_id: str = "", *, closed_too: bool = False
+    ) -> None:
+        """A follow-up ticket or a bug (created and linked), or an existing bug linked;
+        `closed_too`: from the post-incident item of a RESOLVED incident."""
         from cockpit.ui.dialogs.prompts import TextPrompt
 
-        rec = self.require_incident()
+        rec = self.require_incident(closed_too=closed_too)
         if rec is None:
             return
         if "jira" not in self.app.services.settings.configured:
@@ -775,7 +778,10 @@ class CockpitScreen(Screen[None]):
         if a.ask == "raise":
             self.action_raise_incident()
             return
-        rec = self.require_incident()
+        # a post-incident item (the status page's resolution, follow-ups, the post mortem)
+        # still runs once the incident is RESOLVED, as it still ticks
+        after = event.item.tickable and item.after
+        rec = self.require_incident(closed_too=after)
         if rec is None:
             return
         ask: Callable[[], None] | None = {
@@ -784,7 +790,7 @@ class CockpitScreen(Screen[None]):
             "cancel": self.action_cancel_incident,
             "note": lambda: self.action_add_note(item.id),
             "escalate": lambda: self.action_escalate(item.id),
-            "follow-up": lambda: self.action_follow_up("follow-up", item.id),
+            "follow-up": lambda: self.action_follow_up("follow-up", item.id, closed_too=after),
             "link-bug": lambda: self.action_follow_up("link-bug", item.id),
             "bug": lambda: self.action_follow_up("bug", item.id),
         }.get(a.ask)
