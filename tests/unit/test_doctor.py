@@ -635,6 +635,35 @@ async def test_doctor_names_every_required_field_without_a_value(paths: Paths, s
     assert "1 check failed." in render(list(c.values()))
 
 
+async def test_doctor_on_the_drill_range_names_the_narrow_tokens_scope_and_the_severity(
+    paths: Paths, secrets: Secrets, backend: MemoryBackend
+):
+    """The drill range's own narrow bot token (it lacks channels:manage) and a config
+    without the Severity field INCIDENT requires: one doctor run names both, with the
+    fixes, and nothing else fails."""
+    from cockpit.sandbox.server import SandboxServer
+    from cockpit.sandbox.tokens import NARROW_BOT_TOKEN
+
+    server = SandboxServer(scenario=None, tokens=[PAGE])
+    _, t = drill(server)
+    snippet = server.config_snippet()
+    severity_line = next(line for line in snippet.splitlines() if line.startswith("severity ="))
+    settings = load_settings_text(snippet.replace(severity_line, ""))
+    backend.store[(SERVICE, "slack")] = NARROW_BOT_TOKEN
+    c = by_name(await run_doctor(settings, paths, secrets, transports=t, env=NO_DISPLAY))
+    slack = c["Slack"]
+    assert slack.ok is False
+    assert "the token lacks the scope channels:manage (it has " in slack.detail
+    assert "cockpit auth set slack" in slack.hint
+    fields = c["Jira fields"]
+    assert fields.ok is False
+    assert "Severity (customfield_10042)" in fields.detail
+    assert "[jira.severity]" in fields.hint
+    assert c["Jira"].ok is True and c["Statuspage"].ok is True
+    assert "2 checks failed." in render(list(c.values()))
+    assert NARROW_BOT_TOKEN not in render(list(c.values()))
+
+
 def test_doctor_checks_the_saved_ui_state(tmp_path: Path):
     """A saved theme the app cannot use is named (the app ignores and repairs it); an
     unreadable state file too; a good one passes."""
