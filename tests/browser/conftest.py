@@ -80,7 +80,9 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# per module, not per session: while Playwright's sync API is up, the main thread counts as
+# running an event loop, and every asyncio test after it would fail
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     path = chromium_path()
     try:
