@@ -46,6 +46,9 @@ def test_sigkill_during_an_incident(tmp_path: Path, sandbox: int):  # noqa: F811
     page = httpx.get(base + "/_sandbox/state").json()["statuspage"]["page_id"]
     (tmp_path / "config.toml").write_text(
         f'[slack]\napi_url = "{base}/api"\n[jira]\nurl = "{base}"\nemail = "oncall@example.com"\n'
+        # the drill range's INCIDENT project requires its custom Severity field
+        '[jira.severity]\nfield = "customfield_10042"\n'
+        'values = { critical = "Critical", major = "Major", minor = "Minor", unset = "Major" }\n'
         f'[statuspage]\napi_url = "{base}/v1"\npage_id = "{page}"\n'
     )
     env = {
