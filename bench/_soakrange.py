@@ -8,6 +8,8 @@ Prints one JSON line, {"url": …}, then answers one JSON command per stdin line
 JSON line on stdout:
 
     {"op": "channels", "names": [...]}         create these channels (if missing)
+    {"op": "targets", "names": [...]}          the incidents' channels people post in now
+                                               (the open incidents' ones the app watches)
     {"op": "post", "n": N, "seconds": S, "seed": K}
                                                post N messages over S seconds in the
                                                background (75% #alerts, 15% #incidents, 10%
@@ -64,6 +66,7 @@ class Range:
         self.state = self.server.state
         self.requests: Counter[str] = Counter()
         self.posted = 0
+        self.targets: list[str] = []  # the incidents' channels posted in
         self.jobs: queue.Queue[tuple[int, float, int] | None] = queue.Queue()
         self.idle = threading.Event()
         self.idle.set()
@@ -95,7 +98,8 @@ class Range:
                 self.idle.set()
 
     def _incident_channels(self) -> list[Any]:
-        return [c for c in self.state.channels.values() if c.name.startswith("incident-")]
+        found = (self.state.channel_by_name(name) for name in list(self.targets))
+        return [c for c in found if c is not None]
 
     def _post_one(self, rng: random.Random, k: int) -> None:
         state = self.state
@@ -126,6 +130,9 @@ class Range:
             for name in cmd["names"]:
                 if state.channel_by_name(name) is None:
                     state.create_channel(name, "U0SBXALICE1")
+            return {"ok": True}
+        if op == "targets":
+            self.targets = [str(n).lstrip("#") for n in cmd["names"]]
             return {"ok": True}
         if op == "post":
             self.idle.clear()

@@ -1702,6 +1702,10 @@ async def _soak_run(data_dir: Path, plan: SoakPlan, log: Callable[[str], None]) 
                     began = t = time.perf_counter()
                     n = plan.messages * (c + 1) // cycles - posted
                     posted += n
+                    # people write in the channels of the incidents still open (those the
+                    # feed watches), not in an ended one's
+                    watched = [x for x in list(remote.poller.channels) if x.startswith("incident")]
+                    await drill.acall("targets", names=watched)
                     await drill.acall("post", n=n, seconds=per_cycle * 0.9, seed=c)
                     t = lap("post", t)
                     if c % period == 0:
