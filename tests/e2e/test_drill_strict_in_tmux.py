@@ -232,7 +232,9 @@ def test_the_outage_drill_on_the_strict_defaults(term: Tmux, tmp_path: Path) -> 
     term.wait_for("DRAFT  Status page: investigating", timeout=30)
     term.keys("4", "s")
     term.wait_for("Affected components")
+    time.sleep(0.5)  # the list takes the focus once it is mounted
     term.keys("Down", "Down", "space")  # Website, API, Payments
+    time.sleep(0.5)  # (a pick is a message of its own too)
     term.keys("C-s")
     term.wait_for("Send?", timeout=30)
     term.keys("C-s")
