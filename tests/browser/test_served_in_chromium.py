@@ -71,6 +71,7 @@ def test_the_drill_in_the_browser_raise_from_the_feed_then_the_board(
     screen.wait_for("Raise from msg")
     screen.keys("End", "r")
     screen.wait_for("Raise an incident")
+    time.sleep(0.7)  # opened when the look in its thread ended: it takes no key at once
     screen.keys("Control+s")
     state = wait_state(
         served,

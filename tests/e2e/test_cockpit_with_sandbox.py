@@ -106,6 +106,7 @@ page_id = "{httpx.get(base + "/_sandbox/state").json()["statuspage"]["page_id"]}
         term.wait_for("Raise from msg")
         term.keys("End", "r")
         term.wait_for("Raise an incident")
+        time.sleep(0.7)  # opened when the look in its thread ended: no key at once
         term.keys("C-s")
         state = wait_state(
             sandbox,

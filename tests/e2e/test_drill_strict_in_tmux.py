@@ -169,6 +169,7 @@ def test_the_outage_drill_on_the_strict_defaults(term: Tmux, tmp_path: Path) -> 
     term.wait_for("Raise from msg")
     term.keys("End", "r")
     term.wait_for("Raise an incident")
+    time.sleep(0.7)  # opened when the look in its thread ended: no key at once
     term.keys("C-s")
     # the raise chain: ticket (with the required fields) → channel → reply in the thread
     d.wait(

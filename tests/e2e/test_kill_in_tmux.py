@@ -78,6 +78,7 @@ def test_sigkill_during_an_incident(tmp_path: Path, sandbox: int):  # noqa: F811
         term.wait_for("Raise from msg")
         term.keys("End", "r")
         term.wait_for("Raise an incident")
+        time.sleep(0.7)  # opened when the look in its thread ended: no key at once
         term.keys("C-s")
         term.wait_for("REPORTED  Checkout is failing", timeout=20)
         kill(term)

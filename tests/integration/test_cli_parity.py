@@ -188,6 +188,7 @@ async def app_incident(server: SandboxServer, tmp: Path) -> tuple[dict[str, Any]
         await calm()
         # the dialog opens once the report's thread holds no teammate's raise
         await until(lambda: bool(app.screen.query("#title")))
+        await pilot.pause(0.7)  # it opened by itself: it takes no decision at once
         app.screen.query_one("#title", Input).value = TITLE
         await pilot.press("ctrl+s")
         await calm()

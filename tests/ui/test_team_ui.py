@@ -134,6 +134,13 @@ async def test_raising_a_report_a_teammate_raised_offers_to_join_and_then_conver
             # remote text as plain text: Ada's title and ticket are shown as they are
             shown = " ".join(str(s.render()) for s in modal.query("Static"))
             assert "Checkout is failing" in shown and key.ticket in shown and "ada" in shown
+            # it opened by itself (when the look ended): a key at once is not taken …
+            assert modal.unprompted
+            await pilot.press("j")
+            await pilot.pause(0.1)
+            assert app.screen is modal and not h.store.list_incidents()
+            # … a key once it has been seen is
+            await pilot.pause(modal.UNPROMPTED_GRACE)
             await pilot.press("j")
             await wait_until(pilot, lambda: len(h.store.list_incidents()) == 1)
             [summary] = h.store.list_incidents()

@@ -9,6 +9,7 @@ and the dialog resolves it (`self.parts(content)`) when it builds its widgets.
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
@@ -66,11 +67,34 @@ class DialogScreen(ModalScreen[ResultType]):
         *SEVERITY_PARTS,
     }
 
+    # A dialog that opens by itself (when a look-up ends, not at a keypress) takes no
+    # decision for this long: a key pressed for the screen below must not confirm it.
+    UNPROMPTED_GRACE: ClassVar[float] = 0.6
+
     def __init__(
         self, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name, id, classes)
         self._part_styles: PartStyles = {}
+        self.unprompted = False  # set by whoever opens it without a keypress
+        self._shown_at = 0.0
+
+    def on_mount(self) -> None:
+        self._shown_at = time.monotonic()
+
+    def too_soon(self) -> bool:
+        """Whether a decision now would come from a key meant for the screen below (this
+        dialog opened by itself a moment ago): then it is not taken, and said so."""
+        if self.unprompted and time.monotonic() - self._shown_at < self.UNPROMPTED_GRACE:
+            self.notify(
+                "This opened just now, while you were typing: read it, then choose.",
+                title="Nothing done",
+                severity="warning",
+                markup=False,
+                timeout=4,
+            )
+            return True
+        return False
 
     def action_help_here(self) -> None:
         """`?`: this dialog's keys first, then the rest (the screen below shows them)."""
@@ -123,6 +147,8 @@ class Dialog(DialogScreen[object]):
         self.dismiss(None)
 
     def action_submit(self) -> None:
+        if self.too_soon():
+            return
         try:
             result = self.result()
         except (ValueError, CockpitError) as e:  # said here; what was typed stays

@@ -23,7 +23,7 @@ class JoinModal(DialogScreen[str | None]):
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
-        Binding("j", "dismiss('join')", "Join", show=True),
+        Binding("j", "choose('join')", "Join", show=True),
     ]
     title_text = "Already raised by a teammate"
 
@@ -92,4 +92,8 @@ class JoinModal(DialogScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        self.action_choose(event.option.id or "")
+
+    def action_choose(self, choice: str) -> None:
+        if not self.too_soon():  # it opened by itself: not at a key meant for the feed
+            self.dismiss(choice)

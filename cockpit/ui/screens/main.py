@@ -288,8 +288,16 @@ class CockpitScreen(Screen[None]):
 
     # -- incident commands ----------------------------------------------------------------
     def action_raise_incident(
-        self, title: str = "", reported_at: str = "", thread: str = "", source: str = ""
+        self,
+        title: str = "",
+        reported_at: str = "",
+        thread: str = "",
+        source: str = "",
+        *,
+        unprompted: bool = False,
     ) -> None:
+        """The raise dialog; `unprompted`: it opens by itself (after a look-up), so it
+        takes no key pressed a moment before for the screen below."""
         from cockpit.ui.dialogs.incident import RaiseModal, RaiseRequest
 
         actions = self.app.services.actions
@@ -306,24 +314,27 @@ class CockpitScreen(Screen[None]):
                     ),
                 )
 
-        self.app.push_screen(
-            RaiseModal(
-                title=title,
-                reported_at=reported_at,
-                thread=thread,
-                source=source,
-                check_time=self.check_time(),
-            ),
-            done,
+        modal = RaiseModal(
+            title=title,
+            reported_at=reported_at,
+            thread=thread,
+            source=source,
+            check_time=self.check_time(),
         )
+        modal.unprompted = unprompted
+        self.app.push_screen(modal, done)
 
     def raise_or_join(self, *, title: str, reported_at: str, thread: str, source: str) -> None:
         """Raising from a report: first a look in its thread (on the remote side) for a
         teammate's raise, which is offered to join instead of raising it twice."""
 
-        def raise_it() -> None:
+        def raise_it(*, unprompted: bool = False) -> None:
             self.action_raise_incident(
-                title=title, reported_at=reported_at, thread=thread, source=source
+                title=title,
+                reported_at=reported_at,
+                thread=thread,
+                source=source,
+                unprompted=unprompted,
             )
 
         remote = self.app.services.built_remote
@@ -343,8 +354,10 @@ class CockpitScreen(Screen[None]):
             raise_it()
 
     def offer_join(
-        self, found: Received | None, problem: str, raise_it: Callable[[], None]
+        self, found: Received | None, problem: str, raise_it: Callable[..., None]
     ) -> None:
+        """When the look in the report's thread ends (not at a keypress): the join offer,
+        or the raise dialog; either takes no key pressed a moment before it opened."""
         from cockpit.ui.dialogs.join import JoinModal
 
         if found is None:
@@ -354,7 +367,7 @@ class CockpitScreen(Screen[None]):
                     severity="warning",
                     markup=False,
                 )
-            raise_it()
+            raise_it(unprompted=True)
             return
         team = self.app.services.actions.team
         assert team is not None
@@ -365,7 +378,9 @@ class CockpitScreen(Screen[None]):
             elif choice == "raise":
                 raise_it()
 
-        self.app.push_screen(JoinModal(found), done)
+        modal = JoinModal(found)
+        modal.unprompted = True  # it opens when the look ends, not at a keypress
+        self.app.push_screen(modal, done)
 
     def action_settle_conflict(self) -> None:
         """`C`: a teammate's change not applied here (a status move not legal from what
