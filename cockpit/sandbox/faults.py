@@ -7,7 +7,9 @@ BEFORE the request's effect is applied (nothing happened) or AFTER it (the effec
 but the client sees a failure — the case that tests exactly-once delivery). The kinds:
 
 - ``ratelimit``: HTTP 429 (or `status`, e.g. Statuspage's 420) with ``Retry-After:
-  retry_after`` (none when `retry_after` is None) and the service's own error body;
+  retry_after`` (none when `retry_after` is None) and the service's own error body; drawn
+  at random always BEFORE (a service refuses before doing anything: a 429 after the effect
+  would be a drill range's invention, and would teach cockpit to send twice);
 - ``server_error``: an HTML error page (500, 502, 503 or 504), as a proxy in front sends it;
 - ``timeout``: no answer in time. Over a socket the answer is held back for `seconds`
   (default: the injector's `delay`, longer than a client's timeout), then BEFORE: the
@@ -217,6 +219,8 @@ class FaultInjector:
             status = self._rng.choice((500, 502))
         if not hit:
             return None
+        if kind == "ratelimit":  # a service refuses before it does anything: never after
+            when = "before"
         if kind == "server_error":
             return Fault(kind, when, status)
         return Fault(kind, when, _default_status(kind))
