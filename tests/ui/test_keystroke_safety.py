@@ -315,3 +315,30 @@ async def test_a_dialog_that_opens_by_itself_takes_no_key_at_once(harness: Harne
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen and len(harness.service.incidents()) == 1
+
+
+async def test_enter_right_behind_the_tab_picks_in_a_choice() -> None:
+    """Typed fast (tab, tab, tab, enter), the enter can reach a radio set before the focus
+    event that highlights its first button: it picks that button then too (the demo drill
+    in tmux left the severity unpicked under load)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import RadioButton
+
+    from cockpit.ui.dialogs.base import Choice
+
+    class One(App[None]):
+        AUTO_FOCUS = None  # nothing focused: no focus event has highlighted a button
+
+        def compose(self) -> ComposeResult:
+            with Choice(id="c"):
+                yield RadioButton("Critical")
+                yield RadioButton("Major")
+
+    app = One()
+    async with app.run_test() as pilot:
+        choice = app.query_one(Choice)
+        choice._selected = None  # as before the focus event is handled
+        assert choice.pressed_index == -1
+        choice.action_toggle_button()
+        await pilot.pause()
+        assert choice.pressed_index == 0

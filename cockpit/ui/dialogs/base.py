@@ -31,6 +31,13 @@ class Choice(RadioSet):
         if self._selected is None:  # Textual keeps the highlight here (pinned version)
             self._selected = max(self.pressed_index, 0)
 
+    def action_toggle_button(self) -> None:
+        # `enter` typed right behind the `tab` that focused this set can come before the
+        # focus event above: pick the pressed (or first) button then too, not nothing
+        if self._selected is None:
+            self._selected = max(self.pressed_index, 0)
+        super().action_toggle_button()
+
 
 ResultType = TypeVar("ResultType")
 
