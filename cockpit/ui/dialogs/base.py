@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioSet, Static
 
@@ -158,6 +159,8 @@ class Dialog(DialogScreen[object]):
             return
         try:
             result = self.result()
+        except NoMatches:  # a key that came before the dialog was composed: nothing yet
+            return
         except (ValueError, CockpitError) as e:  # said here; what was typed stays
             self.show_error(str(e))
             return
