@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cockpit.application.outbox import OUTBOX, keep_item, outbox_item, outbox_items
+from cockpit.application.outbox import (
+    OUTBOX,
+    keep_item,
+    outbox_item,
+    outbox_items,
+    status_page_on_its_way,
+)
 from cockpit.application.planner import Planner
 from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.drafts import Draft
@@ -517,7 +523,7 @@ class IncidentActions:
     def _queue(
         self,
         incident_id: str,
-        plan: Callable[[Incident], list[OutboxItem]],
+        plan: Callable[[IncidentChange], list[OutboxItem]],
         *,
         done: Done | None = None,
         also: Callable[[IncidentChange], None] | None = None,
@@ -530,7 +536,7 @@ class IncidentActions:
             ch.save = False
             if also is not None:
                 also(ch)
-            self._queueing(done, ch, plan(ch.incident))
+            self._queueing(done, ch, plan(ch))
             return ch.incident
 
         done.incident = self.service.store.change(normalize_id(incident_id), change)
@@ -544,7 +550,9 @@ class IncidentActions:
         item_id = item_id or ("create-follow-ups" if kind != "bug" else "")
         return self._queue(
             incident_id,
-            lambda inc: planner.follow_up(inc, summary, self.now, kind=kind, item_id=item_id),
+            lambda ch: planner.follow_up(
+                ch.incident, summary, self.now, kind=kind, item_id=item_id
+            ),
         )
 
     def link_bug(
@@ -552,7 +560,8 @@ class IncidentActions:
     ) -> Done:
         planner = self._jira_planner()
         return self._queue(
-            incident_id, lambda inc: planner.link_bug(inc, key.strip(), self.now, item_id=item_id)
+            incident_id,
+            lambda ch: planner.link_bug(ch.incident, key.strip(), self.now, item_id=item_id),
         )
 
     def _jira_planner(self) -> Planner:
@@ -580,8 +589,8 @@ class IncidentActions:
         planner = self.planner
         done = self._queue(
             entry.incident_id,
-            lambda inc: (
-                planner.escalate(inc, target, self.now, item_id=item_id)
+            lambda ch: (
+                planner.escalate(ch.incident, target, self.now, item_id=item_id)
                 if planner is not None
                 else []
             ),
@@ -612,8 +621,16 @@ class IncidentActions:
         done = Done()
         picked = None if components is None else _clean_names(components)
 
-        def plan(inc: Incident) -> list[OutboxItem]:
-            items = [] if planner is None else planner.for_draft(draft, inc, self.now)
+        def plan(ch: IncidentChange) -> list[OutboxItem]:
+            # a status-page incident still on its way (its create queued, uncertain or
+            # held back by a failure) is updated once it is there, never opened twice
+            docs = ch.current_docs(OUTBOX)
+            opening = status_page_on_its_way(OutboxItem.from_dict(d) for d in docs)
+            items = (
+                []
+                if planner is None
+                else planner.for_draft(draft, ch.incident, self.now, status_page_opening=opening)
+            )
             if not items:
                 raise CockpitError(f"“{draft.title}” has nowhere to go from here: copy it instead")
             return items

@@ -7,6 +7,7 @@ discard them. No network here: nothing of the clients loads with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from cockpit.domain.errors import CockpitError
@@ -20,6 +21,19 @@ def outbox_items(store: Store, incident_id: str) -> list[OutboxItem]:
     """An incident's outbox, oldest first."""
     docs = store.docs(incident_id, OUTBOX)
     return sorted((OutboxItem.from_dict(d) for d in docs), key=lambda i: i.id)
+
+
+def status_page_on_its_way(items: Iterable[OutboxItem]) -> bool:
+    """Whether the status-page incident's create is queued and not through yet (waiting,
+    uncertain after a lost answer, or held back by a failure): a status-page update
+    sent now goes behind it and updates that incident, never opens another."""
+    return any(
+        i.operation == "statuspage.create"
+        and i.state is not OutboxState.DISCARDED
+        and not i.remote_id
+        and i.state is not OutboxState.SENT
+        for i in items
+    )
 
 
 def outbox_item(store: Store, incident_id: str, item_id: str) -> OutboxItem:

@@ -333,11 +333,15 @@ class Planner:
         at: datetime,
         *,
         components: Sequence[str] | None = None,
+        status_page_opening: bool = False,
     ) -> list[OutboxItem]:
         """Send a draft, exactly as the user saw it. Empty when it has nowhere to go.
-        `components`: the status page's affected components (default: the incident's)."""
+        `components`: the status page's affected components (default: the incident's);
+        `status_page_opening`: the status-page incident's create is queued already."""
         if draft.template in STATUSPAGE_STATUS and "statuspage" in self.configured:
-            return self.statuspage(draft, incident, at, components=components)
+            return self.statuspage(
+                draft, incident, at, components=components, opening=status_page_opening
+            )
         if draft.template in SLACK_TARGET and "slack" in self.configured:
             to = SLACK_TARGET[draft.template]
             item_id = {
@@ -384,9 +388,13 @@ class Planner:
         *,
         components: Sequence[str] | None = None,
         notify: bool = True,
+        opening: bool = False,
     ) -> list[OutboxItem]:
         """A status-page update: its status, the affected components (by name) and their
-        status, the impact (from the severity) and whether subscribers are notified."""
+        status, the impact (from the severity) and whether subscribers are notified.
+        `opening`: the create of the status-page incident is queued already (its answer
+        may be pending): this one updates it, once it is there, instead of opening
+        another."""
         status = STATUSPAGE_STATUS[draft.template]
         names = list(incident.affected_components if components is None else components)
         comp_status = component_status(status, incident.severity)
@@ -398,9 +406,9 @@ class Planner:
             "impact": STATUSPAGE_IMPACT[incident.severity],
             "notify": notify,
         }
-        opening = incident.links.status_page is None
-        title = statuspage_title(status, names, comp_status, notify=notify, opening=opening)
-        if opening:
+        create = incident.links.status_page is None and not opening
+        title = statuspage_title(status, names, comp_status, notify=notify, opening=create)
+        if create:
             items = [
                 self._item(
                     incident,

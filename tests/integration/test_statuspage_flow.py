@@ -98,3 +98,37 @@ async def test_a_minor_incident_degrades_performance_only(rig: Rig) -> None:
     sp = page(rig)
     assert sp["components"]["Search"] == "degraded_performance"
     assert sp["incidents"][0]["impact"] == "minor"
+
+
+async def test_an_update_sent_while_the_opening_is_uncertain_updates_it(rig: Rig) -> None:
+    """The create's answer is lost after the effect (the incident is open on the page,
+    cockpit does not know its id yet) and the person sends the next update meanwhile:
+    it goes behind the create and updates that incident; the page never gets two."""
+    actions = IncidentActions(rig.service, calendar=rig.settings.support.calendar())
+    inc = actions.raise_incident("Checkout payments failing", severity=Severity.CRITICAL).incident
+    assert inc is not None
+    await rig.drain_all()
+    rig.server.faults.force("timeout", "after", on="POST /v1/pages/*/incidents")
+    first = rig.service.new_draft(inc.id, "statuspage-investigating")
+    opening, link_it = actions.send_draft(inc.id, first.id, components=["Payments"]).queued
+    assert (opening.operation, link_it.operation) == ("statuspage.create", "jira.remote_link")
+    assert not await rig.sender.attempt(opening)
+    (waiting,) = [i for i in rig.sender.items(inc.id) if i.id == opening.id]
+    assert waiting.uncertain and rig.service.get(inc.id).links.status_page is None
+    assert len(page(rig)["incidents"]) == 1  # the effect happened
+
+    resolved = rig.service.new_draft(inc.id, "statuspage-resolved")
+    planned = actions.planner.for_draft(  # type: ignore[union-attr]
+        resolved, rig.service.get(inc.id), rig.clock.now(), status_page_opening=True
+    )
+    assert [i.operation for i in planned] == ["statuspage.update"]
+    (update,) = actions.send_draft(inc.id, resolved.id).queued
+    assert update.operation == "statuspage.update"
+    assert update.title == "Status page: resolved (Payments: operational; subscribers notified)"
+    rig.clock.advance(seconds=120)
+    await rig.drain_all()
+    (only,) = page(rig)["incidents"]
+    assert only["status"] == "resolved"
+    assert [u["status"] for u in only["incident_updates"]] == ["resolved", "investigating"]
+    link = rig.service.get(inc.id).links.status_page
+    assert link is not None and link.label == only["id"]
