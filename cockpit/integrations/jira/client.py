@@ -29,6 +29,7 @@ from cockpit.integrations.http import ApiClient, Reply, require
 
 API = "rest/api/3"
 MARKER_PROPERTY = "cockpit.marker"
+_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,19}-[1-9][0-9]{0,9}")
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,29 @@ class JiraClient(ApiClient):
             if doc.get("isLast", True) is True or not token or not issues:
                 break
         return out[:limit]
+
+    async def issues_by_key(self, keys: Iterable[str], fields: Iterable[str]) -> list[Issue]:
+        """These issues, fresh: one GET for one key, one search `key in (…)` for several
+        (search's index may lag a write by a few seconds). A key Jira does not have (or
+        not any more) is left out."""
+        wanted = [k for k in dict.fromkeys(keys) if _ISSUE_KEY.fullmatch(k)]
+        names = list(dict.fromkeys(fields))
+        if not wanted:
+            return []
+        if len(wanted) == 1:
+            reply = await self.request(
+                "GET",
+                f"{API}/issue/{_path_key(wanted[0])}",
+                params={"fields": ",".join(names)},
+                allow_status=(404,),
+            )
+            return [] if reply.status == 404 else [self._issue(reply.as_dict(), reply)]
+        found: list[Issue] = []
+        for n in range(0, len(wanted), 50):
+            chunk = wanted[n : n + 50]
+            jql = f"key in ({', '.join(chunk)})"
+            found += await self.search(jql, names, max_results=50, limit=len(chunk))
+        return found
 
     async def search_by_label(
         self,

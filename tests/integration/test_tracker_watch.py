@@ -1,0 +1,163 @@
+"""From the tracker: a status or priority changed in Jira itself (through the drill range's
+REST API, as a person in Jira's UI would) is seen by the cockpit and applied when legal,
+kept as a conflict when not; the cockpit's own transitions never come back as news."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+
+from cockpit.application.tracker import (
+    TrackerApplied,
+    TrackerMap,
+    TrackerSync,
+    TrackerWatch,
+)
+from cockpit.domain.incident import Severity, Status
+from cockpit.domain.team import TeamKey
+from cockpit.domain.timeline import EntryKind
+from cockpit.integrations.jira.client import JiraClient
+from cockpit.sandbox.server import SandboxServer
+from tests.integration.test_two_responders import Cockpit, report
+
+
+class Tracked:
+    """A cockpit with its tracker watch (no confirmation wait: two reads confirm)."""
+
+    def __init__(self, c: Cockpit) -> None:
+        self.c = c
+        jira = c.settings.jira
+        assert jira is not None
+        self.sync = TrackerSync(c.service, TrackerMap.of_settings(jira))
+
+        async def apply(iid: str, state: Any) -> TrackerApplied:
+            return self.sync.apply(iid, state)
+
+        async def pending(iid: str, state: Any) -> bool:
+            return self.sync.pending(iid, state)
+
+        self.client = cast(JiraClient, c.clients["jira"])
+        self.watch = TrackerWatch(
+            self.client, apply, pending, severity_field=jira.severity_field, confirm=0.0
+        )
+
+    def tickets(self) -> dict[str, str]:
+        out = {}
+        for inc in self.c.store.load_incidents([s.id for s in self.c.store.list_incidents()]):
+            key = TeamKey.of(inc).ticket
+            if key:
+                out[key] = inc.id
+        return out
+
+    async def read(self) -> list[TrackerApplied]:
+        return await self.watch.read(self.tickets())
+
+    async def read_twice(self) -> list[TrackerApplied]:
+        """A change is applied once a second read confirms it."""
+        return [*(await self.read()), *(await self.read())]
+
+
+def jira_call(server: SandboxServer, method: str, path: str, body: Any = None) -> Any:
+    """A person in Jira: the drill range's REST API with another user's token."""
+    with httpx.Client(base_url=server.base_url, auth=("priya@drill-range.example", "x")) as c:
+        r = c.request(method, f"/rest/api/3/{path}", json=body)
+        assert r.status_code < 300, r.text
+        return r.json() if r.content else None
+
+
+def move_in_jira(server: SandboxServer, key: str, transition: str) -> None:
+    offered = jira_call(server, "GET", f"issue/{key}/transitions")["transitions"]
+    chosen = next(t for t in offered if t["name"] == transition)
+    body: dict[str, Any] = {"transition": {"id": chosen["id"]}}
+    if transition in ("RESOLVED", "CANCELED"):
+        body["fields"] = {"resolution": {"name": "Done"}}
+    jira_call(server, "POST", f"issue/{key}/transitions", body)
+
+
+@pytest.fixture
+async def one(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with SandboxServer(port=0, scenario="quiet", seed=5, lenient=True, search_lag=0) as server:
+        from cockpit.domain.clock import FrozenClock, SystemClock
+
+        c = Cockpit(tmp_path, server, "ada", FrozenClock(SystemClock().now()))
+        yield Tracked(c), server
+        await c.close()
+
+
+async def raised(t: Tracked, server: SandboxServer) -> tuple[str, str]:
+    link = report(server, "Search returns nothing for every query")
+    done = t.c.actions.raise_incident("Search is down", thread=link, reported_at="-20m")
+    assert done.incident is not None
+    await t.c.drain()
+    key = TeamKey.of(t.c.service.get(done.incident.id)).ticket
+    assert key
+    return done.incident.id, key
+
+
+async def test_own_changes_never_echo_and_jira_changes_apply(one: tuple[Tracked, Any]) -> None:
+    t, server = one
+    iid, key = await raised(t, server)
+    assert await t.read_twice() and t.c.service.get(iid).status is Status.REPORTED
+
+    # this cockpit's own moves, sent: read back, they are no news
+    t.c.actions.set_severity(iid, Severity.CRITICAL)
+    t.c.actions.set_status(iid, Status.FIXING)
+    held = await t.read()  # (its writes are still queued: not judged)
+    assert [r.applied for r in held] == [[]]
+    await t.c.drain()
+    before = len(t.c.store.timeline(iid))
+    for r in await t.read_twice():
+        assert not r.applied and not r.conflicts
+    assert len(t.c.store.timeline(iid)) == before
+    assert not [e for e in t.c.store.timeline(iid) if e.author == "Jira"]
+
+    # someone moves the ticket to Monitoring and lowers its priority in Jira
+    move_in_jira(server, key, "MONITORING")
+    jira_call(server, "PUT", f"issue/{key}", {"fields": {"priority": {"name": "High"}}})
+    t.c.clock.advance(seconds=30)  # (this cockpit's clock is not behind Jira's)
+    first = await t.read()
+    assert first == []  # seen once: confirmed at the next read
+    assert t.c.service.get(iid).status is Status.FIXING
+    [done] = await t.read()
+    assert len(done.applied) == 2 and done.changed
+    inc = t.c.service.get(iid)
+    assert inc.status is Status.MONITORING
+    assert inc.severity is Severity.MAJOR
+    [status] = [
+        e for e in t.c.store.timeline(iid) if e.author == "Jira" and e.kind is EntryKind.STATUS
+    ]
+    assert status.text.startswith("Jira: status changed to MONITORING (by Jira")
+    issue = server.state.issue(key)
+    assert issue is not None
+    assert abs(status.event_at.timestamp() - issue.updated) < 1.0  # when Jira says
+    assert inc.mitigated_at == status.event_at
+    # read again: nothing more (applied once)
+    for r in await t.read_twice():
+        assert not r.applied
+    assert len([e for e in t.c.store.timeline(iid) if e.author == "Jira"]) == 2
+
+
+async def test_an_illegal_move_in_jira_is_a_conflict(one: tuple[Tracked, Any]) -> None:
+    t, server = one
+    iid, key = await raised(t, server)
+    t.c.actions.set_status(iid, Status.FIXING)
+    t.c.actions.set_status(iid, Status.RESOLVED)
+    await t.c.drain()
+    await t.read_twice()
+    # reopened in Jira: a RESOLVED incident cannot go back here
+    move_in_jira(server, key, "REOPEN")
+    results = await t.read_twice()
+    assert [c for r in results for c in r.conflicts]
+    assert t.c.service.get(iid).status is Status.RESOLVED
+    assert t.c.team is not None
+    [conflict] = t.c.team.conflicts(iid)
+    assert conflict.event.by == "Jira" and conflict.event.data["to"] == "reported"
+    assert "RESOLVED here" in conflict.conflict
+    assert any("not applied here" in e.text for e in t.c.store.timeline(iid))
+    t.c.team.settle(iid, conflict.event.id)
+    assert t.c.team.conflicts(iid) == []
+    for r in await t.read_twice():  # said once
+        assert not r.conflicts

@@ -1,0 +1,136 @@
+"""The tracker's maps and its judgement of a ticket read from Jira (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cockpit.application.tracker import (
+    Baseline,
+    TicketState,
+    TrackerMap,
+    jira_time,
+    judge,
+)
+from cockpit.domain.incident import Incident, Link, Severity, Status
+from cockpit.domain.outbox import OutboxItem, OutboxState
+from cockpit.domain.team import TeamKind
+from cockpit.integrations.jira.settings import JiraSettings
+
+T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def tmap(**kw: object) -> TrackerMap:
+    return TrackerMap.of_settings(JiraSettings(**kw))  # type: ignore[arg-type]
+
+
+def incident(
+    status: Status = Status.FIXING, severity: Severity | None = Severity.CRITICAL
+) -> Incident:
+    inc = Incident(
+        id="7", title="Search is down", first_reported_at=T0, created_at=T0, created_by="ada"
+    )
+    inc.links.ticket = Link("https://jira.example/browse/INC-7", "INC-7")
+    if status is not Status.REPORTED:
+        inc.transition(Status.FIXING, at=T0, by="ada")
+    if status is Status.MONITORING:
+        inc.transition(Status.MONITORING, at=T0, by="ada")
+    inc.severity = severity
+    return inc
+
+
+def ticket(status: str = "Fixing", priority: str = "Highest", **kw: object) -> TicketState:
+    return TicketState(
+        "INC-7",
+        status=status,
+        category=str(kw.pop("category", "indeterminate")),
+        priority=priority,
+        updated=T0 + timedelta(minutes=5),
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def base(state: TicketState) -> Baseline:
+    return Baseline(state.values())
+
+
+def test_status_names_map_through_the_configured_transitions() -> None:
+    m = tmap()
+    assert m.status_of(ticket("fixing"), {}) is Status.FIXING  # (case aside)
+    assert m.status_of(ticket("Monitoring"), {}) is Status.MONITORING
+    assert m.status_of(ticket("Pending", category="new"), {}) is Status.REPORTED
+    assert m.status_of(ticket("In Review"), {}) is None
+    assert m.status_of(ticket("In Review"), {"in review": "monitoring"}) is Status.MONITORING
+
+
+def test_priority_and_field_map_back_to_one_severity() -> None:
+    m = tmap()
+    assert m.severity_of(ticket(priority="High"), by_priority=True) is Severity.MAJOR
+    assert m.severity_of(ticket(priority="Medium"), by_priority=True) is Severity.MINOR
+    assert m.severity_of(ticket(priority="Lowest"), by_priority=True) is None
+    shared = tmap(priority={"critical": "P1", "major": "P1", "minor": "P3"})
+    assert shared.severity_of(ticket(priority="P1"), by_priority=True) is None  # says nothing
+    field = tmap(
+        severity_field="customfield_10042", severity_values={"critical": "Sev1", "major": "Sev2"}
+    )
+    assert field.severity_of(ticket(severity_value="sev2")) is Severity.MAJOR
+
+
+def test_the_first_read_is_the_baseline_and_no_news() -> None:
+    j = judge(incident(Status.REPORTED), ticket("Monitoring"), None, tmap())
+    assert not j.news and j.baseline is not None and j.baseline.values["status"] == "Monitoring"
+
+
+def test_a_change_in_jira_is_a_move_legal_or_not() -> None:
+    m, inc = tmap(), incident(Status.FIXING)
+    j = judge(inc, ticket("Monitoring", "High"), base(ticket("Fixing")), m)
+    assert [(x.kind, x.to, x.legal) for x in j.moves] == [
+        (TeamKind.STATUS, "monitoring", True),
+        (TeamKind.SEVERITY, "major", True),
+    ]
+    back = judge(inc, ticket("Pending", category="new"), base(ticket("Fixing")), m)
+    [move] = back.moves
+    assert not move.legal and "FIXING here" in move.why and "Pending" in move.why
+
+
+def test_our_own_change_read_back_is_no_news() -> None:
+    inc = incident(Status.MONITORING)  # we moved it; Jira followed
+    j = judge(inc, ticket("Monitoring"), base(ticket("Fixing")), tmap())
+    assert not j.news and j.baseline is not None
+
+
+def test_a_ticket_that_never_took_our_value_is_not_a_change() -> None:
+    inc = incident(Status.FIXING, Severity.CRITICAL)  # its screen has no Priority: Medium
+    j = judge(inc, ticket("Fixing", "Medium"), base(ticket("Fixing", "Medium")), tmap())
+    assert not j.news
+
+
+def test_our_writes_in_flight_hold_the_judgement() -> None:
+    item = OutboxItem.new("7", "jira.transition", "Mark FIXING", {"to": "fixing"}, at=T0)
+    j = judge(
+        incident(),
+        ticket("Pending", category="new"),
+        base(ticket("Fixing")),
+        tmap(),
+        own_writes=[item],
+    )
+    assert j.held and not j.moves
+    failed = OutboxItem.from_dict({**item.to_dict(), "state": OutboxState.FAILED.value})
+    assert judge(
+        incident(), ticket("Pending"), base(ticket("Fixing")), tmap(), own_writes=[failed]
+    ).held
+
+
+def test_a_status_our_transition_led_to_is_learned() -> None:
+    item = OutboxItem.new("7", "jira.transition", "Mark FIXING", {"to": "fixing"}, at=T0)
+    sent = OutboxItem.from_dict({**item.to_dict(), "state": OutboxState.SENT.value})
+    j = judge(incident(), ticket("In Progress"), base(ticket("Pending")), tmap(), own_writes=[sent])
+    assert not j.news and j.baseline is not None
+    assert j.baseline.learned == {"in progress": "fixing"}
+
+
+def test_jira_times() -> None:
+    assert jira_time("2026-12-07T04:52:02.123+0000") == datetime(
+        2026, 12, 7, 4, 52, 2, 123000, tzinfo=UTC
+    )
+    assert jira_time("2026-12-07T05:52:02+0100") == datetime(2026, 12, 7, 4, 52, 2, tzinfo=UTC)
+    assert jira_time("yesterday") is None and jira_time(None) is None
