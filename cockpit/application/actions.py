@@ -15,6 +15,7 @@ remote thread, or in the CLI for the incident it changed).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -416,6 +417,34 @@ class IncidentActions:
         inc = svc.store.change(normalize_id(incident_id), change)
         done.incident = inc
         done.message = f"#{inc.id} " + ("; ".join(said) if said else "roles unchanged") + "."
+        return self._sent(done)
+
+    def hand_off(self, incident_id: str, role: Role, person: str) -> Done:
+        """Give a held role (mine, as a rule) to `person`: the entry says it was handed
+        over, and the other responders' cockpits are told (a `handoff` team event): every
+        header then shows the new holder."""
+        svc = self.service
+        done = Done()
+        person = " ".join(person.split())
+        if not person:
+            raise CockpitError(f"Name who takes the {role.label} role.")
+
+        def change(ch: IncidentChange) -> Incident:
+            inc = ch.incident
+            held = inc.roles.get(role, "")
+            if not held:
+                raise CockpitError(f"Nobody holds {role.label} on #{inc.id}: assign it (A).")
+            if held == person:
+                raise CockpitError(f"{person} already holds {role.label} on #{inc.id}.")
+            entry = inc.assign(role, person, at=self.now, by=svc.user)
+            text = f"{role.label} handed over: {held} → {inc.roles[role]}"
+            ch.entries.append(dataclasses.replace(entry, text=text))
+            self._share(done, ch)
+            return inc
+
+        inc = svc.store.change(normalize_id(incident_id), change)
+        done.incident = inc
+        done.message = f"#{inc.id} {role.label} handed over to {inc.roles[role]}."
         return self._sent(done)
 
     def assign(self, incident_id: str, role: Role, person: str) -> Done:

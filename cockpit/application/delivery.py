@@ -79,6 +79,8 @@ async def _deliver(services: Services, queued: list[OutboxItem], wait: float) ->
         RemoteActions(clients, services.render),
         services.clock,
         user=settings.user,
+        # what it sends, told to the team (a draft, a status-page update)
+        on_sent=services.actions.team.sent if services.actions.team is not None else None,
     )
     wanted = {i.id for i in queued}
     iids = sorted({i.incident_id for i in queued})

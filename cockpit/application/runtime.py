@@ -167,6 +167,7 @@ class Remote:
             user=self.user,
             on_change=on_change,
             coalesce=self.team.coalesce if self.team is not None else None,
+            on_sent=self.team.sent if self.team is not None else None,
         )
         self._on_change, self._on_status = on_change, on_status
         if self.actions is not None:

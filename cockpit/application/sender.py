@@ -59,6 +59,7 @@ class OutboxSender:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         coalesce: Callable[[OutboxItem], OutboxItem] | None = None,
+        on_sent: Callable[[IncidentChange, OutboxItem], object] | None = None,
     ) -> None:
         self.store = store
         self.actions = actions
@@ -70,6 +71,9 @@ class OutboxSender:
         # the items queued behind one that may go with it in one request (team events:
         # TeamSync.coalesce); those are marked `with` it and settled as it ends
         self.coalesce = coalesce
+        # within the write that marks an item SENT: what it sent, told to the team
+        # (TeamSync.sent: a draft, a status-page update)
+        self.on_sent = on_sent
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -252,6 +256,8 @@ class OutboxSender:
             if item.item_id and not ch.ticked(item.item_id):
                 ch.ticks.append(Tick(item_id=item.item_id, ticked=True, by=self.user, at=now))
             keep_item_in(ch, sent, now)
+            if self.on_sent is not None:
+                self.on_sent(ch, sent)
 
         self.store.change(item.incident_id, change)
         self.on_change(item.incident_id)

@@ -25,6 +25,7 @@ No Textual and no network here but `ChannelWatch`'s client calls.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -37,6 +38,7 @@ from typing import Any, Protocol
 from cockpit.application.outbox import OUTBOX
 from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.checklist import Tick
+from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Status
 from cockpit.domain.outbox import OutboxItem, OutboxState
@@ -150,7 +152,14 @@ class TeamSync:
                 change = roles[n] if n < len(roles) else None
                 if change is None or change.person not in entry.text:
                     continue  # (an escalation's expert: a note, not a role)
-                kind, data = TeamKind.ROLE, {"role": change.role.value, "person": change.person}
+                # a role someone held, given to another: a hand-off (both hold who has it)
+                place = len(inc.role_history) - len(roles) + n
+                earlier = [c for c in inc.role_history[:place] if c.role is change.role]
+                previous = earlier[-1].person if earlier else ""
+                kind = TeamKind.HANDOFF if previous else TeamKind.ROLE
+                data = {"role": change.role.value, "person": change.person}
+                if previous:
+                    data["previous"] = previous[:80]
             elif entry.kind in (EntryKind.NOTE, EntryKind.PINNED):
                 kind = TeamKind.NOTE
                 data = {"text": entry.text[:2000], "entry": entry.kind.value}
@@ -162,6 +171,59 @@ class TeamSync:
             text = self._item_text(tick.item_id)
             data = {"item": tick.item_id, "ticked": tick.ticked, "text": text[:300]}
             wanted.append((TeamKind.TICK, data, tick.at))
+        return self.publish_all(ch, wanted)
+
+    def sent(self, ch: IncidentChange, item: OutboxItem) -> list[OutboxItem]:
+        """Within the write that marks `item` SENT (the sender's): what went out, told
+        to the team. A draft sent (where, its text, the link) is a `draft_sent` event; a
+        status-page update (its status, components, the page's incident id and link:
+        the others update that one, never open a second) is a `status_page` event; the
+        checklist item it ticked rides along. Team posts themselves, and what sends no
+        draft, tell nothing."""
+        if not self.enabled or _team_post(item) or item.state is not OutboxState.SENT:
+            return []
+        inc = ch.incident
+        draft = (
+            next(
+                (
+                    Draft.from_dict(d)
+                    for d in ch.current_docs("drafts")
+                    if d.get("id") == item.draft_id
+                ),
+                None,
+            )
+            if item.draft_id
+            else None
+        )
+        at = item.sent_at or self.service.clock.now()
+        wanted: list[tuple[TeamKind, Mapping[str, object], Any]] = []
+        if item.operation in ("statuspage.create", "statuspage.update"):
+            page = inc.links.status_page
+            data: dict[str, object] = {"status": str(item.params.get("status") or "")}
+            if page is not None and page.url.startswith(("https://", "http://")):
+                data["link"], data["page_id"] = page.url[:500], page.label[:64]
+            names = [str(n) for n in item.params.get("components") or []]
+            if names:
+                data["components"] = _fit(", ".join(names), 300)
+            if draft is not None:
+                data |= {"template": draft.template, "title": draft.title[:300]}
+                data["text"] = _fit(draft.body, 2000)
+            wanted.append((TeamKind.STATUS_PAGE, data, at))
+        elif draft is not None:
+            data = {
+                "title": draft.title[:300],
+                "target": draft.target[:300],
+                "template": draft.template,
+                "text": _fit(draft.body, 2000),
+            }
+            if item.remote_link.startswith(("https://", "http://")):
+                data["link"] = item.remote_link[:500]
+            wanted.append((TeamKind.DRAFT_SENT, data, at))
+        else:
+            return []
+        if item.item_id and any(t.item_id == item.item_id for t in ch.ticks):
+            text = self._item_text(item.item_id)[:300]
+            wanted.append((TeamKind.TICK, {"item": item.item_id, "ticked": True, "text": text}, at))
         return self.publish_all(ch, wanted)
 
     def publish_in(
@@ -326,6 +388,8 @@ class TeamSync:
                 ch.ticks.extend(out.ticks)
                 for k in out.known:
                     ch.put_doc(LEDGER_TABLE, k.to_dict())
+                for draft in out.drafts:
+                    ch.put_doc("drafts", draft.to_dict())
                 result.applied += out.applied
                 result.conflicts += out.conflicts
             result.changed = ch.incident.to_dict() != before
@@ -428,6 +492,18 @@ def _title(events: Sequence[TeamEvent]) -> str:
     if len(events) > 1:
         head = f"Tell the team ({len(events)}): " + "; ".join(e.describe() for e in events)
     return head[:120]
+
+
+def _fit(text: str, limit: int) -> str:
+    """A text cut to `limit` characters (and to what one event's metadata holds, its
+    characters escaped as JSON escapes them), with an ellipsis where it was cut."""
+    budget = 2400  # bytes of JSON for the text: the event stays well under Slack's cap
+    if len(text) <= limit and len(json.dumps(text)) <= budget:
+        return text
+    cut = text[: limit - 1]
+    while len(json.dumps(cut)) > budget - 8:
+        cut = cut[: max(0, len(cut) - max(1, len(cut) // 8))]
+    return cut.rstrip() + "…"
 
 
 def _before(text: str) -> str:

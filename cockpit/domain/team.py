@@ -58,6 +58,7 @@ from typing import Any, Final
 
 from cockpit.domain.checklist import Tick
 from cockpit.domain.clock import from_iso, to_iso, utc
+from cockpit.domain.drafts import Draft, DraftState
 from cockpit.domain.errors import IllegalTransition
 from cockpit.domain.escape import slack_escape
 from cockpit.domain.incident import (
@@ -124,6 +125,8 @@ _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,20}")
 _ORIGIN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ITEM = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _TS = re.compile(r"(\d{1,12})\.(\d{6})")
+_TEMPLATE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _STATUS_PAGE = ("investigating", "identified", "monitoring", "resolved")
 _NOTE_KINDS = (EntryKind.NOTE.value, EntryKind.PINNED.value, EntryKind.ACTION.value)
 
@@ -206,10 +209,18 @@ SCHEMA: Final[dict[TeamKind, dict[str, _F]]] = {
         "title": _F(str),
         "target": _F(str, required=False),
         "link": _F(str, required=False, max=MAX_URL, url=True),
+        "template": _F(str, required=False, max=64, pattern=_TEMPLATE),
+        "text": _F(str, required=False, max=MAX_TEXT, multiline=True),  # what was sent
     },
     TeamKind.STATUS_PAGE: {
         "status": _F(str, choices=_STATUS_PAGE),
         "link": _F(str, required=False, max=MAX_URL, url=True),
+        # the status-page incident's id: the other cockpits update it, never open another
+        "page_id": _F(str, required=False, max=64, pattern=_PAGE_ID),
+        "components": _F(str, required=False),  # the affected components' names, ", "
+        "template": _F(str, required=False, max=64, pattern=_TEMPLATE),
+        "title": _F(str, required=False),
+        "text": _F(str, required=False, max=MAX_TEXT, multiline=True),
     },
 }
 
@@ -238,7 +249,7 @@ def _clean_data(kind: TeamKind, data: Mapping[str, object]) -> dict[str, Scalar]
             return None
         if spec.choices and text not in spec.choices:
             return None
-        if spec.pattern is not None and not spec.pattern.fullmatch(text):
+        if spec.pattern is not None and text and not spec.pattern.fullmatch(text):
             return None
         if spec.url and text and (not text.startswith(("https://", "http://")) or " " in text):
             return None
@@ -400,7 +411,8 @@ class TeamEvent:
         if self.kind is TeamKind.DRAFT_SENT:
             target = f" to {d['target']}" if d.get("target") else ""
             return f"{d['title']} — sent{target}"
-        return f"status page: {d['status']}"
+        where = f" ({d['components']})" if d.get("components") else ""
+        return f"status page: {d['status']}{where}"
 
     def text(self) -> str:
         """The message people read in the channel (Slack mrkdwn, every text escaped)."""
@@ -683,9 +695,11 @@ class Outcome:
     conflicts: list[str] = field(default_factory=list)
     applied: int = 0  # events applied (new ones and their changes)
     changed: bool = False  # the incident document changed
+    drafts: list[Draft] = field(default_factory=list)  # what a teammate sent, as sent
 
     def merge(self, other: Outcome) -> None:
         self.entries += other.entries
+        self.drafts += other.drafts
         self.ticks += other.ticks
         self.known += other.known
         self.conflicts += other.conflicts
@@ -710,11 +724,11 @@ _ENTRY_KIND = {
     TeamKind.SEVERITY: EntryKind.SEVERITY,
     TeamKind.ASSESSMENT: EntryKind.ASSESSMENT,
     TeamKind.ROLE: EntryKind.ROLE,
-    TeamKind.HANDOFF: EntryKind.HANDOFF,
+    TeamKind.HANDOFF: EntryKind.ROLE,  # (a role's; HANDOFF entries are a shift's)
     TeamKind.TICK: EntryKind.CHECK,
     TeamKind.NOTE: EntryKind.NOTE,
     TeamKind.DRAFT_SENT: EntryKind.SENT,
-    TeamKind.STATUS_PAGE: EntryKind.SENT,
+    TeamKind.STATUS_PAGE: EntryKind.ACTION,  # (as the sender's own entry for it is)
 }
 
 
@@ -808,6 +822,9 @@ class TeamLedger:
                 out.merge(self._apply_value(incident, k, at, ticks))
         else:
             out.changed = self._apply_once(incident, ev, at) or out.changed
+            sent = sent_draft(incident, ev, at)
+            if sent is not None:
+                out.drafts.append(sent)
         text = ev.describe()
         if k.state is Seen.CONFLICT:
             text += f" — not applied here: {k.conflict}"
@@ -922,13 +939,22 @@ class TeamLedger:
         if ev.kind is TeamKind.RAISED:
             return fill_links(incident, ev)
         if ev.kind in (TeamKind.DRAFT_SENT, TeamKind.STATUS_PAGE):
-            changed = False
-            if incident.last_update_at is None or incident.last_update_at < at:
+            changed = newest = False
+            if incident.last_update_at is None or incident.last_update_at <= at:
+                newest = incident.last_update_at is None or incident.last_update_at < at
                 incident.last_update_at = at
+                changed = newest
+            if ev.kind is not TeamKind.STATUS_PAGE:
+                return changed
+            # the page's incident, by its id (the updates address it): this cockpit's
+            # next update goes to it, never opens a second one
+            link, page_id = str(d.get("link") or ""), str(d.get("page_id") or "")
+            if link and page_id and incident.links.status_page is None:
+                incident.links.status_page = Link(link, page_id)
                 changed = True
-            link = str(d.get("link") or "")
-            if ev.kind is TeamKind.STATUS_PAGE and link and incident.links.status_page is None:
-                incident.links.status_page = Link(link, "status page")
+            names = [n.strip() for n in str(d.get("components") or "").split(",") if n.strip()]
+            if names and newest and names != incident.affected_components:
+                incident.affected_components = names
                 changed = True
             return changed
         return False
@@ -942,6 +968,33 @@ class TeamLedger:
             raise IllegalTransition("no such conflict to settle")
         k.state = Seen.SETTLED
         return k
+
+
+def sent_draft(incident: Incident, ev: TeamEvent, at: datetime) -> Draft | None:
+    """What a teammate sent (a message, a status-page update), as a sent draft of this
+    cockpit's: the drafts pane shows it, by whom, with what it said. The same id each
+    time (never twice); None for events that sent nothing or did not say what."""
+    if ev.kind not in (TeamKind.DRAFT_SENT, TeamKind.STATUS_PAGE) or not ev.data.get("text"):
+        return None
+    d = ev.data
+    public = ev.kind is TeamKind.STATUS_PAGE
+    title = str(d.get("title") or "") or (f"Status page: {d['status']}" if public else "Update")
+    target = str(d.get("target") or ("the status page" if public else "Slack"))
+    by = ev.by or "a teammate"
+    return Draft(
+        id=f"team-{ev.id}",
+        incident_id=incident.id,
+        template=str(d.get("template") or ""),
+        kind="statuspage" if public else "slack",
+        title=title,
+        body=str(d["text"]),
+        target=sanitize(f"{target} (sent by {by})", single_line=True),
+        state=DraftState.SENT,
+        created_at=at,
+        updated_at=at,
+        sent_at=at,
+        remote_link=str(d.get("link") or ""),
+    )
 
 
 def _note_kind(ev: TeamEvent) -> EntryKind:

@@ -72,7 +72,12 @@ class Cockpit:
             )
 
         self.sender = OutboxSender(
-            self.store, RemoteActions(self.clients, render), clock, user=user
+            self.store,
+            RemoteActions(self.clients, render),
+            clock,
+            user=user,
+            coalesce=self.team.coalesce,
+            on_sent=self.team.sent,
         )
         self.slack = cast(SlackClient, self.clients["slack"])
 
@@ -269,3 +274,88 @@ async def test_nothing_is_shared_before_the_channel_exists(
         "cockpit_item_ticked",
     ]
     assert len(post.params["text"].splitlines()) == 2  # a line each, for people
+
+
+async def test_drafts_status_page_and_hand_offs_converge(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """What went out (a message, a status-page update) and who holds a role, told to the
+    other cockpit: its timeline at the time it happened, the draft shown as sent by the
+    teammate, the status page's incident linked (never a second one opened)."""
+    from cockpit.domain.drafts import DraftState
+
+    ada, bo, server = pair
+    link = report(server, "Card payments fail at checkout")
+    a_id = await raise_or_join(ada, link, "Card payments failing")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Card payments failing")
+    await bo.drain()
+    ada.actions.set_severity(a_id, Severity.MAJOR)
+    ada.actions.assign_roles(a_id, commander="ada", comms="ada")
+    await ada.drain()
+    await bo.read()
+    assert bo.service.get(b_id).roles == {Role.COMMANDER: "ada", Role.COMMS: "ada"}
+
+    # Ada opens the status page's incident
+    draft = ada.actions.new_draft(a_id, "statuspage-investigating").draft
+    assert draft is not None
+    ada.actions.send_draft(a_id, draft.id, components=["Payments"])
+    ada.clock.advance(seconds=30)
+    await ada.drain()
+    page = ada.service.get(a_id).links.status_page
+    assert page is not None and page.label
+    await bo.read()
+    b_inc = bo.service.get(b_id)
+    assert b_inc.links.status_page == page  # the same page incident, by its id
+    assert b_inc.affected_components == ["Payments"]
+    seen = [d for d in bo.service.drafts(b_id) if d.id.startswith("team-")]
+    assert [(d.state, d.kind, d.template) for d in seen] == [
+        (DraftState.SENT, "statuspage", "statuspage-investigating")
+    ]
+    assert seen[0].body == draft.body.strip() and "(sent by ada)" in seen[0].target
+    sent_b = next(e for e in bo.store.timeline(b_id) if e.text.startswith("status page:"))
+    sent_a = next(e for e in ada.store.timeline(a_id) if "status-page incident" in e.text)
+    assert sent_b.author == "ada" and "status page: investigating" in sent_b.text
+    assert abs((sent_b.event_at - sent_a.event_at).total_seconds()) < 1  # its own time
+    # the checklist item it ticked came with it
+    assert bo.store.ticks(b_id)["statuspage-acknowledge"].by == "ada"
+
+    # Ada hands Comms over to Bo; both headers' roles agree
+    done = ada.actions.hand_off(a_id, Role.COMMS, "bo")
+    assert done.queued
+    await ada.drain()
+    await bo.read()
+    assert bo.service.get(b_id).roles == {Role.COMMANDER: "ada", Role.COMMS: "bo"}
+    assert ada.service.get(a_id).roles == bo.service.get(b_id).roles
+    handed = [e for e in bo.store.timeline(b_id) if "handed over" in e.text]
+    assert len(handed) == 1 and "ada → bo" in handed[0].text and handed[0].author == "ada"
+
+    # Bo, now Comms, sends the next status-page update: it updates Ada's page incident
+    update = bo.actions.new_draft(b_id, "statuspage-identified").draft
+    assert update is not None
+    [item] = [i for i in bo.actions.send_draft(b_id, update.id).queued if "status" in i.params]
+    assert item.operation == "statuspage.update"
+    # and a message in the channel
+    kickoff = bo.actions.new_draft(b_id, "stakeholder-update").draft
+    assert kickoff is not None
+    bo.actions.send_draft(b_id, kickoff.id)
+    bo.clock.advance(seconds=30)
+    await bo.drain()
+    await ada.read()
+    incidents = server.state.snapshot()["statuspage"]["incidents"]
+    assert len(incidents) == 1 and incidents[0]["status"] == "identified"
+    a_inc = ada.service.get(a_id)
+    assert a_inc.links.status_page == page
+    mine = {d.id: d for d in ada.service.drafts(a_id)}
+    theirs = [d for d in mine.values() if d.id.startswith("team-")]
+    assert sorted(d.template for d in theirs) == ["stakeholder-update", "statuspage-identified"]
+    assert all(d.state is DraftState.SENT and "(sent by bo)" in d.target for d in theirs)
+    msg = next(d for d in theirs if d.template == "stakeholder-update")
+    assert msg.body == kickoff.body.strip() and msg.remote_link.startswith("http")
+    assert a_inc.last_update_at is not None and a_inc.last_update_at >= sent_a.event_at
+
+    # reading it all again changes nothing (idempotent: no second draft or entry)
+    before = texts(ada, a_id), len(ada.service.drafts(a_id))
+    again = await ChannelWatch(ada.slack, ada.watch.apply).read_all([a_inc])
+    assert [a.applied for a in again] == [0]
+    assert (texts(ada, a_id), len(ada.service.drafts(a_id))) == before

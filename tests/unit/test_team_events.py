@@ -392,3 +392,109 @@ def test_keys_match_on_a_ticket_or_a_channel_in_common() -> None:
 
 def test_pending_sorts_after_any_real_ts() -> None:
     assert PENDING > (10**12, 999999)
+
+
+# -- what went out, and hand-offs ------------------------------------------------------------
+def test_a_status_page_update_links_the_page_incident_and_shows_as_sent() -> None:
+    inc = incident(Status.FIXING)
+    ledger = TeamLedger([], me=ME)
+    data = {
+        "status": "investigating",
+        "link": "https://stspg.io/abc",
+        "page_id": "p0abc123",
+        "components": "Payments, Checkout",
+        "template": "statuspage-investigating",
+        "title": "Status page: investigating",
+        "text": "We're investigating failed card payments.",
+    }
+    e = ev(TeamKind.STATUS_PAGE, data, minutes=5)
+    out = ledger.receive(inc, rx(e, 6), ticks={}, now=NOW)
+    # the page's incident, by its id: this cockpit's next update goes to it
+    assert inc.links.status_page == Link("https://stspg.io/abc", "p0abc123")
+    assert inc.affected_components == ["Payments", "Checkout"]
+    assert inc.last_update_at == T0 + timedelta(minutes=5)
+    [entry] = out.entries
+    assert entry.event_at == T0 + timedelta(minutes=5) and entry.author == "Ana"
+    assert entry.text == "status page: investigating (Payments, Checkout)"
+    [draft] = out.drafts
+    assert draft.state.value == "sent" and draft.kind == "statuspage"
+    assert draft.body == data["text"] and draft.target.endswith("(sent by Ana)")
+    assert draft.id == f"team-{e.id}" and draft.sent_at == T0 + timedelta(minutes=5)
+    # an older update read later neither moves the link, nor the components, nor the time
+    older = ev(TeamKind.STATUS_PAGE, {**data, "page_id": "other", "components": "X"}, minutes=2)
+    ledger.receive(inc, rx(older, 7), ticks={}, now=NOW)
+    assert inc.links.status_page.label == "p0abc123"
+    assert inc.affected_components == ["Payments", "Checkout"]
+    assert inc.last_update_at == T0 + timedelta(minutes=5)
+    # and again: nothing
+    again = ledger.receive(inc, rx(e, 6), ticks={}, now=NOW)
+    assert again.applied == 0 and not again.drafts and not again.entries
+
+
+def test_a_status_page_link_without_its_id_is_not_taken() -> None:
+    inc = incident(Status.FIXING)
+    e = ev(TeamKind.STATUS_PAGE, {"status": "identified", "link": "https://stspg.io/x"})
+    TeamLedger([], me=ME).receive(inc, rx(e, 2), ticks={}, now=NOW)
+    assert inc.links.status_page is None  # (the updates address the page's incident by id)
+
+
+def test_a_sent_draft_shows_what_went_where_by_whom() -> None:
+    inc = incident(Status.FIXING)
+    e = ev(
+        TeamKind.DRAFT_SENT,
+        {
+            "title": "Stakeholder update",
+            "target": "the #incidents thread",
+            "template": "stakeholder-update",
+            "text": "Payments are failing; next update 10:30.",
+            "link": "https://drill.slack.com/archives/C0INC12/p1",
+        },
+        minutes=7,
+        by="Bo",
+    )
+    out = TeamLedger([], me=ME).receive(inc, rx(e, 8), ticks={}, now=NOW)
+    [entry] = out.entries
+    assert entry.kind is EntryKind.SENT and entry.link.endswith("/p1")
+    assert entry.text == "Stakeholder update — sent to the #incidents thread"
+    [draft] = out.drafts
+    assert (draft.title, draft.target) == (
+        "Stakeholder update",
+        "the #incidents thread (sent by Bo)",
+    )
+    assert draft.remote_link.endswith("/p1") and draft.kind == "slack"
+    assert inc.last_update_at == T0 + timedelta(minutes=7)
+    # without the text, only the timeline hears of it
+    bare = ev(TeamKind.DRAFT_SENT, {"title": "Kick-off"}, minutes=8)
+    assert not TeamLedger([], me=ME).receive(inc, rx(bare, 9), ticks={}, now=NOW).drafts
+
+
+def test_a_hand_off_moves_the_role_and_resolves_with_assignments() -> None:
+    inc = incident(Status.FIXING)
+    inc.roles[Role.COMMS] = "Ana"
+    ledger = TeamLedger([], me=ME)
+    handoff = ev(TeamKind.HANDOFF, {"role": "comms", "person": "Bo", "previous": "Ana"}, minutes=4)
+    out = ledger.receive(inc, rx(handoff, 5), ticks={}, now=NOW)
+    assert inc.roles[Role.COMMS] == "Bo"
+    assert out.entries[0].text == "Communications Officer: Ana → Bo (handed over)"
+    assert out.entries[0].kind is EntryKind.ROLE
+    # an assignment posted before it, read after, does not undo the hand-off
+    earlier = ev(TeamKind.ROLE, {"role": "comms", "person": "Cy"}, minutes=3)
+    ledger.receive(inc, rx(earlier, 4), ticks={}, now=NOW)
+    assert inc.roles[Role.COMMS] == "Bo"
+    later = ev(TeamKind.HANDOFF, {"role": "comms", "person": "Ana", "previous": "Bo"}, minutes=9)
+    ledger.receive(inc, rx(later, 10), ticks={}, now=NOW)
+    assert inc.roles[Role.COMMS] == "Ana"
+
+
+def test_sent_texts_are_sanitized_and_bounded() -> None:
+    meta = ev(TeamKind.DRAFT_SENT, {"title": "Update", "text": "ok"}).metadata()
+    meta["event_payload"]["data"]["text"] = "[b]x[/b]\x1b[31m red\u202e"
+    e = decode_metadata(meta)
+    assert (
+        e is not None and "\x1b" not in str(e.data["text"]) and "\u202e" not in str(e.data["text"])
+    )
+    meta["event_payload"]["data"]["text"] = "x" * 2001
+    assert decode_metadata(meta) is None
+    meta = ev(TeamKind.STATUS_PAGE, {"status": "monitoring"}).metadata()
+    meta["event_payload"]["data"]["page_id"] = "../../x"
+    assert decode_metadata(meta) is None
