@@ -31,6 +31,8 @@ No Textual here; `TrackerWatch.read` makes the Jira requests (on the remote thre
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -47,6 +49,7 @@ from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.sanitize import sanitize
 from cockpit.domain.team import LEDGER_TABLE, BadEvent, Known, Seen, TeamEvent, TeamKey, TeamKind
 from cockpit.domain.timeline import EntryKind, TimelineEntry
+from cockpit.integrations.errors import RemoteError
 from cockpit.store.store import IncidentChange
 
 log = logging.getLogger("cockpit.tracker")
@@ -537,3 +540,62 @@ class TrackerWatch:
                 self.unknown[state.key] = result.unknown_status
             done.append(result)
         return done
+
+
+class TrackerLoop:
+    """The tracker watch on the remote thread's loop: the open incidents' tickets read when
+    due (a new one at once, `look` for one shown now), each result reported."""
+
+    def __init__(
+        self,
+        watch: TrackerWatch,
+        tickets: Callable[[], Mapping[str, str]],
+        report: Callable[[TrackerApplied], None],
+        *,
+        guard: Callable[[], Any] | None = None,
+    ) -> None:
+        self.watch = watch
+        self.tickets = tickets  # (blocking: the store) ticket → open incident id
+        self.report = report
+        self.guard = guard  # a context manager around each read (the polling deadline)
+        self._wake: asyncio.Event | None = None
+        self._not_before = 0.0  # after a failure: Jira again later, less and less often
+        self._failures = 0
+        self._shown = ""
+
+    def look(self, ticket: str) -> None:
+        """(On the loop.) Read this ticket at the next turn when it is the incident shown
+        now (opened, or switched to; not at each change of the one shown)."""
+        if ticket == self._shown:
+            return
+        self._shown = ticket
+        self.watch.last.pop(ticket, None)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def run(self) -> None:
+        self._wake = asyncio.Event()
+        while True:
+            self._wake.clear()
+            wait = self.watch.every
+            try:
+                tickets = dict(await asyncio.to_thread(self.tickets))
+                due = self.watch.due(tickets)
+                if due and self.watch.monotonic() >= self._not_before:
+                    with self.guard() if self.guard is not None else contextlib.nullcontext():
+                        done = await self.watch.read({k: tickets[k] for k in due})
+                    self._failures = 0
+                    for result in done:
+                        self.report(result)
+                wait = self.watch.next_in(tickets) if tickets else self.watch.every
+            except asyncio.CancelledError:
+                raise
+            except RemoteError as e:  # Jira again later (a read is never urgent)
+                log.info("tracker read: %s", e)
+                self._failures += 1
+                wait = max(e.retry_after or 0.0, min(600.0, 30.0 * 2.0**self._failures))
+                self._not_before = self.watch.monotonic() + wait
+            except Exception:  # never let it end the remote side
+                log.exception("tracker read failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(1.0, wait))

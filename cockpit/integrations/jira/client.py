@@ -439,6 +439,20 @@ class JiraClient(ApiClient):
             "POST", f"{API}/issue/{_path_key(key)}/remotelink", json_body=body, idempotent=True
         )
 
+    async def remote_links(self, key: str) -> list[tuple[str, str]]:
+        """The issue's remote links: (url, title), sanitized (an http(s) URL only)."""
+        reply = await self.request("GET", f"{API}/issue/{_path_key(key)}/remotelink")
+        out = []
+        for r in reply.as_list():
+            obj = r.get("object") if isinstance(r, dict) else None
+            if not isinstance(obj, dict) or not isinstance(obj.get("url"), str):
+                continue
+            url = sanitize(obj["url"], single_line=True).strip()
+            if url.startswith(("https://", "http://")):
+                title = obj.get("title") if isinstance(obj.get("title"), str) else ""
+                out.append((url[:500], sanitize(title, single_line=True).strip()[:255]))
+        return out
+
     async def link_issues(self, inward: str, outward: str, type_name: str = "Relates") -> None:
         body = {
             "type": {"name": type_name},
