@@ -46,6 +46,8 @@ from cockpit.store.store import Store
 if TYPE_CHECKING:
     from cockpit.application.actions import IncidentActions
     from cockpit.application.team import Applied, ChannelWatch, TeamSync
+    from cockpit.application.tracker import TrackerApplied, TrackerLoop
+    from cockpit.application.tracker_team import TeamIncident
     from cockpit.domain.team import Received
 
 log = logging.getLogger("cockpit.remote")
@@ -54,6 +56,7 @@ APP_TOKEN = "slack-app"  # the secrets name of Slack's app-level token (Socket M
 NAMES_SAVE_EVERY = 10.0  # seconds between saves of the names learned (when any were)
 TEAM_LOOK_EVERY = 15.0  # seconds between looks for open incidents' channels to catch up
 RAISE_LOOK_DEADLINE = 8.0  # the longest a look for another cockpit's raise may take
+TEAM_LIST_DEADLINE = 10.0  # the longest a look for the team's open incidents may take
 
 FeedMode = Literal["off", "polling", "connecting", "connected", "reconnecting"]
 
@@ -100,6 +103,7 @@ class Remote:
         self.actions: IncidentActions | None = None  # its queue wakes the sender
         self.team: TeamSync | None = None  # the team's changes through the channels
         self.watch: ChannelWatch | None = None
+        self.tracker: TrackerLoop | None = None  # changes made in Jira itself
         self._team_channels: dict[str, str] = {}  # channel id → open incident id
         self._caught_up: set[str] = set()  # channel ids read from their start
         self._team_wake: asyncio.Event | None = None
@@ -173,6 +177,7 @@ class Remote:
         if self.actions is not None:
             self.actions.wake = self.sender.wake
         tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
+        self._start_tracker(tasks)
         source = self.clients.message_source()
         if source is not None and self.settings.slack is not None:
             s = self.settings.slack
@@ -215,6 +220,123 @@ class Remote:
             if self.app_slack is not None:
                 await self.app_slack.aclose()
             self._save_names()
+
+    # -- changes made in Jira itself ---------------------------------------------------------
+    def _start_tracker(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """The open incidents' tickets read now and then (application/tracker.py): a status
+        or priority changed in Jira is applied, or kept as a conflict to settle."""
+        jira = self.clients.get("jira") if self.clients is not None else None
+        s = self.settings.jira
+        if jira is None or s is None or self.actions is None:
+            return
+        from cockpit.application.tracker import (
+            TicketState,
+            TrackerLoop,
+            TrackerMap,
+            TrackerSync,
+            TrackerWatch,
+        )
+
+        sync = TrackerSync(self.actions.service, TrackerMap.of_settings(s))
+
+        async def apply(iid: str, state: TicketState) -> TrackerApplied:
+            return await asyncio.to_thread(sync.apply, iid, state)
+
+        async def pending(iid: str, state: TicketState) -> bool:
+            return await asyncio.to_thread(sync.pending, iid, state)
+
+        watch = TrackerWatch(jira, apply, pending, severity_field=s.severity_field)  # type: ignore[arg-type]
+        self.tracker = TrackerLoop(
+            watch, self._open_tickets, self._tracked, guard=lambda: polling(POLL_DEADLINE)
+        )
+        tasks.append(asyncio.create_task(self.tracker.run(), name="tracker"))
+
+    def _open_tickets(self) -> dict[str, str]:
+        from cockpit.domain.team import TeamKey
+
+        ids = [s.id for s in self.store.list_incidents(open_only=True)]
+        found = {}
+        for inc in self.store.load_incidents(ids):
+            ticket = TeamKey.of(inc).ticket
+            if ticket:
+                found[ticket] = inc.id
+        return found
+
+    def _tracked(self, done: TrackerApplied) -> None:
+        if done.changed or done.applied or done.conflicts:
+            self._on_change(done.incident_id)
+        for text in done.applied:
+            self._on_status(f"#{done.incident_id}: {text}")
+        for conflict in done.conflicts:
+            self._on_status(f"#{done.incident_id}: conflict to settle (C): {conflict}")
+        if done.unknown_status:
+            self._on_status(
+                f"#{done.incident_id}: its ticket is {done.unknown_status!r} in Jira, a status "
+                "no cockpit status maps to ([jira.transitions])"
+            )
+
+    def find_team_incidents(self, done: Callable[[list[TeamIncident], str], None]) -> bool:
+        """`I`: the team's open incidents in Jira (application/tracker_team.py); `done(found,
+        problem)` is called from the remote thread. False when it cannot look (no Jira, not
+        started)."""
+        loop, s = self._loop, self.settings.jira
+        jira = self.clients.get("jira") if self.clients is not None else None
+        if loop is None or jira is None or s is None:
+            return False
+        from cockpit.application.tracker import TrackerMap
+        from cockpit.application.tracker_team import find_open, held_tickets
+
+        def held() -> dict[str, str]:
+            ids = [x.id for x in self.store.list_incidents(open_only=True)]
+            return held_tickets(self.store.load_incidents(ids))
+
+        async def look() -> None:
+            try:
+                mine = await asyncio.to_thread(held)
+                async with asyncio.timeout(TEAM_LIST_DEADLINE):
+                    with polling(POLL_DEADLINE):
+                        found = await find_open(jira, s.project, TrackerMap.of_settings(s), mine)  # type: ignore[arg-type]
+            except (RemoteError, TimeoutError) as e:
+                done([], str(e) or "Jira did not answer in time")
+                return
+            done(found, "")
+
+        try:
+            asyncio.run_coroutine_threadsafe(look(), loop)
+        except RuntimeError:  # the loop has closed
+            return False
+        return True
+
+    def join_team_incident(
+        self, found: TeamIncident, done: Callable[[Incident | None, str], None]
+    ) -> bool:
+        """Join a team incident found by `find_team_incidents`: made here from its raise
+        (or its ticket), then caught up from its channel (`changed` wakes the catch-up).
+        `done(incident, problem)` is called from the remote thread."""
+        loop, team = self._loop, self.team
+        jira = self.clients.get("jira") if self.clients is not None else None
+        if loop is None or jira is None or team is None:
+            return False
+        from cockpit.application.tracker_team import received_for
+        from cockpit.domain.errors import CockpitError
+        from cockpit.domain.team import BadEvent
+
+        async def join() -> None:
+            try:
+                async with asyncio.timeout(TEAM_LIST_DEADLINE):
+                    with polling(POLL_DEADLINE):
+                        received = await received_for(found, jira, self.watch)  # type: ignore[arg-type]
+                incident = await asyncio.to_thread(team.join, received)
+            except (RemoteError, TimeoutError, BadEvent, CockpitError) as e:
+                done(None, str(e) or "Jira or Slack did not answer in time")
+                return
+            done(incident, "")
+
+        try:
+            asyncio.run_coroutine_threadsafe(join(), loop)
+        except RuntimeError:
+            return False
+        return True
 
     # -- the team's changes ----------------------------------------------------------------
     def _start_team(
@@ -442,6 +564,9 @@ class Remote:
         where = thread_of(incident.links.thread)
         if where is not None:
             loop.call_soon_threadsafe(poller.watch_thread_in, *where)
+        tracker, ticket = self.tracker, incident.links.ticket
+        if tracker is not None and ticket is not None and incident.is_open:
+            loop.call_soon_threadsafe(tracker.look, ticket.label)  # (read at its opening)
 
     def _rewatch(self) -> None:
         """(On the remote loop.) The open incidents' channels, read off the loop, and the

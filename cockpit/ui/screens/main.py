@@ -31,7 +31,7 @@ from cockpit.ui.messages import (
 )
 from cockpit.ui.widgets.drafts import DraftsPane
 from cockpit.ui.widgets.feed import FeedView
-from cockpit.ui.widgets.header import IncidentHeader, severity_content
+from cockpit.ui.widgets.header import IncidentHeader
 from cockpit.ui.widgets.keybar import KeyBar
 from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
@@ -665,35 +665,64 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(prompt, done)
 
     def action_switch_incident(self) -> None:
-        from cockpit.ui.dialogs.prompts import ChoiceModal
+        """`I`: this machine's open incidents at once; the team's (in Jira) when they
+        arrive, a team one not held here joined when chosen."""
+        from cockpit.ui.dialogs.incidents import TEAM_PREFIX, IncidentsModal
 
         svc = self.app.services.service
+        app = self.app
 
         def choose(open_incidents: list[Any]) -> None:
-            choices = [
-                (
-                    s.id,
-                    Content.assemble(
-                        (f"#{s.id} ", ".dialog--id"),
-                        severity_content(s.severity),
-                        " ",
-                        (f"{s.status.label:<10} ", ".dialog--status"),
-                        (s.title, ""),
-                    ),
-                )
-                for s in open_incidents
-            ]
+            remote = app.services.built_remote
+            modal = IncidentsModal(open_incidents, looking=False)
 
-            def picked(iid: str | None) -> None:
-                if iid is not None:
-                    self.active_id = iid
-                    self.reload()
+            def picked(choice: str | None) -> None:
+                if choice is None:
+                    return
+                if choice.startswith(TEAM_PREFIX):
+                    found = modal.chosen_team(choice)
+                    if found is not None:
+                        self.join_team(found)
+                    return
+                self.active_id = choice
+                self.reload()
 
-            self.app.push_screen(
-                ChoiceModal("Open incidents", choices, "No open incidents. R raises one."), picked
-            )
+            def arrived(found: list[Any], problem: str) -> None:  # on the remote thread
+                if app.is_running:
+                    with contextlib.suppress(RuntimeError):
+                        app.call_from_thread(modal.add_team, found, problem)
+
+            modal.looking = remote is not None and remote.find_team_incidents(arrived)
+            self.app.push_screen(modal, picked)
 
         self.app.store_call("list incidents", lambda: svc.incidents(open_only=True), choose)
+
+    def join_team(self, found: Any) -> None:
+        """Join a teammate's incident chosen in `I` (its raise, then its channel's history)."""
+        app = self.app
+        remote = app.services.built_remote
+        ticket = found.ticket
+
+        def joined(incident: Incident | None, problem: str) -> None:  # on the remote thread
+            if app.is_running:
+                with contextlib.suppress(RuntimeError):
+                    app.call_from_thread(self._joined, ticket, incident, problem)
+
+        if remote is None or not remote.join_team_incident(found, joined):
+            self.refuse(
+                f"{ticket} cannot be joined now: joining needs Jira and Slack configured "
+                "and connected.",
+            )
+            return
+        self.notify(f"Joining {ticket}…", timeout=3, markup=False)
+
+    def _joined(self, ticket: str, incident: Incident | None, problem: str) -> None:
+        if incident is None:
+            self.refuse(f"{ticket} could not be joined: {problem}", title="Not joined")
+            return
+        self.notify(f"Joined {ticket} as #{incident.id}.", markup=False)
+        self.active_id = incident.id
+        self.reload()
 
     def action_metrics(self) -> None:
         from cockpit.ui.screens.metrics import MetricsScreen
