@@ -71,6 +71,15 @@ COMMANDS: tuple[Command, ...] = (
         "Assign the Incident Commander and the Communications Officer",
     ),
     Command(
+        "give-role",
+        "G",
+        "give_role",
+        "Give role",
+        "Incident",
+        "Hand your role (IC or Comms) to a teammate, in every cockpit",
+        footer=False,
+    ),
+    Command(
         "note",
         "n",
         "add_note",

@@ -45,9 +45,11 @@ from cockpit.store.store import Store
 
 if TYPE_CHECKING:
     from cockpit.application.actions import IncidentActions
+    from cockpit.application.presence import PresenceLoop
     from cockpit.application.team import Applied, ChannelWatch, TeamSync
     from cockpit.application.tracker import TrackerApplied, TrackerLoop
     from cockpit.application.tracker_team import TeamIncident
+    from cockpit.domain.presence import Here
     from cockpit.domain.team import Received
 
 log = logging.getLogger("cockpit.remote")
@@ -103,6 +105,7 @@ class Remote:
         self.actions: IncidentActions | None = None  # its queue wakes the sender
         self.team: TeamSync | None = None  # the team's changes through the channels
         self.watch: ChannelWatch | None = None
+        self.presence: PresenceLoop | None = None  # who else has the incident open
         self.tracker: TrackerLoop | None = None  # changes made in Jira itself
         self._team_channels: dict[str, str] = {}  # channel id → open incident id
         self._caught_up: set[str] = set()  # channel ids read from their start
@@ -177,6 +180,7 @@ class Remote:
         if self.actions is not None:
             self.actions.wake = self.sender.wake
         tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
+        self._start_presence(tasks)
         self._start_tracker(tasks)
         source = self.clients.message_source()
         if source is not None and self.settings.slack is not None:
@@ -337,6 +341,30 @@ class Remote:
         except RuntimeError:
             return False
         return True
+
+    # -- who else has the incident open ----------------------------------------------------
+    def _start_presence(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """This cockpit's presence on the shown incident's ticket, and the others' read
+        back (application/presence.py): with the team on (Slack) and Jira configured."""
+        jira = self.clients.get("jira") if self.clients is not None else None
+        if jira is None or self.team is None:
+            return
+        from cockpit.application.presence import PresenceLoop
+
+        self.presence = PresenceLoop(
+            jira,  # type: ignore[arg-type]
+            cockpit=self.team.origin,
+            person=self.user,
+            clock=self.clock,
+            on_seen=lambda iid: self._on_change(iid),
+            guard=lambda: polling(POLL_DEADLINE),
+        )
+        tasks.append(asyncio.create_task(self.presence.run(), name="presence"))
+
+    def also_here(self, incident_id: str) -> list[Here]:
+        """Who else has the incident open in cockpit (any thread: plain data)."""
+        presence = self.presence
+        return presence.others(incident_id) if presence is not None else []
 
     # -- the team's changes ----------------------------------------------------------------
     def _start_team(
@@ -547,6 +575,9 @@ class Remote:
         """An incident changed: watch its channel (once created) and its report thread."""
         from cockpit.integrations.outbox import thread_of
 
+        presence, loop = self.presence, self._loop
+        if presence is not None and loop is not None:
+            loop.call_soon_threadsafe(presence.show, incident)
         with self._changed_lock:
             poller, loop = self.poller, self._loop
             if poller is None or loop is None:  # not polling yet: once it starts

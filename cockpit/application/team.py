@@ -1,7 +1,8 @@
 """Two responders, one incident: sharing changes through the incident's channel.
 
 Each cockpit keeps its own store. What another responder needs to know (status, severity
-and assess answers, roles, checklist ticks, timeline notes) is shared as a team event
+and assess answers, roles and hand-offs, checklist ticks, timeline notes, drafts and
+status-page updates sent) is shared as a team event
 (`cockpit.domain.team`): a message in `#incident-N` that people read, carrying Slack
 message metadata that cockpits apply.
 
@@ -9,6 +10,13 @@ message metadata that cockpits apply.
   and queues each as an outbox item ("slack.post" to the channel, with the metadata) in
   the same write as the change, as the outbox's rule wants, and only when the incident
   has a channel. The events are kept in the incident's ledger (`team` table) as ours.
+* `TeamSync.sent(ch, item)`, in the sender's write that marks an outbox item SENT (its
+  `on_sent`): a draft sent (what, where, its text and link) is a `draft_sent` event, a
+  status-page update (status, components, the page incident's id and link) a
+  `status_page` event; the other cockpits show it as sent by the teammate, and take the
+  page incident's link, so their next update updates it instead of opening another.
+  A role given away by the person who held it (`IncidentActions.hand_off`, `G`) is a
+  `handoff` event: the same register as an assignment, both cockpits hold the new holder.
 * `TeamSync.apply(incident_id, messages)` applies the events read from the channel
   (`conversations.history` with `include_all_metadata`, or Socket Mode's message events)
   in one write: idempotent by event id, entries at their own times, a field resolved by

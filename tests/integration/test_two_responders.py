@@ -359,3 +359,79 @@ async def test_drafts_status_page_and_hand_offs_converge(
     again = await ChannelWatch(ada.slack, ada.watch.apply).read_all([a_inc])
     assert [a.applied for a in again] == [0]
     assert (texts(ada, a_id), len(ada.service.drafts(a_id))) == before
+
+
+async def test_presence_on_the_ticket_says_who_else_has_it_open(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Each cockpit keeps its entry on the ticket's issue property (a GET and a PUT a
+    period, nothing on Slack): each sees the other, with the roles held; one that stops
+    refreshing is gone after three periods; one that switches away takes its entry off.
+    Every exchange is checked against Jira's published spec."""
+    from cockpit.application.presence import PresenceLoop
+    from cockpit.domain.presence import PERIOD, PROPERTY_KEY
+    from cockpit.integrations.jira.client import JiraClient
+    from tests import spec_check
+
+    ada, bo, server = pair
+    link = report(server, "Login fails for SSO users")
+    a_id = await raise_or_join(ada, link, "SSO login failing")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "SSO login failing")
+    ada.actions.assign_roles(a_id, commander="ada", comms="bo")
+    await ada.drain()
+    await bo.read()
+    ticket = TeamKey.of(ada.service.get(a_id)).ticket
+
+    exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+
+    async def keep(response: httpx.Response) -> None:
+        await response.aread()
+        exchanges.append((response.request, response))
+
+    loops = {}
+    for c in (ada, bo):
+        jira = cast(JiraClient, c.clients["jira"])
+        jira._http.event_hooks["response"].append(keep)
+        loops[c.user] = PresenceLoop(jira, cockpit=c.team.origin, person=c.user, clock=c.clock)
+    a_here, b_here = loops["ada"], loops["bo"]
+    slack_before = dict(server.state.snapshot()["requests"])
+
+    a_here.show(ada.service.get(a_id))
+    b_here.show(bo.service.get(b_id))
+    await a_here.refresh()
+    await b_here.refresh()
+    await a_here.refresh()
+    assert [h.label() for h in a_here.others(a_id)] == ["bo (Comms)"]
+    assert [h.label(bo.service.get(b_id)) for h in b_here.others(b_id)] == ["ada (IC)"]
+    # two requests a refresh, all to Jira: nothing posted or read on Slack for presence
+    assert a_here.requests == 4 and b_here.requests == 2
+    slack_after = server.state.snapshot()["requests"]
+    assert {k: v for k, v in slack_after.items() if k.startswith("slack:")} == {
+        k: v for k, v in slack_before.items() if k.startswith("slack:")
+    }
+    assert slack_after[f"jira:PUT /rest/api/3/issue/{ticket}/properties/{PROPERTY_KEY}"] == 3
+    issue = server.state.snapshot()["jira"]["issues"][ticket]
+    assert sorted(h["person"] for h in issue["properties"][PROPERTY_KEY]["here"]) == ["ada", "bo"]
+
+    # Bo's cockpit goes quiet (closed, offline): three periods on, Ada no longer shows him
+    ada.clock.advance(seconds=3 * PERIOD.total_seconds() + 1)
+    await a_here.refresh()
+    assert a_here.others(a_id) == []
+    issue = server.state.snapshot()["jira"]["issues"][ticket]
+    assert [h["person"] for h in issue["properties"][PROPERTY_KEY]["here"]] == ["ada"]
+
+    # Bo is back; Ada switches to another incident: her entry leaves this ticket
+    await b_here.refresh()
+    other = ada.actions.raise_incident("Search slow").incident
+    assert other is not None
+    a_here.show(other)  # (no ticket yet: nothing to be present on)
+    await a_here.refresh()
+    await b_here.refresh()
+    assert b_here.others(b_id) == []
+    issue = server.state.snapshot()["jira"]["issues"][ticket]
+    assert [h["person"] for h in issue["properties"][PROPERTY_KEY]["here"]] == ["bo"]
+
+    assert exchanges and {r.method for r, _ in exchanges} == {"GET", "PUT"}
+    for request, response in exchanges:
+        spec_check.check_jira(request, response)

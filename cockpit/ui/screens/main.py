@@ -134,12 +134,14 @@ class CockpitScreen(Screen[None]):
         incident = event.record.incident if event.record else None
         self.active_id = incident.id if incident else None
         self.app.remember_incident(self.active_id)
-        self.query_one(IncidentHeader).show(incident, len(event.open_incidents))
+        # built after the first frame (ui/app.py), which then tells it the active incident
+        remote = self.app.services.built_remote
+        # who else has it open in cockpit (as the remote side last read it: plain data)
+        here = remote.also_here(incident.id) if remote is not None and incident else []
+        self.query_one(IncidentHeader).show(incident, len(event.open_incidents), here)
         self.query_one(TimelinePane).show(event.record.timeline if event.record else [])
         self.query_one(ChecklistPane).show(event.checklist)
         self.query_one(DraftsPane).show(event.record)
-        # built after the first frame (ui/app.py), which then tells it the active incident
-        remote = self.app.services.built_remote
         if event.record is not None and remote is not None:
             remote.changed(event.record.incident)
         self.sub_title = f"#{incident.id} {incident.title}" if incident else ""
@@ -556,6 +558,40 @@ class CockpitScreen(Screen[None]):
                 )
 
         self.app.push_screen(RolesModal(rec.incident, self.app.services.settings.user), done)
+
+    def action_give_role(self) -> None:
+        """A hand-off: the role I hold, given to a teammate (shared with their cockpits)."""
+        from cockpit.domain.incident import Role
+        from cockpit.ui.dialogs.prompts import ChoiceModal, TextPrompt
+
+        rec = self.require_incident()
+        if rec is None:
+            return
+        inc, me = rec.incident, self.app.services.settings.user
+        actions = self.app.services.actions
+        mine = [r for r in (Role.COMMANDER, Role.COMMS) if inc.roles.get(r) == me]
+        if not mine:
+            self.refuse(f"You hold no role on #{inc.id}: A assigns the roles.")
+            return
+
+        def ask(role: Role) -> None:
+            def given(name: object) -> None:
+                if isinstance(name, str) and name.strip():
+                    self.act("hand off", lambda: actions.hand_off(inc.id, role, name))
+
+            prompt = TextPrompt(f"Give {role.label} to", "a teammate's name", required=True)
+            self.app.push_screen(prompt, given)
+
+        if len(mine) == 1:
+            ask(mine[0])
+            return
+
+        def picked(value: object) -> None:
+            if isinstance(value, str):
+                ask(Role(value))
+
+        choices = [(r.value, Content(r.label)) for r in mine]
+        self.app.push_screen(ChoiceModal("Which role do you give?", choices), picked)
 
     def action_add_note(self, item_id: str = "") -> None:
         """A note on the timeline; from the "milestones" item, a comment on the ticket too."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -14,6 +15,7 @@ from textual.widgets import Static
 
 from cockpit.domain.clock import Clock
 from cockpit.domain.incident import Incident, Severity
+from cockpit.domain.presence import Here, also_here
 from cockpit.domain.slo import SupportCalendar, SupportWindow, format_countdown, next_update_due
 from cockpit.ui.parts import PartStyles, resolve
 
@@ -102,8 +104,15 @@ class SloClock(Static):
         return f"UPDATE {format_countdown(left)}", level
 
 
+TITLE_MIN = 12  # the fewest cells the title keeps before the roles and who is here are cut
+
+
 class IncidentSummary(Widget):
-    """One line: the active incident's id, title, severity and status badges, roles.
+    """One line: the active incident's id, title, severity and status badges, roles, and
+    who else has it open in cockpit ("also here: Bo (Comms)", cockpit.domain.presence).
+    Those present are named with their roles there, not again among the roles. When the
+    line is too long for the width, the title is shortened (to `TITLE_MIN` cells, with an
+    ellipsis) before anything else is cut.
 
     Drawn from the incident at each render (its parts resolved then), so a theme change
     recolours it at once."""
@@ -116,6 +125,7 @@ class IncidentSummary(Widget):
         "header--muted",
         "header--person",
         "header--note",
+        "header--here",
         *(f"sev-badge--{level}" for level in ("critical", "major", "minor", "unset")),
     }
 
@@ -123,10 +133,13 @@ class IncidentSummary(Widget):
         super().__init__(id=id)
         self.incident: Incident | None = None
         self.open_count = 0
+        self.here: list[Here] = []
         self._parts: PartStyles = {}
 
-    def show(self, incident: Incident | None, open_count: int = 0) -> None:
-        self.incident, self.open_count = incident, open_count
+    def show(
+        self, incident: Incident | None, open_count: int = 0, here: Sequence[Here] = ()
+    ) -> None:
+        self.incident, self.open_count, self.here = incident, open_count, list(here)
         self.refresh()
 
     def render(self) -> Content:
@@ -147,32 +160,68 @@ class IncidentSummary(Widget):
                 if open_count == 0
                 else (f"  ·  {open_count} open: I to switch", ".header--muted"),
             )
-        roles = []
-        if incident.commander:
-            roles.append(("IC ", ".header--muted"))
-            roles.append((incident.commander, ".header--person"))
-        if incident.comms:
-            roles.append(("  Comms ", ".header--muted"))
-            roles.append((incident.comms, ".header--person"))
-        if not roles:
+        present = {h.person for h in self.here}
+        roles: list[tuple[str, str]] = []
+        for label, person in (("IC", incident.commander), ("Comms", incident.comms)):
+            if person and person not in present:
+                roles.append((f"  {label} " if roles else f"{label} ", ".header--muted"))
+                roles.append((person, ".header--person"))
+        if not roles and not incident.commander and not incident.comms:
             roles.append(("no roles yet", ".header--note"))
+        also = also_here(self.here, incident)
         # the other open incidents: all of them when this one has ended (opened from the
         # history, it is not among the open ones)
         others = max(0, open_count - 1) if incident.is_open else open_count
         more = (f"  +{others} open", ".header--muted") if others else ""
-        # what must show at any width first (id, severity, status), then the title and
-        # the roles, which a narrow terminal cuts
-        return Content.assemble(
+        head = Content.assemble(
             (f"#{incident.id} ", ".header--id"),
             severity_content(incident.severity),
             " ",
             (f" {incident.status.label} ", ".header--status"),
             " ",
-            (incident.title, ".header--title"),
-            "  ",
-            *roles,
-            more,
         )
+        return fit(head, incident.title, roles, also, more, self.size.width)
+
+
+def fit(
+    head: Content,
+    title: str,
+    roles: list[tuple[str, str]],
+    also: str,
+    more: str | tuple[str, str],
+    width: int,
+) -> Content:
+    """The summary line for `width` cells: the id, severity and status first, always; then
+    the roles and who is here, the title shortened for them (to `TITLE_MIN`); narrower,
+    "here: Bo (Comms)" for "also here: …"; narrower still, who is here before the roles
+    and no title. What does not fit even then is cut at the end."""
+
+    def line(title_min: int, *tail: str | tuple[str, str]) -> Content | None:
+        rest = Content.assemble(*tail)
+        room = width - head.cell_length - rest.cell_length
+        text = Content(title)
+        if not width or text.cell_length <= room:
+            return Content.assemble(head, (title, ".header--title"), rest)
+        if room < title_min:
+            return None
+        short = text.truncate(room - 1).plain.rstrip() + "…" if room > 1 else ""
+        return Content.assemble(head, (short, ".header--title"), rest)
+
+    def sep(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [("  ", ""), *parts] if parts else []
+
+    full = sep([*roles, *sep([(also, ".header--here")] if also else [])])
+    short = also.replace("also here: ", "here: ", 1)
+    compact = sep([*roles, *sep([(short, ".header--here")] if short else [])])
+    first = sep([(short, ".header--here"), *sep(roles)] if short else roles)
+    for found in (
+        line(TITLE_MIN, *full, more),
+        line(TITLE_MIN, *compact, more),
+        line(TITLE_MIN // 2, *first, more),
+    ):
+        if found is not None:
+            return found
+    return Content.assemble(head.rstrip(), *first, more)
 
 
 class IncidentHeader(Horizontal):
@@ -203,6 +252,8 @@ class IncidentHeader(Horizontal):
     def watch_drill(self, drill: bool) -> None:
         self.query_one("#drill-badge").display = drill
 
-    def show(self, incident: Incident | None, open_count: int = 0) -> None:
-        self.query_one(IncidentSummary).show(incident, open_count)
+    def show(
+        self, incident: Incident | None, open_count: int = 0, here: Sequence[Here] = ()
+    ) -> None:
+        self.query_one(IncidentSummary).show(incident, open_count, here)
         self._slo.show(incident)
