@@ -573,6 +573,11 @@ class TrackerLoop:
         if self._wake is not None:
             self._wake.set()
 
+    def poke(self) -> None:
+        """(On the loop.) Look at what is due now (the periods may have changed)."""
+        if self._wake is not None:
+            self._wake.set()
+
     async def run(self) -> None:
         self._wake = asyncio.Event()
         while True:

@@ -124,3 +124,44 @@ def test_I_with_a_teammates_incident_snapshot(snap_compare, harness: Harness) ->
         await settle(pilot)
 
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_a_status_changed_in_jira_reaches_the_running_app(tmp_path: Path) -> None:
+    """The remote side's tracker watch (its periods shortened): the app's own changes
+    reach Jira and never come back as news; a person's move in Jira is applied."""
+    from tests.integration.test_tracker_watch import move_in_jira
+
+    with SandboxServer(port=0, scenario="quiet", seed=9, lenient=True, search_lag=0) as server:
+        config = tmp_path / "bo.toml"
+        config.write_text(server.config_snippet())
+        settings = load_settings(config, {"COCKPIT_USER": "bo", "COCKPIT_TIMEZONE": "UTC"})
+        h = Harness(
+            tmp_path / "bo", settings, clock=SystemClock(), token=TOKENS.get, client_options=OPTIONS
+        )
+        done = h.services.actions.raise_incident("Webhooks delayed", reported_at="-5m")
+        assert done.incident is not None
+        iid = done.incident.id
+        remote = h.services.remote
+        assert remote is not None
+        app = h.app(incident_id=iid)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: remote.tracker is not None)
+            tracker = remote.tracker
+            assert tracker is not None and remote._loop is not None
+            tracker.watch.every, tracker.watch.confirm = 0.5, 0.2
+            remote._loop.call_soon_threadsafe(tracker.poke)
+            await wait_until(pilot, lambda: TeamKey.of(h.service.get(iid)).ticket != "")
+            key = TeamKey.of(h.service.get(iid)).ticket
+            # the app's own move: sent to Jira, read back, no news
+            h.services.actions.set_status(iid, Status.FIXING)
+            await wait_until(pilot, lambda: server.state.issue(key).status == "Fixing")  # type: ignore[union-attr]
+            await pilot.pause(1.5)
+            assert not [e for e in h.store.timeline(iid) if e.author == "Jira"]
+            # a person moves it to Monitoring in Jira
+            move_in_jira(server, key, "MONITORING")
+            await wait_until(pilot, lambda: h.service.get(iid).status is Status.MONITORING)
+            [entry] = [e for e in h.store.timeline(iid) if e.author == "Jira"]
+            assert entry.text.startswith("Jira: status changed to MONITORING")
+            await app.action_quit()
+        await asyncio.sleep(0)
+        h.store.close()
