@@ -272,7 +272,15 @@ class JiraClient(ApiClient):
         for n in range(0, len(wanted), 50):
             chunk = wanted[n : n + 50]
             jql = f"key in ({', '.join(chunk)})"
-            found += await self.search(jql, names, max_results=50, limit=len(chunk))
+            try:
+                found += await self.search(jql, names, max_results=50, limit=len(chunk))
+            except RemoteError as e:
+                if e.status != 400:
+                    raise
+                # Jira refuses the whole search for one key it does not know (deleted,
+                # moved): each read on its own then, the unknown one left out
+                for key in chunk:
+                    found += await self.issues_by_key([key], names)
         return found
 
     async def search_by_label(
