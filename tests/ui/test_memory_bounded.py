@@ -1,0 +1,38 @@
+"""What the app drew and then took away is released: a shift of dialogs opened and closed
+does not keep their rendered lines (the soak's RSS growth, bench/run.py section 8)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from textual._styles_cache import StylesCache
+
+from cockpit.ui.dialogs.incident import NoteModal
+from cockpit.ui.screens.main import CockpitScreen
+
+from .conftest import SIZE, Harness, settle
+
+
+async def test_a_closed_dialogs_rendered_lines_are_released(harness: Harness):
+    harness.service.raise_incident("Checkout errors for EU buyers")
+    app = harness.app()
+    caches: list[weakref.ref[StylesCache]] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, NoteModal)
+            widgets = list(app.screen.walk_children(with_self=True))
+            assert widgets
+            caches.extend(weakref.ref(w._styles_cache) for w in widgets)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, CockpitScreen)
+            del widgets
+        await pilot.pause(0.1)
+        gc.collect()
+        alive = [c for c in caches if c() is not None]
+        # (Textual 8.2.8 kept every one of them: cockpit/ui/fixes.py)
+        assert not alive, f"{len(alive)} of {len(caches)} styles caches of closed dialogs kept"
