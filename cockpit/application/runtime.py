@@ -251,20 +251,14 @@ class Remote:
 
         watch = TrackerWatch(jira, apply, pending, severity_field=s.severity_field)  # type: ignore[arg-type]
         self.tracker = TrackerLoop(
-            watch, self._open_tickets, self._tracked, guard=lambda: polling(POLL_DEADLINE)
+            watch, self._watched_tickets, self._tracked, guard=lambda: polling(POLL_DEADLINE)
         )
         tasks.append(asyncio.create_task(self.tracker.run(), name="tracker"))
 
-    def _open_tickets(self) -> dict[str, str]:
-        from cockpit.domain.team import TeamKey
+    def _watched_tickets(self) -> dict[str, str]:
+        from cockpit.application.tracker import watched_tickets
 
-        ids = [s.id for s in self.store.list_incidents(open_only=True)]
-        found = {}
-        for inc in self.store.load_incidents(ids):
-            ticket = TeamKey.of(inc).ticket
-            if ticket:
-                found[ticket] = inc.id
-        return found
+        return watched_tickets(self.store, self.clock.now())
 
     def _tracked(self, done: TrackerApplied) -> None:
         if done.changed or done.applied or done.conflicts:

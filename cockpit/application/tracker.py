@@ -37,7 +37,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from cockpit.application.outbox import OUTBOX
@@ -60,6 +60,7 @@ BASELINE_VERSION: Final = 1
 ORIGIN: Final = "jira"  # the origin of a conflict kept from the tracker
 READ_EVERY: Final = 60.0  # seconds between reads of an open incident's ticket
 CONFIRM_AFTER: Final = 20.0  # seconds before a change seen once is read again
+RECENT: Final = timedelta(hours=24)  # an ended incident's ticket is watched this long
 # this cockpit's own writes to the ticket: while one is going, the ticket may be behind us
 OWN_WRITES: Final = frozenset({"jira.create_issue", "jira.transition", "jira.set_severity"})
 _TRANSITION_KEYS: Final = {
@@ -459,6 +460,23 @@ def _when(incident: Incident, updated: datetime | None, now: datetime) -> dateti
 def _browse(incident: Incident) -> str:
     link = incident.links.ticket
     return link.url if link is not None and link.url.startswith(("https://", "http://")) else ""
+
+
+def watched_tickets(store: Any, now: datetime) -> dict[str, str]:
+    """Ticket → incident id of the incidents whose tickets are watched: the open ones, and
+    those ended in the last `RECENT` (a reopen in Jira is then a conflict to settle)."""
+    since = utc(now) - RECENT
+    ids = []
+    for s in store.list_incidents():
+        ended = s.resolved_at or s.canceled_at
+        if s.is_open or (ended is not None and utc(ended) > since):
+            ids.append(s.id)
+    found = {}
+    for inc in store.load_incidents(ids):
+        ticket = TeamKey.of(inc).ticket
+        if ticket:
+            found[ticket] = inc.id
+    return found
 
 
 Apply = Callable[[str, TicketState], Awaitable[TrackerApplied]]

@@ -15,6 +15,7 @@ from cockpit.application.tracker import (
     TrackerMap,
     TrackerSync,
     TrackerWatch,
+    watched_tickets,
 )
 from cockpit.domain.incident import Severity, Status
 from cockpit.domain.team import TeamKey
@@ -45,12 +46,7 @@ class Tracked:
         )
 
     def tickets(self) -> dict[str, str]:
-        out = {}
-        for inc in self.c.store.load_incidents([s.id for s in self.c.store.list_incidents()]):
-            key = TeamKey.of(inc).ticket
-            if key:
-                out[key] = inc.id
-        return out
+        return watched_tickets(self.c.store, self.c.clock.now())
 
     async def read(self) -> list[TrackerApplied]:
         return await self.watch.read(self.tickets())
@@ -161,3 +157,7 @@ async def test_an_illegal_move_in_jira_is_a_conflict(one: tuple[Tracked, Any]) -
     assert t.c.team.conflicts(iid) == []
     for r in await t.read_twice():  # said once
         assert not r.conflicts
+    # an ended incident's ticket is watched for a day after its end, then no more
+    assert t.tickets() == {key: iid}
+    t.c.clock.advance(hours=25)
+    assert t.tickets() == {}
