@@ -188,12 +188,12 @@ class Remote:
             cache = self.feed_cache
             self._use_names(source, tasks, on_status)
 
+            def cache_failed(e: OSError) -> None:
+                on_status(f"feed cache: {e.strerror}")
+
             def keep_then_show(messages: list[FeedMessage]) -> None:
-                if cache is not None:  # on disk first: the screen keeps only the newest
-                    try:
-                        cache.append(messages)
-                    except OSError as e:
-                        on_status(f"feed cache: {e.strerror}")
+                if cache is not None:  # (written on the cache's thread: this loop acks)
+                    cache.append_soon(messages, cache_failed)
                 deliver(messages)
 
             poller = FeedPoller(
@@ -224,6 +224,8 @@ class Remote:
             if self.app_slack is not None:
                 await self.app_slack.aclose()
             self._save_names()
+            if self.feed_cache is not None:
+                self.feed_cache.flush(timeout=5.0)  # the last messages on disk
 
     # -- changes made in Jira itself ---------------------------------------------------------
     def _start_tracker(self, tasks: list[asyncio.Task[Any]]) -> None:

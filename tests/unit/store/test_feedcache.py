@@ -54,3 +54,41 @@ def test_files_are_private_and_old_days_are_pruned(tmp_path: Path):
 
 def test_empty_cache(tmp_path: Path):
     assert FeedCache(tmp_path).recent() == []
+
+
+def test_append_soon_returns_at_once_and_writes_in_order_on_its_thread(tmp_path: Path):
+    import threading
+
+    cache = FeedCache(tmp_path)
+    release = threading.Event()
+    writers: list[str] = []
+    real_append = cache.append
+
+    def slow_append(messages):  # type: ignore[no-untyped-def]
+        writers.append(threading.current_thread().name)
+        release.wait(5)  # a disk slow to fsync
+        return real_append(messages)
+
+    cache.append = slow_append  # type: ignore[method-assign]
+    cache.append_soon([msg(1)])
+    cache.append_soon([msg(2), msg(3)])  # queued while the first is being written
+    cache.append_soon([msg(4)])
+    assert cache.recent(10) == []  # nothing waited for the disk
+    assert not cache.flush(timeout=0.05)
+    release.set()
+    assert cache.flush(timeout=5)
+    assert [m.text for m in cache.recent(10)] == ["alert 1", "alert 2", "alert 3", "alert 4"]
+    assert writers and threading.current_thread().name not in writers
+    assert len(writers) <= 2  # what was queued meanwhile went in one write
+
+
+def test_append_soon_reports_a_failed_write(tmp_path: Path):
+    (tmp_path / "feed").write_text("not a directory")
+    cache = FeedCache(tmp_path)
+    errors: list[OSError] = []
+    cache.append_soon([msg(1)], errors.append)
+    assert cache.flush(timeout=5)
+    assert len(errors) == 1 and isinstance(errors[0], OSError)
+    cache.append_soon([msg(2)], errors.append)  # the writer goes on
+    assert cache.flush(timeout=5)
+    assert len(errors) == 2
