@@ -134,3 +134,51 @@ def test_jira_times() -> None:
     )
     assert jira_time("2026-12-07T05:52:02+0100") == datetime(2026, 12, 7, 4, 52, 2, tzinfo=UTC)
     assert jira_time("yesterday") is None and jira_time(None) is None
+
+
+class FakeIssue:
+    def __init__(self, key: str, status: str) -> None:
+        self.key = key
+        self.fields = {"status": {"name": status, "statusCategory": {"key": "indeterminate"}}}
+
+
+class FakeJira:
+    def __init__(self) -> None:
+        self.status = {"INC-7": "Fixing", "INC-8": "Fixing"}
+        self.reads: list[list[str]] = []
+
+    async def issues_by_key(self, keys, fields):  # type: ignore[no-untyped-def]
+        self.reads.append(list(keys))
+        return [FakeIssue(k, self.status[k]) for k in keys]
+
+
+async def test_the_watch_reads_when_due_and_confirms_a_change_before_applying() -> None:
+    from cockpit.application.tracker import TrackerApplied, TrackerWatch
+
+    now = [1000.0]
+    applied: list[tuple[str, str]] = []
+
+    async def apply(iid: str, state: TicketState) -> TrackerApplied:
+        applied.append((iid, state.status))
+        return TrackerApplied(iid)
+
+    async def pending(iid: str, state: TicketState) -> bool:
+        return state.status != "Fixing"  # (what the incident holds)
+
+    jira = FakeJira()
+    watch = TrackerWatch(jira, apply, pending, every=60.0, confirm=20.0, monotonic=lambda: now[0])
+    tickets = {"INC-7": "7", "INC-8": "8"}
+    assert watch.due(tickets) == ["INC-7", "INC-8"]  # never read: at once
+    await watch.read(tickets)
+    assert jira.reads == [["INC-7", "INC-8"]]  # one request for both
+    assert applied == [("7", "Fixing"), ("8", "Fixing")]
+    assert watch.due(tickets) == [] and watch.next_in(tickets) == 60.0
+    jira.status["INC-7"] = "Monitoring"
+    now[0] += 60
+    await watch.read({k: tickets[k] for k in watch.due(tickets)})
+    assert applied[-1] == ("8", "Fixing")  # INC-7's change: seen once, not applied
+    assert watch.next_in(tickets) == 20.0  # read again sooner to confirm it
+    now[0] += 20
+    assert watch.due(tickets) == ["INC-7"]
+    await watch.read({"INC-7": "7"})
+    assert applied[-1] == ("7", "Monitoring")
