@@ -7,7 +7,7 @@ screen then joins it). Ticket summaries are remote text: shown as plain `Content
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -18,30 +18,33 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.application.tracker_team import TeamIncident
+from cockpit.domain.incident import Severity
 from cockpit.ui.dialogs.base import DialogScreen
-from cockpit.ui.widgets.header import severity_content
 
 TEAM_PREFIX = "team:"
 LOOKING = "Looking for the team's open incidents in Jira…"
 
 
-def local_line(s: Any, width: int = 0) -> Content:
+Badge = Callable[[Severity | None], Content]  # the severity's badge (the header's)
+
+
+def local_line(s: Any, badge: Badge, width: int = 0) -> Content:
     """A local incident's line (an `IncidentSummary`); `width`: of the id column."""
     return Content.assemble(
         (f"{'#' + s.id:<{width}} ", ".dialog--id"),
-        severity_content(s.severity),
+        badge(s.severity),
         " ",
         (f"{s.status.label:<10} ", ".dialog--status"),
         (s.title, ""),
     )
 
 
-def team_line(t: TeamIncident, width: int = 0) -> Content:
+def team_line(t: TeamIncident, badge: Badge, width: int = 0) -> Content:
     """A teammate's incident not held here: its ticket, and marked not joined."""
     status = t.status.label if t.status is not None else t.jira_status.upper()[:10]
     return Content.assemble(
         (f"{t.ticket:<{width}} ", ".dialog--id"),
-        severity_content(t.severity),
+        badge(t.severity),
         " ",
         (f"{status:<10} ", ".dialog--status"),
         ("team · not joined  ", ".dialog--highlight"),
@@ -53,9 +56,11 @@ class IncidentsModal(DialogScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
     title_text = "Open incidents"
 
-    def __init__(self, local: Sequence[Any], *, looking: bool) -> None:
+    def __init__(self, local: Sequence[Any], badge: Badge, *, looking: bool) -> None:
+        """`local`: this machine's open incidents (`IncidentSummary`s)."""
         super().__init__()
         self.local = list(local)
+        self.badge = badge
         self.looking = looking
         self.team: list[TeamIncident] = []
         self._ready = False
@@ -80,9 +85,9 @@ class IncidentsModal(DialogScreen[str | None]):
         ids = [len(s.id) + 1 for s in self.local] + [len(t.ticket) for t in self.team]
         width = max(ids, default=0)
         return [
-            *[Option(self.parts(local_line(s, width)), id=s.id) for s in self.local],
+            *[Option(self.parts(local_line(s, self.badge, width)), id=s.id) for s in self.local],
             *[
-                Option(self.parts(team_line(t, width)), id=TEAM_PREFIX + t.ticket)
+                Option(self.parts(team_line(t, self.badge, width)), id=TEAM_PREFIX + t.ticket)
                 for t in self.team
             ],
         ]

@@ -31,7 +31,7 @@ from cockpit.ui.messages import (
 )
 from cockpit.ui.widgets.drafts import DraftsPane
 from cockpit.ui.widgets.feed import FeedView
-from cockpit.ui.widgets.header import IncidentHeader
+from cockpit.ui.widgets.header import IncidentHeader, severity_content
 from cockpit.ui.widgets.keybar import KeyBar
 from cockpit.ui.widgets.panes import ChecklistPane, TimelinePane
 
@@ -710,7 +710,7 @@ class CockpitScreen(Screen[None]):
 
         def choose(open_incidents: list[Any]) -> None:
             remote = app.services.built_remote
-            modal = IncidentsModal(open_incidents, looking=False)
+            modal = IncidentsModal(open_incidents, severity_content, looking=False)
 
             def picked(choice: str | None) -> None:
                 if choice is None:
