@@ -380,6 +380,7 @@ class SafeJSONStorage(Storage):
         lock_timeout: float = DEFAULT_TIMEOUT,
         validate: Validator | None = None,
         depth_check: bool = True,
+        swept: bool = False,
     ) -> None:
         super().__init__()
         self.path = Path(path)
@@ -391,7 +392,10 @@ class SafeJSONStorage(Storage):
         self._cache = _MISSING
         self._cache_mutex = threading.Lock()
         self._local = threading.local()
-        self._swept = False
+        #: the killed writers' temp files of this file are swept before its first write
+        #: (a listing of its directory), unless its owner sweeps that directory itself: the
+        #: store, for the incident files (a directory that grows with the history)
+        self._swept = swept
 
     def __repr__(self) -> str:
         return f"SafeJSONStorage({str(self.path)!r})"

@@ -247,7 +247,8 @@ class Store:
         """After a crash between an incident file and its summary: re-read the incidents
         the journal names and put their summaries right (an index of an older layout, or
         a journal that cannot be read, is rebuilt from every incident file), and sweep
-        the temp files killed writers left. Reads are sound without it (a
+        the temp files killed writers left (beside the incident files: after such a crash,
+        and otherwise once a day). Reads are sound without it (a
         summary may be stale until it runs); every write runs it first if it has not run."""
         self._reconciled = True  # (its own index write must not start it again)
         try:
@@ -552,6 +553,7 @@ class Store:
                 path,
                 lock_timeout=self._lock_timeout,
                 validate=functools.partial(self._shapes.incident, incident_id),
+                swept=True,  # (the store sweeps the incidents' directory: _reconcile)
             )
             self._shards[incident_id] = shard
             if len(self._shards) > _SHARD_CACHE:
@@ -833,15 +835,16 @@ class Store:
             self._journal.keep_only([])
             return sum(len(rows) for rows in by_block.values())
 
-    def _replay(self) -> None:
+    def _replay(self) -> bool:
         """Put right the summaries of the incidents the journal names (those whose file
-        another writer holds now stay in it), then empty it of the rest."""
+        another writer holds now stay in it), then empty it of the rest. Returns whether
+        it named any (a writer may have been killed)."""
         with self._index.lock:
             ids, clean = self._journal.read()
             if not clean:
                 log.warning("the index journal cannot be read: rebuilding the index")
                 self.rebuild_index()
-                return
+                return True
             kept: list[str] = []
             for incident_id in ids:
                 lock = self._shard(incident_id).lock
@@ -868,21 +871,49 @@ class Store:
                     lock.release()
             if ids:
                 self._journal.keep_only(kept)
+            return bool(ids)
 
     def _reconcile(self) -> None:
         with self._read(self._index) as db:
             meta = self._meta(db)  # refuses an index written by a newer cockpit
         if not _current(meta):
             self.rebuild_index()
+            crashed = True
         else:
-            self._replay()
+            crashed = self._replay()
         sweep_temp_files(self.index_path)
-        sweep_temp_files(self.summaries_dir, all_in_dir=True)
-        # temp files of killed writers (a listing of names: no file is read)
-        sweep_temp_files(self.incidents_dir, all_in_dir=True)
+        sweep_temp_files(self.summaries_dir, all_in_dir=True)  # a file per 1,000 incidents
+        # Temp files killed writers left beside the incident files: a listing of names (no
+        # file is read), but of a directory that grows with the history (20,000 incidents
+        # and their lock files take 60-100 ms to list), so not at every start: after a
+        # crash the journal names, and otherwise once every SWEEP_EVERY. Leftovers are
+        # harmless meanwhile (never read; a writer's own temp file has a name of its own).
+        if crashed or self._sweep_due():
+            sweep_temp_files(self.incidents_dir, all_in_dir=True)
+            self._swept()
+
+    def _sweep_due(self) -> bool:
+        try:
+            age = time.time() - os.stat(self.incidents_dir / SWEEP_STAMP).st_mtime
+        except OSError:
+            return True
+        return not 0 <= age < SWEEP_EVERY  # (a clock set back: due as well)
+
+    def _swept(self) -> None:
+        """Note the sweep (the stamp's time); if it cannot be noted, the next open sweeps."""
+        path = self.incidents_dir / SWEEP_STAMP
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        with contextlib.suppress(OSError):
+            fd = os.open(path, flags, 0o600)
+            try:
+                os.utime(fd)
+            finally:
+                os.close(fd)
 
 
 _JOURNAL_COMPACT: Final = 4096  # bytes of journal after which a write empties it
+SWEEP_STAMP: Final = ".swept"  # in the incidents' directory: its mtime, the last sweep
+SWEEP_EVERY: Final = 24 * 3600.0  # seconds between sweeps of that directory (no crash)
 
 
 @dataclass

@@ -4,6 +4,8 @@ damaged, never trusted over the incident files, and never a sweep of them at ope
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +14,8 @@ from typing import Any
 import pytest
 
 from cockpit.domain.incident import Severity, Status
-from cockpit.store.storage import SafeJSONStorage
-from cockpit.store.store import IncidentChange, IncidentSummary, Store
+from cockpit.store.storage import STALE_TEMP_SECONDS, SafeJSONStorage
+from cockpit.store.store import SWEEP_EVERY, SWEEP_STAMP, IncidentChange, IncidentSummary, Store
 from cockpit.store.summaries import BLOCK_SIZE
 from tests.unit.store._writer import T0, make_entry, make_incident
 
@@ -192,6 +194,82 @@ def test_opening_reads_only_the_incidents_the_journal_names(
     with Store.open(data) as third:  # nothing in the journal: no incident file is read
         third.list_incidents()
         assert derived == []
+
+
+def _listed_dirs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories listed from now on (the store lists with os.scandir / os.listdir)."""
+    listed: list[str] = []
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def scandir(path: Any = ".") -> Any:
+        listed.append(os.fspath(path))
+        return real_scandir(path)
+
+    def listdir(path: Any = ".") -> list[str]:
+        listed.append(os.fspath(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+    return listed
+
+
+def _dead_writers_temp(data: Path, incident_id: str) -> Path:
+    """A temp file a killed writer of that incident's file left (pid 1 is never ours)."""
+    tmp = data / "incidents" / f".{incident_id}.json.tmp-999999999-0badc0de"
+    tmp.write_text("{")
+    old = time.time() - 2 * STALE_TEMP_SECONDS
+    os.utime(tmp, (old, old))
+    return tmp
+
+
+def test_opening_does_not_list_the_incident_files_once_swept(
+    data: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up is the same with ten years of incidents: the incidents' directory (a file
+    and a lock file per incident) is swept of killed writers' temp files after a crash the
+    journal names and otherwise once every SWEEP_EVERY, not at every open."""
+    ids = [new_incident(store, f"incident {n}") for n in range(3)]
+    store.close()
+    tmp = _dead_writers_temp(data, ids[0])
+    with Store.open(data):  # a new store (no sweep noted yet): swept
+        pass
+    assert not tmp.exists()
+    tmp = _dead_writers_temp(data, ids[1])
+    listed = _listed_dirs(monkeypatch)
+    with Store.open(data) as again:
+        assert [s.id for s in again.list_incidents(open_only=True)] == ids[::-1]
+        set_severity(again, ids[2], Severity.MAJOR)  # a write: no sweep either
+    incidents = os.fspath(data / "incidents")
+    assert incidents not in listed
+    assert tmp.exists()  # (harmless: never read)
+    stamp = data / "incidents" / SWEEP_STAMP
+    day_ago = time.time() - SWEEP_EVERY - 60
+    os.utime(stamp, (day_ago, day_ago))
+    with Store.open(data):  # a day later: swept
+        pass
+    assert incidents in listed
+    assert not tmp.exists()
+    assert time.time() - stamp.stat().st_mtime < 60
+
+
+def test_a_crash_the_journal_names_sweeps_at_the_next_open(
+    data: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = new_incident(store)
+    store.close()
+    with Store.open(data):
+        pass  # swept: noted
+    again = Store.open(data)
+    monkeypatch.setattr(Store, "_put_summary", killed)
+    with pytest.raises(KeyboardInterrupt):
+        set_severity(again, a, Severity.CRITICAL)
+    monkeypatch.undo()
+    again.close()
+    tmp = _dead_writers_temp(data, a)
+    with Store.open(data) as third:
+        assert third.get_incident(a).severity is Severity.CRITICAL
+    assert not tmp.exists()
 
 
 # -- damage --------------------------------------------------------------------------------
