@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 from cockpit.application.outbox import (
     OUTBOX,
     keep_item,
+    links_on_their_way,
     outbox_item,
     outbox_items,
-    status_page_on_its_way,
 )
 from cockpit.application.planner import Planner
 from cockpit.application.service import IncidentService, normalize_id
@@ -301,10 +301,26 @@ class IncidentActions:
         done.message = "Noted on the timeline."
         return self._sent(done)
 
-    def _plan(self, name: str, incident: Incident, item_id: str = "") -> list[OutboxItem]:
-        if self.planner is None:
+    def _plan(
+        self, name: str, incident: Incident, item_id: str = "", *, ch: IncidentChange | None = None
+    ) -> list[OutboxItem]:
+        """What the action `name` sends now; `ch`: the change it is queued in (the outbox
+        as it is in the file says which links are on their way)."""
+        planner = self._planner_now(incident.id, ch)
+        if planner is None:
             return []
-        return self.planner.for_action(name, incident, self.now, item_id=item_id)
+        return planner.for_action(name, incident, self.now, item_id=item_id)
+
+    def _planner_now(self, incident_id: str, ch: IncidentChange | None) -> Planner | None:
+        """The planner for the incident's outbox as it is: a step that needs a ticket, a
+        channel or a status-page incident still being made goes behind its create."""
+        if self.planner is None:
+            return None
+        if ch is not None:
+            items = [OutboxItem.from_dict(d) for d in ch.current_docs(OUTBOX)]
+        else:
+            items = outbox_items(self.service.store, normalize_id(incident_id))
+        return self.planner.expecting(links_on_their_way(items))
 
     def configured_for(self, a: Action) -> bool:
         """Whether the action's remote part can run here."""
@@ -353,7 +369,7 @@ class IncidentActions:
 
         def also(ch: IncidentChange) -> None:
             self._ticking(done, ch, item_id or STATUS_ITEM[status])
-            self._queueing(done, ch, self._plan(STATUS_PLAN[status], ch.incident))
+            self._queueing(done, ch, self._plan(STATUS_PLAN[status], ch.incident, ch=ch))
             self._share(done, ch)
 
         inc = svc.set_status(incident_id, status, reason=reason, also=also)
@@ -387,7 +403,7 @@ class IncidentActions:
                 self._ticking(done, ch, "answer-assess-questions")
             if any(e.kind is EntryKind.SEVERITY for e in ch.entries):
                 # the ticket's priority and severity field follow
-                self._queueing(done, ch, self._plan("set-severity", ch.incident))
+                self._queueing(done, ch, self._plan("set-severity", ch.incident, ch=ch))
             self._share(done, ch)
 
         inc = self.service.set_severity(incident_id, severity, assessment, also=also)
@@ -469,7 +485,8 @@ class IncidentActions:
         def also(ch: IncidentChange) -> None:
             self._ticking(done, ch, item_id)
             if planner is not None:
-                self._queueing(done, ch, planner.milestone(ch.incident, text.strip(), self.now))
+                planner_now = self._planner_now(ch.incident.id, ch) or planner
+                self._queueing(done, ch, planner_now.milestone(ch.incident, text.strip(), self.now))
             self._share(done, ch)
 
         entry = done.entry = self.service.add_note(incident_id, text, at=at, also=also)
@@ -536,7 +553,7 @@ class IncidentActions:
                         "it can no longer change"
                     )
                 ch.save = False
-                self._queueing(done, ch, self._plan(a.remote, ch.incident, item_id))
+                self._queueing(done, ch, self._plan(a.remote, ch.incident, item_id, ch=ch))
                 return ch.incident
 
             done.incident = self.service.store.change(normalize_id(incident_id), plan)
@@ -646,19 +663,13 @@ class IncidentActions:
         incident's as they are)."""
         svc = self.service
         draft = svc.get_draft(incident_id, draft_id)
-        planner = self.planner
         done = Done()
         picked = None if components is None else _clean_names(components)
 
         def plan(ch: IncidentChange) -> list[OutboxItem]:
-            # a status-page incident still on its way (its create queued, uncertain or
-            # held back by a failure) is updated once it is there, never opened twice
-            docs = ch.current_docs(OUTBOX)
-            opening = status_page_on_its_way(OutboxItem.from_dict(d) for d in docs)
+            planner_now = self._planner_now(ch.incident.id, ch)
             items = (
-                []
-                if planner is None
-                else planner.for_draft(draft, ch.incident, self.now, status_page_opening=opening)
+                [] if planner_now is None else planner_now.for_draft(draft, ch.incident, self.now)
             )
             if not items:
                 raise CockpitError(f"“{draft.title}” has nowhere to go from here: copy it instead")

@@ -23,16 +23,25 @@ def outbox_items(store: Store, incident_id: str) -> list[OutboxItem]:
     return sorted((OutboxItem.from_dict(d) for d in docs), key=lambda i: i.id)
 
 
-def status_page_on_its_way(items: Iterable[OutboxItem]) -> bool:
-    """Whether the status-page incident's create is queued and not through yet (waiting,
-    uncertain after a lost answer, or held back by a failure): a status-page update
-    sent now goes behind it and updates that incident, never opens another."""
-    return any(
-        i.operation == "statuspage.create"
-        and i.state is not OutboxState.DISCARDED
-        and not i.remote_id
-        and i.state is not OutboxState.SENT
+# the operation that makes each link of an incident
+CREATES = {
+    "jira.create_issue": "ticket",
+    "slack.create_channel": "channel",
+    "statuspage.create": "status_page",
+}
+
+
+def links_on_their_way(items: Iterable[OutboxItem]) -> frozenset[str]:
+    """The links ("ticket", "channel", "status_page") whose create is queued and not
+    through yet (waiting, uncertain after a lost answer, or held back by a failure): what
+    needs one is queued behind it (an incident's items go in order) and uses it once it
+    is there; a status-page update sent meanwhile never opens a second page incident."""
+    return frozenset(
+        CREATES[i.operation]
         for i in items
+        if i.operation in CREATES
+        and i.state not in (OutboxState.SENT, OutboxState.DISCARDED)
+        and not i.remote_id
     )
 
 

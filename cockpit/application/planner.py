@@ -86,8 +86,20 @@ TRANSITIONS = {
 
 
 class Planner:
-    def __init__(self, configured: frozenset[str]) -> None:
+    def __init__(self, configured: frozenset[str], coming: frozenset[str] = frozenset()) -> None:
         self.configured = configured
+        # the links whose create is queued but not through yet ("ticket", "channel",
+        # "status_page"): what goes to them is queued behind the create, in order
+        self.coming = coming
+
+    def expecting(self, coming: frozenset[str]) -> Planner:
+        """This planner, for an incident whose `coming` links are on their way: a step
+        that needs one (the ticket's transition, the page's next update) is planned and
+        goes behind its create, never dropped and never made a second create."""
+        return Planner(self.configured, coming)
+
+    def _ticket(self, incident: Incident) -> bool:
+        return incident.links.ticket is not None or "ticket" in self.coming
 
     def _item(
         self,
@@ -169,7 +181,7 @@ class Planner:
                     item_id=item_id,
                 )
             ]
-        if action in TRANSITIONS and jira and incident.links.ticket is not None:
+        if action in TRANSITIONS and jira and self._ticket(incident):
             to = TRANSITIONS[action]
             items = [
                 self._item(
@@ -194,7 +206,7 @@ class Planner:
                     )
                 )
             return items
-        if action == "cancel-incident" and incident.links.ticket is not None and jira:
+        if action == "cancel-incident" and self._ticket(incident) and jira:
             items = [
                 self._item(
                     incident,
@@ -217,7 +229,7 @@ class Planner:
                     )
                 )
             return items
-        if action == "final-update" and jira and incident.links.ticket is not None:
+        if action == "final-update" and jira and self._ticket(incident):
             return [
                 self._item(
                     incident,
@@ -229,7 +241,7 @@ class Planner:
                     item_id=item_id,
                 )
             ]
-        if action == "set-severity" and jira and incident.links.ticket is not None:
+        if action == "set-severity" and jira and self._ticket(incident):
             return [
                 self._item(
                     incident,
@@ -245,7 +257,7 @@ class Planner:
         self, incident: Incident, text: str, at: datetime, *, item_id: str = ""
     ) -> list[OutboxItem]:
         """A milestone (a note the person wrote) as a comment on the ticket."""
-        if "jira" not in self.configured or incident.links.ticket is None:
+        if "jira" not in self.configured or not self._ticket(incident):
             return []
         return [
             self._item(
@@ -333,15 +345,11 @@ class Planner:
         at: datetime,
         *,
         components: Sequence[str] | None = None,
-        status_page_opening: bool = False,
     ) -> list[OutboxItem]:
         """Send a draft, exactly as the user saw it. Empty when it has nowhere to go.
-        `components`: the status page's affected components (default: the incident's);
-        `status_page_opening`: the status-page incident's create is queued already."""
+        `components`: the status page's affected components (default: the incident's)."""
         if draft.template in STATUSPAGE_STATUS and "statuspage" in self.configured:
-            return self.statuspage(
-                draft, incident, at, components=components, opening=status_page_opening
-            )
+            return self.statuspage(draft, incident, at, components=components)
         if draft.template in SLACK_TARGET and "slack" in self.configured:
             to = SLACK_TARGET[draft.template]
             item_id = {
@@ -364,7 +372,7 @@ class Planner:
             if (
                 draft.template in TICKET_UPDATES
                 and "jira" in self.configured
-                and incident.links.ticket is not None
+                and self._ticket(incident)
             ):
                 # updates go on the ticket too, as the playbook asks (ADF made from them)
                 items.append(
@@ -388,13 +396,11 @@ class Planner:
         *,
         components: Sequence[str] | None = None,
         notify: bool = True,
-        opening: bool = False,
     ) -> list[OutboxItem]:
         """A status-page update: its status, the affected components (by name) and their
         status, the impact (from the severity) and whether subscribers are notified.
-        `opening`: the create of the status-page incident is queued already (its answer
-        may be pending): this one updates it, once it is there, instead of opening
-        another."""
+        While the page's incident is on its way (its create queued, its answer perhaps
+        lost), this one updates it once it is there instead of opening another."""
         status = STATUSPAGE_STATUS[draft.template]
         names = list(incident.affected_components if components is None else components)
         comp_status = component_status(status, incident.severity)
@@ -406,7 +412,7 @@ class Planner:
             "impact": STATUSPAGE_IMPACT[incident.severity],
             "notify": notify,
         }
-        create = incident.links.status_page is None and not opening
+        create = incident.links.status_page is None and "status_page" not in self.coming
         title = statuspage_title(status, names, comp_status, notify=notify, opening=create)
         if create:
             items = [
@@ -420,7 +426,7 @@ class Planner:
                     **params,
                 )
             ]
-            if "jira" in self.configured and incident.links.ticket is not None:
+            if "jira" in self.configured and self._ticket(incident):
                 items.append(
                     self._item(
                         incident,

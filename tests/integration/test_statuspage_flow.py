@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cockpit.application.actions import IncidentActions
-from cockpit.domain.incident import Severity
+from cockpit.domain.incident import Severity, Status
 from cockpit.sandbox.server import SandboxServer
 from tests.integration.test_outbox import Rig
 
@@ -118,9 +118,8 @@ async def test_an_update_sent_while_the_opening_is_uncertain_updates_it(rig: Rig
     assert len(page(rig)["incidents"]) == 1  # the effect happened
 
     resolved = rig.service.new_draft(inc.id, "statuspage-resolved")
-    planned = actions.planner.for_draft(  # type: ignore[union-attr]
-        resolved, rig.service.get(inc.id), rig.clock.now(), status_page_opening=True
-    )
+    planner = actions.planner.expecting(frozenset({"status_page"}))  # type: ignore[union-attr]
+    planned = planner.for_draft(resolved, rig.service.get(inc.id), rig.clock.now())
     assert [i.operation for i in planned] == ["statuspage.update"]
     (update,) = actions.send_draft(inc.id, resolved.id).queued
     assert update.operation == "statuspage.update"
@@ -132,3 +131,28 @@ async def test_an_update_sent_while_the_opening_is_uncertain_updates_it(rig: Rig
     assert [u["status"] for u in only["incident_updates"]] == ["resolved", "investigating"]
     link = rig.service.get(inc.id).links.status_page
     assert link is not None and link.label == only["id"]
+
+
+async def test_steps_taken_before_the_ticket_exists_reach_it(rig: Rig) -> None:
+    """FIXING and the severity set while the ticket's create is still waiting (queued,
+    or its answer lost): the transition and the priority go behind the create and reach
+    the ticket once it is there, instead of being left out because it had no key yet."""
+    actions = IncidentActions(rig.service, calendar=rig.settings.support.calendar())
+    rig.server.faults.force("timeout", "after", on="POST /rest/api/3/issue")
+    inc = actions.raise_incident("Checkout payments failing").incident
+    assert inc is not None
+    (create, *_) = rig.sender.items(inc.id)
+    assert create.operation == "jira.create_issue"
+    assert not await rig.sender.attempt(create)  # the ticket is made; cockpit does not know
+    assert rig.service.get(inc.id).links.ticket is None
+
+    queued = actions.set_status(inc.id, Status.FIXING).queued
+    assert [i.operation for i in queued if i.operation.startswith("jira.")] == ["jira.transition"]
+    queued = actions.set_severity(inc.id, Severity.CRITICAL).queued
+    assert "jira.set_severity" in [i.operation for i in queued]
+    rig.clock.advance(seconds=120)
+    await rig.drain_all()
+    (issue,) = [i for i in rig.state()["jira"]["issues"].values() if i["project"] == "INCIDENT"]
+    assert issue["status"].upper() == "FIXING"
+    assert issue["priority"] == "Highest"
+    assert rig.service.get(inc.id).links.ticket is not None

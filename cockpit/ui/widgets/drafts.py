@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.application.outbox import status_page_on_its_way
+from cockpit.application.outbox import links_on_their_way
 from cockpit.application.service import IncidentRecord
 from cockpit.domain.drafts import Draft, DraftState
 from cockpit.domain.outbox import OutboxItem, OutboxState
@@ -463,12 +463,8 @@ class DraftsPane(Vertical, can_focus=False):
         actions = self.app.services.actions
         assert self.record is not None
         planned = (
-            actions.planner.for_draft(
-                draft,
-                self.record.incident,
-                actions.now,
-                components=components,
-                status_page_opening=status_page_on_its_way(self.actions),
+            actions.planner.expecting(links_on_their_way(self.actions)).for_draft(
+                draft, self.record.incident, actions.now, components=components
             )
             if actions.planner is not None
             else []
