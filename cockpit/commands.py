@@ -93,7 +93,7 @@ COMMANDS: tuple[Command, ...] = (
         "switch_incident",
         "Incidents",
         "Incident",
-        "Switch between open incidents",
+        "Switch between open incidents, or join one the team has open",
     ),
     Command(
         "metrics",
