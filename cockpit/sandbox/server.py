@@ -85,6 +85,35 @@ class SandboxError(Exception):
     """A sandbox that cannot start: a non-loopback host, a port in use, a bad scenario."""
 
 
+def drill_settings(base: str) -> dict[str, dict[str, object]]:
+    """The config values that point cockpit at the drill range served at `base` (this
+    process's or another's, as `cockpit demo --range` uses), by section.
+
+    Any email works for Jira (it becomes the Jira user); BUG is the follow-up project.
+    The incident project requires a Severity (customfield_10042): the severity's
+    option goes there, "Major" as the guess until one is set (priority and the
+    resolution screens take cockpit's defaults).
+    """
+    return {
+        "slack": {"api_url": f"{base}/api"},
+        "jira": {
+            "url": base,
+            "email": "oncall@drill-range.example",
+            "follow_up_project": "BUG",
+            "severity": {
+                "field": SEVERITY_FIELD,
+                "values": {
+                    "critical": "Critical",
+                    "major": "Major",
+                    "minor": "Minor",
+                    "unset": "Major",
+                },
+            },
+        },
+        "statuspage": {"api_url": f"{base}/v1", "page_id": PAGE_ID},
+    }
+
+
 def check_loopback(host: str) -> None:
     """Refuse anything but a loopback address: the sandbox's tokens are public."""
     if host.strip().lower() == "localhost":
@@ -235,40 +264,12 @@ class SandboxServer:
         return PAGE_ID
 
     def settings(self) -> dict[str, dict[str, object]]:
-        """The config values that point cockpit at this sandbox, by section.
-
-        Any email works for Jira (it becomes the Jira user); BUG is the follow-up project.
-        The incident project requires a Severity (customfield_10042): the severity's
-        option goes there, "Major" as the guess until one is set (priority and the
-        resolution screens take cockpit's defaults).
-        """
-        base = self.base_url
-        return {
-            "slack": {"api_url": f"{base}/api"},
-            "jira": {
-                "url": base,
-                "email": "oncall@drill-range.example",
-                "follow_up_project": "BUG",
-                "severity": {
-                    "field": SEVERITY_FIELD,
-                    "values": {
-                        "critical": "Critical",
-                        "major": "Major",
-                        "minor": "Minor",
-                        "unset": "Major",
-                    },
-                },
-            },
-            "statuspage": {"api_url": f"{base}/v1", "page_id": PAGE_ID},
-        }
+        """The config values that point cockpit at this sandbox, by section
+        (`drill_settings`)."""
+        return drill_settings(self.base_url)
 
     def config_snippet(self) -> str:
-        lines = []
-        for section, values in self.settings().items():
-            lines.append(f"[{section}]")
-            lines.extend(f"{k} = {_toml(v)}" for k, v in values.items())
-            lines.append("")
-        return "\n".join(lines)
+        return config_snippet(self.settings())
 
     # -- requests -------------------------------------------------------------------------
     def plan(self, request: Request) -> Plan:
@@ -378,6 +379,16 @@ def _probability(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
+
+
+def config_snippet(settings: Mapping[str, Mapping[str, object]]) -> str:
+    """`settings` (by section) as a config file's TOML."""
+    lines = []
+    for section, values in settings.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{k} = {_toml(v)}" for k, v in values.items())
+        lines.append("")
+    return "\n".join(lines)
 
 
 def _toml(value: object) -> str:
