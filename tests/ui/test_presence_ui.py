@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import cast
 
 from textual.content import Content
+from textual.widgets.option_list import OptionDoesNotExist
 
 from cockpit.application.presence import PresenceLoop
 from cockpit.application.team import ChannelWatch, TeamSync
@@ -23,6 +24,7 @@ from cockpit.integrations.slack.client import SlackClient
 from cockpit.integrations.slack.links import thread_of
 from cockpit.sandbox.server import SandboxServer
 from cockpit.ui.dialogs.prompts import TextPrompt
+from cockpit.ui.widgets.drafts import DraftList, DraftsPane
 from cockpit.ui.widgets.header import IncidentHeader, fit
 
 from .conftest import Harness
@@ -99,6 +101,30 @@ async def test_the_header_says_who_else_is_here_and_a_hand_off_shows_the_new_hol
             assert " bo" not in line()  # (Bo holds no role now)
             entry = next(e for e in h.store.timeline(b_id) if "handed over" in e.text)
             assert entry.text == "Communications Officer handed over: bo → ada"
+
+            # Ada (Comms now) opens the status page: Bo's drafts pane shows it as sent by
+            # her, and his incident has the page's link (his next update updates it)
+            ada.sender.on_sent = ada.actions.team.sent
+            draft = ada.actions.new_draft(a_id, "statuspage-investigating").draft
+            assert draft is not None
+            ada.actions.send_draft(a_id, draft.id, components=["Payments"])
+            await ada.drain()
+            page = ada.services.service.get(a_id).links.status_page
+            assert page is not None
+            await wait_until(pilot, lambda: h.service.get(b_id).links.status_page == page)
+            rows = app.screen.query_one(DraftsPane).query_one(DraftList)
+
+            def sent_row() -> str:
+                ids = [d.id for d in h.service.drafts(b_id) if d.id.startswith("team-")]
+                if not ids:
+                    return ""
+                try:
+                    return str(rows.get_option(f"d:{ids[0]}").prompt)
+                except OptionDoesNotExist:
+                    return ""
+
+            await wait_until(pilot, lambda: "(sent by ada)" in sent_row())
+            assert sent_row().startswith("SENT") and "Status page" in sent_row()
             await app.action_quit()
         await asyncio.sleep(0)
         h.store.close()
