@@ -435,3 +435,32 @@ async def test_presence_on_the_ticket_says_who_else_has_it_open(
     assert exchanges and {r.method for r, _ in exchanges} == {"GET", "PUT"}
     for request, response in exchanges:
         spec_check.check_jira(request, response)
+
+
+async def test_a_status_page_opened_meanwhile_by_a_teammate_is_updated_not_opened_again(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    ada, bo, server = pair
+    link = report(server, "Invoices are not emailed")
+    a_id = await raise_or_join(ada, link, "Invoice emails missing")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Invoice emails missing")
+    await bo.drain()
+    # both open the status page at once: Bo's create is queued before Ada's event arrives
+    a_draft = ada.actions.new_draft(a_id, "statuspage-investigating").draft
+    b_draft = bo.actions.new_draft(b_id, "statuspage-investigating").draft
+    assert a_draft is not None and b_draft is not None
+    ada.actions.send_draft(a_id, a_draft.id, components=["Payments"])
+    [b_create] = [
+        i for i in bo.actions.send_draft(b_id, b_draft.id).queued if i.draft_id == b_draft.id
+    ]
+    assert b_create.operation == "statuspage.create"
+    await ada.drain()
+    await bo.read()  # Ada's page incident linked on Bo's side …
+    await bo.drain()  # … so Bo's queued create updates it
+    incidents = server.state.snapshot()["statuspage"]["incidents"]
+    assert len(incidents) == 1
+    page = ada.service.get(a_id).links.status_page
+    assert bo.service.get(b_id).links.status_page == page
+    sent = next(i for i in bo.actions.outbox(b_id) if i.id == b_create.id)
+    assert sent.state.name == "SENT" and page is not None and sent.remote_id == page.label

@@ -85,6 +85,10 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
 
     # -- statuspage.create -------------------------------------------------------------------
     async def create(self, item: OutboxItem, incident: Incident) -> Outcome:
+        if incident.links.status_page is not None:
+            # a teammate's cockpit opened the page's incident meanwhile (its team event
+            # linked it here): this update goes to that one, never opens a second
+            return await self.update(item, incident)
         sp = self.ctx.client
         ids = await self.component_ids(self._names(item, incident))
         created = await sp.create_incident(
