@@ -37,6 +37,7 @@ from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_fro
 from cockpit.commands import COMMANDS
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
+from cockpit.domain.presence import PROPERTY_KEY as PRESENCE_KEY
 from cockpit.sandbox import IN_PROCESS_URL, SandboxServer
 from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.ui.dialogs.base import Dialog, DialogScreen
@@ -89,6 +90,8 @@ def is_change(request: httpx.Request) -> bool:
         return not (name.startswith(SLACK_READS) or name.endswith(SLACK_READ_SUFFIXES))
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
+    if path.endswith(f"/properties/{PRESENCE_KEY}"):
+        return False  # presence: the cockpit's line on the ticket, refreshed by itself
     return not path.rstrip("/").endswith(("/search", "/search/jql"))  # Jira's JQL reads
 
 
