@@ -85,6 +85,19 @@ a minute. Every benchmark works on a private copy of the store.
    idle with the socket live (CPU from time.process_time). Budgets: RSS growth <= 10 MB;
    tick p95 and the feed's median delay at the end <= 1.1x the start; idle CPU <= 1% of a
    core (the worse of the two windows).
+9. team: two responders on one drill range (cockpit.sandbox, its Socket Mode included):
+   two real apps under `run_test` in this process, Ada's and Bo's, each with its own data
+   directory, user and bot token (so the drill range counts each one's requests), wired as
+   `cockpit demo` wires them. Ada raises from a report (ticket, channel, the reply in its
+   thread); Bo joins it from that reply (the `raised` event) before his app starts. Then
+   Ada changes the incident through her actions, one change every TEAM_PACE s, in turn:
+   status (FIXING / MONITORING), severity, a checklist tick (on, off), a note; the time
+   from each change to Bo's store holding it (and, for status and severity, to Bo's
+   header showing it) is measured. First with Socket Mode (24 changes; quick: 8), then with
+   the socket cut for both and reconnecting refused, polling alone (as many). Budgets:
+   Socket Mode p50 <= 2 s and max <= 5 s; polling within one period of the active
+   incident's channel (FeedPoller's channel_period); each cockpit <= 25 Slack requests in
+   any 60 s of the run.
 """
 
 from __future__ import annotations
@@ -1871,6 +1884,300 @@ def bench_soak(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None
     ]
 
 
+# -- 9: team ----------------------------------------------------------------------------------
+TEAM_TOKENS = {"ada": "xoxb-cockpit-bench-ada", "bo": "xoxb-cockpit-bench-bo"}
+TEAM_APP_TOKEN = "xapp-cockpit-bench-team"
+TEAM_PACE = 4.0  # seconds between the Commander's changes (a busy person's pace)
+TEAM_TICK_ITEM = "fix-with-playbooks"  # a checklist item ticked and unticked in turn
+
+
+async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[str, Any]:
+    """Ada's app changes the incident; Bo's app (another data dir, user and token, on the
+    same drill range) is watched for each change in its store and on its header."""
+    import httpx
+
+    from cockpit.application.team import TeamSync
+    from cockpit.domain.incident import Severity, Status
+    from cockpit.domain.team import TeamKey
+    from cockpit.sandbox.server import SandboxServer
+    from cockpit.ui.widgets.header import IncidentSummary
+
+    server = SandboxServer(
+        scenario=None, tokens=[*TEAM_TOKENS.values(), TEAM_APP_TOKEN], seed=7
+    ).start()
+    requests: list[tuple[float, str, str]] = []  # when, who, method
+    who = {f"Bearer {t}": name for name, t in TEAM_TOKENS.items()}
+    plan = server.plan
+
+    def counted(request: Any) -> Any:  # every Slack request the sandbox answers, by token
+        if request.path.startswith("/api/"):
+            auth = request.headers.get("authorization", "")
+            requests.append((time.monotonic(), who.get(auth, "?"), request.path[5:]))
+        return plan(request)
+
+    server.plan = counted  # type: ignore[method-assign]
+    config = Path(os.environ["COCKPIT_CONFIG"])
+    config.write_text(server.config_snippet())
+    base = server.base_url
+    with httpx.Client(base_url=base, headers={"Authorization": "Bearer xoxp-priya"}) as c:
+        posted = c.post(
+            "/api/chat.postMessage",
+            json={"channel": "incidents", "text": "Checkout is failing for every card payment"},
+        ).json()
+        link = c.get(
+            "/api/chat.getPermalink",
+            params={"channel": posted["channel"], "message_ts": posted["ts"]},
+        ).json()["permalink"]
+    apps: dict[str, Any] = {}
+    ctxs: list[Any] = []
+    changes: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    try:
+        for name in ("ada", "bo"):
+            os.environ["COCKPIT_USER"] = name
+            app, ctx = make_app(
+                tmp / f"team-{name}", remote_token=TEAM_TOKENS[name], app_token=TEAM_APP_TOKEN
+            )
+            apps[name] = app
+            ctxs.append(ctx)
+        ada, bo = apps["ada"], apps["bo"]
+        ada_actions = ada.services.actions
+        raised = ada_actions.raise_incident(
+            "Checkout is failing for every card payment", thread=link, reported_at="-5m"
+        )
+        a_id = raised.incident.id
+        async with ada.run_test(size=SIZE):
+            await wait_for(lambda: ada.services.built_remote is not None, 30)
+            # the ticket, the channel, the reply in the thread
+            await wait_for(lambda: TeamKey.of(ada.services.service.get(a_id)).channel != "", 60)
+            channel, ts = posted["channel"], posted["ts"]
+            found = None
+            with httpx.Client(base_url=base) as c:
+                for _ in range(120):
+                    page = c.get(
+                        "/api/conversations.replies",
+                        params={"channel": channel, "ts": ts, "include_all_metadata": "true"},
+                        headers={"Authorization": f"Bearer {TEAM_TOKENS['bo']}"},
+                    ).json()
+                    found = TeamSync.find_raised(page.get("messages", []))
+                    if found is not None:
+                        break
+                    await asyncio.sleep(0.25)
+            assert found is not None, "Ada's raise never reached the report's thread"
+            b_id = bo.services.actions.team.join(found).id  # Bo joins before his app starts
+            async with bo.run_test(size=SIZE):
+                b_service = bo.services.service
+                header: dict[str, Any] = {}
+
+                def hook() -> None:  # Bo's header, as drawn
+                    with contextlib.suppress(Exception):
+                        inc = bo.screen.query_one(IncidentSummary).incident
+                        if inc is not None:
+                            header.update(status=inc.status, severity=inc.severity)
+                            for ch in changes:
+                                if ch["screen"] is None and ch["on_screen"](inc):
+                                    ch["screen"] = time.monotonic()
+
+                bo.display_hooks.append(hook)
+                remote_b = bo.services.remote
+                await wait_for(lambda: remote_b.watch is not None, 30)
+                await wait_for(lambda: b_service.get(b_id).status is Status.REPORTED, 30)
+                await asyncio.sleep(8.0)  # both caught up and steady
+                sev_cycle = [Severity.MAJOR, Severity.CRITICAL, Severity.MINOR]
+                n = 0
+
+                async def change_round(phase: str, count: int) -> None:
+                    nonlocal n
+                    for _ in range(count):
+                        kind = ("status", "severity", "tick", "note")[n % 4]
+                        inc = ada.services.service.get(a_id)
+                        on_screen: Callable[[Any], bool] = lambda inc: False  # noqa: E731
+                        t0 = time.monotonic()
+                        if kind == "status":
+                            to = Status.MONITORING if inc.status is Status.FIXING else Status.FIXING
+                            ada_actions.set_status(a_id, to)
+
+                            def in_store(to: Status = to) -> bool:
+                                return b_service.get(b_id).status is to
+
+                            def on_screen(i: Any, to: Status = to) -> bool:
+                                return i.status is to
+                        elif kind == "severity":
+                            sev = sev_cycle[(n // 4) % 3]
+                            ada_actions.set_severity(a_id, sev)
+
+                            def in_store(sev: Severity = sev) -> bool:
+                                return b_service.get(b_id).severity is sev
+
+                            def on_screen(i: Any, sev: Severity = sev) -> bool:
+                                return i.severity is sev
+                        elif kind == "tick":
+                            ticks = ada.services.store.ticks(a_id)
+                            now = not (TEAM_TICK_ITEM in ticks and ticks[TEAM_TICK_ITEM].ticked)
+                            ada_actions.tick(a_id, TEAM_TICK_ITEM, now)
+
+                            def in_store(now: bool = now) -> bool:
+                                t = bo.services.store.ticks(b_id).get(TEAM_TICK_ITEM)
+                                return bool(t and t.ticked) is now
+                        else:
+                            text = f"bench note {n}: acquirer failover at {n * 5}%"
+                            ada_actions.note(a_id, text)
+
+                            def in_store(text: str = text) -> bool:
+                                return any(e.text == text for e in bo.services.store.timeline(b_id))
+
+                        ch = {
+                            "phase": phase,
+                            "kind": kind,
+                            "at": t0,
+                            "store": None,
+                            "screen": None if kind in ("status", "severity") else "n/a",
+                            "on_screen": on_screen,
+                        }
+                        changes.append(ch)
+                        n += 1
+                        deadline = time.monotonic() + TEAM_PACE
+                        while time.monotonic() < deadline or ch["store"] is None:
+                            if ch["store"] is None and in_store():
+                                ch["store"] = time.monotonic()
+                            if time.monotonic() > t0 + 60:
+                                break
+                            await asyncio.sleep(0.02)
+
+                per_phase = 8 if cfg.quick else 24
+                t_socket = time.monotonic()
+                await change_round("socket", per_phase)
+                t_socket_end = time.monotonic()
+                # polling alone: the socket cut for both, reconnecting refused
+                hub = server.socket
+                assert hub is not None
+                hub.refuse_for(per_phase * TEAM_PACE + 120)
+                hub.disconnect(None)
+                await wait_for(lambda: remote_b.feed_state().mode != "connected", 10)
+                await asyncio.sleep(2.0)
+                t_poll = time.monotonic()
+                await change_round("polling", per_phase)
+                t_poll_end = time.monotonic()
+                remote_b.stop()
+            ada.services.remote.stop()
+        # Ada's outbox as it ended: what each change sent, its attempts and their reasons
+        outbox = [
+            {
+                "title": d.get("title", "")[:60],
+                "operation": d.get("operation"),
+                "state": d.get("state"),
+                "attempts": d.get("attempts"),
+                "reason": str(d.get("reason") or "")[:120],
+                "created_at": d.get("created_at"),
+                "sent_at": d.get("sent_at"),
+            }
+            for d in ada.services.store.docs(a_id, "outbox")
+        ]
+        for ch in changes:
+            ch.pop("on_screen")
+        result = {
+            "changes": changes,
+            "requests": requests,
+            "socket": (t_socket, t_socket_end),
+            "polling": (t_poll, t_poll_end),
+            "outbox": outbox,
+        }
+    finally:
+        os.environ.pop("COCKPIT_USER", None)
+        for ctx in ctxs:
+            ctx.close()
+        server.stop()
+    return result
+
+
+def bench_team(data_dir: Path, tmp: Path, cfg: Config, log: Callable[[str], None]) -> list[Row]:
+    """Two responders: how soon a change made in one cockpit shows in the other's, and
+    what the team's sharing costs each cockpit in Slack requests."""
+    import inspect
+
+    from cockpit.integrations.feed import FeedPoller
+
+    period = inspect.signature(FeedPoller).parameters["channel_period"].default
+    env = isolated_env(tmp)
+    env["COCKPIT_CONFIG"] = str(tmp / "team-config.toml")
+    with environ(env):
+        r = asyncio.run(_team_run(tmp, cfg, log))
+    rows: list[Row] = []
+    details: dict[str, Any] = {"channel_period_s": period, "ada_outbox": r["outbox"]}
+    for phase, budget_max, budget in (
+        ("socket", 5.0, "p50 <= 2 s, max <= 5 s"),
+        ("polling", float(period), f"max <= {period:.0f} s (one poll of the channel)"),
+    ):
+        chs = [c for c in r["changes"] if c["phase"] == phase]
+        lat = [c["store"] - c["at"] for c in chs if c["store"] is not None]
+        screen = [c["screen"] - c["at"] for c in chs if isinstance(c["screen"], float)]
+        missing = len(chs) - len(lat)
+        by_kind = {
+            k: [round(c["store"] - c["at"], 2) for c in chs if c["kind"] == k and c["store"]]
+            for k in ("status", "severity", "tick", "note")
+        }
+        worst = max(lat) if lat else math.inf
+        p50 = pct(lat, 50) if lat else math.inf
+        figure = (
+            f"p50 {p50:.1f} s, max {worst:.1f} s in Bo's store"
+            + (f"; header p50 {pct(screen, 50):.1f} s, max {max(screen):.1f} s" if screen else "")
+            if lat
+            else "nothing reached Bo's cockpit"
+        )
+        if missing:
+            figure += f"; {missing} of {len(chs)} never arrived (60 s)"
+        ok = not missing and worst <= budget_max and (phase != "socket" or p50 <= 2.0)
+        if screen and phase == "socket":
+            ok = ok and max(screen) <= budget_max and pct(screen, 50) <= 2.0
+        log(f"  team ({phase}): {figure}; by kind {by_kind}")
+        details[phase] = {
+            "changes": len(chs),
+            "store_s": {q: pct(lat, q) for q in (50, 95, 100)} if lat else None,
+            "header_s": {q: pct(screen, q) for q in (50, 95, 100)} if screen else None,
+            "by_kind_s": by_kind,
+        }
+        rows.append(
+            Row(
+                f"team: a change reaches the other cockpit ({phase})",
+                figure,
+                f"{len(chs)} changes, one every {TEAM_PACE:.0f} s",
+                "",
+                budget,
+                "PASS" if ok else "MISS",
+                details[phase] if phase == "polling" else {},
+            )
+        )
+    # each cockpit's Slack requests: the most in any 60 s of the run (both phases)
+    worst_person = ""
+    most = 0
+    per: dict[str, Any] = {}
+    for name in TEAM_TOKENS:
+        times = [t for t, w, _ in r["requests"] if w == name and t >= r["socket"][0]]
+        methods: dict[str, int] = {}
+        for t, w, m in r["requests"]:
+            if w == name and t >= r["socket"][0]:
+                methods[m] = methods.get(m, 0) + 1
+        top = sliding_max(times)
+        per[name] = {"max_in_any_60s": top, "by_method": methods}
+        if top >= most:
+            most, worst_person = top, name
+    details["requests"] = per
+    log(f"  team requests: {per}")
+    figure = ", ".join(f"{n} {per[n]['max_in_any_60s']}" for n in TEAM_TOKENS)
+    rows.append(
+        Row(
+            "team: Slack requests per cockpit",
+            f"{figure} (max in any 60 s)",
+            f"most: {worst_person}",
+            "",
+            "<= 25 per minute each",
+            "PASS" if most <= 25 else "MISS",
+            details,
+        )
+    )
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[Path, Path, Config, Callable[[str], None]], list[Row]]] = {
     "start": bench_start,
     "tick": bench_tick,
@@ -1880,6 +2187,7 @@ BENCHMARKS: dict[str, Callable[[Path, Path, Config, Callable[[str], None]], list
     "cli": bench_cli,
     "history": bench_history,
     "soak": bench_soak,
+    "team": bench_team,
 }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .test_demo_in_tmux import free_port, ours, wait_state
+from .drill import free_port, ours, wait_state
 from .tmux import Tmux, cockpit_command
 
 # The credentials these tests give cockpit: the drill range refuses any it does not know, as

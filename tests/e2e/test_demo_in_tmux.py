@@ -6,23 +6,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from .drill import free_port, ours, wait_state
 from .tmux import Tmux, cockpit_command
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -30,34 +23,6 @@ def term(tmp_path: Path) -> Iterator[Tmux]:
     t = Tmux(tmp_path)
     yield t
     t.kill()
-
-
-def drill_state(port: int) -> dict:  # type: ignore[type-arg]
-    return httpx.get(f"http://127.0.0.1:{port}/_sandbox/state", timeout=5).json()  # type: ignore[no-any-return]
-
-
-def wait_state(port: int, check, timeout: float = 40.0) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    deadline = time.monotonic() + timeout
-    state: dict = {}  # type: ignore[type-arg]
-    while time.monotonic() < deadline:
-        state = drill_state(port)
-        if check(state):
-            return state
-        time.sleep(0.3)
-    summary = {
-        "issues": [(i["key"], i["status"]) for i in ours(state)] if state else [],
-        "statuspage": [
-            (i["status"], [u["status"] for u in i.get("incident_updates", [])])
-            for i in state.get("statuspage", {}).get("incidents", [])
-        ],
-        "faults": len(state.get("faults_injected", [])),
-        "requests": state.get("requests", {}),
-    }
-    raise AssertionError(f"the drill range never got there: {json.dumps(summary)[:4000]}")
-
-
-def ours(state: dict) -> list[dict]:  # type: ignore[type-arg]
-    return [i for i in state["jira"]["issues"].values() if "cockpit" in i["labels"]]
 
 
 def run_whole_playbook(term: Tmux, tmp: Path, *, faults: float) -> dict:  # type: ignore[type-arg]

@@ -30,7 +30,7 @@ from cockpit.integrations import adf
 from cockpit.integrations.jira.settings import DEFAULT_PRIORITY
 from tests.spec_check import check_adf
 
-from .test_demo_in_tmux import drill_state, free_port, ours, wait_state
+from .drill import drill_state, free_port, ours, wait_state
 from .tmux import Tmux, cockpit_command
 
 # a drill of a few minutes on a loaded machine, faults and rate limits included

@@ -14,8 +14,8 @@ import httpx
 
 from cockpit.store.store import Store
 
+from .drill import ours, wait_state
 from .test_cockpit_with_sandbox import sandbox  # noqa: F401  (fixture)
-from .test_demo_in_tmux import ours, wait_state
 from .tmux import Tmux, cockpit_command
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ class Tmux:
         self.width, self.height = width, height
         self.tmp = tmp
         self.session = "e2e"
+        self.target = self.session  # what keys go to and what is captured: a pane's id
         self._started = False
 
     def _run(self, *args: str, check: bool = True) -> str:
@@ -66,11 +68,11 @@ class Tmux:
         self.keys("Enter")
 
     def send_literal(self, text: str) -> None:
-        self._run("send-keys", "-t", self.session, "-l", "--", text)
+        self._run("send-keys", "-t", self.target, "-l", "--", text)
 
     def keys(self, *keys: str) -> None:
         for k in keys:
-            self._run("send-keys", "-t", self.session, k)
+            self._run("send-keys", "-t", self.target, k)
             # an ESC followed at once by a key reads as alt+key in any terminal
             time.sleep(0.4 if k.lower() in ("escape", "esc") else 0.05)
 
@@ -78,11 +80,11 @@ class Tmux:
         self.send_literal(text)
 
     def screen(self) -> str:
-        return self._run("capture-pane", "-p", "-t", self.session)
+        return self._run("capture-pane", "-p", "-t", self.target)
 
     def raw_screen(self) -> str:
         """The pane with escape sequences (-e): what reached the terminal, styled."""
-        return self._run("capture-pane", "-p", "-e", "-t", self.session)
+        return self._run("capture-pane", "-p", "-e", "-t", self.target)
 
     def wait_for(self, text: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -103,6 +105,28 @@ class Tmux:
                 return screen
             time.sleep(0.2)
         raise AssertionError(f"{text!r} still on screen after {timeout} s:\n{screen}")
+
+    def panes(self) -> list[str]:
+        """The panes of the session's window, by id (%N), top-left first."""
+        out = self._run("list-panes", "-t", self.session, "-F", "#{pane_id}")
+        return out.split()
+
+    def pane(self, pane_id: str) -> Tmux:
+        """This terminal seen through one of its panes: keys go there, its screen is read."""
+        view = copy.copy(self)
+        view.target = pane_id
+        return view
+
+    def pane_pid(self) -> int:
+        """The pid of the process the pane runs (its shell)."""
+        return int(self._run("display-message", "-p", "-t", self.target, "#{pane_pid}"))
+
+    def respawn(self, command: list[str], env: dict[str, str]) -> None:
+        """Run `command` again in this (ended) pane, as `start` does in the first."""
+        exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
+        argv = " ".join(_quote(c) for c in command)
+        line = f"env -u COLUMNS -u LINES {exports} {argv}; echo COCKPIT-EXITED $?; sleep 3600"
+        self._run("respawn-pane", "-k", "-t", self.target, line)
 
     def kill(self) -> None:
         self._run("kill-server", check=False)
