@@ -107,6 +107,7 @@ _META_KEY: Final = "store"
 _ID = re.compile(r"[1-9][0-9]{0,17}")
 _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SHARD_CACHE = 64
+_SHARD_DATA = 8  # of those, how many keep their file's parsed content
 _KEEP: Final = object()
 R = TypeVar("R")  # "leave this summary as it is" (its incident file cannot be read)
 
@@ -546,7 +547,9 @@ class Store:
         with self._mutex:
             shard = self._shards.get(incident_id)
             if shard is not None:
-                self._shards.move_to_end(incident_id)
+                if next(reversed(self._shards)) != incident_id:
+                    self._shards.move_to_end(incident_id)
+                    self._forget_older()
                 return shard
             path = self.incidents_dir / f"{incident_id}.json"
             shard = SafeJSONStorage(
@@ -562,7 +565,17 @@ class Store:
                         break
                     if not old.lock.busy and key != incident_id:
                         del self._shards[key]
+            self._forget_older()
             return shard
+
+    def _forget_older(self) -> None:
+        """Only the newest _SHARD_DATA incident files keep their parsed content (the one on
+        screen, those just read): the others keep their lock, and read their file again
+        when used. Over a shift each incident raised, opened or looked at stays in
+        `_shards`; its parsed file (100-200 kB a busy incident) need not. (Under _mutex.)"""
+        for n, shard in enumerate(reversed(self._shards.values())):
+            if n >= _SHARD_DATA and not shard.lock.busy:
+                shard.close()  # (forgets the content only: the shard stays usable)
 
     @contextlib.contextmanager
     def _write(self, storage: SafeJSONStorage) -> Iterator[_Db]:
