@@ -290,7 +290,9 @@ def test_preview_says_what_an_action_would_send_and_writes_nothing(tmp_path: Pat
         assert [(i.system, i.title) for i in planned] == [
             ("Slack", "Kick-off in the incident channel")
         ]
-        assert actions.preview("1", "mark-fixing") == []  # no ticket yet: nothing to move
+        # the ticket is on its way (its create queued): the move goes behind it
+        planned = actions.preview("1", "mark-fixing")
+        assert [(i.system, i.title) for i in planned] == [("Jira", "Mark FIXING in Jira")]
         assert h.store.docs("1", "outbox") == before
         h.services.close()
 
