@@ -1899,6 +1899,7 @@ async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[
     from cockpit.application.team import TeamSync
     from cockpit.domain.incident import Severity, Status
     from cockpit.domain.team import TeamKey
+    from cockpit.domain.timeline import EntryKind
     from cockpit.sandbox.server import SandboxServer
     from cockpit.ui.widgets.header import IncidentSummary
 
@@ -1986,7 +1987,29 @@ async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[
                 sev_cycle = [Severity.MAJOR, Severity.CRITICAL, Severity.MINOR]
                 n = 0
 
+                def newest(kind: Any) -> Any:  # Ada's newest entry of a kind
+                    return [e for e in ada.services.store.timeline(a_id) if e.kind is kind][-1]
+
+                def arrived(kind: Any, at: Any) -> Callable[[], bool]:
+                    # the entry, at its own time, in Bo's timeline (entries keep their times)
+                    def check() -> bool:
+                        return any(
+                            e.kind is kind and e.event_at == at
+                            for e in bo.services.store.timeline(b_id)
+                        )
+
+                    return check
+
+                async def watch() -> None:  # Bo's store, for every change not yet there
+                    while True:
+                        for ch in changes:
+                            if ch["store"] is None and ch["in_store"]():
+                                ch["store"] = time.monotonic()
+                        await asyncio.sleep(0.02)
+
                 async def change_round(phase: str, count: int) -> None:
+                    """One change every TEAM_PACE s (not waiting for Bo), then up to 60 s
+                    for the last ones to arrive."""
                     nonlocal n
                     for _ in range(count):
                         kind = ("status", "severity", "tick", "note")[n % 4]
@@ -1996,18 +2019,16 @@ async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[
                         if kind == "status":
                             to = Status.MONITORING if inc.status is Status.FIXING else Status.FIXING
                             ada_actions.set_status(a_id, to)
-
-                            def in_store(to: Status = to) -> bool:
-                                return b_service.get(b_id).status is to
+                            in_store = arrived(EntryKind.STATUS, newest(EntryKind.STATUS).event_at)
 
                             def on_screen(i: Any, to: Status = to) -> bool:
                                 return i.status is to
                         elif kind == "severity":
                             sev = sev_cycle[(n // 4) % 3]
                             ada_actions.set_severity(a_id, sev)
-
-                            def in_store(sev: Severity = sev) -> bool:
-                                return b_service.get(b_id).severity is sev
+                            in_store = arrived(
+                                EntryKind.SEVERITY, newest(EntryKind.SEVERITY).event_at
+                            )
 
                             def on_screen(i: Any, sev: Severity = sev) -> bool:
                                 return i.severity is sev
@@ -2015,35 +2036,34 @@ async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[
                             ticks = ada.services.store.ticks(a_id)
                             now = not (TEAM_TICK_ITEM in ticks and ticks[TEAM_TICK_ITEM].ticked)
                             ada_actions.tick(a_id, TEAM_TICK_ITEM, now)
+                            at = ada.services.store.ticks(a_id)[TEAM_TICK_ITEM].at
 
-                            def in_store(now: bool = now) -> bool:
+                            def in_store(at: Any = at) -> bool:
                                 t = bo.services.store.ticks(b_id).get(TEAM_TICK_ITEM)
-                                return bool(t and t.ticked) is now
+                                return bool(
+                                    t and t.at is not None and at is not None and t.at >= at
+                                )
                         else:
                             text = f"bench note {n}: acquirer failover at {n * 5}%"
                             ada_actions.note(a_id, text)
-
-                            def in_store(text: str = text) -> bool:
-                                return any(e.text == text for e in bo.services.store.timeline(b_id))
-
-                        ch = {
-                            "phase": phase,
-                            "kind": kind,
-                            "at": t0,
-                            "store": None,
-                            "screen": None if kind in ("status", "severity") else "n/a",
-                            "on_screen": on_screen,
-                        }
-                        changes.append(ch)
+                            in_store = arrived(EntryKind.NOTE, newest(EntryKind.NOTE).event_at)
+                        changes.append(
+                            {
+                                "phase": phase,
+                                "kind": kind,
+                                "at": t0,
+                                "store": None,
+                                "screen": None if kind in ("status", "severity") else "n/a",
+                                "on_screen": on_screen,
+                                "in_store": in_store,
+                            }
+                        )
                         n += 1
-                        deadline = time.monotonic() + TEAM_PACE
-                        while time.monotonic() < deadline or ch["store"] is None:
-                            if ch["store"] is None and in_store():
-                                ch["store"] = time.monotonic()
-                            if time.monotonic() > t0 + 60:
-                                break
-                            await asyncio.sleep(0.02)
+                        await asyncio.sleep(TEAM_PACE)
+                    with contextlib.suppress(TimeoutError):
+                        await wait_for(lambda: all(c["store"] for c in changes), 60)
 
+                watcher = asyncio.create_task(watch())
                 per_phase = 8 if cfg.quick else 24
                 t_socket = time.monotonic()
                 await change_round("socket", per_phase)
@@ -2058,6 +2078,7 @@ async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[
                 t_poll = time.monotonic()
                 await change_round("polling", per_phase)
                 t_poll_end = time.monotonic()
+                watcher.cancel()
                 remote_b.stop()
             ada.services.remote.stop()
         # Ada's outbox as it ended: what each change sent, its attempts and their reasons
@@ -2075,6 +2096,7 @@ async def _team_run(tmp: Path, cfg: Config, log: Callable[[str], None]) -> dict[
         ]
         for ch in changes:
             ch.pop("on_screen")
+            ch.pop("in_store")
         result = {
             "changes": changes,
             "requests": requests,
