@@ -31,6 +31,9 @@ log = logging.getLogger("cockpit.ui")
 fixes.apply()
 
 
+PALETTE_ID = "--command-palette"  # Textual's id for it
+
+
 class CockpitHost(App[None]):
     """The app as its screens and widgets see it."""
 
@@ -112,6 +115,29 @@ class CockpitHost(App[None]):
         while self._store_inflight:
             await self._store_quiet.wait()
         await asyncio.sleep(0)
+
+    # -- the palette ----------------------------------------------------------------------
+    def action_command_palette(self) -> None:
+        """ctrl+p: Textual's palette, once. Textual 8.2.8 checks only the top screen, so a
+        second ctrl+p while a palette was under a dialog, or still closing (its removal
+        comes a moment after it leaves the stack, later on a loaded machine), pushed a
+        second palette with the same id and ended the app (DuplicateIds)."""
+        from textual.command import CommandPalette
+
+        if any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            return
+        if self._palette_closing():
+            self.call_later(self._palette_when_closed)
+            return
+        super().action_command_palette()
+
+    def _palette_closing(self) -> bool:
+        return any(node.id == PALETTE_ID for node in self._nodes)
+
+    def _palette_when_closed(self) -> None:
+        """The ctrl+p that came while the last palette was closing opens it once it is gone."""
+        if not self._palette_closing():
+            self.action_command_palette()
 
     # -- errors ----------------------------------------------------------------------------
     def exit_status(self) -> int:

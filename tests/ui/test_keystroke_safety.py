@@ -342,3 +342,47 @@ async def test_enter_right_behind_the_tab_picks_in_a_choice() -> None:
         choice.action_toggle_button()
         await pilot.pause()
         assert choice.pressed_index == 0
+
+
+async def test_ctrl_p_again_while_the_palette_is_under_a_dialog(harness: Harness):
+    """Found by the model-based test's long run under load (seeds 1083, 1090, 1229, …):
+    a second ctrl+p while a palette was still in the app (under a dialog, or closing)
+    pushed a second one with the same id and ended the app (DuplicateIds)."""
+    from textual.command import CommandPalette
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_command_palette()
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        app.push_screen(Refusal("Not now", "Nothing to do here."))
+        await pilot.pause()
+        app.action_command_palette()  # the palette is open, under the dialog
+        await pilot.pause()
+        assert isinstance(app.screen, Refusal)
+        assert sum(isinstance(s, CommandPalette) for s in app.screen_stack) == 1
+        app.pop_screen()
+        await pilot.pause()
+        app.pop_screen()  # the palette closes, and at once ctrl+p again
+        app.action_command_palette()
+        await settle(pilot)
+        app.action_command_palette()
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        assert app.return_code is None
+
+
+async def test_a_raise_dialog_dismissed_as_it_opens(harness: Harness):
+    """Found by the model-based test's long run under load (seeds 1270, 1285): an escape
+    that reached the raise dialog before it was mounted left its on_mount looking for the
+    title field of a dialog already gone (NoMatches ended the app)."""
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        modal = RaiseModal(title="Checkout down")
+        app.push_screen(modal)
+        modal.dismiss(None)
+        await settle(pilot)
+        assert app.screen is screen and app.return_code is None

@@ -73,7 +73,11 @@ class RaiseModal(Dialog):
         yield Input(value=thread, placeholder="https://…slack.com/archives/…", id="thread")
 
     def on_mount(self) -> None:
-        title = self.query_one("#title", Input)
+        # (a dialog dismissed as it opened, an escape typed ahead, has no fields by now)
+        found = self.query("#title").results(Input)
+        title = next(found, None)
+        if title is None:
+            return
         title.cursor_position = 0
         title.scroll_to(x=0, animate=False, immediate=True)
 
