@@ -48,7 +48,7 @@ from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.checklist import Tick
 from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError
-from cockpit.domain.incident import Incident, Status
+from cockpit.domain.incident import Incident, Status, severity_change
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.team import (
     LEDGER_TABLE,
@@ -146,7 +146,11 @@ class TeamSync:
                 if inc.status is Status.CANCELED:
                     data["reason"] = inc.cancel_reason[:300]
             elif entry.kind is EntryKind.SEVERITY and inc.severity is not None:
+                # from and to as this entry says them (the one the others' entry repeats)
+                said = severity_change(entry.text)
                 kind, data = TeamKind.SEVERITY, {"to": inc.severity.value}
+                if said is not None:
+                    data = {"to": said[1].value, "from": said[0].value if said[0] else ""}
             elif entry.kind is EntryKind.ASSESSMENT:
                 a = inc.assessment
                 kind = TeamKind.ASSESSMENT

@@ -43,6 +43,25 @@ class Severity(StrEnum):
         raise ValueError(f"unknown severity {text!r}: use one of {allowed}")
 
 
+def severity_text(before: Severity | None, after: Severity) -> str:
+    """A severity change in words: the timeline entry's text, the same in every cockpit
+    (the one that made the change and those that applied it from the team's channel)."""
+    was = before.label if before else "unset"
+    return f"severity {was} → {after.label}"
+
+
+def severity_change(text: str) -> tuple[Severity | None, Severity] | None:
+    """The (from, to) a `severity_text` says; None if the text is not one."""
+    head, sep, to = text.removeprefix("severity ").partition(" → ")
+    if not sep or not text.startswith("severity "):
+        return None
+    values = {s.label: s for s in Severity}
+    after = values.get(to.strip())
+    if after is None or (head != "unset" and head not in values):
+        return None
+    return (values.get(head), after)
+
+
 class Status(StrEnum):
     REPORTED = "reported"
     FIXING = "fixing"
@@ -331,8 +350,7 @@ class Incident:
         if before == severity:
             raise IllegalTransition(f"incident {self.id} is already {severity.label}")
         self.severity = severity
-        was = before.label if before else "unset"
-        return self._entry(EntryKind.SEVERITY, f"severity {was} → {severity.label}", utc(at), by)
+        return self._entry(EntryKind.SEVERITY, severity_text(before, severity), utc(at), by)
 
     def assign(self, role: Role, person: str, *, at: datetime, by: str) -> TimelineEntry:
         person = sanitize(person, single_line=True).strip()

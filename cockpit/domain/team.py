@@ -69,6 +69,7 @@ from cockpit.domain.incident import (
     Role,
     Severity,
     Status,
+    severity_text,
 )
 from cockpit.domain.sanitize import sanitize
 from cockpit.domain.timeline import EntryKind, TimelineEntry
@@ -393,8 +394,12 @@ class TeamEvent:
             text = f"{was.upper()} → {str(d['to']).upper()}" if was else str(d["to"]).upper()
             return f"{text}: {d['reason']}" if d.get("reason") else text
         if self.kind is TeamKind.SEVERITY:
-            was = str(d.get("from") or "unset").capitalize()
-            return f"severity {was} → {str(d['to']).capitalize()}"
+            to = Severity(str(d["to"]))
+            if "from" not in d:  # (an older cockpit's event: where it came from is unknown)
+                return f"severity set to {to.label}"
+            was = str(d["from"])
+            # the words of the entry the sending cockpit made for it: both timelines equal
+            return severity_text(Severity(was) if was else None, to)
         if self.kind is TeamKind.ASSESSMENT:
             return self.assessment().describe()
         if self.kind in (TeamKind.ROLE, TeamKind.HANDOFF):

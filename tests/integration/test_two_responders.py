@@ -251,6 +251,33 @@ async def test_two_cockpits_raise_once_join_and_converge(
     assert len(ids_a) >= 9  # severity, status, 2 roles' worth, ticks, the note, the race
 
 
+async def test_severity_entries_read_the_same_in_both_cockpits(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    ada, bo, server = pair
+    link = report(server, "Logins time out for everyone")
+    a_id = await raise_or_join(ada, link, "Logins time out")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Logins broken")
+    await bo.drain()
+
+    # unset → Critical, then Critical → Minor: the other cockpit's entries say the same
+    ada.actions.set_severity(a_id, Severity.CRITICAL)
+    await ada.drain()
+    await bo.read()
+    ada.actions.set_severity(a_id, Severity.MINOR)
+    await ada.drain()
+    await bo.read()
+
+    def severities(c: Cockpit, iid: str) -> list[str]:
+        return [e.text for e in c.store.timeline(iid) if e.kind is EntryKind.SEVERITY]
+
+    mine = severities(ada, a_id)
+    assert mine == ["severity unset → Critical", "severity Critical → Minor"]
+    assert severities(bo, b_id) == mine
+    assert bo.service.get(b_id).severity is Severity.MINOR
+
+
 async def test_nothing_is_shared_before_the_channel_exists(
     pair: tuple[Cockpit, Cockpit, SandboxServer],
 ) -> None:

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cockpit.domain.checklist import Tick
-from cockpit.domain.incident import Incident, Link, Role, Severity, Status
+from cockpit.domain.incident import Incident, Link, Role, Severity, Status, severity_change
 from cockpit.domain.team import (
     MAX_METADATA_BYTES,
     PENDING,
@@ -498,3 +498,21 @@ def test_sent_texts_are_sanitized_and_bounded() -> None:
     meta = ev(TeamKind.STATUS_PAGE, {"status": "monitoring"}).metadata()
     meta["event_payload"]["data"]["page_id"] = "../../x"
     assert decode_metadata(meta) is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(b, a) for b in (None, *Severity) for a in Severity if b is not a],
+)
+def test_a_severity_event_reads_as_the_entry_its_sender_made(
+    before: Severity | None, after: Severity
+) -> None:
+    inc = incident()
+    inc.severity = before
+    entry = inc.set_severity(after, at=T0, by="Ana")
+    said = severity_change(entry.text)
+    assert said == (before, after)
+    data = {"to": after.value, "from": before.value if before else ""}
+    assert ev(TeamKind.SEVERITY, data).describe() == entry.text
+    # an older cockpit's event, without where it came from: never a made-up "unset"
+    assert ev(TeamKind.SEVERITY, {"to": after.value}).describe() == f"severity set to {after.label}"
