@@ -375,6 +375,7 @@ class Remote:
         team = self.team
 
         async def apply(iid: str, messages: list[dict[str, Any]], channel: str) -> Applied:
+            self._teammates_in(messages)
             return team.apply(iid, messages, channel)
 
         self.watch = ChannelWatch(source, apply, spend=poller.spend)
@@ -436,7 +437,22 @@ class Remote:
             if self._team_wake is not None:
                 self._team_wake.set()
             return
+        self._teammates_in(messages)
         self._applied(self.team.apply(iid, messages, channel))
+
+    def _teammates_in(self, messages: list[dict[str, Any]]) -> None:
+        """(On the remote loop.) A teammate's cockpit posts in an incident's channel: it
+        may be connected to Slack as the same app, and Slack hands each of an app's
+        Socket Mode events to one of its connections only, so pushes alone would bring
+        this cockpit about one change in two (the rest a minute later, by the safety-net
+        poll). The active incident's channel keeps its polling pace from then on."""
+        poller, team = self.poller, self.team
+        if poller is None or team is None or poller.spread:
+            return
+        from cockpit.domain.team import decode_events
+
+        if any(r.event.origin != team.origin for m in messages for r in decode_events(m)):
+            poller.pushes_spread()
 
     def _applied(self, done: Applied) -> None:
         if done.changed or done.applied:
@@ -543,6 +559,8 @@ class Remote:
         tasks.append(asyncio.create_task(self.socket.run(), name="slack-socket"))
 
     def _socket_status(self, status: SocketStatus) -> None:
+        if status.num_connections > 1 and self.poller is not None:
+            self.poller.pushes_spread()  # (another cockpit of this app: see _teammates_in)
         if status.state == "connected":
             self._feed_state = FeedState("connected", "new messages arrive as they are posted")
         elif status.state in ("connecting", "reconnecting"):

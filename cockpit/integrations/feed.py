@@ -193,6 +193,11 @@ class FeedPoller:
         self._refilled = clock()
         self._spending = asyncio.Lock()  # polls and pushed messages share the budget
         self.live = False  # a Socket Mode connection is up: polling is the safety net
+        # Slack hands each of an app's Socket Mode events to one of its open connections:
+        # with a teammate's cockpit of the same app connected, a push reaches this one only
+        # now and then, so the active incident's channel keeps its polling pace while live
+        # (`pushes_spread`)
+        self.spread = False
         # the raw messages of the incidents' own channels, polled or pushed, as
         # `(channel id, messages)`: the team's changes ride on these reads (their metadata)
         self.on_incident_messages: Callable[[str, list[RawMessage]], None] | None = None
@@ -246,11 +251,23 @@ class FeedPoller:
         for th in self.threads.values():
             th.due = min(th.due, now + THREAD_PERIOD)
 
+    def pushes_spread(self) -> None:
+        """Another connection of this Slack app is up (a teammate's cockpit): Slack spreads
+        the app's events over them, so Socket Mode brings this cockpit only some of the
+        team's changes. The active incident's channel is read at its polling pace even
+        while live (its other channels, and #incidents, stay on the socket)."""
+        if self.spread:
+            return
+        self.spread = True
+        ch = self.channels.get(self.active)
+        if ch is not None and not ch.fixed:
+            ch.due = min(ch.due, self.clock() + self._period(ch, live=self.live))
+
     def _period(self, ch: ChannelState, *, live: bool) -> float:
         period = ch.period
         if ch.alert and self.quiet_alerts():
             period = max(period, 30.0)
-        if live:
+        if live and not (self.spread and ch.name == self.active and not ch.fixed):
             period = max(period, LIVE_PERIOD)
         return period
 

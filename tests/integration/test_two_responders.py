@@ -491,3 +491,68 @@ async def test_a_status_page_opened_meanwhile_by_a_teammate_is_updated_not_opene
     assert bo.service.get(b_id).links.status_page == page
     sent = next(i for i in bo.actions.outbox(b_id) if i.id == b_create.id)
     assert sent.state.name == "SENT" and page is not None and sent.remote_id == page.label
+
+
+async def test_a_teammates_changes_keep_the_channel_polled_while_socket_mode_is_up(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Slack hands each of an app's Socket Mode events to one of its connections: with two
+    cockpits of one app connected, each gets about one push in two (the drill range's hub
+    deals them in turn). A teammate's change seen in the channel keeps the active
+    incident's channel at its polling pace while live, not the safety net's minute."""
+    from cockpit.application.runtime import Remote
+    from cockpit.integrations.feed import LIVE_PERIOD, FeedPoller
+    from cockpit.integrations.socket import SocketStatus
+
+    ada, bo, server = pair
+    link = report(server, "Refunds are stuck in pending")
+    a_id = await raise_or_join(ada, link, "Refunds stuck")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Refunds stuck")
+    b_inc = bo.service.get(b_id)
+    channel = TeamKey.of(b_inc).channel
+    assert b_inc.links.channel is not None
+
+    def remote_of(c: Cockpit) -> tuple[Remote, FeedPoller]:
+        remote = Remote(
+            c.settings, c.store, c.clock, user=c.user, token=TOKENS.get, render=lambda i, t: ""
+        )
+        poller = FeedPoller(c.slack, lambda _m: None)
+        remote.team, remote.poller = c.team, poller
+        poller.set_active_channel(b_inc.links.channel.label)
+        poller.set_live(True)
+        return remote, poller
+
+    remote, poller = remote_of(bo)
+    remote._team_channels = {channel: b_id}
+    remote._caught_up.add(channel)
+    active = poller.channels[b_inc.links.channel.label.lstrip("#")]
+    assert poller._period(active, live=True) == LIVE_PERIOD
+
+    async def pushed() -> list[dict[str, Any]]:  # the channel's newest message, as pushed
+        page = await bo.slack.messages_since(channel, None, cursor=None, limit=1)
+        return page.messages
+
+    # Bo's own change, read back: alone on the incident, Socket Mode stays the way in
+    bo.actions.set_severity(b_id, Severity.MINOR)
+    await bo.drain()
+    remote._incident_messages(channel, await pushed())
+    assert not poller.spread and poller._period(active, live=True) == LIVE_PERIOD
+
+    # Ada ticks: her change is applied at once, and the channel keeps its polling pace
+    ada.actions.tick(a_id, "post-kickoff")
+    await ada.drain()
+    remote._incident_messages(channel, await pushed())
+    assert bo.store.ticks(b_id)["post-kickoff"].by == "ada"
+    assert poller.spread
+    assert poller._period(active, live=True) == poller.channel_period < LIVE_PERIOD
+    # (#incidents and the other channels stay on the socket)
+    incidents = poller.channels[poller.incidents]
+    assert poller._period(incidents, live=True) == LIVE_PERIOD
+
+    # Slack's hello counting another connection of the app says as much
+    other, other_poller = remote_of(ada)
+    other._socket_status(SocketStatus("connected", num_connections=1))
+    assert not other_poller.spread
+    other._socket_status(SocketStatus("connected", num_connections=2))
+    assert other_poller.spread
