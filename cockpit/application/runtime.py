@@ -33,7 +33,7 @@ from cockpit.domain.feed import FeedMessage
 from cockpit.domain.incident import Incident
 from cockpit.domain.outbox import OutboxItem
 from cockpit.integrations.errors import RemoteError
-from cockpit.integrations.feed import POLLING_WORST_CASE, FeedPoller
+from cockpit.integrations.feed import POLLING_WORST_CASE, RANK_REPORT, FeedPoller
 from cockpit.integrations.http import POLL_DEADLINE, polling
 from cockpit.integrations.outbox import Clients, RemoteActions, build_clients
 from cockpit.integrations.slack import SlackClient
@@ -378,7 +378,13 @@ class Remote:
             self._teammates_in(messages)
             return team.apply(iid, messages, channel)
 
-        self.watch = ChannelWatch(source, apply, spend=poller.spend)
+        self.watch = ChannelWatch(
+            source,
+            apply,
+            spend=poller.spend,
+            # a person waits at the raise dialog: its look goes with the reports' polls
+            spend_look=lambda: poller.spend(RANK_REPORT),
+        )
         self._team_wake = asyncio.Event()
         poller.on_incident_messages = self._incident_messages
         tasks.append(asyncio.create_task(self._catch_up(), name="team-catch-up"))

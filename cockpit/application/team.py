@@ -32,6 +32,7 @@ No Textual and no network here but `ChannelWatch`'s client calls.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -70,9 +71,10 @@ from cockpit.domain.team import (
     ts_order,
     yes_no,
 )
-from cockpit.domain.timeline import EntryKind
+from cockpit.domain.timeline import EntryKind, TimelineEntry
+from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.source import MessagePage
-from cockpit.store.store import IncidentChange
+from cockpit.store.store import T_CHECKLIST, T_TIMELINE, IncidentChange
 
 log = logging.getLogger("cockpit.team")
 
@@ -190,10 +192,14 @@ class TeamSync:
         to the team. A draft sent (where, its text, the link) is a `draft_sent` event; a
         status-page update (its status, components, the page's incident id and link:
         the others update that one, never open a second) is a `status_page` event; the
-        checklist item it ticked rides along. Team posts themselves, and what sends no
-        draft, tell nothing."""
+        checklist item it ticked rides along; an action that sends no draft (the reply
+        in the report's thread, a link) tells its tick alone. The channel's creation
+        tells what is held so far (`held`: nothing was shared before). Team posts
+        themselves tell nothing."""
         if not self.enabled or _team_post(item) or item.state is not OutboxState.SENT:
             return []
+        if item.operation == "slack.create_channel":
+            return self.publish_all(ch, self.held(ch)) if not self._shared_any(ch) else []
         inc = ch.incident
         draft = (
             next(
@@ -231,12 +237,66 @@ class TeamSync:
             if item.remote_link.startswith(("https://", "http://")):
                 data["link"] = item.remote_link[:500]
             wanted.append((TeamKind.DRAFT_SENT, data, at))
-        else:
-            return []
         if item.item_id and any(t.item_id == item.item_id for t in ch.ticks):
             text = self._item_text(item.item_id)[:300]
             wanted.append((TeamKind.TICK, {"item": item.item_id, "ticked": True, "text": text}, at))
         return self.publish_all(ch, wanted)
+
+    def held(self, ch: IncidentChange) -> list[tuple[TeamKind, Mapping[str, object], Any]]:
+        """What this cockpit holds of the incident, as team events: shared when its
+        channel comes to exist (nothing is shared before), so that a teammate who joins
+        holds what was done before it (the checklist's ticks above all: the ticket, the
+        thread's link, the channel). Its status, severity, assess answers and roles when
+        set, each at the time of its own entry; the ticked items at their ticks' times.
+        One message (or a few when they do not fit one), applied like any other events."""
+        inc = ch.incident
+        docs = [TimelineEntry.from_dict(d) for d in ch.current_docs(T_TIMELINE)]
+        entries = sorted([*docs, *ch.entries], key=lambda e: e.event_at)
+        now = self.service.clock.now()
+
+        def when(kind: EntryKind) -> Any:
+            return next((e.event_at for e in reversed(entries) if e.kind is kind), now)
+
+        wanted: list[tuple[TeamKind, Mapping[str, object], Any]] = []
+        if inc.status is not Status.REPORTED:
+            status: dict[str, object] = {"to": inc.status.value}
+            if inc.status is Status.CANCELED:
+                status["reason"] = inc.cancel_reason[:300]
+            wanted.append((TeamKind.STATUS, status, when(EntryKind.STATUS)))
+        if inc.severity is not None:
+            wanted.append((TeamKind.SEVERITY, {"to": inc.severity.value}, when(EntryKind.SEVERITY)))
+        a = inc.assessment
+        if a.affected or a.reproduced is not None or a.known is not None:
+            answers = {
+                "affected": a.affected[:300],
+                "reproduced": yes_no(a.reproduced),
+                "known": yes_no(a.known),
+            }
+            wanted.append((TeamKind.ASSESSMENT, answers, when(EntryKind.ASSESSMENT)))
+        for role, person in inc.roles.items():
+            given = [c for c in inc.role_history if c.role is role and c.person == person]
+            at = given[-1].at if given else now
+            wanted.append((TeamKind.ROLE, {"role": role.value, "person": person}, at))
+        latest: dict[str, Tick] = {}
+        for tick in [*(Tick.from_dict(d) for d in ch.current_docs(T_CHECKLIST)), *ch.ticks]:
+            held = latest.get(tick.item_id)
+            if held is None or tick.at >= held.at:
+                latest[tick.item_id] = tick
+        for tick in sorted(latest.values(), key=lambda t: t.at):
+            if tick.ticked:
+                text = self._item_text(tick.item_id)[:300]
+                wanted.append(
+                    (TeamKind.TICK, {"item": tick.item_id, "ticked": True, "text": text}, tick.at)
+                )
+        return wanted
+
+    @staticmethod
+    def _shared_any(ch: IncidentChange) -> bool:
+        """Whether this cockpit has shared anything of the incident yet (its ledger holds
+        an event of ours): the channel's first share was made (a finish done again)."""
+        return any(
+            (k := Known.from_dict(d)) is not None and k.own for d in ch.current_docs(LEDGER_TABLE)
+        )
 
     def publish_in(
         self, ch: IncidentChange, kind: TeamKind, data: Mapping[str, object], *, at: Any
@@ -551,6 +611,11 @@ class ChannelReader(Protocol):
 
 Apply = Callable[[str, list[dict[str, Any]], str], Awaitable[Applied]]
 PAGE = 999  # Slack's largest page of a channel's history
+# the look for a teammate's raise is asked again after a refused or lost request (a
+# second ticket is worse than a moment's wait): these pauses between its attempts, and no
+# wait longer than LOOK_MAX_WAIT (a 429's Retry-After beyond it: the look gives up)
+LOOK_BACKOFF = (0.4, 1.2)
+LOOK_MAX_WAIT = 3.0
 
 
 async def _free() -> None:
@@ -571,10 +636,13 @@ class ChannelWatch:
         apply: Apply,
         *,
         spend: Callable[[], Awaitable[None]] = _free,
+        spend_look: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.client = client
         self.apply = apply
         self.spend = spend
+        # the look for a teammate's raise: a person waits on it (ahead of the catch-up)
+        self.spend_look = spend_look or spend
         self.oldest: dict[str, str] = {}  # channel id → the newest ts read
 
     async def read(self, incident_id: str, channel: str) -> Applied:
@@ -604,13 +672,37 @@ class ChannelWatch:
                 done.append(await self.read(inc.id, channel))
         return done
 
-    async def look_for_raise(self, channel: str, thread_ts: str) -> Received | None:
-        """Before raising from a report: another cockpit's raise replied in its thread?"""
-        await self.spend()
-        page = await self.client.thread_replies(
-            channel, thread_ts, None, limit=200, include_all_metadata=True
-        )
-        return TeamSync.find_raised(page.messages)
+    async def look_for_raise(
+        self, channel: str, thread_ts: str, *, backoff: Sequence[float] = LOOK_BACKOFF
+    ) -> Received | None:
+        """Before raising from a report: another cockpit's raise replied in its thread?
+        A request refused or lost on the way (a 5xx, a 429, a timeout) is made again,
+        `len(backoff)` times at most, each within the feed's budget (`spend_look`); what still
+        fails (or cannot succeed: a missing scope, an unknown channel) is raised. The
+        pause before an attempt is its backoff or the budget's wait, whichever is longer
+        (not both: the look stays within a few seconds)."""
+        loop = asyncio.get_running_loop()
+        pause, failed_at = 0.0, loop.time()
+        for attempt in range(len(backoff) + 1):
+            await self.spend_look()
+            left = pause - (loop.time() - failed_at)
+            if left > 0:
+                await asyncio.sleep(left)
+            try:
+                page = await self.client.thread_replies(
+                    channel, thread_ts, None, limit=200, include_all_metadata=True
+                )
+            except RemoteError as e:
+                if attempt >= len(backoff) or not (e.retryable or e.ambiguous):
+                    raise
+                pause = max(backoff[attempt], e.retry_after or 0.0)
+                if pause > LOOK_MAX_WAIT:
+                    raise
+                log.info("looking for a teammate's raise again in %.1f s: %s", pause, e)
+                failed_at = loop.time()
+                continue
+            return TeamSync.find_raised(page.messages)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _ts_key(ts: str) -> tuple[int, int]:

@@ -22,7 +22,8 @@ from cockpit.domain.slo import SupportCalendar
 from cockpit.domain.team import LEDGER_TABLE, TeamKey
 from cockpit.domain.templates import TemplateLibrary
 from cockpit.domain.timeline import EntryKind
-from cockpit.integrations.http import RetryPolicy
+from cockpit.integrations.errors import RemoteError
+from cockpit.integrations.http import POLL_DEADLINE, RetryPolicy, polling
 from cockpit.integrations.outbox import RemoteActions, build_clients
 from cockpit.integrations.slack.client import SlackClient
 from cockpit.integrations.slack.links import thread_of
@@ -274,8 +275,48 @@ async def test_severity_entries_read_the_same_in_both_cockpits(
 
     mine = severities(ada, a_id)
     assert mine == ["severity unset → Critical", "severity Critical → Minor"]
-    assert severities(bo, b_id) == mine
+    # (the same words; their order may differ: this test's clock runs ahead of Slack's,
+    # and an event's time is kept within its message's)
+    assert sorted(severities(bo, b_id)) == sorted(mine)
     assert bo.service.get(b_id).severity is Severity.MINOR
+
+
+async def test_the_look_for_a_teammates_raise_is_asked_again_when_refused(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Under faults one refused read of the report's thread had Bo offered to raise anew
+    (a second ticket): the look is made again, within a few seconds, like the app's poll
+    (one attempt per request: `polling`)."""
+    from cockpit.domain.incident import Link
+
+    ada, bo, server = pair
+    link = report(server, "Payments stall at the bank's page")
+    a_id = await raise_or_join(ada, link, "Payments stall")
+    await ada.drain()
+    where = thread_of(Link(link))
+    assert where is not None
+
+    def looks() -> int:
+        return int(server.state.snapshot()["requests"].get("slack:conversations.replies", 0))
+
+    before = looks()
+    server.faults.force("server_error", "before", on="conversations.replies")
+    server.faults.force("ratelimit", "before", on="conversations.replies", retry_after=1)
+    with polling(POLL_DEADLINE):
+        found = await bo.watch.look_for_raise(*where, backoff=(0.05, 0.05))
+    assert found is not None and found.event.key == TeamKey.of(ada.service.get(a_id))
+    assert looks() - before == 3
+
+    # still refused after its attempts: said (the raise dialog shows it), never "not found"
+    server.faults.force("server_error", "before", on="conversations.replies", times=3)
+    with polling(POLL_DEADLINE), pytest.raises(RemoteError):
+        await bo.watch.look_for_raise(*where, backoff=(0.05, 0.05))
+    assert looks() - before == 6
+    # what cannot succeed (a missing scope) is not asked again
+    server.faults.force("slack_error", on="conversations.replies", error="missing_scope")
+    with polling(POLL_DEADLINE), pytest.raises(RemoteError):
+        await bo.watch.look_for_raise(*where, backoff=(0.05, 0.05))
+    assert looks() - before == 7
 
 
 async def test_nothing_is_shared_before_the_channel_exists(
@@ -288,12 +329,16 @@ async def test_nothing_is_shared_before_the_channel_exists(
     ada.actions.set_severity(iid, Severity.MINOR)  # (no channel yet: nothing to tell)
     assert ada.store.docs(iid, LEDGER_TABLE) == []
     await ada.drain()
+    # once the channel exists, what is held goes out (`test_a_teammate_who_joins_…`)
+    first = {d["id"] for d in ada.store.docs(iid, LEDGER_TABLE)}
+    shared = {i.id for i in ada.actions.outbox(iid) if "metadata" in i.params}
     ada.actions.set_status(iid, Status.FIXING)
-    kinds = sorted(d["event"]["event_type"] for d in ada.store.docs(iid, LEDGER_TABLE))
+    docs = [d for d in ada.store.docs(iid, LEDGER_TABLE) if d["id"] not in first]
+    kinds = sorted(d["event"]["event_type"] for d in docs)
     assert kinds == ["cockpit_item_ticked", "cockpit_status_changed"]
     assert {d["state"] for d in ada.store.docs(iid, LEDGER_TABLE)} == {"own"}
     # queued in the same write as the change, together: one post carries both events
-    [post] = [i for i in ada.actions.outbox(iid) if "metadata" in i.params]
+    [post] = [i for i in ada.actions.outbox(iid) if "metadata" in i.params and i.id not in shared]
     assert post.params["to"] == "channel"
     assert post.params["metadata"]["event_type"] == "cockpit_events_shared"
     assert [e["event_type"] for e in post.params["metadata"]["event_payload"]["events"]] == [
@@ -556,3 +601,45 @@ async def test_a_teammates_changes_keep_the_channel_polled_while_socket_mode_is_
     assert not other_poller.spread
     other._socket_status(SocketStatus("connected", num_connections=2))
     assert other_poller.spread
+
+
+async def test_a_teammate_who_joins_holds_what_was_done_before_the_channel_existed(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Nothing is shared before the channel exists: the ticks of the raise (the ticket,
+    the thread's link, the channel) and a severity set meanwhile go out once it does, in
+    one message, so that Bo, joining, holds Ada's checklist (not 1/30 against her 5/30)."""
+    ada, bo, server = pair
+    link = report(server, "Invoices are sent twice")
+    done = ada.actions.raise_incident("Invoices sent twice", thread=link, reported_at="-10m")
+    assert done.incident is not None
+    a_id = done.incident.id
+    ada.actions.set_severity(a_id, Severity.MAJOR)
+    assert ada.store.docs(a_id, LEDGER_TABLE) == []  # (no channel yet)
+    posts_before = server.state.snapshot()["requests"].get("slack:chat.postMessage", 0)
+    await ada.drain()
+    held = {i for i, t in ada.store.ticks(a_id).items() if t.ticked}
+    assert {"create-ticket", "create-channel"} <= held
+
+    b_id = await raise_or_join(bo, link, "Invoices twice")
+    await bo.drain()
+    await bo.read()
+    assert {i for i, t in bo.store.ticks(b_id).items() if t.ticked} == held
+    assert bo.store.ticks(b_id)["create-ticket"].by == "ada"
+    assert bo.store.ticks(b_id)["create-ticket"].at == ada.store.ticks(a_id)["create-ticket"].at
+    b_inc, a_inc = bo.service.get(b_id), ada.service.get(a_id)
+    assert b_inc.severity is Severity.MAJOR and b_inc.roles == a_inc.roles
+
+    # one team message for all of it (Slack's one a second per channel): its events
+    channel = TeamKey.of(a_inc).channel
+    page = await ada.slack.messages_since(channel, None, cursor=None, limit=50)
+    shared = [m for m in page.messages if m.get("metadata")]
+    assert len(shared) == 1
+    events = shared[0]["metadata"]["event_payload"]["events"]
+    ticked = [e["event_payload"]["data"]["item"] for e in events if "ticked" in e["event_type"]]
+    assert sorted(ticked) == sorted(held)
+    posts = server.state.snapshot()["requests"].get("slack:chat.postMessage", 0) - posts_before
+    assert posts == 2  # that message and the reply in the report's thread
+
+    # reading the channel again changes nothing
+    assert await bo.read() == [Applied(b_id, 0, [], False)]

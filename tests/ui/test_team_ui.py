@@ -167,3 +167,58 @@ async def test_raising_a_report_a_teammate_raised_offers_to_join_and_then_conver
         await asyncio.sleep(0)
         h.store.close()
         await ada.close()
+
+
+async def test_a_look_that_still_fails_is_said_in_the_raise_dialog(tmp_path: Path) -> None:
+    """Under faults the look in the report's thread failed once and the raise dialog opened
+    over its warning (a toast, hidden behind it): the look is made again, and what still
+    fails is said in the dialog itself, where the person decides to raise."""
+    from cockpit.ui.dialogs.incident import RaiseModal
+
+    with SandboxServer(port=0, scenario="quiet", seed=5, lenient=True) as server:
+        link = report(server, "Search returns nothing for every query")
+        config = tmp_path / "bo.toml"
+        config.write_text(server.config_snippet())
+        settings = load_settings(config, {"COCKPIT_USER": "bo", "COCKPIT_TIMEZONE": "UTC"})
+        h = Harness(
+            tmp_path / "bo", settings, clock=SystemClock(), token=TOKENS.get, client_options=OPTIONS
+        )
+        remote = h.services.remote
+        assert remote is not None
+        app = h.app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: remote.watch is not None)
+            screen = app.screen
+
+            def looks() -> int:
+                requests = server.state.snapshot()["requests"]
+                return int(requests.get("slack:conversations.replies", 0))
+
+            # one refused request: asked again, nothing to say (no teammate raised it)
+            before = looks()
+            server.faults.force("server_error", "before", on="conversations.replies")
+            screen.raise_or_join(  # type: ignore[attr-defined]
+                title="Search broken", reported_at="", thread=link, source="#incidents priya"
+            )
+            await wait_until(pilot, lambda: isinstance(app.screen, RaiseModal))
+            assert looks() - before == 2
+            assert not app.screen.query("#raise-look-problem")
+            await pilot.pause(app.screen.UNPROMPTED_GRACE)  # type: ignore[attr-defined]
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is screen)
+
+            # refused every time: the dialog says the look failed, and why
+            server.faults.force("server_error", "before", on="conversations.replies", times=3)
+            screen.raise_or_join(  # type: ignore[attr-defined]
+                title="Search broken", reported_at="", thread=link, source="#incidents priya"
+            )
+            await wait_until(pilot, lambda: isinstance(app.screen, RaiseModal))
+            modal = app.screen
+            [said] = modal.query("#raise-look-problem")
+            text = str(said.render())
+            assert text.startswith("⚠ Could not check whether a teammate raised this already: ")
+            assert "Slack" in text
+            assert not h.store.list_incidents()  # nothing raised behind the person's back
+            await app.action_quit()
+        await asyncio.sleep(0)
+        h.store.close()

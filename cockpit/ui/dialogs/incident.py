@@ -36,16 +36,31 @@ class RaiseModal(Dialog):
         thread: str = "",
         source: str = "",
         check_time: Callable[[str], object] | None = None,
+        look_problem: str = "",
     ) -> None:
         """`check_time` reads the "first reported" time (raising if it cannot) before the
-        dialog closes, so a time it cannot read is said here and nothing typed is lost."""
+        dialog closes, so a time it cannot read is said here and nothing typed is lost.
+        `look_problem`: why the look in the report's thread for a teammate's raise failed
+        (said at the top: the person may check with the team before raising twice)."""
         super().__init__()
         self.initial = (title, reported_at, thread)
         self.source = source
         self.check_time = check_time
+        self.look_problem = look_problem
 
     def body(self) -> ComposeResult:
         title, reported_at, thread = self.initial
+        if self.look_problem:
+            yield Static(
+                self.parts(
+                    Content.styled(
+                        "⚠ Could not check whether a teammate raised this already: "
+                        f"{self.look_problem}",
+                        ".dialog--warning",
+                    )
+                ),
+                id="raise-look-problem",
+            )
         if self.source:
             yield Static(
                 self.parts(

@@ -297,9 +297,11 @@ class CockpitScreen(Screen[None]):
         source: str = "",
         *,
         unprompted: bool = False,
+        look_problem: str = "",
     ) -> None:
         """The raise dialog; `unprompted`: it opens by itself (after a look-up), so it
-        takes no key pressed a moment before for the screen below."""
+        takes no key pressed a moment before for the screen below; `look_problem`: why
+        that look for a teammate's raise failed (the dialog says it)."""
         from cockpit.ui.dialogs.incident import RaiseModal, RaiseRequest
 
         actions = self.app.services.actions
@@ -322,6 +324,7 @@ class CockpitScreen(Screen[None]):
             thread=thread,
             source=source,
             check_time=self.check_time(),
+            look_problem=look_problem,
         )
         modal.unprompted = unprompted
         self.app.push_screen(modal, done)
@@ -330,13 +333,14 @@ class CockpitScreen(Screen[None]):
         """Raising from a report: first a look in its thread (on the remote side) for a
         teammate's raise, which is offered to join instead of raising it twice."""
 
-        def raise_it(*, unprompted: bool = False) -> None:
+        def raise_it(*, unprompted: bool = False, look_problem: str = "") -> None:
             self.action_raise_incident(
                 title=title,
                 reported_at=reported_at,
                 thread=thread,
                 source=source,
                 unprompted=unprompted,
+                look_problem=look_problem,
             )
 
         remote = self.app.services.built_remote
@@ -363,13 +367,9 @@ class CockpitScreen(Screen[None]):
         from cockpit.ui.dialogs.join import JoinModal
 
         if found is None:
-            if problem:
-                self.notify(
-                    f"Could not look in the report's thread ({problem}): raising anew.",
-                    severity="warning",
-                    markup=False,
-                )
-            raise_it(unprompted=True)
+            # a look that failed is said in the raise dialog itself (a toast would sit
+            # behind it): the person may ask the team before raising it a second time
+            raise_it(unprompted=True, look_problem=problem)
             return
         team = self.app.services.actions.team
         assert team is not None
