@@ -10,6 +10,10 @@ message metadata that cockpits apply.
   and queues each as an outbox item ("slack.post" to the channel, with the metadata) in
   the same write as the change, as the outbox's rule wants, and only when the incident
   has a channel. The events are kept in the incident's ledger (`team` table) as ours.
+  What was done before the channel existed (the raise's ticks above all: the ticket,
+  the channel, the thread's link) goes out when it is made: `TeamSync.held`, in the
+  sender's write that finishes `slack.create_channel`, as one message (Slack takes
+  about one a second per channel), so a teammate who joins holds the same checklist.
 * `TeamSync.sent(ch, item)`, in the sender's write that marks an outbox item SENT (its
   `on_sent`): a draft sent (what, where, its text and link) is a `draft_sent` event, a
   status-page update (status, components, the page incident's id and link) a
