@@ -13,6 +13,10 @@ its start (the catch-up: what happened while this cockpit was closed), a page pe
 in the feed's budget; after that they ride on the feed's own reads of the channel (polled
 with their metadata, or pushed by Socket Mode), with no request of their own. What they
 change is applied in one write and reported like the outbox's results (`on_change`).
+Slack hands each of an app's Socket Mode events to one of its connections, so with a
+teammate's cockpit of the same app connected a push reaches this one only now and then:
+once a teammate's change is seen (or Slack's hello counts another connection), the active
+incident's channel keeps its polling pace while live (`_teammates_in`).
 """
 
 from __future__ import annotations
