@@ -72,6 +72,9 @@ BURST = 5  # requests that may go back to back (start-up: listing, joins, first 
 NAP = 0.5  # the longest the poller sleeps before looking at its plan again
 LIVE_PERIOD = 60.0  # with Socket Mode up: each channel's safety-net poll
 LIVE_THREAD_PERIOD = 300.0  # with Socket Mode up: a watched thread's safety-net poll
+# with Socket Mode up but its pushes spread over a teammate's connections too: the active
+# incident's channel (the rest are at LIVE_PERIOD then: about 15 + 5 requests a minute)
+SPREAD_PERIOD = 4.0
 # (channel, ts) keys remembered to deliver each message once: a message comes twice
 # only from a push and a poll of the same minute or so (while live, each channel is
 # read every minute; a reconnect's catch-up reads from there), so a storm's worth is
@@ -228,6 +231,8 @@ class FeedPoller:
             ch.period = self.channel_period if ch.name == name else OTHER_CHANNEL_PERIOD
             if ch.period < was:
                 ch.due = min(ch.due, self.clock())
+            elif ch.name == name and self.spread:
+                ch.due = min(ch.due, self.clock() + self._period(ch, live=self.live))
 
     def stop(self) -> None:
         self._stop.set()
@@ -254,8 +259,9 @@ class FeedPoller:
     def pushes_spread(self) -> None:
         """Another connection of this Slack app is up (a teammate's cockpit): Slack spreads
         the app's events over them, so Socket Mode brings this cockpit only some of the
-        team's changes. The active incident's channel is read at its polling pace even
-        while live (its other channels, and #incidents, stay on the socket)."""
+        team's changes. The active incident's channel is read every `SPREAD_PERIOD` s
+        while live (the budget the other channels leave then: they, and #incidents, stay
+        on the socket), at its polling pace when not."""
         if self.spread:
             return
         self.spread = True
@@ -267,7 +273,9 @@ class FeedPoller:
         period = ch.period
         if ch.alert and self.quiet_alerts():
             period = max(period, 30.0)
-        if live and not (self.spread and ch.name == self.active and not ch.fixed):
+        if live and self.spread and ch.name == self.active and not ch.fixed:
+            period = min(period, SPREAD_PERIOD)
+        elif live:
             period = max(period, LIVE_PERIOD)
         return period
 

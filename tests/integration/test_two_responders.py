@@ -544,9 +544,9 @@ async def test_a_teammates_changes_keep_the_channel_polled_while_socket_mode_is_
     """Slack hands each of an app's Socket Mode events to one of its connections: with two
     cockpits of one app connected, each gets about one push in two (the drill range's hub
     deals them in turn). A teammate's change seen in the channel keeps the active
-    incident's channel at its polling pace while live, not the safety net's minute."""
+    incident's channel polled every few seconds while live, not the safety net's minute."""
     from cockpit.application.runtime import Remote
-    from cockpit.integrations.feed import LIVE_PERIOD, FeedPoller
+    from cockpit.integrations.feed import LIVE_PERIOD, SPREAD_PERIOD, FeedPoller
     from cockpit.integrations.socket import SocketStatus
 
     ada, bo, server = pair
@@ -590,7 +590,8 @@ async def test_a_teammates_changes_keep_the_channel_polled_while_socket_mode_is_
     remote._incident_messages(channel, await pushed())
     assert bo.store.ticks(b_id)["post-kickoff"].by == "ada"
     assert poller.spread
-    assert poller._period(active, live=True) == poller.channel_period < LIVE_PERIOD
+    assert poller._period(active, live=True) == SPREAD_PERIOD < poller.channel_period
+    assert poller._period(active, live=False) == poller.channel_period  # (socket down)
     # (#incidents and the other channels stay on the socket)
     incidents = poller.channels[poller.incidents]
     assert poller._period(incidents, live=True) == LIVE_PERIOD
