@@ -16,7 +16,8 @@ change is applied in one write and reported like the outbox's results (`on_chang
 Slack hands each of an app's Socket Mode events to one of its connections, so with a
 teammate's cockpit of the same app connected a push reaches this one only now and then:
 once a teammate's change is seen (or Slack's hello counts another connection), the active
-incident's channel keeps its polling pace while live (`_teammates_in`).
+incident's channel is read every few seconds while live (`_teammates_in`, the feed's
+`pushes_spread`).
 """
 
 from __future__ import annotations
@@ -455,7 +456,7 @@ class Remote:
         may be connected to Slack as the same app, and Slack hands each of an app's
         Socket Mode events to one of its connections only, so pushes alone would bring
         this cockpit about one change in two (the rest a minute later, by the safety-net
-        poll). The active incident's channel keeps its polling pace from then on."""
+        poll). The active incident's channel is read every few seconds from then on."""
         poller, team = self.poller, self.team
         if poller is None or team is None or poller.spread:
             return
