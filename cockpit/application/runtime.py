@@ -248,7 +248,7 @@ class Remote:
             TrackerWatch,
         )
 
-        sync = TrackerSync(self.actions.service, TrackerMap.of_settings(s))
+        sync = TrackerSync(self.actions.service, TrackerMap.of_settings(s), team=self.actions.team)
 
         async def apply(iid: str, state: TicketState) -> TrackerApplied:
             return await asyncio.to_thread(sync.apply, iid, state)

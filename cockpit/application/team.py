@@ -329,6 +329,14 @@ class TeamSync:
                 )
             except BadEvent as e:  # never lose the change itself over what it tells the team
                 log.warning("team event not shared: %s", e)
+        return self.queue(ch, events)
+
+    def queue(self, ch: IncidentChange, events: Sequence[TeamEvent]) -> list[OutboxItem]:
+        """Events made already (e.g. a change read from Jira, its id the same in every
+        cockpit that read it), queued in `ch` as `publish_all` queues its own."""
+        if not self.enabled or not TeamKey.of(ch.incident).channel:
+            return []
+        svc = self.service
         groups: list[list[TeamEvent]] = []
         for event in events:
             if groups and fits_one_message([*groups[-1], event]):

@@ -18,7 +18,12 @@ kept in the incident's file, table "tracker") and what it holds:
   channel's team event (read meanwhile) makes the incident agree;
 * a confirmed change is applied when it is a legal move ("Jira: status changed to FIXING
   (by Jira)" at the time Jira says it happened, its `updated`); an illegal one is kept as
-  a conflict to settle with `C` (the team ledger's), never applied.
+  a conflict to settle with `C` (the team ledger's), never applied;
+* a change applied is also told in the incident's channel (`TrackerSync(team=…)`), as a
+  team event whose id is made of the ticket, the change and Jira's time of it: a cockpit
+  holding its judgement (its own write going) gets it from there, and one that read it in
+  Jira too has made the very same event, so each applies it once, into the same entry
+  (the event's words: "MONITORING → FIXING: changed in Jira (INC-7 is Fixing)").
 
 The status map inverts `[jira.transitions]`: a Jira status named as a transition is (its
 name is often its status's), the status category "To Do" is REPORTED, and a status this
@@ -35,10 +40,11 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from cockpit.application.outbox import OUTBOX
 from cockpit.application.service import IncidentService, normalize_id
@@ -47,10 +53,22 @@ from cockpit.domain.errors import IllegalTransition
 from cockpit.domain.incident import TRANSITIONS, Incident, Severity, Status
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.sanitize import sanitize
-from cockpit.domain.team import LEDGER_TABLE, BadEvent, Known, Seen, TeamEvent, TeamKey, TeamKind
+from cockpit.domain.team import (
+    LEDGER_TABLE,
+    BadEvent,
+    Known,
+    Seen,
+    TeamEvent,
+    TeamKey,
+    TeamKind,
+)
+from cockpit.domain.team import entry_id as team_entry_id
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.integrations.errors import RemoteError
 from cockpit.store.store import IncidentChange
+
+if TYPE_CHECKING:
+    from cockpit.application.team import TeamSync
 
 log = logging.getLogger("cockpit.tracker")
 
@@ -63,6 +81,8 @@ CONFIRM_AFTER: Final = 20.0  # seconds before a change seen once is read again
 RECENT: Final = timedelta(hours=24)  # an ended incident's ticket is watched this long
 # this cockpit's own writes to the ticket: while one is going, the ticket may be behind us
 OWN_WRITES: Final = frozenset({"jira.create_issue", "jira.transition", "jira.set_severity"})
+# the namespace of the ids of team events made of a change read in Jira
+_FROM_JIRA: Final = uuid.UUID("6f1c2a4e-1f0b-5c52-9d4e-6a7b3c1d2e0f")
 _TRANSITION_KEYS: Final = {
     Status.FIXING: "transition_fixing",
     Status.MONITORING: "transition_monitoring",
@@ -335,9 +355,14 @@ def ticket_fields(severity_field: str) -> list[str]:
 class TrackerSync:
     """Judges a read of an incident's ticket and applies it, in one write."""
 
-    def __init__(self, service: IncidentService, tmap: TrackerMap) -> None:
+    def __init__(
+        self, service: IncidentService, tmap: TrackerMap, *, team: TeamSync | None = None
+    ) -> None:
+        """`team`: a change applied from Jira is also told in the incident's channel (a
+        teammate's cockpit may not see it in Jira: its own write to the ticket going)."""
         self.service = service
         self.tmap = tmap
+        self.team = team
 
     def pending(self, incident_id: str, state: TicketState) -> bool:
         """Whether `state` shows a change to apply (read without writing: a change is
@@ -392,7 +417,9 @@ class TrackerSync:
         what = "status" if move.kind is TeamKind.STATUS else "severity"
         text = f"Jira: {what} changed to {label} (by Jira: {state.key} is {move.jira})"
         kind = EntryKind.STATUS if move.kind is TeamKind.STATUS else EntryKind.SEVERITY
+        link = _browse(inc)
         if move.legal:
+            event = self._team_event(ch, state, move, at, stamp)
             try:
                 if move.kind is TeamKind.STATUS:
                     inc.transition(Status(move.to), at=at, by="", reason="canceled in Jira")
@@ -404,6 +431,12 @@ class TrackerSync:
                 ch.save = True
                 result.changed = True
                 result.applied.append(text)
+                if event is not None and self.team is not None:
+                    # told in the channel too, as the event every cockpit that reads this
+                    # change in Jira makes (the same id): each applies it once, from Jira
+                    # or from the channel, into the same entry
+                    self.team.queue(ch, [event])
+                    entry_id, text, link = team_entry_id(event.id), event.describe(), ""
         if not move.legal:
             text += f" — not applied here: {move.why}"
             self._keep_conflict(ch, state, move, at)
@@ -417,9 +450,37 @@ class TrackerSync:
                 event_at=at,
                 recorded_at=utc(now),
                 author="Jira",
-                link=_browse(inc),
+                link=link,
             )
         )
+
+    def _team_event(
+        self, ch: IncidentChange, state: TicketState, move: Move, at: datetime, stamp: str
+    ) -> TeamEvent | None:
+        """The team event for a change read in Jira (before it is applied here): its id
+        made of the ticket, the change and Jira's time of it, so the cockpits that read it
+        make the same one. None: no team here, no channel yet, or the channel told it."""
+        inc = ch.incident
+        key = TeamKey.of(inc)
+        if self.team is None or not self.team.enabled or not key.channel:
+            return None
+        event_id = str(uuid.uuid5(_FROM_JIRA, f"{state.key}|{move.kind.value}|{move.to}|{stamp}"))
+        if any(d.get("id") == event_id for d in ch.current_docs(LEDGER_TABLE)):
+            return None
+        data: dict[str, object]
+        if move.kind is TeamKind.STATUS:
+            said = f"changed in Jira ({state.key} is {move.jira})"
+            data = {"to": move.to, "from": inc.status.value, "reason": said[:300]}
+        else:
+            was = inc.severity.value if inc.severity is not None else ""
+            data = {"to": move.to, "from": was}
+        try:
+            return TeamEvent.new(
+                move.kind, key, data, at=at, by="Jira", origin=self.team.origin, event_id=event_id
+            )
+        except BadEvent as e:
+            log.warning("change from Jira not shared: %s", e)
+            return None
 
     def _keep_conflict(
         self, ch: IncidentChange, state: TicketState, move: Move, at: datetime

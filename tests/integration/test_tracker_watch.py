@@ -22,17 +22,20 @@ from cockpit.domain.team import TeamKey
 from cockpit.domain.timeline import EntryKind
 from cockpit.integrations.jira.client import JiraClient
 from cockpit.sandbox.server import SandboxServer
-from tests.integration.test_two_responders import Cockpit, report
+from tests.integration.test_two_responders import Cockpit, raise_or_join, report
 
 
 class Tracked:
     """A cockpit with its tracker watch (no confirmation wait: two reads confirm)."""
 
-    def __init__(self, c: Cockpit) -> None:
+    def __init__(self, c: Cockpit, *, team: bool = False) -> None:
+        """`team`: changes applied from Jira are told in the channel (as in the app)."""
         self.c = c
         jira = c.settings.jira
         assert jira is not None
-        self.sync = TrackerSync(c.service, TrackerMap.of_settings(jira))
+        self.sync = TrackerSync(
+            c.service, TrackerMap.of_settings(jira), team=c.team if team else None
+        )
 
         async def apply(iid: str, state: Any) -> TrackerApplied:
             return self.sync.apply(iid, state)
@@ -161,3 +164,85 @@ async def test_an_illegal_move_in_jira_is_a_conflict(one: tuple[Tracked, Any]) -
     assert t.tickets() == {key: iid}
     t.c.clock.advance(hours=25)
     assert t.tickets() == {}
+
+
+async def test_a_status_changed_in_jira_reaches_both_cockpits(tmp_path: Path) -> None:
+    """Found in tmux with two responders: a move made in Jira reached Bo only; Ada's own
+    write to the ticket was still going, so her tracker held its judgement (rightly: the
+    ticket may be behind her). The cockpit that applies a change from Jira tells it in the
+    channel as the event every cockpit that reads it makes (one id): Ada gets it from
+    there, and both timelines end with the same entry, once."""
+    from cockpit.domain.clock import FrozenClock, SystemClock
+
+    with SandboxServer(port=0, scenario="quiet", seed=5, lenient=True, search_lag=0) as server:
+        clock = FrozenClock(SystemClock().now())
+        ada_c, bo_c = (
+            Cockpit(tmp_path, server, "ada", clock),
+            Cockpit(tmp_path, server, "bo", clock),
+        )
+        try:
+            ada, bo = Tracked(ada_c, team=True), Tracked(bo_c, team=True)
+            link = report(server, "Search returns nothing for every query")
+            a_id = await raise_or_join(ada_c, link, "Search is down")
+            await ada_c.drain()
+            b_id = await raise_or_join(bo_c, link, "Search broken")
+            await bo_c.drain()
+            key = TeamKey.of(ada_c.service.get(a_id)).ticket
+            ada_c.actions.set_status(a_id, Status.FIXING)
+            ada_c.actions.set_status(a_id, Status.MONITORING)
+            await ada_c.drain()
+            await bo_c.read()
+            assert bo_c.service.get(b_id).status is Status.MONITORING
+            await ada.read_twice()
+            await bo.read_twice()
+
+            # Ada's write to the ticket is going (Jira refuses it for now) when someone
+            # moves the ticket back to Fixing in Jira
+            server.faults.force("server_error", on="PUT /rest/api/3/issue/*", times=50)
+            ada_c.actions.set_severity(a_id, Severity.CRITICAL)
+            await ada_c.sender.drain()
+            move_in_jira(server, key, "FIXING")
+            clock.advance(seconds=30)
+            assert not [r for r in await ada.read_twice() if r.applied]  # held
+            assert ada_c.service.get(a_id).status is Status.MONITORING
+            [done] = await bo.read_twice()
+            assert done.applied and bo_c.service.get(b_id).status is Status.FIXING
+            await bo_c.drain()  # Bo tells it in the channel
+            await ada_c.read()
+            assert ada_c.service.get(a_id).status is Status.FIXING
+
+            # Ada's write goes at last: her tracker reads the ticket as she holds it
+            server.faults.clear()
+            await ada_c.drain()
+            await bo_c.read()
+            for r in [*(await ada.read_twice()), *(await bo.read_twice())]:
+                assert not r.applied and not r.conflicts
+
+            # Monitoring again in Jira: both read it (neither held) and both tell it
+            move_in_jira(server, key, "MONITORING")
+            clock.advance(seconds=30)
+            [a_done], [b_done] = await ada.read_twice(), await bo.read_twice()
+            assert a_done.applied and b_done.applied
+            await ada_c.drain()
+            await bo_c.drain()
+            await ada_c.read()
+            await bo_c.read()
+
+            def from_jira(c: Cockpit, iid: str) -> list[tuple[str, str, str]]:
+                entries = c.store.timeline(iid)
+                return [
+                    (e.id, e.text, e.event_at.isoformat()) for e in entries if e.author == "Jira"
+                ]
+
+            mine, his = from_jira(ada_c, a_id), from_jira(bo_c, b_id)
+            assert len(mine) == 2 and mine == his
+            assert mine[0][1] == f"MONITORING → FIXING: changed in Jira ({key} is Fixing)"
+            for field in ("status", "severity", "fixing_at", "mitigated_at"):
+                assert getattr(ada_c.service.get(a_id), field) == getattr(
+                    bo_c.service.get(b_id), field
+                )
+            assert ada_c.service.get(a_id).status is Status.MONITORING
+            assert not ada_c.team.conflicts(a_id) and not bo_c.team.conflicts(b_id)  # type: ignore[union-attr]
+        finally:
+            await ada_c.close()
+            await bo_c.close()

@@ -161,7 +161,8 @@ async def test_a_status_changed_in_jira_reaches_the_running_app(tmp_path: Path) 
             move_in_jira(server, key, "MONITORING")
             await wait_until(pilot, lambda: h.service.get(iid).status is Status.MONITORING)
             [entry] = [e for e in h.store.timeline(iid) if e.author == "Jira"]
-            assert entry.text.startswith("Jira: status changed to MONITORING")
+            # (told in the incident's channel too: the words of the team's event)
+            assert entry.text == f"FIXING → MONITORING: changed in Jira ({key} is Monitoring)"
             await app.action_quit()
         await asyncio.sleep(0)
         h.store.close()
