@@ -11,8 +11,8 @@ kept in the incident's file, table "tracker") and what it holds:
   cockpit sent, e.g. a screen without Priority, is not a change);
 * a ticket that agrees with the incident is no news (our own transition, read back:
   never an echo);
-* while one of this cockpit's own Jira writes is still going (or failed, to be retried),
-  the ticket is not judged: it may be behind us;
+* while one of this cockpit's own Jira writes is still going (or failed, to be retried:
+  until a change Jira made after it failed), the ticket is not judged: it may be behind us;
 * a change must be seen on two reads in a row (`confirm` seconds apart) before it is
   applied: a teammate's change reaches both Jira and the incident's channel, and the
   channel's team event (read meanwhile) makes the incident agree;
@@ -78,6 +78,7 @@ BASELINE_VERSION: Final = 1
 ORIGIN: Final = "jira"  # the origin of a conflict kept from the tracker
 READ_EVERY: Final = 60.0  # seconds between reads of an open incident's ticket
 CONFIRM_AFTER: Final = 20.0  # seconds before a change seen once is read again
+JIRA_SKEW: Final = timedelta(seconds=5)  # Jira's clock and ours need not agree exactly
 RECENT: Final = timedelta(hours=24)  # an ended incident's ticket is watched this long
 # this cockpit's own writes to the ticket: while one is going, the ticket may be behind us
 OWN_WRITES: Final = frozenset({"jira.create_issue", "jira.transition", "jira.set_severity"})
@@ -281,7 +282,7 @@ def judge(
 ) -> Judgement:
     """The changes made in Jira that `state` shows (see the module doc)."""
     out = Judgement()
-    going = [i for i in own_writes if i.state.pending or i.state is OutboxState.FAILED]
+    going = [i for i in own_writes if i.state.pending or _failed_behind(i, state)]
     if going:
         out.held = True
         return out
@@ -328,6 +329,15 @@ def judge(
     if severity is not None and severity is not incident.severity:
         out.moves.append(Move(TeamKind.SEVERITY, severity.value, shown))
     return out
+
+
+def _failed_behind(item: OutboxItem, state: TicketState) -> bool:
+    """A write of ours that failed (to be retried by the person) holds the judgement of
+    what the ticket showed until then; a change Jira made after it failed is not its
+    shadow (it holds no more: else nothing changed in Jira would be seen meanwhile)."""
+    if item.state is not OutboxState.FAILED:
+        return False
+    return state.updated is None or state.updated <= utc(item.updated_at) + JIRA_SKEW
 
 
 @dataclass

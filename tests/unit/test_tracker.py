@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cockpit.application.tracker import (
@@ -115,9 +116,20 @@ def test_our_writes_in_flight_hold_the_judgement() -> None:
     )
     assert j.held and not j.moves
     failed = OutboxItem.from_dict({**item.to_dict(), "state": OutboxState.FAILED.value})
-    assert judge(
-        incident(), ticket("Pending"), base(ticket("Fixing")), tmap(), own_writes=[failed]
-    ).held
+    before = replace(ticket("Pending"), updated=T0)  # as Jira was when ours failed
+    assert judge(incident(), before, base(ticket("Fixing")), tmap(), own_writes=[failed]).held
+
+
+def test_a_write_of_ours_that_failed_holds_no_change_made_after_it() -> None:
+    """A failed write waits for the person (retry or discard): a change made in Jira
+    after it failed was held until then, and the teammate's cockpit applied it alone."""
+    item = OutboxItem.new("7", "jira.transition", "Mark RESOLVED", {"to": "resolved"}, at=T0)
+    failed = OutboxItem.from_dict({**item.to_dict(), "state": OutboxState.FAILED.value})
+    inc = incident(Status.MONITORING)
+    later = replace(ticket("Fixing"), updated=T0 + timedelta(minutes=5))
+    j = judge(inc, later, base(ticket("Monitoring")), tmap(), own_writes=[failed])
+    assert not j.held
+    assert [(m.kind, m.to) for m in j.moves] == [(TeamKind.STATUS, "fixing")]
 
 
 def test_a_status_our_transition_led_to_is_learned() -> None:
