@@ -111,3 +111,23 @@ def test_main_screen_at_small_and_large_sizes(
         await _prepare(pilot, harness)
 
     assert snap_compare(harness.app(), terminal_size=size, run_before=run_before)
+
+
+def test_raise_dialog_after_a_failed_look(snap_compare, harness: Harness):
+    """The look in the report's thread for a teammate's raise failed: the dialog says so."""
+    scenes.mid_flight(harness)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _prepare(pilot, harness)
+        screen = pilot.app.screen
+        assert isinstance(screen, CockpitScreen)
+        screen.action_raise_incident(
+            title="Checkout payments failing",
+            thread="https://drill.slack.com/archives/C0INCIDENTS/p1765000000000100",
+            source="#incidents priya",
+            look_problem="Slack answered 502 with an HTML page (a proxy error?)",
+        )
+        await settle(pilot)
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(harness.app(), terminal_size=SIZE, run_before=run_before)
