@@ -200,7 +200,7 @@ class TeamSync:
         in the report's thread, a link) tells its tick alone. The channel's creation
         tells what is held so far (`held`: nothing was shared before). Team posts
         themselves tell nothing."""
-        if not self.enabled or _team_post(item) or item.state is not OutboxState.SENT:
+        if not self.enabled or is_team_post(item) or item.state is not OutboxState.SENT:
             return []
         if item.operation == "slack.create_channel":
             return self.publish_all(ch, self.held(ch)) if not self._shared_any(ch) else []
@@ -367,7 +367,7 @@ class TeamSync:
         go `with` this one (the sender settles it as this one ends: sent or discarded);
         their events keep their ids (idempotent) and take their place in the message.
         Returns the item as it is to be sent."""
-        if not _team_post(item) or item.attempts or item.notes or item.uncertain:
+        if not is_team_post(item) or item.attempts or item.notes or item.uncertain:
             return item
 
         def change(ch: IncidentChange) -> OutboxItem:
@@ -383,7 +383,7 @@ class TeamSync:
             for later in docs:
                 if later.id <= me.id or not later.state.pending:
                     continue
-                if not _team_post(later) or later.attempts or later.notes or later.uncertain:
+                if not is_team_post(later) or later.attempts or later.notes or later.uncertain:
                     break  # (the order holds: what is behind a non-team item waits for it)
                 more = events_of_metadata(later.params.get("metadata"))
                 if not more or not fits_one_message([*events, *more]):
@@ -559,7 +559,7 @@ class TeamSync:
         return incident
 
 
-def _team_post(item: OutboxItem) -> bool:
+def is_team_post(item: OutboxItem) -> bool:
     """A message of team events to the incident's channel (queued by `publish_all`)."""
     return (
         item.operation == "slack.post"

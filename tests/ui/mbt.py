@@ -34,9 +34,11 @@ import httpx
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
+from cockpit.application.team import is_team_post
 from cockpit.commands import COMMANDS
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
+from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.presence import PROPERTY_KEY as PRESENCE_KEY
 from cockpit.sandbox import IN_PROCESS_URL, SandboxServer
 from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
@@ -300,12 +302,18 @@ def make_harness(tmp: Path) -> tuple[Harness, SandboxServer, CountingTransport]:
 
 
 def outbox_ids(h: Harness) -> tuple[set[str], int]:
-    """Every outbox item's id, and how many are still to send."""
+    """Every outbox item's id but the team's posts, and how many items are still to send.
+
+    A team post tells the teammates' cockpits what this one did (a tick, a status, the
+    raise's ticks once the sender has made the channel): it goes with a change the person
+    made, confirmed or not, and only to the incident's own channel, so it needs no
+    confirm of its own (it still counts as something to send)."""
     ids: set[str] = set()
     pending = 0
     for row in h.service.incidents():
         for doc in h.store.docs(row.id, "outbox"):
-            ids.add(f"{row.id}:{doc['id']}")
+            if not is_team_post(OutboxItem.from_dict(doc)):
+                ids.add(f"{row.id}:{doc['id']}")
             if doc.get("state") in ("queued", "sending"):
                 pending += 1
     return ids, pending
