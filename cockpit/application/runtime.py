@@ -38,7 +38,7 @@ from cockpit.domain.feed import FeedMessage
 from cockpit.domain.incident import Incident
 from cockpit.domain.outbox import OutboxItem
 from cockpit.integrations.errors import RemoteError
-from cockpit.integrations.feed import POLLING_WORST_CASE, RANK_REPORT, FeedPoller
+from cockpit.integrations.feed import POLLING_WORST_CASE, RANK_ACTIVE, RANK_REPORT, FeedPoller
 from cockpit.integrations.http import POLL_DEADLINE, polling
 from cockpit.integrations.outbox import Clients, RemoteActions, build_clients
 from cockpit.integrations.slack import SlackClient
@@ -127,6 +127,7 @@ class Remote:
         self._first_changed: Incident | None = None
         self._changed_lock = threading.Lock()
         self._shown_channel = ""  # the channel of the incident shown last (`changed`)
+        self._shown_incident = ""  # its id (its channel's catch-up goes first)
         self._rewatching: set[asyncio.Future[None]] = set()
         self._ready = threading.Event()
 
@@ -415,13 +416,18 @@ class Remote:
             self._team_wake.clear()
             try:
                 self._team_channels = self._open_channels()
-                for channel, iid in list(self._team_channels.items()):
+                shown = self._shown_incident
+                # the incident shown first, at its channel's rank in the feed's budget (the
+                # feed's reads of that channel bring the team's events only once caught up)
+                order = sorted(self._team_channels.items(), key=lambda c: c[1] != shown)
+                for channel, iid in order:
                     n, not_before = failures.get(channel, (0, 0.0))
                     if channel in self._caught_up or time.monotonic() < not_before:
                         continue
+                    spend = self._spend_active if iid == shown else None
                     try:
                         with polling(POLL_DEADLINE):
-                            done = await self.watch.read(iid, channel)
+                            done = await self.watch.read(iid, channel, spend=spend)
                     except RemoteError as e:  # that channel again later, less and less often
                         log.info("team catch-up of %s: %s", channel, e)
                         wait = max(e.retry_after or 0.0, min(300.0, 15.0 * 2.0**n))
@@ -436,6 +442,10 @@ class Remote:
                 log.exception("team catch-up failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._team_wake.wait(), TEAM_LOOK_EVERY)
+
+    async def _spend_active(self) -> None:
+        assert self.poller is not None
+        await self.poller.spend(RANK_ACTIVE)
 
     def _incident_messages(self, channel: str, messages: list[dict[str, Any]]) -> None:
         """Messages the feed read (or Socket Mode pushed) in an incident's channel: the
@@ -609,6 +619,7 @@ class Remote:
                 self._first_changed = incident
                 return
         if incident.links.channel:  # the active incident: its channel is polled often
+            self._shown_incident = incident.id
             label = incident.links.channel.label
             loop.call_soon_threadsafe(poller.set_active_channel, label)
             if self._team_wake is not None:  # (a channel made or joined: catch it up)

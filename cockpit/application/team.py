@@ -657,11 +657,20 @@ class ChannelWatch:
         self.spend_look = spend_look or spend
         self.oldest: dict[str, str] = {}  # channel id → the newest ts read
 
-    async def read(self, incident_id: str, channel: str) -> Applied:
+    async def read(
+        self,
+        incident_id: str,
+        channel: str,
+        *,
+        spend: Callable[[], Awaitable[None]] | None = None,
+    ) -> Applied:
+        """The channel's messages since the last read, applied. `spend` (the feed's budget
+        at another rank: the incident shown) instead of the watch's own."""
         messages: list[dict[str, Any]] = []
         oldest, cursor = self.oldest.get(channel, "0"), None
+        spend = spend or self.spend
         while True:  # (a page at a time, each counted)
-            await self.spend()
+            await spend()
             page = await self.client.messages_since(
                 channel, oldest, cursor=cursor, limit=PAGE, include_all_metadata=True
             )
