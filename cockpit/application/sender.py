@@ -240,6 +240,8 @@ class OutboxSender:
         def change(ch: IncidentChange) -> None:
             if outcome.apply is not None:
                 ch.entries.extend(outcome.apply(ch.incident, now, self.user))
+            if item.draft_id or item.operation.startswith("statuspage."):
+                ch.incident.update_sent(now)  # (the header's update clock starts again)
             kind = EntryKind.SENT if self.actions.sends_message(item) else EntryKind.ACTION
             entry = TimelineEntry.new(
                 ch.incident.id,

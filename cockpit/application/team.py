@@ -53,7 +53,7 @@ from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.checklist import Tick
 from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError
-from cockpit.domain.incident import Incident, Status, severity_change
+from cockpit.domain.incident import Incident, Status, severity_change, status_page_text
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.team import (
     LEDGER_TABLE,
@@ -224,9 +224,16 @@ class TeamSync:
             data: dict[str, object] = {"status": str(item.params.get("status") or "")}
             if page is not None and page.url.startswith(("https://", "http://")):
                 data["link"], data["page_id"] = page.url[:500], page.label[:64]
-            names = [str(n) for n in item.params.get("components") or []]
+            named = item.params.get("components")  # (before the pick existed: the incident's)
+            names = [str(n) for n in named] if isinstance(named, list) else inc.affected_components
             if names:
                 data["components"] = _fit(", ".join(names), 300)
+            # whether it opened the page's incident (or updated a teammate's): as the
+            # sender's own entry says (its words and kind, the same in every cockpit)
+            done = next((e for e in ch.entries if e.id == f"{item.id}0done"), None)
+            opened = status_page_text(str(data["status"]), names, opened=True)
+            if done is not None and done.text == opened:
+                data["opened"] = "yes"
             if draft is not None:
                 data |= {"template": draft.template, "title": draft.title[:300]}
                 data["text"] = _fit(draft.body, 2000)

@@ -7,6 +7,7 @@ records it, so the timeline can never disagree with the incident.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -48,6 +49,14 @@ def severity_text(before: Severity | None, after: Severity) -> str:
     (the one that made the change and those that applied it from the team's channel)."""
     was = before.label if before else "unset"
     return f"severity {was} → {after.label}"
+
+
+def status_page_text(status: str, components: Sequence[str] = (), *, opened: bool = False) -> str:
+    """A status-page update in words: the timeline entry's text, the same in the cockpit
+    that sent it and in those that applied it from the team's channel."""
+    head = "status-page incident opened" if opened else "status page"
+    where = f" ({', '.join(components)})" if components else ""
+    return f"{head}: {status}{where}"
 
 
 def severity_change(text: str) -> tuple[Severity | None, Severity] | None:
@@ -375,6 +384,15 @@ class Incident:
     def record_assessment(self, assessment: Assessment, *, at: datetime, by: str) -> TimelineEntry:
         self.assessment = assessment
         return self._entry(EntryKind.ASSESSMENT, assessment.describe(), utc(at), by)
+
+    def update_sent(self, at: datetime) -> bool:
+        """A stakeholder or status-page update went out at `at` (sent here, or by a
+        teammate's cockpit): the update clock runs from the newest. Whether it moved."""
+        at = utc(at)
+        if self.last_update_at is not None and self.last_update_at >= at:
+            return False
+        self.last_update_at = at
+        return True
 
     # -- storage -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

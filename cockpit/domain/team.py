@@ -70,6 +70,7 @@ from cockpit.domain.incident import (
     Severity,
     Status,
     severity_text,
+    status_page_text,
 )
 from cockpit.domain.sanitize import sanitize
 from cockpit.domain.timeline import EntryKind, TimelineEntry
@@ -163,6 +164,7 @@ SCHEMA: Final[dict[TeamKind, dict[str, _F]]] = {
     TeamKind.RAISED: {
         "title": _F(str),
         "reported_at": _F(str, max=40),
+        "acknowledged_at": _F(str, required=False, max=40),  # (its ticket made)
         "thread": _F(str, required=False, max=MAX_URL, url=True),
         "ticket_url": _F(str, required=False, max=MAX_URL, url=True),
         "channel_url": _F(str, required=False, max=MAX_URL, url=True),
@@ -219,6 +221,7 @@ SCHEMA: Final[dict[TeamKind, dict[str, _F]]] = {
         # the status-page incident's id: the other cockpits update it, never open another
         "page_id": _F(str, required=False, max=64, pattern=_PAGE_ID),
         "components": _F(str, required=False),  # the affected components' names, ", "
+        "opened": _F(str, required=False, choices=_YES_NO),  # the page's incident opened
         "template": _F(str, required=False, max=64, pattern=_TEMPLATE),
         "title": _F(str, required=False),
         "text": _F(str, required=False, max=MAX_TEXT, multiline=True),
@@ -416,8 +419,10 @@ class TeamEvent:
         if self.kind is TeamKind.DRAFT_SENT:
             target = f" to {d['target']}" if d.get("target") else ""
             return f"{d['title']} — sent{target}"
-        where = f" ({d['components']})" if d.get("components") else ""
-        return f"status page: {d['status']}{where}"
+        # the words of the sending cockpit's entry (status_page_text)
+        return status_page_text(
+            str(d["status"]), _names(str(d.get("components") or "")), opened=_opened(self)
+        )
 
     def text(self) -> str:
         """The message people read in the channel (Slack mrkdwn, every text escaped)."""
@@ -733,7 +738,7 @@ _ENTRY_KIND = {
     TeamKind.TICK: EntryKind.CHECK,
     TeamKind.NOTE: EntryKind.NOTE,
     TeamKind.DRAFT_SENT: EntryKind.SENT,
-    TeamKind.STATUS_PAGE: EntryKind.ACTION,  # (as the sender's own entry for it is)
+    TeamKind.STATUS_PAGE: EntryKind.SENT,  # (an update; the page's incident opened: ACTION)
 }
 
 
@@ -944,11 +949,7 @@ class TeamLedger:
         if ev.kind is TeamKind.RAISED:
             return fill_links(incident, ev)
         if ev.kind in (TeamKind.DRAFT_SENT, TeamKind.STATUS_PAGE):
-            changed = newest = False
-            if incident.last_update_at is None or incident.last_update_at <= at:
-                newest = incident.last_update_at is None or incident.last_update_at < at
-                incident.last_update_at = at
-                changed = newest
+            changed = newest = incident.update_sent(at)
             if ev.kind is not TeamKind.STATUS_PAGE:
                 return changed
             # the page's incident, by its id (the updates address it): this cockpit's
@@ -957,7 +958,7 @@ class TeamLedger:
             if link and page_id and incident.links.status_page is None:
                 incident.links.status_page = Link(link, page_id)
                 changed = True
-            names = [n.strip() for n in str(d.get("components") or "").split(",") if n.strip()]
+            names = _names(str(d.get("components") or ""))
             if names and newest and names != incident.affected_components:
                 incident.affected_components = names
                 changed = True
@@ -1008,7 +1009,18 @@ def _note_kind(ev: TeamEvent) -> EntryKind:
             return EntryKind(str(ev.data.get("entry") or "note"))
         except ValueError:
             return EntryKind.NOTE
+    if ev.kind is TeamKind.STATUS_PAGE and _opened(ev):
+        return EntryKind.ACTION  # (as the sender's own entry for it is)
     return _ENTRY_KIND[ev.kind]
+
+
+def _opened(ev: TeamEvent) -> bool:
+    return ev.data.get("opened") == "yes"
+
+
+def _names(components: str) -> list[str]:
+    """The components' names a status-page event lists (", " between them)."""
+    return [n.strip() for n in components.split(",") if n.strip()]
 
 
 def fill_links(incident: Incident, ev: TeamEvent) -> bool:
@@ -1041,6 +1053,8 @@ def raised_event(
         "commander": incident.commander[:MAX_NAME],
         "comms": incident.comms[:MAX_NAME],
     }
+    if incident.acknowledged_at is not None:
+        data["acknowledged_at"] = to_iso(incident.acknowledged_at)
     for name, link in (
         ("thread", incident.links.thread),
         ("ticket_url", incident.links.ticket),
@@ -1100,7 +1114,12 @@ def joined_incident(
         if name:
             incident.roles[role] = str(name)
     if incident.links.ticket is not None:
-        incident.acknowledged_at = at
+        # when the raiser's ticket was made (its SLO stopped then: after the raise, before
+        # the reply that says it was posted)
+        acked = _time(d.get("acknowledged_at"))
+        incident.acknowledged_at = (
+            at if acked is None else max(reported, min(acked, received.posted_at, utc(now)))
+        )
     entries = [
         TimelineEntry(
             id=entry_id(ev.id),

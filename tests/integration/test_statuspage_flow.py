@@ -156,3 +156,33 @@ async def test_steps_taken_before_the_ticket_exists_reach_it(rig: Rig) -> None:
     assert issue["status"].upper() == "FIXING"
     assert issue["priority"] == "Highest"
     assert rig.service.get(inc.id).links.ticket is not None
+
+
+async def test_each_update_sent_starts_the_update_clock_again(rig: Rig) -> None:
+    """The header's UPDATE countdown and the templates' last/next update run from the last
+    update sent: the status page's and a stakeholder update's, at the time each went out
+    (a teammate's, applied from the channel, does the same: tests/unit/test_team_events)."""
+    actions = IncidentActions(rig.service, calendar=rig.settings.support.calendar())
+    thread = rig.report("Card payments fail at checkout")
+    raised = actions.raise_incident("Checkout payments failing", thread=thread)
+    assert raised.incident is not None
+    inc = raised.incident
+    await rig.drain_all()
+    assert rig.service.get(inc.id).last_update_at is None
+
+    rig.clock.advance(minutes=3)
+    draft = rig.service.new_draft(inc.id, "statuspage-investigating")
+    actions.send_draft(inc.id, draft.id, components=["Payments"])
+    await rig.drain_all()
+    [opened] = [e for e in rig.store.timeline(inc.id) if "status-page incident" in e.text]
+    assert opened.text == "status-page incident opened: investigating (Payments)"
+    assert rig.service.get(inc.id).last_update_at == opened.event_at == rig.clock.now()
+
+    rig.clock.advance(minutes=20)
+    draft = rig.service.new_draft(inc.id, "stakeholder-update")
+    actions.send_draft(inc.id, draft.id)
+    await rig.drain_all()
+    assert rig.service.get(inc.id).last_update_at == rig.clock.now()
+    # an update already counted, finished again (a restart's retry), moves nothing back
+    later = rig.service.get(inc.id)
+    assert not later.update_sent(opened.event_at) and later.last_update_at == rig.clock.now()

@@ -385,9 +385,12 @@ async def test_drafts_status_page_and_hand_offs_converge(
         (DraftState.SENT, "statuspage", "statuspage-investigating")
     ]
     assert seen[0].body == draft.body.strip() and "(sent by ada)" in seen[0].target
-    sent_b = next(e for e in bo.store.timeline(b_id) if e.text.startswith("status page:"))
+    sent_b = next(e for e in bo.store.timeline(b_id) if "status-page incident" in e.text)
     sent_a = next(e for e in ada.store.timeline(a_id) if "status-page incident" in e.text)
-    assert sent_b.author == "ada" and "status page: investigating" in sent_b.text
+    # the words and the kind of Ada's own entry, in both timelines
+    assert sent_b.author == "ada"
+    assert sent_b.text == sent_a.text == "status-page incident opened: investigating (Payments)"
+    assert sent_b.kind is sent_a.kind
     assert abs((sent_b.event_at - sent_a.event_at).total_seconds()) < 1  # its own time
     # the checklist item it ticked came with it
     assert bo.store.ticks(b_id)["statuspage-acknowledge"].by == "ada"

@@ -14,7 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cockpit.domain.checklist import Tick
-from cockpit.domain.incident import Incident, Link, Role, Severity, Status, severity_change
+from cockpit.domain.incident import (
+    Incident,
+    Link,
+    Role,
+    Severity,
+    Status,
+    severity_change,
+    status_page_text,
+)
 from cockpit.domain.team import (
     MAX_METADATA_BYTES,
     PENDING,
@@ -383,6 +391,25 @@ def test_join_makes_the_incident_from_the_raised_event() -> None:
     assert [e.kind for e in entries] == [EntryKind.NOTE, EntryKind.ACTION]
 
 
+def test_a_joined_incident_is_acknowledged_when_the_raisers_ticket_was_made() -> None:
+    """The raise is queued before its ticket exists: the joiner's acknowledgement (the
+    SLO's stop) is the raiser's, not the raise's time; a time after the reply was posted
+    (a skewed clock, a lie) is held to the post."""
+    inc = incident(Status.FIXING)
+    inc.acknowledged_at = T0 + timedelta(minutes=2, seconds=3.25)
+    raised = raised_event(inc, origin=THEM, at=T0 + timedelta(minutes=2), by="Ana")
+    meta = json.loads(json.dumps(raised.metadata()))
+    r = decode_message({"type": "message", "ts": ts(3), "metadata": meta})
+    assert r is not None
+    joined, _ = joined_incident(r, incident_id="1", now=NOW)
+    assert joined.acknowledged_at == inc.acknowledged_at
+    meta["event_payload"]["data"]["acknowledged_at"] = (T0 + timedelta(hours=5)).isoformat()
+    late = decode_message({"type": "message", "ts": ts(3), "metadata": meta})
+    assert late is not None
+    joined, _ = joined_incident(late, incident_id="1", now=NOW)
+    assert joined.acknowledged_at == late.posted_at
+
+
 def test_keys_match_on_a_ticket_or_a_channel_in_common() -> None:
     assert TeamKey("INC-1", "").matches(TeamKey("INC-1", "C0X1"))
     assert TeamKey("", "C0X1").matches(TeamKey("INC-1", "C0X1"))
@@ -416,6 +443,7 @@ def test_a_status_page_update_links_the_page_incident_and_shows_as_sent() -> Non
     [entry] = out.entries
     assert entry.event_at == T0 + timedelta(minutes=5) and entry.author == "Ana"
     assert entry.text == "status page: investigating (Payments, Checkout)"
+    assert entry.kind is EntryKind.SENT  # (an update: the sender's entry is a send)
     [draft] = out.drafts
     assert draft.state.value == "sent" and draft.kind == "statuspage"
     assert draft.body == data["text"] and draft.target.endswith("(sent by Ana)")
@@ -516,3 +544,23 @@ def test_a_severity_event_reads_as_the_entry_its_sender_made(
     assert ev(TeamKind.SEVERITY, data).describe() == entry.text
     # an older cockpit's event, without where it came from: never a made-up "unset"
     assert ev(TeamKind.SEVERITY, {"to": after.value}).describe() == f"severity set to {after.label}"
+
+
+def test_a_status_page_incident_opened_reads_as_the_senders_entry() -> None:
+    """The cockpit that opened the page's incident wrote "status-page incident opened: …"
+    (an action): the others' entry has its words and kind."""
+    inc = incident(Status.FIXING)
+    data = {"status": "investigating", "components": "Payments", "opened": "yes"}
+    [entry] = (
+        TeamLedger([], me=ME)
+        .receive(inc, rx(ev(TeamKind.STATUS_PAGE, data), 2), ticks={}, now=NOW)
+        .entries
+    )
+    assert entry.text == status_page_text("investigating", ["Payments"], opened=True)
+    assert entry.text == "status-page incident opened: investigating (Payments)"
+    assert entry.kind is EntryKind.ACTION
+    # read from Slack: a value the schema does not know is refused, not read as "opened"
+    meta = ev(TeamKind.STATUS_PAGE, data).metadata()
+    assert decode_metadata(meta) is not None
+    meta["event_payload"]["data"]["opened"] = "maybe"
+    assert decode_metadata(meta) is None

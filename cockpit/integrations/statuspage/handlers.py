@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from cockpit.domain.errors import CockpitError
-from cockpit.domain.incident import Incident, Link
+from cockpit.domain.incident import Incident, Link, status_page_text
 from cockpit.domain.outbox import OutboxItem
 from cockpit.domain.timeline import TimelineEntry
 from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome
@@ -57,7 +57,7 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
             self._components = {c.name.lower(): c.id for c in components}
         return [self._components[n.lower()] for n in names if n.lower() in self._components]
 
-    def _outcome(self, sp_id: str, shortlink: str) -> Outcome:
+    def _outcome(self, sp_id: str, shortlink: str, item: OutboxItem, incident: Incident) -> Outcome:
         s = self._settings()
         url = shortlink or f"{s.api_url}/pages/{s.page_id}/incidents/{sp_id}"
 
@@ -66,7 +66,14 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
             return []
 
         return Outcome(
-            remote_id=sp_id, remote_link=url, text="status-page incident opened", apply=apply
+            remote_id=sp_id,
+            remote_link=url,
+            text=status_page_text(
+                str(item.params.get("status", "investigating")),
+                self._names(item, incident),
+                opened=True,
+            ),
+            apply=apply,
         )
 
     @staticmethod
@@ -101,14 +108,14 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
             deliver_notifications=bool(item.params.get("notify", True)),
             marker=item.id,
         )
-        return self._outcome(created.id, created.shortlink)
+        return self._outcome(created.id, created.shortlink, item, incident)
 
     async def find_create(self, item: OutboxItem, incident: Incident) -> Outcome | None:
         name = str(item.params.get("name") or _public_name(incident))
         found = await self.ctx.client.find_incident_by_name(name, marker=item.id)
         if found is None or found.marker != item.id:
             return None
-        return self._outcome(found.id, found.shortlink)
+        return self._outcome(found.id, found.shortlink, item, incident)
 
     # -- statuspage.update -------------------------------------------------------------------
     async def update(self, item: OutboxItem, incident: Incident) -> Outcome:
@@ -138,7 +145,7 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
         return Outcome(
             remote_id=sp_id,
             remote_link=incident.links.status_page.url if incident.links.status_page else "",
-            text=f"status page: {status}",
+            text=status_page_text(status, self._names(item, incident)),
         )
 
     async def find_update(self, item: OutboxItem, incident: Incident) -> Outcome | None:
@@ -147,7 +154,8 @@ class StatuspageHandlers(Handlers[StatuspageClient]):
             return None
         current = await self.ctx.client.get_incident(status_page_id(incident))
         if current.updates > int(before):
-            return Outcome(remote_id=current.id, text=f"status page: {item.params['status']}")
+            text = status_page_text(str(item.params["status"]), self._names(item, incident))
+            return Outcome(remote_id=current.id, text=text)
         return None
 
     async def note_before_update(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
