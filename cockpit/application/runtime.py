@@ -39,7 +39,7 @@ from cockpit.domain.incident import Incident
 from cockpit.domain.outbox import OutboxItem
 from cockpit.integrations.errors import RemoteError
 from cockpit.integrations.feed import POLLING_WORST_CASE, RANK_ACTIVE, RANK_REPORT, FeedPoller
-from cockpit.integrations.http import POLL_DEADLINE, polling
+from cockpit.integrations.http import POLL_DEADLINE, counting, polling
 from cockpit.integrations.outbox import Clients, RemoteActions, build_clients
 from cockpit.integrations.slack import SlackClient
 from cockpit.integrations.socket import SlackSocket, SocketStatus
@@ -185,7 +185,7 @@ class Remote:
         self._on_change, self._on_status = on_change, on_status
         if self.actions is not None:
             self.actions.wake = self.sender.wake
-        tasks = [asyncio.create_task(self.sender.run()), asyncio.create_task(self._watchdog())]
+        tasks = [asyncio.create_task(self._send()), asyncio.create_task(self._watchdog())]
         self._start_presence(tasks)
         self._start_tracker(tasks)
         source = self.clients.message_source()
@@ -232,6 +232,19 @@ class Remote:
             self._save_names()
             if self.feed_cache is not None:
                 self.feed_cache.flush(timeout=5.0)  # the last messages on disk
+
+    async def _send(self) -> None:
+        """The outbox's sender. Its Slack requests count in the feed's budget (one budget
+        of Slack requests a minute for the whole cockpit): a minute of many posts leaves
+        the feed's polls what is left."""
+        assert self.sender is not None
+
+        def told(system: str) -> None:
+            if system == SlackClient.system and self.poller is not None:
+                self.poller.count_elsewhere()
+
+        with counting(told):
+            await self.sender.run()
 
     # -- changes made in Jira itself ---------------------------------------------------------
     def _start_tracker(self, tasks: list[asyncio.Task[Any]]) -> None:

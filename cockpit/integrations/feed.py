@@ -133,6 +133,7 @@ class ThreadState:
 class PollStats:
     requests: deque[float] = field(default_factory=deque)  # times of requests, last minute
     total_requests: int = 0
+    elsewhere: int = 0  # Slack requests made outside the feed and counted in its budget
     delivered: int = 0
     pushed: int = 0  # of those, delivered from Socket Mode first
     duplicates: int = 0  # messages seen a second time (polled and pushed), not delivered
@@ -173,6 +174,7 @@ class FeedPoller:
         self._paused_until = float("-inf")  # the whole feed waits (a rate limit) until then
         self._opens = 0  # Socket Mode connection attempts counted (`spend`)
         self._rank_now = RANK_REPORT  # the rank of the poll under way (its requests')
+        self._elsewhere: deque[float] = deque()  # times of the last minute's, `count_elsewhere`
         self._open_waiting = 0  # of those, waiting for room in the budget now
         self.channels: dict[str, ChannelState] = {
             incidents: ChannelState(incidents, max(5.0, incidents_period), fixed=True),
@@ -330,6 +332,20 @@ class FeedPoller:
         self._take()
         return True
 
+    def count_elsewhere(self) -> None:
+        """A Slack request made outside the feed, not waiting for it (the outbox's posts:
+        what a person sent goes at once): counted in the budget all the same, so the
+        polls after it leave room for it and the cockpit's requests stay within the
+        minute's `budget` (a busy minute of posts slows the polls down to what is left)."""
+        self._budget_wait()  # (refill the bucket, forget requests older than the minute)
+        now = self.clock()
+        self._tokens -= 1.0
+        self.stats.requests.append(now)
+        self.stats.elsewhere += 1
+        self._elsewhere.append(now)
+        while self._elsewhere and now - self._elsewhere[0] >= 60.0:
+            self._elsewhere.popleft()
+
     async def spend(self, rank: int = RANK_REST) -> None:
         """Count one request made elsewhere (the team's reads of the incidents' channels)
         in the feed's budget, waiting for room first: room that no poll of a higher rank
@@ -379,6 +395,12 @@ class FeedPoller:
             while due <= now + 61.0:
                 dues.append(due)
                 due += period
+        # the requests made elsewhere (the outbox's posts) go on at the last minute's pace
+        # as far as the polls can tell: room is kept for them as for #incidents
+        recent = [t for t in self._elsewhere if t > now - 60.0]
+        if recent:
+            step = 60.0 / len(recent)
+            dues += [now + step * (i + 0.5) for i in range(len(recent))]
         dues.sort()
         rate = self.budget / 60.0
         tokens, t = self._tokens - 1.0, now

@@ -90,6 +90,24 @@ def polling(deadline: float = POLL_DEADLINE) -> Iterator[None]:
         _call_limits.reset(token)
 
 
+# told of each request the current task sends (its system's name): see `counting`
+_on_request: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "cockpit_on_request", default=None
+)
+
+
+@contextlib.contextmanager
+def counting(hook: Callable[[str], None]) -> Iterator[None]:
+    """`hook(system)` is called as each request made inside (by this task, and the tasks
+    it starts) goes out, each retry included: a budget shared with another part (the
+    feed's Slack budget, which the outbox's posts count in) sees them."""
+    token = _on_request.set(hook)
+    try:
+        yield
+    finally:
+        _on_request.reset(token)
+
+
 @dataclass(frozen=True)
 class Reply:
     """A response that came back whole: status, headers and the parsed JSON (or None)."""
@@ -309,10 +327,13 @@ class ApiClient:
         started = self._clock()
         attempt = 0
         waits = 0
+        told = _on_request.get()
         while True:
             attempt += 1
             if self.limiter is not None:
                 await self.limiter.wait()
+            if told is not None:
+                told(self.system)
             try:
                 status, headers, body = await self._attempt(
                     method, path, params, json_body, deadline

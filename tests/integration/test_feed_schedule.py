@@ -22,10 +22,12 @@ from cockpit.integrations.feed import (
     RANK_REST,
     FeedPoller,
 )
+from cockpit.integrations.http import counting
 from cockpit.integrations.slack import SlackClient
 from cockpit.sandbox.dispatch import IN_PROCESS_URL
 from cockpit.sandbox.faults import RateLimiter
 from cockpit.sandbox.server import SandboxServer
+from cockpit.sandbox.state import BOT_USER_ID
 from cockpit.sandbox.tokens import BOT_TOKEN
 
 
@@ -231,3 +233,86 @@ def test_an_ended_incidents_channel_and_its_threads_are_dropped():
     poller.keep_channels(["#incident-8"])  # incident-9 ended; incident-7 is shown
     assert set(poller.channels) == {"incidents", "alerts", "incident-7", "incident-8"}
     assert [th.channel.name for th in poller.threads.values()] == ["incidents"]
+
+
+async def test_the_outboxs_posts_count_in_the_budget():
+    """A responder changing the incident every 4 s posts 15 messages a minute to its
+    channel (the team's events): those posts go at once, and count in the cockpit's
+    budget, so the feed's polls slow to what is left and the cockpit's Slack requests
+    stay within 25 a minute; #incidents keeps its pace (the polls after it give way)."""
+    server = SandboxServer(scenario=None)
+    state = server.state
+    clock = EventTime()
+    server.slack.limiter = RateLimiter(clock=clock.clock)
+    alice = "U0SBXALICE1"
+    channel = state.create_channel("incident-1", alice)
+    channel.members.append(BOT_USER_ID)  # (the cockpit made it: its bot is in)
+    slack = SlackClient(
+        f"{IN_PROCESS_URL}/api",
+        BOT_TOKEN,
+        transport=server.transport(),
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
+    seen: dict[str, float] = {}
+
+    def deliver(messages: list[FeedMessage]) -> None:
+        for m in messages:
+            seen.setdefault(m.text, clock.now)
+
+    poller = FeedPoller(slack, deliver, clock=clock.clock, sleep=clock.sleep)
+    poller.set_active_channel("incident-1")
+    polls: list[float] = []
+    posts: list[float] = []
+    take = poller._take
+
+    def counted() -> None:
+        polls.append(clock.now)
+        take()
+
+    poller._take = counted  # type: ignore[method-assign]
+
+    def told(system: str) -> None:
+        assert system == "Slack"
+        posts.append(clock.now)
+        poller.count_elsewhere()
+
+    async def outbox() -> None:
+        with counting(told):
+            await clock.sleep(60.0)  # a minute to settle
+            while True:
+                await slack.post_message(channel.id, f"change {len(posts)}")
+                await clock.sleep(4.0)
+
+    reported: dict[str, float] = {}
+    incidents = state.channel_by_name("incidents")
+    assert incidents is not None
+
+    def post_due(t: float) -> None:
+        while (at := 1060.0 + 3.1 * len(reported)) <= min(t, 1360.0):
+            text = f"report {len(reported)}"
+            state.post(incidents, state.person_message(alice, text))
+            reported[text] = at
+
+    tasks = [asyncio.create_task(poller.run()), asyncio.create_task(outbox())]
+    try:
+        await clock.run_until(1420.0, post_due)
+    finally:
+        poller.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await slack.aclose()
+
+    assert len(posts) >= 80 and poller.stats.elsewhere == len(posts)
+    late = [seen[text] - at for text, at in reported.items()]
+    assert pct(late, 50) <= 5.0 and max(late) <= 10.0, sorted(late)
+    # once the posts' pace is known (a minute after they began), every minute within 25;
+    # the minute they began may hold one more (polls made before the first post)
+    steady = [t for t in polls + posts if t >= 1120.0]
+    assert most_in_a_minute(steady) <= 25, most_in_a_minute(steady)
+    assert most_in_a_minute(polls + posts) <= 26, most_in_a_minute(polls + posts)
+    assert len(polls) >= 6 * 8  # the feed went on polling, in what the posts left
+    assert poller.channels["incident-1"].oldest is not None  # read, in what is left

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cockpit.integrations.errors import NameTaken, NotInChannel, RemoteError, redact
-from cockpit.integrations.http import RetryPolicy
+from cockpit.integrations.http import RetryPolicy, counting
 from cockpit.integrations.slack import (
     SlackClient,
     channel_name,
@@ -329,6 +329,21 @@ async def test_429_waits_retry_after_then_succeeds(
     server.faults.force("ratelimit", on="conversations.history", retry_after=3)
     assert await slack.history(cid) == []
     assert clock.sleeps == [3.0] and calls(server, "conversations.history") == 2
+
+
+async def test_counting_tells_each_request_of_the_task_retries_included(
+    slack: SlackClient, server: SandboxServer, clock: FakeClock
+):
+    """What the outbox sends counts in the feed's budget: `counting` tells each attempt
+    that goes out (a retry is a request too), and nothing made outside it."""
+    cid = channel(server, "ops")
+    told: list[str] = []
+    server.faults.force("ratelimit", on="conversations.history", retry_after=1)
+    with counting(told.append):
+        await slack.history(cid)
+    assert told == ["Slack", "Slack"] == ["Slack"] * calls(server, "conversations.history")
+    await slack.history(cid)
+    assert len(told) == 2
 
 
 async def test_429_on_post_is_left_to_the_outbox(
