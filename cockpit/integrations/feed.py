@@ -397,10 +397,9 @@ class FeedPoller:
                 due += period
         # the requests made elsewhere (the outbox's posts) go on at the last minute's pace
         # as far as the polls can tell: room is kept for them as for #incidents
-        recent = [t for t in self._elsewhere if t > now - 60.0]
-        if recent:
-            step = 60.0 / len(recent)
-            dues += [now + step * (i + 0.5) for i in range(len(recent))]
+        posted = sum(1 for x in self._elsewhere if x > now - 60.0)
+        if posted:
+            dues += [now + 60.0 / posted * (i + 0.5) for i in range(posted)]
         dues.sort()
         rate = self.budget / 60.0
         tokens, t = self._tokens - 1.0, now
