@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from cockpit.application.outbox import OUTBOX
+from cockpit.application.outbox import OUTBOX, keep_item_in
 from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.clock import utc
 from cockpit.domain.errors import IllegalTransition
@@ -441,6 +441,8 @@ class TrackerSync:
                 ch.save = True
                 result.changed = True
                 result.applied.append(text)
+                if move.kind is TeamKind.STATUS:
+                    _supersede_transitions(ch, state.key, Status(move.to), now)
                 if event is not None and self.team is not None:
                     # told in the channel too, as the event every cockpit that reads this
                     # change in Jira makes (the same id): each applies it once, from Jira
@@ -508,6 +510,24 @@ class TrackerSync:
             return
         known = Known(event, state=Seen.CONFLICT, conflict=move.why)
         ch.put_doc(LEDGER_TABLE, known.to_dict())
+
+
+def _supersede_transitions(ch: IncidentChange, key: str, to: Status, now: datetime) -> None:
+    """Jira's move applied here: a move of ours to another status that failed (waiting
+    for the person to retry or discard it) is discarded, with why. Retried, it would
+    undo what was done in Jira with what this cockpit wanted before it knew; a move the
+    person still wants is one more change of status, sent as any other."""
+    for doc in ch.current_docs(OUTBOX):
+        if doc.get("operation") != "jira.transition" or doc.get("state") != "failed":
+            continue
+        try:
+            item = OutboxItem.from_dict(dict(doc))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if str(item.params.get("to")) == to.value:
+            continue
+        why = f"not sent: {key} was moved to {to.label} in Jira meanwhile"
+        keep_item_in(ch, replace(item.discarded(at=now), reason=why), now)
 
 
 def _own_writes(docs: Iterable[Mapping[str, Any]]) -> list[OutboxItem]:

@@ -18,6 +18,7 @@ from cockpit.application.tracker import (
     watched_tickets,
 )
 from cockpit.domain.incident import Severity, Status
+from cockpit.domain.outbox import OutboxState
 from cockpit.domain.team import TeamKey
 from cockpit.domain.timeline import EntryKind
 from cockpit.integrations.jira.client import JiraClient
@@ -137,6 +138,40 @@ async def test_own_changes_never_echo_and_jira_changes_apply(one: tuple[Tracked,
     for r in await t.read_twice():
         assert not r.applied
     assert len([e for e in t.c.store.timeline(iid) if e.author == "Jira"]) == 2
+
+
+async def test_a_failed_move_of_ours_does_not_undo_a_move_made_in_jira(
+    one: tuple[Tracked, Any],
+) -> None:
+    """Ours to MONITORING failed (Jira refused it) and waits for the person; meanwhile the
+    ticket was moved in Jira and that move is applied here: ours is discarded with why,
+    not left to be retried over it, and what was queued behind it goes."""
+    t, server = one
+    server.state.clock = lambda: t.c.clock.now().timestamp()  # (Jira's times: this clock)
+    iid, key = await raised(t, server)
+    t.c.actions.set_status(iid, Status.FIXING)
+    await t.c.drain()
+    await t.read_twice()  # (the baseline: FIXING, ours)
+    server.faults.force("status", status=400, on=f"POST /rest/api/3/issue/{key}/transitions")
+    t.c.actions.set_status(iid, Status.MONITORING, reason="rolled back")
+    for _ in range(5):
+        await t.c.sender.drain()
+    [failed] = [i for i in t.c.sender.items(iid) if i.state is OutboxState.FAILED]
+    assert failed.operation == "jira.transition" and failed.params["to"] == "monitoring"
+    t.c.actions.note(iid, "checking the rollback")  # (queued behind it, for the team)
+    # someone resolves it in Jira; then this cockpit reads the ticket
+    t.c.clock.advance(seconds=30)
+    move_in_jira(server, key, "RESOLVED")
+    t.c.clock.advance(seconds=30)
+    results = await t.read_twice()
+    assert [a for r in results for a in r.applied], results
+    assert t.c.service.get(iid).status is Status.RESOLVED
+    [gone] = [i for i in t.c.sender.items(iid) if i.id == failed.id]
+    assert gone.state is OutboxState.DISCARDED
+    assert gone.reason == f"not sent: {key} was moved to RESOLVED in Jira meanwhile"
+    await t.c.drain()  # nothing blocks the rest now
+    issue = server.state.issue(key)
+    assert issue is not None and issue.status.casefold() == "resolved"
 
 
 async def test_an_illegal_move_in_jira_is_a_conflict(one: tuple[Tracked, Any]) -> None:
