@@ -144,6 +144,10 @@ class OutboxSender:
                 continue
             if self.coalesce is not None:
                 item = self.coalesce(item)
+                if not item.state.pending:  # (nothing left to send: discarded, with why)
+                    self.on_change(incident_id)
+                    done += 1
+                    continue
             finished = await self.attempt(item)
             if not finished:
                 return done

@@ -385,19 +385,35 @@ class TeamSync:
             me = next((i for i in docs if i.id == item.id), None)
             if me is None or me != item:  # changed meanwhile: send it as it is now
                 return item
-            events = events_of_metadata(me.params.get("metadata"))
+            # an event a teammate's cockpit posted already (a change read in Jira, which
+            # every cockpit that reads it tells under the same id) is not posted again
+            told = {
+                k.event.id
+                for doc in ch.current_docs(LEDGER_TABLE)
+                if (k := Known.from_dict(doc)) is not None and k.ts
+            }
+            mine = events_of_metadata(me.params.get("metadata"))
+            events = [e for e in mine if e.id not in told]
+            if mine and not events:
+                now = self.service.clock.now()
+                why = "not sent: a teammate's cockpit told the channel already"
+                gone = dataclasses.replace(me.discarded(at=now), reason=why)
+                ch.put_doc(OUTBOX, gone.to_dict())
+                return gone
             taken: list[OutboxItem] = []
             for later in docs:
                 if later.id <= me.id or not later.state.pending:
                     continue
                 if not is_team_post(later) or later.attempts or later.notes or later.uncertain:
                     break  # (the order holds: what is behind a non-team item waits for it)
-                more = events_of_metadata(later.params.get("metadata"))
+                more = [
+                    e for e in events_of_metadata(later.params.get("metadata")) if e.id not in told
+                ]
                 if not more or not fits_one_message([*events, *more]):
                     break
                 events += more
                 taken.append(later)
-            if not taken:
+            if not taken and len(events) == len(mine):
                 return me
             params = dict(me.params)
             params["text"] = batch_text(events)

@@ -259,9 +259,20 @@ async def test_a_status_changed_in_jira_reaches_both_cockpits(tmp_path: Path) ->
             [a_done], [b_done] = await ada.read_twice(), await bo.read_twice()
             assert a_done.applied and b_done.applied
             await ada_c.drain()
+            await bo_c.read()  # Ada's post of it is read before Bo's cockpit sends its own
             await bo_c.drain()
             await ada_c.read()
             await bo_c.read()
+            # told in the channel once: Bo's post of the same event was not sent
+            said = [
+                m["text"]
+                for ch in server.state.snapshot()["slack"]["channels"].values()
+                for m in ch["messages"]
+                if f"({key} is Monitoring)" in m.get("text", "")
+            ]
+            assert len(said) == 1, said
+            [dropped] = [i for i in bo_c.sender.items(b_id) if i.state is OutboxState.DISCARDED]
+            assert dropped.reason == "not sent: a teammate's cockpit told the channel already"
 
             def from_jira(c: Cockpit, iid: str) -> list[tuple[str, str, str]]:
                 entries = c.store.timeline(iid)
