@@ -77,7 +77,16 @@ class CockpitHost(App[None]):
                     self._store_finished, label, future, done, failed, context=context
                 )
 
-        self._writer.submit(fn).add_done_callback(finished)
+        try:
+            future = self._writer.submit(fn)
+        except RuntimeError:  # the writer has shut down: the app is quitting (a key that
+            # came behind ctrl+q); nothing more is written, and that is not a crash
+            log.info("store call %r after the store closed: not made", label)
+            self._store_inflight -= 1
+            if not self._store_inflight:
+                self._store_quiet.set()
+            return
+        future.add_done_callback(finished)
 
     def _store_finished(
         self,
