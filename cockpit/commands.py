@@ -119,7 +119,7 @@ COMMANDS: tuple[Command, ...] = (
         "settle_conflict",
         "Conflicts",
         "Incident",
-        "Settle a conflict with a teammate's change (a status move not applied here)",
+        "Settle a conflict: a teammate's or Jira's status move not applied here",
         footer=False,
     ),
     Command(

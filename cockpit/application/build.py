@@ -173,11 +173,14 @@ def build_services(
     actions = IncidentActions(
         service, calendar=calendar, escalation=dict(settings.escalation), remote=not local
     )
-    if not local and "slack" in settings.configured:
-        # the team's changes travel through the incidents' channels (application/team.py)
+    if not local and settings.configured & {"slack", "jira"}:
+        # the team's changes travel through the incidents' channels (application/team.py);
+        # with Jira alone nothing is shared, and a change made in Jira that cannot apply
+        # here is still kept as a conflict to settle
         from cockpit.application.team import TeamSync, cockpit_id
 
-        actions.team = TeamSync(service, cockpit_id(data_dir))
+        enabled = "slack" in settings.configured
+        actions.team = TeamSync(service, cockpit_id(data_dir), enabled=enabled)
     return Services(
         settings=settings,
         store=store,

@@ -362,7 +362,7 @@ class Remote:
         """This cockpit's presence on the shown incident's ticket, and the others' read
         back (application/presence.py): with the team on (Slack) and Jira configured."""
         jira = self.clients.get("jira") if self.clients is not None else None
-        if jira is None or self.team is None:
+        if jira is None or self.team is None or not self.team.enabled:
             return
         from cockpit.application.presence import PresenceLoop
 

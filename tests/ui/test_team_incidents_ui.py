@@ -166,3 +166,55 @@ async def test_a_status_changed_in_jira_reaches_the_running_app(tmp_path: Path) 
             await app.action_quit()
         await asyncio.sleep(0)
         h.store.close()
+
+
+async def test_with_jira_alone_a_reopen_in_jira_is_a_conflict_C_settles(tmp_path: Path) -> None:
+    """Jira configured, Slack not: nothing is shared with teammates, but a move made in
+    Jira that cannot apply here (a RESOLVED incident reopened) is kept as a conflict, and
+    `C` lists and settles it (it said "Slack is not configured"; and on an ended incident,
+    the one a reopen meets, that the incident was read-only)."""
+    from cockpit.sandbox.server import config_snippet, drill_settings
+    from cockpit.ui.dialogs.prompts import ChoiceModal
+    from tests.integration.test_tracker_watch import move_in_jira
+
+    with SandboxServer(port=0, scenario="quiet", seed=9, lenient=True, search_lag=0) as server:
+        config = tmp_path / "jira-only.toml"
+        only = {k: v for k, v in drill_settings(server.base_url).items() if k == "jira"}
+        config.write_text(config_snippet(only))
+        settings = load_settings(config, {"COCKPIT_USER": "bo", "COCKPIT_TIMEZONE": "UTC"})
+        assert settings.configured == {"jira"}
+        h = Harness(
+            tmp_path / "bo", settings, clock=SystemClock(), token=TOKENS.get, client_options=OPTIONS
+        )
+        team = h.services.actions.team
+        assert team is not None and not team.enabled  # (nothing shared: no channel to tell)
+        done = h.services.actions.raise_incident("Webhooks delayed", reported_at="-5m")
+        assert done.incident is not None
+        iid = done.incident.id
+        remote = h.services.remote
+        assert remote is not None
+        app = h.app(incident_id=iid)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: remote.tracker is not None)
+            tracker = remote.tracker
+            assert tracker is not None and remote._loop is not None
+            tracker.watch.every, tracker.watch.confirm = 0.5, 0.2
+            remote._loop.call_soon_threadsafe(tracker.poke)
+            await wait_until(pilot, lambda: TeamKey.of(h.service.get(iid)).ticket != "")
+            key = TeamKey.of(h.service.get(iid)).ticket
+            h.services.actions.set_status(iid, Status.FIXING)
+            h.services.actions.set_status(iid, Status.RESOLVED)
+            await wait_until(pilot, lambda: server.state.issue(key).status == "Resolved")  # type: ignore[union-attr]
+            await pilot.pause(1.5)
+            move_in_jira(server, key, "REOPEN")
+            await wait_until(pilot, lambda: bool(team.conflicts(iid)))
+            assert h.service.get(iid).status is Status.RESOLVED
+            await pilot.press("C")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not team.conflicts(iid))
+            assert h.service.get(iid).status is Status.RESOLVED  # (what is held here stays)
+            assert not [i for i in h.store.docs(iid, "outbox") if i["operation"] == "slack.post"]
+            await app.action_quit()
+        await asyncio.sleep(0)
+        h.store.close()

@@ -344,7 +344,8 @@ class CockpitScreen(Screen[None]):
             )
 
         remote = self.app.services.built_remote
-        if remote is None or self.app.services.actions.team is None:
+        team = self.app.services.actions.team
+        if remote is None or team is None or not team.enabled:
             raise_it()
             return
         app = self.app
@@ -385,16 +386,18 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(modal, done)
 
     def action_settle_conflict(self) -> None:
-        """`C`: a teammate's change not applied here (a status move not legal from what
-        this cockpit holds): marked settled, what is held here stays (change it to agree)."""
+        """`C`: a teammate's change, or one made in Jira, not applied here (a status move
+        not legal from what this cockpit holds): marked settled, what is held here stays
+        (change it to agree)."""
         from cockpit.ui.dialogs.prompts import ChoiceModal
 
-        rec = self.require_incident()
+        # (an ended incident too: a reopen in Jira is the conflict an ended one meets)
+        rec = self.require_incident(closed_too=True)
         team = self.app.services.actions.team
         if rec is None:
             return
         if team is None:
-            self.refuse("Nothing is shared with teammates here: Slack is not configured.")
+            self.refuse("No conflicts here: neither Slack nor Jira is configured.")
             return
         iid = rec.incident.id
 
