@@ -194,3 +194,22 @@ async def test_the_watch_reads_when_due_and_confirms_a_change_before_applying() 
     assert watch.due(tickets) == ["INC-7"]
     await watch.read({"INC-7": "7"})
     assert applied[-1] == ("7", "Monitoring")
+
+
+def test_a_passing_fault_is_read_again_soon_a_lasting_one_later_and_later() -> None:
+    """One read in five refused (the drill range's --faults 0.2) kept a change made in
+    Jira out of both cockpits for minutes (60, 120, 240 s after each failure)."""
+    from cockpit.application.tracker import TRANSIENT_READS, TrackerLoop
+    from cockpit.integrations.errors import RemoteError
+
+    loop = TrackerLoop(None, dict, print)  # type: ignore[arg-type]
+    passing = RemoteError("Jira", "answered 502", status=502, retryable=True)
+    lost = RemoteError("Jira", "gave no answer", ambiguous=True)
+    refused = RemoteError("Jira", "answered 401", status=401)
+    waits = []
+    for n in range(1, TRANSIENT_READS + 3):
+        loop._failures = n
+        waits.append((loop.retry_in(passing), loop.retry_in(lost), loop.retry_in(refused)))
+    assert [w[0] for w in waits] == [5.0, 10.0, 20.0, 60.0, 120.0]
+    assert [w[1] for w in waits] == [w[0] for w in waits]
+    assert [w[2] for w in waits] == [60.0, 120.0, 240.0, 480.0, 600.0]
