@@ -341,7 +341,10 @@ class IncidentActions:
         done = Done()
 
         def also(ch: IncidentChange) -> None:
-            self._ticking(done, ch, "raise-incident")
+            # ticked when the incident was made (the time a teammate's cockpit that joins
+            # it gets from the raise: both checklists say the same)
+            if svc.tick_in(ch, "raise-incident", at=ch.incident.created_at):
+                done.ticked.append("raise-incident")
             if self.planner is not None:
                 self._queueing(done, ch, self._raise_chain(ch.incident))
 

@@ -380,14 +380,16 @@ class IncidentService:
         self.store.set_tick(iid, tick)
         return tick
 
-    def tick_in(self, ch: IncidentChange, item_id: str) -> bool:
-        """Within a change: tick an item an action just completed, if this playbook has
-        it and it is not ticked yet (a custom playbook may not). True if it ticked."""
+    def tick_in(self, ch: IncidentChange, item_id: str, at: datetime | None = None) -> bool:
+        """Within a change: tick an item an action just completed (at `at`, now if not
+        given), if this playbook has it and it is not ticked yet (a custom playbook may
+        not). True if it ticked."""
         if not item_id or not any(i.id == item_id for i in self.playbook.items):
             return False
         if ch.ticked(item_id):
             return False
-        ch.ticks.append(Tick(item_id=item_id, ticked=True, by=self.user, at=self.clock.now()))
+        when = at if at is not None else self.clock.now()
+        ch.ticks.append(Tick(item_id=item_id, ticked=True, by=self.user, at=when))
         return True
 
     def tick_done(self, incident_id: str, item_id: str) -> bool:

@@ -72,6 +72,7 @@ from cockpit.domain.team import (
     events_of_metadata,
     fits_one_message,
     joined_incident,
+    raised_at,
     ts_order,
     yes_no,
 )
@@ -574,7 +575,9 @@ class TeamSync:
             drill=svc.drill,
         )
         known = Known(found.event, ts=found.ts, state=Seen.APPLIED)
-        raised = Tick("raise-incident", True, found.event.by, entries[0].event_at)
+        # ticked when the raiser's cockpit raised it (both checklists say the same)
+        at = raised_at(found, now=svc.clock.now())
+        raised = Tick("raise-incident", True, found.event.by, at)
         ticks = [raised] if any(i.id == raised.item_id for i in svc.playbook.items) else []
         svc.store.create_incident(
             incident, entries, ticks=ticks, docs=[(LEDGER_TABLE, known.to_dict())]

@@ -165,6 +165,7 @@ SCHEMA: Final[dict[TeamKind, dict[str, _F]]] = {
         "title": _F(str),
         "reported_at": _F(str, max=40),
         "acknowledged_at": _F(str, required=False, max=40),  # (its ticket made)
+        "raised_at": _F(str, required=False, max=40),  # (when it was raised: its tick)
         "thread": _F(str, required=False, max=MAX_URL, url=True),
         "ticket_url": _F(str, required=False, max=MAX_URL, url=True),
         "channel_url": _F(str, required=False, max=MAX_URL, url=True),
@@ -1055,6 +1056,7 @@ def raised_event(
     }
     if incident.acknowledged_at is not None:
         data["acknowledged_at"] = to_iso(incident.acknowledged_at)
+    data["raised_at"] = to_iso(incident.created_at)
     for name, link in (
         ("thread", incident.links.thread),
         ("ticket_url", incident.links.ticket),
@@ -1073,6 +1075,15 @@ def raised_event(
         origin=origin,
         event_id=event_id,
     )
+
+
+def raised_at(received: Received, *, now: datetime) -> datetime:
+    """When the raiser's cockpit raised the incident (its "raise" tick), as its raised
+    event says, held between the report and the reply's post (as far as two clocks agree)."""
+    d = received.event.data
+    reported = min(_time(d.get("reported_at")) or received.event.at, received.posted_at, utc(now))
+    at = _time(d.get("raised_at")) or received.event.at
+    return max(reported, min(at, received.posted_at + CLOCK_SKEW, utc(now)))
 
 
 def joined_incident(
@@ -1115,11 +1126,10 @@ def joined_incident(
             incident.roles[role] = str(name)
     if incident.links.ticket is not None:
         # when the raiser's ticket was made (its SLO stopped then: after the raise, before
-        # the reply that says it was posted)
+        # the reply that says it was posted, as far as two clocks agree)
         acked = _time(d.get("acknowledged_at"))
-        incident.acknowledged_at = (
-            at if acked is None else max(reported, min(acked, received.posted_at, utc(now)))
-        )
+        latest = min(received.posted_at + CLOCK_SKEW, utc(now))
+        incident.acknowledged_at = at if acked is None else max(reported, min(acked, latest))
     entries = [
         TimelineEntry(
             id=entry_id(ev.id),

@@ -621,6 +621,7 @@ async def test_a_teammate_who_joins_holds_what_was_done_before_the_channel_exist
     ada.actions.set_severity(a_id, Severity.MAJOR)
     assert ada.store.docs(a_id, LEDGER_TABLE) == []  # (no channel yet)
     posts_before = server.state.snapshot()["requests"].get("slack:chat.postMessage", 0)
+    ada.clock.advance(seconds=7)  # (the ticket made a while after the raise)
     await ada.drain()
     held = {i for i, t in ada.store.ticks(a_id).items() if t.ticked}
     assert {"create-ticket", "create-channel"} <= held
@@ -630,8 +631,14 @@ async def test_a_teammate_who_joins_holds_what_was_done_before_the_channel_exist
     await bo.read()
     assert {i for i, t in bo.store.ticks(b_id).items() if t.ticked} == held
     assert bo.store.ticks(b_id)["create-ticket"].by == "ada"
-    assert bo.store.ticks(b_id)["create-ticket"].at == ada.store.ticks(a_id)["create-ticket"].at
+    # each at its own time in both (the raise's too: when Ada raised it, not the report)
+    a_ticks, b_ticks = ada.store.ticks(a_id), bo.store.ticks(b_id)
+    assert {i: (t.by, t.at) for i, t in b_ticks.items()} == {
+        i: (t.by, t.at) for i, t in a_ticks.items()
+    }
     b_inc, a_inc = bo.service.get(b_id), ada.service.get(a_id)
+    assert b_ticks["raise-incident"].at == a_inc.created_at != b_inc.first_reported_at
+    assert b_inc.acknowledged_at == a_inc.acknowledged_at
     assert b_inc.severity is Severity.MAJOR and b_inc.roles == a_inc.roles
 
     # one team message for all of it (Slack's one a second per channel): its events

@@ -24,6 +24,7 @@ from cockpit.domain.incident import (
     status_page_text,
 )
 from cockpit.domain.team import (
+    CLOCK_SKEW,
     MAX_METADATA_BYTES,
     PENDING,
     BadEvent,
@@ -37,6 +38,7 @@ from cockpit.domain.team import (
     decode_message,
     decode_metadata,
     joined_incident,
+    raised_at,
     raised_event,
 )
 from cockpit.domain.timeline import EntryKind
@@ -393,21 +395,24 @@ def test_join_makes_the_incident_from_the_raised_event() -> None:
 
 def test_a_joined_incident_is_acknowledged_when_the_raisers_ticket_was_made() -> None:
     """The raise is queued before its ticket exists: the joiner's acknowledgement (the
-    SLO's stop) is the raiser's, not the raise's time; a time after the reply was posted
-    (a skewed clock, a lie) is held to the post."""
+    SLO's stop) is the raiser's, not the raise's time; a time long after the reply was
+    posted (a lie) is held to the post and the clocks' skew."""
     inc = incident(Status.FIXING)
     inc.acknowledged_at = T0 + timedelta(minutes=2, seconds=3.25)
+    inc.created_at = T0 + timedelta(minutes=1, seconds=2.5)  # (raised a minute after the report)
     raised = raised_event(inc, origin=THEM, at=T0 + timedelta(minutes=2), by="Ana")
     meta = json.loads(json.dumps(raised.metadata()))
     r = decode_message({"type": "message", "ts": ts(3), "metadata": meta})
     assert r is not None
     joined, _ = joined_incident(r, incident_id="1", now=NOW)
     assert joined.acknowledged_at == inc.acknowledged_at
+    # the "raise" tick's time: when the raiser's cockpit made the incident
+    assert raised_at(r, now=NOW) == inc.created_at
     meta["event_payload"]["data"]["acknowledged_at"] = (T0 + timedelta(hours=5)).isoformat()
     late = decode_message({"type": "message", "ts": ts(3), "metadata": meta})
     assert late is not None
     joined, _ = joined_incident(late, incident_id="1", now=NOW)
-    assert joined.acknowledged_at == late.posted_at
+    assert joined.acknowledged_at == late.posted_at + CLOCK_SKEW  # (clocks may differ)
 
 
 def test_keys_match_on_a_ticket_or_a_channel_in_common() -> None:
