@@ -43,14 +43,15 @@ from .tmux import Tmux, cockpit_command
 
 pytestmark = [
     pytest.mark.timeout(900),
-    # Issue 18's done-when drill, not passing yet (5 of its 8 steps do): the status page's
-    # entry reads differently in the cockpit that did not send it, and the exports differ
-    # in a few times (the raise's tick, acknowledged/mitigated, the last update). It runs
-    # when asked, so that it is not a red CI for work still open:
+    # Issue 18's done-when drill. Its eight steps pass, but not every time: under the
+    # range's faults a change's way to the other screen took up to 48 s in one run of
+    # nine (the budget below is 30 s; a refused post waits its backoff, a lost answer its
+    # check). It runs when asked, so that it is not a red CI for work still open:
     #     COCKPIT_E2E_PAIR=1 python -m pytest tests/e2e/test_two_responders_in_tmux.py
     pytest.mark.skipif(
         os.environ.get("COCKPIT_E2E_PAIR") != "1",
-        reason="issue 18's two-responder drill, not passing yet: COCKPIT_E2E_PAIR=1 runs it",
+        reason="issue 18's two-responder drill, not always within its budget yet: "
+        "COCKPIT_E2E_PAIR=1 runs it",
     ),
 ]
 
