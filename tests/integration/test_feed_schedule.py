@@ -71,6 +71,27 @@ def most_in_a_minute(times: list[float]) -> int:
     return max((sum(1 for t in times if s <= t < s + 60) for s in times), default=0)
 
 
+def feed_in_virtual_time(
+    server: SandboxServer, clock: EventTime
+) -> tuple[SlackClient, FeedPoller, dict[str, float]]:
+    """Slack's client on the in-process drill range and the feed polling it, in `clock`'s
+    time; what the feed delivers is noted by text, at the (virtual) time it arrived."""
+    slack = SlackClient(
+        f"{IN_PROCESS_URL}/api",
+        BOT_TOKEN,
+        transport=server.transport(),
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
+    seen: dict[str, float] = {}
+
+    def deliver(messages: list[FeedMessage]) -> None:
+        for m in messages:
+            seen.setdefault(m.text, clock.now)
+
+    return slack, FeedPoller(slack, deliver, clock=clock.clock, sleep=clock.sleep), seen
+
+
 async def test_polling_alone_meets_the_feed_budget_with_everything_watched():
     server = SandboxServer(scenario=None)
     state = server.state
@@ -85,20 +106,7 @@ async def test_polling_alone_meets_the_feed_budget_with_everything_watched():
     for n in range(3):  # threads with replies: watched, polled in what is left
         parent = state.post(incidents, state.person_message(alice, f"thread {n}"))
         state.post(incidents, state.person_message(alice, "a reply"), thread_ts=parent["ts"])
-    slack = SlackClient(
-        f"{IN_PROCESS_URL}/api",
-        BOT_TOKEN,
-        transport=server.transport(),
-        clock=clock.clock,
-        sleep=clock.sleep,
-    )
-    seen: dict[str, float] = {}
-
-    def deliver(messages: list[FeedMessage]) -> None:
-        for m in messages:
-            seen.setdefault(m.text, clock.now)
-
-    poller = FeedPoller(slack, deliver, clock=clock.clock, sleep=clock.sleep)
+    slack, poller, seen = feed_in_virtual_time(server, clock)
     poller.watch_channels(others)
     poller.set_active_channel("incident-1")
     requests: list[float] = []  # every request counted in the budget, when
@@ -247,20 +255,7 @@ async def test_the_outboxs_posts_count_in_the_budget():
     alice = "U0SBXALICE1"
     channel = state.create_channel("incident-1", alice)
     channel.members.append(BOT_USER_ID)  # (the cockpit made it: its bot is in)
-    slack = SlackClient(
-        f"{IN_PROCESS_URL}/api",
-        BOT_TOKEN,
-        transport=server.transport(),
-        clock=clock.clock,
-        sleep=clock.sleep,
-    )
-    seen: dict[str, float] = {}
-
-    def deliver(messages: list[FeedMessage]) -> None:
-        for m in messages:
-            seen.setdefault(m.text, clock.now)
-
-    poller = FeedPoller(slack, deliver, clock=clock.clock, sleep=clock.sleep)
+    slack, poller, seen = feed_in_virtual_time(server, clock)
     poller.set_active_channel("incident-1")
     polls: list[float] = []
     posts: list[float] = []

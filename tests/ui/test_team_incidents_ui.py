@@ -25,6 +25,20 @@ def options_text(modal: IncidentsModal) -> list[str]:
     return [str(choices.get_option_at_index(n).prompt) for n in range(choices.option_count)]
 
 
+async def tracked(pilot, h: Harness, iid: str) -> str:  # type: ignore[no-untyped-def]
+    """The running app's tracker watch with its periods shortened (read every 0.5 s,
+    confirmed 0.2 s later), once the incident's ticket exists: its key."""
+    remote = h.services.remote
+    assert remote is not None
+    await wait_until(pilot, lambda: remote.tracker is not None)
+    tracker = remote.tracker
+    assert tracker is not None and remote._loop is not None
+    tracker.watch.every, tracker.watch.confirm = 0.5, 0.2
+    remote._loop.call_soon_threadsafe(tracker.poke)
+    await wait_until(pilot, lambda: TeamKey.of(h.service.get(iid)).ticket != "")
+    return TeamKey.of(h.service.get(iid)).ticket
+
+
 async def test_I_lists_a_teammates_incident_and_joins_it(tmp_path: Path) -> None:
     with SandboxServer(port=0, scenario="quiet", seed=7, lenient=True, search_lag=0) as server:
         ada = Other(tmp_path, server)
@@ -145,13 +159,7 @@ async def test_a_status_changed_in_jira_reaches_the_running_app(tmp_path: Path) 
         assert remote is not None
         app = h.app(incident_id=iid)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: remote.tracker is not None)
-            tracker = remote.tracker
-            assert tracker is not None and remote._loop is not None
-            tracker.watch.every, tracker.watch.confirm = 0.5, 0.2
-            remote._loop.call_soon_threadsafe(tracker.poke)
-            await wait_until(pilot, lambda: TeamKey.of(h.service.get(iid)).ticket != "")
-            key = TeamKey.of(h.service.get(iid)).ticket
+            key = await tracked(pilot, h, iid)
             # the app's own move: sent to Jira, read back, no news
             h.services.actions.set_status(iid, Status.FIXING)
             await wait_until(pilot, lambda: server.state.issue(key).status == "Fixing")  # type: ignore[union-attr]
@@ -195,13 +203,7 @@ async def test_with_jira_alone_a_reopen_in_jira_is_a_conflict_C_settles(tmp_path
         assert remote is not None
         app = h.app(incident_id=iid)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: remote.tracker is not None)
-            tracker = remote.tracker
-            assert tracker is not None and remote._loop is not None
-            tracker.watch.every, tracker.watch.confirm = 0.5, 0.2
-            remote._loop.call_soon_threadsafe(tracker.poke)
-            await wait_until(pilot, lambda: TeamKey.of(h.service.get(iid)).ticket != "")
-            key = TeamKey.of(h.service.get(iid)).ticket
+            key = await tracked(pilot, h, iid)
             h.services.actions.set_status(iid, Status.FIXING)
             h.services.actions.set_status(iid, Status.RESOLVED)
             await wait_until(pilot, lambda: server.state.issue(key).status == "Resolved")  # type: ignore[union-attr]
