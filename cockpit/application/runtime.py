@@ -164,6 +164,8 @@ class Remote:
         on_status: Callable[[str], None],
         quiet_alerts: Callable[[], bool],
     ) -> None:
+        from cockpit.application.team import is_team_post
+
         self._loop = asyncio.get_running_loop()
         self.clients = build_clients(self.settings, self.token, **self.client_kw)
         missing = sorted(self.configured - set(self.clients))
@@ -181,6 +183,8 @@ class Remote:
             on_change=on_change,
             coalesce=self.team.coalesce if self.team is not None else None,
             on_sent=self.team.sent if self.team is not None else None,
+            # the team hears of a change while a write to another system waits to retry
+            overtakes=is_team_post if self.team is not None else None,
         )
         self._on_change, self._on_status = on_change, on_status
         if self.actions is not None:

@@ -60,6 +60,7 @@ class OutboxSender:
         rng: random.Random | None = None,
         coalesce: Callable[[OutboxItem], OutboxItem] | None = None,
         on_sent: Callable[[IncidentChange, OutboxItem], object] | None = None,
+        overtakes: Callable[[OutboxItem], bool] | None = None,
     ) -> None:
         self.store = store
         self.actions = actions
@@ -71,6 +72,9 @@ class OutboxSender:
         # the items queued behind one that may go with it in one request (team events:
         # TeamSync.coalesce); those are marked `with` it and settled as it ends
         self.coalesce = coalesce
+        # the items that may go while one ahead of them waits out its retry's backoff
+        # (the team's posts: TeamSync's is_team_post; they depend on no other item)
+        self.overtakes = overtakes
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
         self.on_sent = on_sent
@@ -134,7 +138,9 @@ class OutboxSender:
             if blocking(items) is not None:
                 return done
             item = next((i for i in items if i.state.pending), None)
-            if item is None or not item.due(self.clock.now()):
+            if item is not None and not item.due(self.clock.now()):
+                item = self._overtaking(items, item)
+            if item is None:
                 return done
             if item.notes.get("with"):
                 settled = self._went_with(item, items)
@@ -149,10 +155,29 @@ class OutboxSender:
                     done += 1
                     continue
             finished = await self.attempt(item)
-            if not finished:
-                return done
+            if not finished:  # (to be tried again: what may go meanwhile goes now)
+                if self.overtakes is None:
+                    return done
+                continue
             done += 1
         return done
+
+    def _overtaking(self, items: list[OutboxItem], waiting: OutboxItem) -> OutboxItem | None:
+        """While `waiting` (the first pending item) waits out its backoff: the first item
+        behind it that may go meanwhile, due and never tried (a teammate's cockpit hears
+        of a change without waiting for another system's retry); None if there is none.
+        Those keep their order among themselves (Slack's order settles two changes of a
+        field): none goes ahead of another, the one waiting included."""
+        if self.overtakes is None or self.overtakes(waiting):
+            return None
+        now = self.clock.now()
+        for item in items:
+            if item.id <= waiting.id or not item.state.pending or not self.overtakes(item):
+                continue
+            if item.due(now) and not item.attempts and not item.notes:
+                return item
+            return None
+        return None
 
     def _went_with(self, item: OutboxItem, items: list[OutboxItem]) -> bool | None:
         """An item that went in another's request (`coalesce`): sent or discarded as that

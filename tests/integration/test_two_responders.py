@@ -13,10 +13,11 @@ import pytest
 from cockpit.application.actions import IncidentActions
 from cockpit.application.sender import OutboxSender
 from cockpit.application.service import IncidentService
-from cockpit.application.team import Applied, ChannelWatch, TeamSync, cockpit_id
+from cockpit.application.team import Applied, ChannelWatch, TeamSync, cockpit_id, is_team_post
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
 from cockpit.domain.incident import Role, Severity, Status
+from cockpit.domain.outbox import OutboxState
 from cockpit.domain.playbook import default_playbook
 from cockpit.domain.slo import SupportCalendar
 from cockpit.domain.team import LEDGER_TABLE, TeamKey
@@ -79,6 +80,7 @@ class Cockpit:
             user=user,
             coalesce=self.team.coalesce,
             on_sent=self.team.sent,
+            overtakes=is_team_post,  # (as the app's)
         )
         self.slack = cast(SlackClient, self.clients["slack"])
 
@@ -278,6 +280,49 @@ async def test_severity_entries_read_the_same_in_both_cockpits(
     # (the same words; their order may differ: this test's clock runs ahead of Slack's,
     # and an event's time is kept within its message's)
     assert sorted(severities(bo, b_id)) == sorted(mine)
+    assert bo.service.get(b_id).severity is Severity.MINOR
+
+
+async def test_the_team_hears_of_a_change_while_its_jira_write_waits_to_retry(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """The severity's write to the ticket refused (a 5xx: tried again after its
+    backoff): the team's post of it, queued behind it, goes meanwhile, and Bo has the
+    severity before Jira does (in tmux under --faults 0.2 a change took 48 s to reach the
+    other screen, waiting behind the retries of a write to Jira)."""
+    ada, bo, server = pair
+    link = report(server, "Exports stall at 99%")
+    a_id = await raise_or_join(ada, link, "Exports stall")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Exports stuck")
+    await bo.drain()
+    key = TeamKey.of(ada.service.get(a_id)).ticket
+    server.faults.force("server_error", status=503, on=f"PUT /rest/api/3/issue/{key}", times=20)
+    ada.actions.set_severity(a_id, Severity.CRITICAL)
+    await ada.sender.drain()
+    items = ada.sender.items(a_id)
+    [write] = [i for i in items if i.operation == "jira.set_severity"]
+    assert write.state is OutboxState.QUEUED and write.attempts == 1  # (waiting its backoff)
+    [post] = [i for i in items if is_team_post(i) and i.id > write.id]
+    assert post.state is OutboxState.SENT
+    await bo.read()
+    assert bo.service.get(b_id).severity is Severity.CRITICAL
+    server.faults.clear()
+    await ada.drain()  # and the ticket's write goes in its turn
+    [write] = [i for i in ada.sender.items(a_id) if i.id == write.id]
+    assert write.state is OutboxState.SENT
+
+    # a team post waiting to be tried again is not overtaken by the next one: Slack's
+    # order settles two changes of one field, and Ada's last is Minor
+    server.faults.force("server_error", status=503, on="chat.postMessage")
+    ada.actions.set_severity(a_id, Severity.MAJOR)
+    ada.actions.set_severity(a_id, Severity.MINOR)
+    await ada.sender.drain()
+    posts = [i for i in ada.sender.items(a_id) if is_team_post(i) and i.state.pending]
+    assert len(posts) == 2 and posts[0].attempts == 1 and posts[1].attempts == 0
+    server.faults.clear()
+    await ada.drain()
+    await bo.read()
     assert bo.service.get(b_id).severity is Severity.MINOR
 
 
