@@ -224,6 +224,7 @@ class Baseline:
     values: dict[str, str] = field(default_factory=dict)
     learned: dict[str, str] = field(default_factory=dict)  # jira status (casefold) → status
     updated: str = ""
+    ours: str = ""  # our last transition sent when this was read (its outbox item's id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -232,6 +233,7 @@ class Baseline:
             "values": dict(self.values),
             "learned": dict(self.learned),
             "updated": self.updated,
+            "ours": self.ours,
         }
 
     @classmethod
@@ -244,6 +246,7 @@ class Baseline:
                 {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {},
                 {str(k): str(v) for k, v in learned.items()} if isinstance(learned, dict) else {},
                 str(d.get("updated") or ""),
+                str(d.get("ours") or ""),
             )
         return None
 
@@ -289,27 +292,32 @@ def judge(
         return out
     learned = dict(baseline.learned) if baseline is not None else {}
     status = tmap.status_of(state, learned)
-    if status is None and state.status:
+    sent = [
+        i for i in own_writes if i.operation == "jira.transition" and i.state is OutboxState.SENT
+    ]
+    last = max(sent, key=lambda i: (i.updated_at, i.id), default=None)
+    ours_now = last is not None and str(last.params.get("to")) == incident.status.value
+    if status is None and state.status and ours_now:
         # the status our last transition (sent) led to: learned, it is ours
-        sent = [
-            i
-            for i in own_writes
-            if i.operation == "jira.transition" and i.state is OutboxState.SENT
-        ]
-        last = max(sent, key=lambda i: i.updated_at, default=None) if sent else None
-        if last is not None and str(last.params.get("to")) == incident.status.value:
-            learned[state.status.casefold()] = incident.status.value
-            status = incident.status
+        learned[state.status.casefold()] = incident.status.value
+        status = incident.status
     new = Baseline(
         state.values(),
         learned,
         state.updated.isoformat() if state.updated is not None else "",
+        last.id if last is not None else "",
     )
     out.baseline = new
     if baseline is None:
         return out  # the first read: what the ticket holds now is where we start
     before = baseline.values
-    if state.status and state.status != before.get("status"):
+    moved = bool(state.status) and state.status != before.get("status")
+    if last is not None and last.id != baseline.ours:
+        # a move of ours went since that read (the reads were held while it went): the
+        # ticket was at its status then, whatever that read said. Moved back in Jira to
+        # what that read showed (Fixing, ours Monitoring, Fixing again) is a change too
+        moved = bool(state.status) and (status is None or status.value != last.params.get("to"))
+    if moved:
         if status is None:
             out.unknown_status = state.status
         elif status is not incident.status:

@@ -213,3 +213,26 @@ def test_a_passing_fault_is_read_again_soon_a_lasting_one_later_and_later() -> N
     assert [w[0] for w in waits] == [5.0, 10.0, 20.0, 60.0, 120.0]
     assert [w[1] for w in waits] == [w[0] for w in waits]
     assert [w[2] for w in waits] == [60.0, 120.0, 240.0, 480.0, 600.0]
+
+
+def test_moved_back_in_jira_behind_our_own_move_is_a_change() -> None:
+    """The last read said Fixing; ours to Monitoring went (the reads were held while it
+    went); then someone moved the ticket back to Fixing in Jira before the next read. That
+    read shows Fixing, what the last one said: a change all the same (in tmux, a move
+    made in Jira reached neither cockpit in 200 s)."""
+    mine = OutboxItem.new("7", "jira.transition", "Mark MONITORING", {"to": "monitoring"}, at=T0)
+    sent = mine.sent(at=T0 + timedelta(minutes=1), remote_id="INC-7", remote_link="")
+    inc = incident(Status.MONITORING)
+    before = base(ticket("Fixing"))  # (taken before ours went: it knows none of ours)
+    j = judge(inc, ticket("Fixing"), before, tmap(), own_writes=[sent])
+    assert [(m.kind, m.to, m.legal) for m in j.moves] == [(TeamKind.STATUS, "fixing", True)]
+    assert j.baseline is not None and j.baseline.ours == sent.id
+    # read back at Monitoring: ours, no news; and the baseline knows it, so the next read
+    # judges against it as before
+    j = judge(inc, ticket("Monitoring"), before, tmap(), own_writes=[sent])
+    assert not j.news and j.baseline is not None
+    assert not judge(inc, ticket("Monitoring"), j.baseline, tmap(), own_writes=[sent]).news
+    moved = judge(inc, ticket("Fixing"), j.baseline, tmap(), own_writes=[sent])
+    assert [m.to for m in moved.moves] == ["fixing"]
+    # kept and read back from the incident's file
+    assert Baseline.from_docs([j.baseline.to_dict()]) == j.baseline
