@@ -11,11 +11,11 @@ Textual bindings; the palette, the key bar and the help screen read them from th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(msgspec.Struct, frozen=True):
     id: str
     key: str
     action: str

@@ -24,7 +24,6 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from types import UnionType
@@ -138,8 +137,7 @@ class EscalationTarget(msgspec.Struct, frozen=True):
     links: tuple[str, ...]  # runbook / wiki / dashboards
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     user: str
     support: SupportSettings
     severities: dict[Severity, SeverityDefinition]
@@ -150,9 +148,9 @@ class Settings:
     internal_names: tuple[str, ...] = ()
     public_max_length: int = 600
     theme: str = "cockpit-dark"
-    keys: dict[str, str] = field(default_factory=dict)
-    systems: dict[str, object] = field(default_factory=dict)  # by name: configured only
-    escalation: dict[str, EscalationTarget] = field(default_factory=dict)
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
+    systems: dict[str, object] = msgspec.field(default_factory=dict)  # by name: configured only
+    escalation: dict[str, EscalationTarget] = msgspec.field(default_factory=dict)
     source: Path | None = None
 
     @property

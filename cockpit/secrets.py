@@ -34,8 +34,9 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
+
+import msgspec
 
 from cockpit.domain.errors import CockpitError
 from cockpit.integrations import registry as _registry
@@ -87,8 +88,7 @@ class SecretsUnavailable(CockpitError):
         super().__init__(f"The OS keyring cannot be used: {reason}. {self.hint}")
 
 
-@dataclass(frozen=True)
-class SecretStatus:
+class SecretStatus(msgspec.Struct, frozen=True):
     """Whether a token is set and where it comes from (`masked`: a hint of its value).
 
     `problem` says why the keyring could not be asked, when it could not.
@@ -100,8 +100,7 @@ class SecretStatus:
     problem: str = ""
 
 
-@dataclass(frozen=True)
-class BackendStatus:
+class BackendStatus(msgspec.Struct, frozen=True):
     """What `Secrets.probe` found: the backend's name and whether it can be used."""
 
     name: str

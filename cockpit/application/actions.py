@@ -15,11 +15,11 @@ remote thread, or in the CLI for the incident it changed).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from cockpit.application.outbox import (
     OUTBOX,
@@ -43,8 +43,7 @@ if TYPE_CHECKING:
     from cockpit.domain.slo import SupportCalendar
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(msgspec.Struct, frozen=True):
     """One playbook action, as data.
 
     ask: the dialog the person answers before anything happens ("raise", "severity",
@@ -199,14 +198,13 @@ def action(action_id: str) -> Action:
         raise CockpitError(f"cockpit has no action {action_id!r}") from None
 
 
-@dataclass
-class Done:
+class Done(msgspec.Struct):
     """What an action did, for the caller to say and show."""
 
     incident: Incident | None = None
     message: str = ""
-    queued: list[OutboxItem] = field(default_factory=list)
-    ticked: list[str] = field(default_factory=list)
+    queued: list[OutboxItem] = msgspec.field(default_factory=list)
+    ticked: list[str] = msgspec.field(default_factory=list)
     draft: Draft | None = None  # a draft it made (to select in the drafts pane)
     postmortem: bool = False  # the draft is the post mortem offered on resolving
     warning: str = ""
@@ -457,7 +455,7 @@ class IncidentActions:
                 raise CockpitError(f"{person} already holds {role.label} on #{inc.id}.")
             entry = inc.assign(role, person, at=self.now, by=svc.user)
             text = f"{role.label} handed over: {held} → {inc.roles[role]}"
-            ch.entries.append(dataclasses.replace(entry, text=text))
+            ch.entries.append(msgspec.structs.replace(entry, text=text))
             self._share(done, ch)
             return inc
 

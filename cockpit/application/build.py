@@ -8,9 +8,10 @@ tokens, a drill, the client options of a test), never a copy of the wiring.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from cockpit.application.actions import IncidentActions
 from cockpit.application.service import DraftOptions, IncidentService
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
 Token = Callable[[str], "str | None"]
 
 
-@dataclass
-class Services:
+class Services(msgspec.Struct):
     """Everything a front end (the app, the CLI) needs, built together."""
 
     settings: Settings
@@ -42,7 +42,7 @@ class Services:
     data_dir: Path
     token: Token
     drill: bool = False
-    client_options: dict[str, Any] = field(default_factory=dict)
+    client_options: dict[str, Any] = msgspec.field(default_factory=dict)
     _remote: Remote | None = None
     _prefs: Prefs | None = None
     _feed_cache: FeedCache | None = None

@@ -20,12 +20,13 @@ event loop, the CLI drains it for the incident it changed, and the tests run it 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import random
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+
+import msgspec
 
 from cockpit.application.outbox import (
     OUTBOX,
@@ -187,7 +188,7 @@ class OutboxSender:
         now = self.clock.now()
         if carrier is None:  # (gone from the outbox: this one goes on its own)
             alone = {k: v for k, v in item.notes.items() if k != "with"}
-            keep_item(self.store, dataclasses.replace(item, notes=alone), now)
+            keep_item(self.store, msgspec.structs.replace(item, notes=alone), now)
             return False
         if carrier.state is OutboxState.SENT:
             went = item.sent(at=now, remote_id=carrier.remote_id, remote_link=carrier.remote_link)
@@ -283,7 +284,7 @@ class OutboxSender:
             )
             # the same id each time: finishing again after a crash replaces, never duplicates
             if not outcome.quiet:
-                ch.entries.append(dataclasses.replace(entry, id=f"{item.id}0done"))
+                ch.entries.append(msgspec.structs.replace(entry, id=f"{item.id}0done"))
             if item.item_id and not ch.ticked(item.item_id):
                 ch.ticks.append(Tick(item_id=item.item_id, ticked=True, by=self.user, at=now))
             keep_item_in(ch, sent, now)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from cockpit.domain.checklist import Tick
 from cockpit.domain.clock import Clock
@@ -42,8 +43,7 @@ if TYPE_CHECKING:
 Also = Callable[[IncidentChange], None]
 
 
-@dataclass(frozen=True)
-class DraftOptions:
+class DraftOptions(msgspec.Struct, frozen=True):
     """What templates need beyond the incident (from the settings)."""
 
     guide_url: str = ""
@@ -52,8 +52,7 @@ class DraftOptions:
     components: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class IncidentRecord:
+class IncidentRecord(msgspec.Struct, frozen=True):
     """An incident with its timeline and checklist ticks, as loaded together."""
 
     incident: Incident

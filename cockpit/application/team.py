@@ -37,7 +37,6 @@ No Textual and no network here but `ChannelWatch`'s client calls.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -47,6 +46,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+import msgspec
 
 from cockpit.application.outbox import OUTBOX
 from cockpit.application.service import IncidentService, normalize_id
@@ -398,7 +399,7 @@ class TeamSync:
             if mine and not events:
                 now = self.service.clock.now()
                 why = "not sent: a teammate's cockpit told the channel already"
-                gone = dataclasses.replace(me.discarded(at=now), reason=why)
+                gone = msgspec.structs.replace(me.discarded(at=now), reason=why)
                 ch.put_doc(OUTBOX, gone.to_dict())
                 return gone
             taken: list[OutboxItem] = []
@@ -419,7 +420,7 @@ class TeamSync:
             params = dict(me.params)
             params["text"] = batch_text(events)
             params["metadata"] = batch_metadata(events)
-            merged = dataclasses.replace(me, params=params, title=_title(events))
+            merged = msgspec.structs.replace(me, params=params, title=_title(events))
             ch.put_doc(OUTBOX, merged.to_dict())
             for later in taken:
                 ch.put_doc(OUTBOX, later.noting(**{"with": me.id}).to_dict())
@@ -442,7 +443,7 @@ class TeamSync:
             "origin": self.origin,
             "by": self.service.user,
         }
-        return dataclasses.replace(item, params=params)
+        return msgspec.structs.replace(item, params=params)
 
     def tick(self, incident_id: str, item_id: str, ticked: bool = True) -> Tick:
         """A tick (or untick) and what it tells the team, in one write."""

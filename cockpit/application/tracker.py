@@ -46,6 +46,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+import msgspec
+
 from cockpit.application.outbox import OUTBOX, keep_item_in
 from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.clock import utc
@@ -536,7 +538,7 @@ def _supersede_transitions(ch: IncidentChange, key: str, to: Status, now: dateti
         if str(item.params.get("to")) == to.value:
             continue
         why = f"not sent: {key} was moved to {to.label} in Jira meanwhile"
-        keep_item_in(ch, replace(item.discarded(at=now), reason=why), now)
+        keep_item_in(ch, msgspec.structs.replace(item.discarded(at=now), reason=why), now)
 
 
 def _own_writes(docs: Iterable[Mapping[str, Any]]) -> list[OutboxItem]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.sanitize import sanitize
@@ -12,15 +13,14 @@ from cockpit.domain.sanitize import sanitize
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Tick:
+class Tick(msgspec.Struct, frozen=True):
     item_id: str
     ticked: bool
     by: str
     at: datetime
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "at", utc(self.at))
+        msgspec.structs.force_setattr(self, "at", utc(self.at))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,10 +8,12 @@ A FAILED draft may be edited and queued again. Drafts are stored with the store'
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.errors import IllegalTransition
@@ -35,8 +37,7 @@ class DraftState(StrEnum):
 _EDITABLE = frozenset({DraftState.DRAFT, DraftState.FAILED})
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(msgspec.Struct, frozen=True):
     id: str
     incident_id: str
     template: str  # the template it was rendered from ("" if written by hand)
@@ -59,10 +60,10 @@ class Draft:
         return slack_unescape(self.body) if self.kind == "slack" else self.body
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "created_at", utc(self.created_at))
-        object.__setattr__(self, "updated_at", utc(self.updated_at))
+        msgspec.structs.force_setattr(self, "created_at", utc(self.created_at))
+        msgspec.structs.force_setattr(self, "updated_at", utc(self.updated_at))
         if self.sent_at is not None:
-            object.__setattr__(self, "sent_at", utc(self.sent_at))
+            msgspec.structs.force_setattr(self, "sent_at", utc(self.sent_at))
 
     @classmethod
     def new(

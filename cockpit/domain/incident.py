@@ -6,12 +6,12 @@ records it, so the timeline can never disagree with the incident.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.errors import IllegalTransition
@@ -145,8 +145,7 @@ class Role(StrEnum):
         raise ValueError(f"unknown role {text!r}: use commander or comms")
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(msgspec.Struct, frozen=True):
     url: str
     label: str = ""
 
@@ -161,14 +160,13 @@ class Link:
         )
 
 
-@dataclass
-class Links:
+class Links(msgspec.Struct):
     thread: Link | None = None  # the originating Slack thread (#incidents / #alerts)
     channel: Link | None = None  # the incident's own channel, #incident-N
     ticket: Link | None = None  # the incident ticket (label = the issue key)
     status_page: Link | None = None  # the public status-page incident
-    follow_ups: list[Link] = field(default_factory=list)
-    bugs: list[Link] = field(default_factory=list)
+    follow_ups: list[Link] = msgspec.field(default_factory=list)
+    bugs: list[Link] = msgspec.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         def one(link: Link | None) -> dict[str, str] | None:
@@ -198,8 +196,7 @@ class Links:
         )
 
 
-@dataclass
-class Assessment:
+class Assessment(msgspec.Struct):
     """The playbook's three assess questions."""
 
     affected: str = ""  # how many people (or partners) does this affect?
@@ -232,8 +229,7 @@ class Assessment:
         )
 
 
-@dataclass(frozen=True)
-class RoleChange:
+class RoleChange(msgspec.Struct, frozen=True):
     role: Role
     person: str
     at: datetime
@@ -259,8 +255,7 @@ class RoleChange:
         )
 
 
-@dataclass
-class Incident:
+class Incident(msgspec.Struct):
     id: str
     title: str
     first_reported_at: datetime  # the report's own time: the SLO starts here
@@ -276,12 +271,12 @@ class Incident:
     resolved_at: datetime | None = None
     canceled_at: datetime | None = None
     last_update_at: datetime | None = None  # the last stakeholder / status-page update sent
-    roles: dict[Role, str] = field(default_factory=dict)
-    role_history: list[RoleChange] = field(default_factory=list)
-    links: Links = field(default_factory=Links)
-    assessment: Assessment = field(default_factory=Assessment)
-    affected_components: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
+    roles: dict[Role, str] = msgspec.field(default_factory=dict)
+    role_history: list[RoleChange] = msgspec.field(default_factory=list)
+    links: Links = msgspec.field(default_factory=Links)
+    assessment: Assessment = msgspec.field(default_factory=Assessment)
+    affected_components: list[str] = msgspec.field(default_factory=list)
+    labels: list[str] = msgspec.field(default_factory=list)
     drill: bool = False
 
     def __post_init__(self) -> None:
@@ -458,7 +453,7 @@ class Incident:
         )
 
     def copy(self) -> Incident:
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             self,
             roles=dict(self.roles),
             role_history=list(self.role_history),

@@ -14,10 +14,12 @@ written before steps existed have no "done" note: they start at the first step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.errors import IllegalTransition
@@ -44,8 +46,7 @@ class OutboxState(StrEnum):
         return self in (OutboxState.QUEUED, OutboxState.SENDING)
 
 
-@dataclass(frozen=True)
-class OutboxItem:
+class OutboxItem(msgspec.Struct, frozen=True):
     id: str  # also the idempotency marker sent with the request
     incident_id: str
     operation: str  # e.g. "jira.create_issue", "slack.post"
@@ -63,7 +64,7 @@ class OutboxItem:
     item_id: str = ""  # the checklist item ticked when it is sent
     draft_id: str = ""  # the draft it sends, if any
     sent_at: datetime | None = None
-    notes: dict[str, Any] = field(default_factory=dict)  # facts kept between attempts
+    notes: dict[str, Any] = msgspec.field(default_factory=dict)  # facts kept between attempts
 
     @classmethod
     def new(

@@ -15,10 +15,11 @@ Pure and deterministic: every function takes the times it needs; nothing here re
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 from cockpit.domain.clock import utc
 from cockpit.domain.incident import Severity
@@ -56,8 +57,7 @@ class SupportWindow(StrEnum):
         return None
 
 
-@dataclass(frozen=True)
-class AckStatus:
+class AckStatus(msgspec.Struct, frozen=True):
     """Where an incident stands against the acknowledgement SLO.
 
     `remaining` is the deadline minus `now`, or minus the acknowledgement time once acknowledged
@@ -73,8 +73,7 @@ class AckStatus:
     overdue: bool
 
 
-@dataclass(frozen=True)
-class SupportCalendar:
+class SupportCalendar(msgspec.Struct, frozen=True):
     """The team's support hours in its own time zone."""
 
     tz: tzinfo
@@ -83,16 +82,16 @@ class SupportCalendar:
     full_hours: Interval = (time(9), time(17))
     waking_hours: Interval = (time(7), time(19))
     nonwork_partial_hours: Interval = (time(9), time(17))
-    full_ack: timedelta = field(default=timedelta(minutes=10))
-    partial_ack: timedelta = field(default=timedelta(minutes=30))
+    full_ack: timedelta = msgspec.field(default=timedelta(minutes=10))
+    partial_ack: timedelta = msgspec.field(default=timedelta(minutes=30))
 
     def __post_init__(self) -> None:
         if not isinstance(self.tz, tzinfo):
             raise ValueError(
                 f"tz must be a time zone (e.g. ZoneInfo('Europe/London')), not {self.tz!r}"
             )
-        object.__setattr__(self, "work_days", frozenset(self.work_days))
-        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        msgspec.structs.force_setattr(self, "work_days", frozenset(self.work_days))
+        msgspec.structs.force_setattr(self, "holidays", frozenset(self.holidays))
         for day in self.work_days:
             if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
                 raise ValueError(f"work day {day!r}: use 0 (Monday) to 6 (Sunday)")

@@ -6,10 +6,12 @@ import itertools
 import os
 import re
 import time
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.errors import TimeRefused
@@ -59,8 +61,7 @@ def new_entry_id() -> str:
     return f"{time.time_ns():016x}{next(_SEQ) % 0x10000:04x}{_NODE}"
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
+class TimelineEntry(msgspec.Struct, frozen=True):
     id: str
     incident_id: str
     kind: EntryKind

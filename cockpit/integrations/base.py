@@ -19,8 +19,9 @@ next one starts (see `cockpit.application.sender`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
+
+import msgspec
 
 from cockpit.domain.errors import CockpitError
 
@@ -59,8 +60,7 @@ class RemoteClient(Protocol):
 C = TypeVar("C", bound=RemoteClient)
 
 
-@dataclass
-class Outcome:
+class Outcome(msgspec.Struct):
     """What an action achieved: the remote thing it made, and what changes locally."""
 
     remote_id: str = ""
@@ -78,8 +78,7 @@ StepDo: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[dict[str, Any]]]
 StepFind: TypeAlias = "Callable[[OutboxItem, Incident], Awaitable[dict[str, Any] | None]]"
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """One request with an effect (and the reads it needs) of a multi-request operation:
     a durable step of its own.
 
@@ -96,8 +95,7 @@ class Step:
     find: StepFind | None = None
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(msgspec.Struct, frozen=True):
     """One outbox operation of a system.
 
     `do` does its effect. `find` looks for the effect after an uncertain attempt (None:
@@ -119,8 +117,7 @@ class Operation:
     steps: tuple[Step, ...] = ()
 
 
-@dataclass
-class HandlerContext(Generic[C]):
+class HandlerContext(msgspec.Struct, Generic[C]):
     """What a system's handlers work with: the settings, the template renderer and the
     system's client, which may be missing (`client` then says it is not configured)."""
 
@@ -169,16 +166,14 @@ class ClientFactory(Protocol):
 HandlersFactory: TypeAlias = "Callable[[HandlerContext[Any]], Handlers[Any]]"
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(msgspec.Struct, frozen=True):
     """A token cockpit keeps (keyring username, COCKPIT_<NAME>_TOKEN), and its label."""
 
     name: str
     label: str
 
 
-@dataclass(frozen=True)
-class Integration:
+class Integration(msgspec.Struct, frozen=True):
     """One remote system, as the rest of cockpit sees it.
 
     * `name`: the prefix of its outbox operations, and its name in `Settings.configured`
@@ -226,8 +221,7 @@ class Integration:
 
 
 # -- doctor checks: the data (the common checks are in checks.py) ------------------------
-@dataclass(frozen=True)
-class Check:
+class Check(msgspec.Struct, frozen=True):
     """One verdict. `ok`: True passed, False failed, None neither (not configured, a
     warning that needs no action)."""
 
@@ -237,8 +231,7 @@ class Check:
     hint: str = ""
 
 
-@dataclass(frozen=True)
-class DoctorContext:
+class DoctorContext(msgspec.Struct, frozen=True):
     """What one check of `integration` gets: the settings, the token it asked for (None:
     not set; `unavailable` says why it could not be read, `unavailable_hint` what to do),
     the transport to use (tests answer the calls) and whether to stay offline."""
@@ -259,8 +252,7 @@ class DoctorContext:
         )
 
 
-@dataclass(frozen=True)
-class DoctorCheck:
+class DoctorCheck(msgspec.Struct, frozen=True):
     """One check of a system: `run` gets the token named `secret`."""
 
     secret: str

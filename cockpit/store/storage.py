@@ -35,10 +35,10 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from tinydb.storages import Storage
 
 from cockpit.domain.errors import CockpitError
@@ -360,8 +360,7 @@ def sweep_temp_files(
     return removed
 
 
-@dataclass(frozen=True)
-class _Snapshot:
+class _Snapshot(msgspec.Struct, frozen=True):
     sig: Signature | None  # None: the file does not exist
     raw: bytes
     data: Data | None

@@ -38,12 +38,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
+import msgspec
 from tinydb.table import Document, Table
 
 from cockpit.domain.checklist import Tick
@@ -929,8 +929,7 @@ SWEEP_STAMP: Final = ".swept"  # in the incidents' directory: its mtime, the las
 SWEEP_EVERY: Final = 24 * 3600.0  # seconds between sweeps of that directory (no crash)
 
 
-@dataclass
-class _Pending:
+class _Pending(msgspec.Struct):
     """What a write tells `_changing` about the summary: the incident as it leaves it (or
     None: read it from the file's new content), or `skip` (nothing a summary holds)."""
 

@@ -27,10 +27,11 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
+
+import msgspec
 
 from cockpit.domain.clock import from_iso, to_iso
 from cockpit.domain.incident import Incident, Severity, Status
@@ -87,8 +88,7 @@ def _time(text: Any) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class IncidentSummary:
+class IncidentSummary(msgspec.Struct, frozen=True):
     """What the index keeps about an incident: enough to list, search and count it
     without opening its file."""
 
@@ -208,10 +208,7 @@ class IncidentSummary:
         first_at = _time(first)
         if first_at is None:
             raise ValueError(f"incident {iid}: no report time")
-        # thousands at once: the fields set directly (a frozen dataclass's __init__ sets
-        # each through object.__setattr__, several times slower); the same values
-        summary = object.__new__(cls)
-        summary.__dict__.update(
+        return cls(
             id=iid,
             title=_title(title),
             severity=None if sev is None else _SEVERITY[sev],
@@ -225,7 +222,6 @@ class IncidentSummary:
             text=text if text.isprintable() else sanitize(text),
             attention=tuple(t for t in attention if isinstance(t, str)),
         )
-        return summary
 
 
 def summarize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from textual.theme import Theme
 
 import cockpit
@@ -70,8 +70,7 @@ def theme_defaults(colors: Mapping[str, str], *, dark: bool) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class ThemeChoice:
+class ThemeChoice(msgspec.Struct, frozen=True):
     name: str  # the theme to start in
     warning: str = ""  # the saved choice could not be used: why (the saved state is repaired)
     repair: bool = False  # write the choice back to the UI state

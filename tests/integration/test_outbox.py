@@ -330,7 +330,7 @@ async def test_escalation_invites_the_point_people_and_tells_them(rig: Rig):
 async def test_an_item_written_before_steps_resumes_and_finishes_every_step(rig: Rig):
     """An item from before the steps (no "done" note) left uncertain after its channel was
     made: the channel is found, not made again, and its topic is still set."""
-    import dataclasses
+    import msgspec
 
     inc = rig.service.raise_incident("Checkout payments failing")
     (item,) = rig.planner.for_action("create-channel", inc, rig.clock.now())[:1]
@@ -341,7 +341,7 @@ async def test_an_item_written_before_steps_resumes_and_finishes_every_step(rig:
             json={"name": f"incident-{inc.id}"},
         ).json()
         assert made["ok"], made
-    old = dataclasses.replace(item, uncertain=True, attempts=1).to_dict()
+    old = msgspec.structs.replace(item, uncertain=True, attempts=1).to_dict()
     del old["notes"]
     rig.store.put_doc(inc.id, "outbox", old)
     await rig.drain_all()

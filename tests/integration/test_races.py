@@ -149,7 +149,7 @@ def test_competing_final_statuses_one_wins_every_time(tmp_path: Path):
 def _finish_worker(data: str, role: str, barrier: Any, out: Any) -> None:
     """The outbox finishing (a link added to the incident, in a change of its own) against
     a person moving the same incident on, round after round."""
-    import dataclasses
+    import msgspec
 
     from cockpit.domain.incident import Link
     from cockpit.domain.timeline import TimelineEntry
@@ -174,7 +174,7 @@ def _finish_worker(data: str, role: str, barrier: Any, out: Any) -> None:
                     recorded_at=now,
                     author="outbox",
                 )
-                ch.entries.append(dataclasses.replace(entry, id=f"x{n}0done"))
+                ch.entries.append(msgspec.structs.replace(entry, id=f"x{n}0done"))
 
             svc.store.change(str(n), finish)
             done.append(n)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from cockpit.application.build import build_services
@@ -24,8 +25,7 @@ SIZE = (150, 44)
 
 def make_settings(**overrides: object) -> Settings:
     base = load_settings(None, {"COCKPIT_USER": "ada", "COCKPIT_TIMEZONE": "Europe/London"})
-    fields = {**base.__dict__, **overrides}
-    return Settings(**fields)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **overrides)
 
 
 class Harness:

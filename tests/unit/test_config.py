@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from cockpit.config import (
@@ -306,7 +307,7 @@ def test_every_key_of_every_section(tmp_path: Path):
     }
     assert s.source == tmp_path / "config.toml"
     # the UI tests build variants of the settings from their fields
-    assert Settings(**s.__dict__) == s
+    assert Settings(**msgspec.structs.asdict(s)) == s
 
 
 def test_defaults_of_a_configured_system(tmp_path: Path):

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import msgspec
+
 from cockpit.domain.incident import Severity, Status
 
 __all__ = [
@@ -40,8 +42,7 @@ class ConditionError(ValueError):
     """A condition's text cannot be parsed; the message says where and why."""
 
 
-@dataclass(frozen=True)
-class ConditionContext:
+class ConditionContext(msgspec.Struct, frozen=True):
     """What a condition is evaluated against: the incident and the configured systems."""
 
     severity: Severity | None

@@ -1,15 +1,18 @@
 """The playbook's data model: `Playbook`, `Step` and `Item`, and the actions an item may name.
 
-These frozen dataclasses are what a loaded playbook is made of: a `Playbook` holds its
-`Step`s in order, each `Step` its `Item`s; an `Item` may name one of `KNOWN_ACTIONS` and
-carry a `when` `Condition`. The `Playbook` indexes its items by id for lookups
-(`item`, `step_of`, `items_with_action`), raising `NotFound` for unknown ids. Nothing
+These frozen records are what a loaded playbook is made of (`Step` and `Item` are msgspec
+Structs: cheap to define at start-up): a `Playbook` holds its `Step`s in order, each `Step`
+its `Item`s; an `Item` may name one of `KNOWN_ACTIONS` and carry a `when` `Condition`. The
+`Playbook` indexes its items by id for lookups (`item`, `step_of`, `items_with_action`),
+raising `NotFound` for unknown ids. Nothing
 here reads files or checks TOML: that is `loader`'s job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import msgspec
 
 from cockpit.domain.errors import NotFound
 from cockpit.domain.incident import Status
@@ -47,8 +50,7 @@ KNOWN_ACTIONS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(msgspec.Struct, frozen=True):
     id: str
     text: str
     help: str = ""
@@ -75,8 +77,7 @@ class Item:
         return status.is_open or (self.after and status is Status.RESOLVED)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     id: str
     title: str
     help: str = ""

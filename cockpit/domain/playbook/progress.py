@@ -15,8 +15,9 @@ follow-ups) are still OPEN until ticked; every other item not done is NOT_APPLIC
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from cockpit.domain.checklist import Tick
 from cockpit.domain.incident import Status
@@ -40,8 +41,7 @@ class ItemState(StrEnum):
     NOT_APPLICABLE = "not applicable"  # the incident ended without it
 
 
-@dataclass(frozen=True)
-class ItemView:
+class ItemView(msgspec.Struct, frozen=True):
     item: Item
     state: ItemState
     tick: Tick | None = None  # the latest tick or untick, kept even when skipped
@@ -49,8 +49,7 @@ class ItemView:
     tickable: bool = True  # False: read-only (the incident has ended)
 
 
-@dataclass(frozen=True)
-class StepProgress:
+class StepProgress(msgspec.Struct, frozen=True):
     step: Step
     done: int
     total_applicable: int
@@ -66,8 +65,7 @@ class StepProgress:
         return self.done == self.total_applicable
 
 
-@dataclass(frozen=True)
-class ChecklistView:
+class ChecklistView(msgspec.Struct, frozen=True):
     steps: tuple[StepProgress, ...]
     done: int
     total: int  # applicable items only

@@ -4,9 +4,10 @@ get their fields, the link type exists."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
+
+import msgspec
 
 from cockpit.domain.incident import Incident, Severity
 from cockpit.integrations.checks import Check, CheckFailed, DoctorContext, sign_in_check
@@ -111,4 +112,4 @@ async def check_ticket_fields(ctx: DoctorContext) -> Check:
     if refused or (check.ok is False and not ctx.token):
         # the sign-in check says why and what to do; this one could not look
         return Check(FIELDS_LABEL, None, "not checked: Jira did not let cockpit sign in")
-    return dataclasses.replace(check, name=FIELDS_LABEL)
+    return msgspec.structs.replace(check, name=FIELDS_LABEL)
