@@ -30,6 +30,7 @@ from cockpit.application.outbox import (
 )
 from cockpit.application.planner import Planner
 from cockpit.application.service import IncidentService, normalize_id
+from cockpit.domain.checklist import Tick
 from cockpit.domain.drafts import Draft
 from cockpit.domain.errors import CockpitError, IllegalTransition
 from cockpit.domain.incident import TRANSITIONS, Assessment, Incident, Role, Severity, Status
@@ -209,6 +210,7 @@ class Done(msgspec.Struct):
     postmortem: bool = False  # the draft is the post mortem offered on resolving
     warning: str = ""
     entry: TimelineEntry | None = None  # the note it added
+    tick: Tick | None = None  # the tick it recorded (the checklist repaints from it)
 
     @property
     def incident_id(self) -> str | None:
@@ -514,10 +516,10 @@ class IncidentActions:
     def tick(self, incident_id: str, item_id: str, ticked: bool = True) -> Done:
         if self.team is None:
             tick = self.service.tick(incident_id, item_id, ticked)
-            return Done(None, "", ticked=[tick.item_id] if tick.ticked else [])
-        tick = self.team.tick(incident_id, item_id, ticked)
-        self.wake()  # (what the tick tells the team is queued with it)
-        return Done(None, "", ticked=[tick.item_id] if tick.ticked else [])
+        else:
+            tick = self.team.tick(incident_id, item_id, ticked)
+            self.wake()  # (what the tick tells the team is queued with it)
+        return Done(None, "", ticked=[tick.item_id] if tick.ticked else [], tick=tick)
 
     def preview(self, incident_id: str, action_id: str, *, item_id: str = "") -> list[OutboxItem]:
         """What `run` would send for this action now (nothing is written): the UI shows it

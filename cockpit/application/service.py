@@ -23,6 +23,7 @@ from cockpit.domain.incident import Assessment, Incident, Link, Role, Severity, 
 from cockpit.domain.playbook import (
     ChecklistView,
     ConditionContext,
+    Item,
     Playbook,
     checklist_view,
 )
@@ -363,21 +364,24 @@ class IncidentService:
         timeline is kept for what happened, so ticks do not clutter it."""
         iid = normalize_id(incident_id)
         item = self.playbook.item(item_id)
-        incident = self.get(iid)
-        if not item.tickable(incident.status):
-            after = ", ".join(f"“{i.text}”" for i in self.playbook.items if i.after)
-            also = (
-                f"; only the post-incident items can still be ticked: {after}"
-                if incident.status is Status.RESOLVED and after
-                else ""
-            )
-            raise CockpitError(
-                f"incident {incident.id} is {incident.status.label}: its checklist is "
-                f"read-only{also}"
-            )
+        self.check_tickable(self.get(iid), item)
         tick = Tick(item_id=item.id, ticked=ticked, by=self.user, at=self.clock.now())
         self.store.set_tick(iid, tick)
         return tick
+
+    def check_tickable(self, incident: Incident, item: Item) -> None:
+        """CockpitError, saying why, when `item` cannot be ticked in `incident`'s state."""
+        if item.tickable(incident.status):
+            return
+        after = ", ".join(f"“{i.text}”" for i in self.playbook.items if i.after)
+        also = (
+            f"; only the post-incident items can still be ticked: {after}"
+            if incident.status is Status.RESOLVED and after
+            else ""
+        )
+        raise CockpitError(
+            f"incident {incident.id} is {incident.status.label}: its checklist is read-only{also}"
+        )
 
     def tick_in(self, ch: IncidentChange, item_id: str, at: datetime | None = None) -> bool:
         """Within a change: tick an item an action just completed (at `at`, now if not

@@ -53,7 +53,6 @@ from cockpit.application.outbox import OUTBOX
 from cockpit.application.service import IncidentService, normalize_id
 from cockpit.domain.checklist import Tick
 from cockpit.domain.drafts import Draft
-from cockpit.domain.errors import CockpitError
 from cockpit.domain.incident import Incident, Status, severity_change, status_page_text
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.team import (
@@ -451,11 +450,7 @@ class TeamSync:
         item = svc.playbook.item(item_id)
 
         def change(ch: IncidentChange) -> Tick:
-            if not item.tickable(ch.incident.status):
-                raise CockpitError(
-                    f"incident {ch.incident.id} is {ch.incident.status.label}: its "
-                    "checklist is read-only"
-                )
+            svc.check_tickable(ch.incident, item)
             ch.save = False
             tick = Tick(item_id=item.id, ticked=ticked, by=svc.user, at=svc.clock.now())
             ch.ticks.append(tick)

@@ -16,6 +16,7 @@ from cockpit.application.sender import OutboxSender
 from cockpit.config import load_settings
 from cockpit.domain.clock import SystemClock
 from cockpit.domain.incident import Severity, Status
+from cockpit.domain.playbook import ItemState
 from cockpit.domain.team import TeamKey
 from cockpit.domain.templates import TemplateLibrary
 from cockpit.integrations.http import RetryPolicy
@@ -24,6 +25,7 @@ from cockpit.sandbox.server import SandboxServer
 from cockpit.sandbox.tokens import BOT_TOKEN, STATUSPAGE_KEY
 from cockpit.ui.dialogs.join import JoinModal
 from cockpit.ui.widgets.header import IncidentHeader
+from cockpit.ui.widgets.panes import ChecklistPane
 
 from .conftest import SIZE, Harness
 
@@ -91,6 +93,33 @@ class Other:
     async def close(self) -> None:
         await self.clients.aclose()
         self.services.store.close()
+
+
+def ticked_items(message: dict) -> list[str]:  # type: ignore[type-arg]
+    """The checklist items a channel message tells ticked (alone or batched)."""
+    meta = message.get("metadata") or {}
+    events = (
+        meta["event_payload"]["events"]
+        if meta.get("event_type") == "cockpit_events_shared"
+        else [meta]
+    )
+    return [
+        e["event_payload"]["data"]["item"]
+        for e in events
+        if e.get("event_type") == "cockpit_item_ticked"
+    ]
+
+
+def channel_history(server: SandboxServer, channel: str) -> list[dict]:  # type: ignore[type-arg]
+    """The channel's messages with their metadata, as a cockpit reads them."""
+    with httpx.Client(base_url=server.base_url) as c:
+        got = c.get(
+            "/api/conversations.history",
+            headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+            params={"channel": channel, "include_all_metadata": "true", "limit": 200},
+        ).json()
+    assert got["ok"], got
+    return list(reversed(got["messages"]))
 
 
 def outbox_pending(store, iid: str) -> bool:  # type: ignore[no-untyped-def]
@@ -163,6 +192,25 @@ async def test_raising_a_report_a_teammate_raised_offers_to_join_and_then_conver
             await wait_until(pilot, lambda: "FIXING" in str(summary_line.render()))
             entry = next(e for e in h.store.timeline(b_id) if e.text.startswith("REPORTED → FIX"))
             assert entry.author == "ada"
+
+            # Bo ticks an item with x: the tick is told in the channel, so Ada has it too
+            pane = app.screen.query_one(ChecklistPane)
+            pane.focus()
+            await pilot.pause(0.1)
+            item = pane.highlighted_item()
+            assert item is not None and item.state is not ItemState.DONE
+            await pilot.press("x")
+            await wait_until(pilot, lambda: item.item.id in h.store.ticks(b_id))
+            channel = key.channel
+
+            def told() -> list[str]:
+                state = server.state.snapshot()["slack"]["channels"]
+                [ch] = [c for c in state.values() if c["id"] == channel]
+                return [i for m in ch["messages"] for i in ticked_items(m)]
+
+            await wait_until(pilot, lambda: item.item.id in told())
+            ada.actions.team.apply(a_id, channel_history(server, channel), channel)  # type: ignore[union-attr]
+            assert ada.services.store.ticks(a_id)[item.item.id].by == "bo"
             await app.action_quit()
         await asyncio.sleep(0)
         h.store.close()

@@ -826,21 +826,22 @@ class CockpitScreen(Screen[None]):
         if iv.state is ItemState.SKIPPED:
             self.refuse(f"This item is skipped: {iv.skip_reason}")
             return
-        svc = self.app.services.service
+        services = self.app.services
         ticked = iv.state is not ItemState.DONE
         iid = rec.incident.id
 
-        def show(tick: Any) -> None:
+        def show(done: Done) -> None:
             """Only the checklist changes: repaint it without reloading the incident."""
             current = self.record
-            if current is None or current.incident.id != iid:
+            if current is None or current.incident.id != iid or done.tick is None:
                 return
-            ticks = {**current.ticks, iv.item.id: tick}
+            ticks = {**current.ticks, iv.item.id: done.tick}
             self.record = IncidentRecord(current.incident, current.timeline, ticks)
-            self.query_one(ChecklistPane).show(svc.checklist(current.incident, ticks))
+            self.query_one(ChecklistPane).show(services.service.checklist(current.incident, ticks))
 
-        # Shown once it is on disk (fsynced): the screen never claims what is not kept.
-        self.app.store_call("tick", lambda: svc.tick(iid, iv.item.id, ticked), show)
+        # Shown once it is on disk (fsynced): the screen never claims what is not kept. The
+        # action's tick, so the team hears of it too.
+        self.app.store_call("tick", lambda: services.actions.tick(iid, iv.item.id, ticked), show)
 
     @on(DraftsPane.Acted)
     def drafts_acted(self, event: DraftsPane.Acted) -> None:
