@@ -144,19 +144,17 @@ def json_too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether parsed data (dicts and lists) nests deeper than `limit` (no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, dict):
-            children: Any = v.values()
-        elif isinstance(v, list):
-            children = v
-        else:
-            continue
-        if depth > limit:
+    """Whether parsed data (dicts and lists, empty ones too) nests deeper than `limit`.
+    Recursive, but never more than `limit` calls deep (well within Python's limit): it
+    stops at the first container past the limit."""
+    return isinstance(value, dict | list) and _deeper(value, limit - 1)
+
+
+def _deeper(container: dict[Any, Any] | list[Any], left: int) -> bool:
+    """Whether a container inside `container` nests more than `left` levels."""
+    for child in container.values() if isinstance(container, dict) else container:
+        if isinstance(child, dict | list) and (left <= 0 or _deeper(child, left - 1)):
             return True
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
     return False
 
 

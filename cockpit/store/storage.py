@@ -47,8 +47,8 @@ from cockpit.safefile import (
     STORE_LIMIT,
     UnsafeFile,
     depth_problem,
-    json_too_deep,
     read_file,
+    too_deep,
 )
 from cockpit.store.lock import DEFAULT_TIMEOUT, StoreLock
 
@@ -254,7 +254,7 @@ def parse(raw: bytes, validate: Validator | None = None, *, depth_check: bool = 
         raise ValueError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
         raise ValueError(f"the JSON {depth_problem()}") from None
-    if depth_check and json_too_deep(raw, MAX_DEPTH):
+    if depth_check and too_deep(data, MAX_DEPTH):
         raise ValueError(f"the JSON {depth_problem()}")
     if not isinstance(data, dict):
         raise ValueError("not a database: the top level is not an object")
