@@ -67,6 +67,7 @@ from cockpit.domain.team import (
 from cockpit.domain.team import entry_id as team_entry_id
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.integrations.errors import RemoteError
+from cockpit.integrations.jira.client import jira_time
 from cockpit.store.store import IncidentChange
 
 if TYPE_CHECKING:
@@ -136,18 +137,6 @@ class TicketState:
 
 def _text(value: object) -> str:
     return sanitize(value, single_line=True).strip()[:120] if isinstance(value, str) else ""
-
-
-def jira_time(value: object) -> datetime | None:
-    """Jira's date-time (2026-12-07T04:52:02.000+0000), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return utc(datetime.strptime(value, fmt))
-        except ValueError:
-            continue
-    return None
 
 
 class TrackerMap:

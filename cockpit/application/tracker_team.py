@@ -24,10 +24,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cockpit.application.team import ChannelWatch
-from cockpit.application.tracker import TicketState, TrackerMap, jira_time
+from cockpit.application.tracker import TicketState, TrackerMap
 from cockpit.domain.clock import to_iso
 from cockpit.domain.incident import Incident, Link, Severity, Status
 from cockpit.domain.team import BadEvent, Received, TeamEvent, TeamKey, TeamKind
+from cockpit.integrations.jira.client import jira_time
 
 ORIGIN = "jira"  # the origin of a raise made from a ticket
 LIMIT = 50  # the team's open incidents listed (the newest)

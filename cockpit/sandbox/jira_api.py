@@ -119,6 +119,7 @@ _ROUTES: list[Route] = [
         ("POST", r"/search/jql", "search"),
         ("GET", r"/issue/([^/]+)/transitions", "get_transitions"),
         ("POST", r"/issue/([^/]+)/transitions", "do_transition"),
+        ("GET", r"/issue/([^/]+)/changelog", "get_changelog"),
         ("GET", r"/issue/([^/]+)/comment", "get_comments"),
         ("POST", r"/issue/([^/]+)/comment", "add_comment"),
         ("GET", r"/issue/([^/]+)/remotelink", "get_remote_links"),
@@ -1165,6 +1166,52 @@ class JiraAPI:
         properties = _properties(body.get("properties"))
         comment = self._add_comment(issue, text, caller, properties)
         return Response.json(201, self.comment_json(issue, comment))
+
+    def get_changelog(self, request: Request, caller: JSON, key: str) -> Response:
+        """The issue's status changes, oldest first, a page at a time (Jira's changelog
+        holds every field's changes; the drill range keeps the status's)."""
+        issue = self._issue(key)
+        try:
+            start = max(0, int(request.arg("startAt") or 0))
+            limit = min(100, max(1, int(request.arg("maxResults") or 100)))
+        except ValueError as exc:
+            raise JiraError(400, ["startAt and maxResults must be numbers"]) from exc
+        workflow = self.state.projects[issue.project].workflow
+        values = []
+        for n, change in enumerate(issue.history):
+            before, after = workflow.status(change["from"]), workflow.status(change["to"])
+            author = self.user_json(change["by"])
+            values.append(
+                {
+                    "id": str(10_000 + n),
+                    **({"author": author} if author else {}),
+                    "created": change["at"],
+                    "items": [
+                        {
+                            "field": "status",
+                            "fieldtype": "jira",
+                            "fieldId": "status",
+                            "from": before.id,
+                            "fromString": before.name,
+                            "to": after.id,
+                            "toString": after.name,
+                        }
+                    ],
+                }
+            )
+        page = values[start : start + limit]
+        base = f"{self.base}/rest/api/3/issue/{issue.key}/changelog"
+        out: JSON = {
+            "self": f"{base}?startAt={start}&maxResults={limit}",
+            "maxResults": limit,
+            "startAt": start,
+            "total": len(values),
+            "isLast": start + limit >= len(values),
+            "values": page,
+        }
+        if not out["isLast"]:
+            out["nextPage"] = f"{base}?startAt={start + limit}&maxResults={limit}"
+        return Response.json(200, out)
 
     def get_comments(self, request: Request, caller: JSON, key: str) -> Response:
         issue = self._issue(key)

@@ -189,6 +189,20 @@ async def test_transition_already_done_is_harmless(jira: JiraClient, server: San
     assert stored(server, key)["history"] == []
 
 
+async def test_status_changes_from_the_changelog(jira: JiraClient, server: SandboxServer):
+    key = add_issue(server, "INCIDENT", "db down")
+    assert await jira.status_changes(key) == []
+    await jira.transition_to(key, "fixing")
+    await jira.transition_to(key, "monitoring")
+    changes = await jira.status_changes(key)  # the page checked against Jira's spec
+    assert [(c.before, c.after) for c in changes] == [
+        ("Pending", "Fixing"),
+        ("Fixing", "Monitoring"),
+    ]
+    me = (await jira.myself()).account_id
+    assert all(c.by == me and c.at is not None for c in changes)
+
+
 async def test_comments_with_marker(jira: JiraClient, server: SandboxServer):
     key = add_issue(server, "INCIDENT", "db down")
     cid = await jira.add_comment(

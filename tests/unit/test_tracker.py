@@ -9,12 +9,12 @@ from cockpit.application.tracker import (
     Baseline,
     TicketState,
     TrackerMap,
-    jira_time,
     judge,
 )
 from cockpit.domain.incident import Incident, Link, Severity, Status
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.team import TeamKind
+from cockpit.integrations.jira.client import jira_time
 from cockpit.integrations.jira.settings import JiraSettings
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

@@ -20,9 +20,11 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from cockpit.domain.clock import utc
 from cockpit.domain.sanitize import sanitize, sanitize_tree
 from cockpit.integrations.errors import RemoteError, TransitionUnavailable, shorten
 from cockpit.integrations.http import ApiClient, Reply, require
@@ -55,6 +57,28 @@ class Issue:
     status: str = ""
     labels: tuple[str, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)  # sanitized, as Jira sent them
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A move of an issue's status, from its changelog."""
+
+    at: datetime | None
+    before: str  # status names
+    after: str
+    by: str  # the account id ("" when Jira does not say)
+
+
+def jira_time(value: object) -> datetime | None:
+    """Jira's date-time (2026-12-07T04:52:02.000+0000), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return utc(datetime.strptime(value, fmt))
+        except ValueError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -225,6 +249,41 @@ class JiraClient(ApiClient):
             else (),
             fields=fields,
         )
+
+    async def status_changes(self, key: str, *, limit: int = 1000) -> list[StatusChange]:
+        """The issue's status moves, oldest first (its changelog, page by page; the other
+        fields' changes are left out)."""
+        out: list[StatusChange] = []
+        start = 0
+        while start < limit:
+            reply = await self.request(
+                "GET",
+                f"{API}/issue/{_path_key(key)}/changelog",
+                params={"startAt": start, "maxResults": 100},
+            )
+            doc = reply.as_dict()
+            values = doc.get("values")
+            if not isinstance(values, list) or not values:
+                break
+            for v in values:
+                if not isinstance(v, dict) or not isinstance(v.get("items"), list):
+                    continue
+                author = v.get("author")
+                by = author.get("accountId") if isinstance(author, dict) else ""
+                for change in v["items"]:
+                    if isinstance(change, dict) and change.get("field") == "status":
+                        out.append(
+                            StatusChange(
+                                at=jira_time(v.get("created")),
+                                before=_text(change.get("fromString")),
+                                after=_text(change.get("toString")),
+                                by=_text(by),
+                            )
+                        )
+            start += len(values)
+            if doc.get("isLast") is True or start >= int(doc.get("total") or 0):
+                break
+        return out
 
     async def search(
         self,
@@ -653,3 +712,8 @@ def _jira_messages(doc: object) -> str:
     if not parts and isinstance(doc.get("message"), str):
         parts.append(doc["message"])
     return shorten("; ".join(parts), 240)
+
+
+def _text(value: object) -> str:
+    """A remote value read as one line of text ("" if it is not text)."""
+    return sanitize(value, single_line=True)[:200] if isinstance(value, str) else ""

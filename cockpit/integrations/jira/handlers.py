@@ -17,15 +17,17 @@ reads the newest keys directly), a comment by its comment property; the others a
 idempotent. An operation of two requests with an effect is two durable steps (`Step`),
 each done once:
 
-* jira.transition: "transition" (find: the issue's status is the one asked for) →
-  "assign" (when asked; idempotent);
+* jira.transition: "transition" (find: the issue's status is the one asked for, or its
+  changelog has it moved there since the item was queued: someone moved it on after our
+  move went through, and sending ours again would undo theirs) → "assign" (when asked;
+  idempotent);
 * jira.create_follow_up: "create" (find: its marker label) → "link" (find: the link is
   on the ticket).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cockpit.domain.errors import CockpitError
@@ -36,6 +38,10 @@ from cockpit.integrations import adf
 from cockpit.integrations.base import HandlerContext, Handlers, Operation, Outcome, Step
 from cockpit.integrations.jira.client import CreateMeta, JiraClient, MissingFields
 from cockpit.integrations.jira.settings import JiraSettings, jira_settings
+
+# how far Jira's clock may run behind ours when a changelog entry is read against the time
+# an outbox item was queued
+TRANSITION_SKEW = timedelta(seconds=30)
 
 MARKER_LABEL_PREFIX = "cockpit-"
 
@@ -177,8 +183,20 @@ class JiraHandlers(Handlers[JiraClient]):
         return {}
 
     async def find_transition(self, item: OutboxItem, incident: Incident) -> dict[str, Any] | None:
-        issue = await self.ctx.client.get_issue(ticket_key(incident), fields=("status",))
-        return {} if issue.status.casefold() == self._transition_name(item).casefold() else None
+        jira = self.ctx.client
+        key, wanted = ticket_key(incident), self._transition_name(item).casefold()
+        issue = await jira.get_issue(key, fields=("status",))
+        if issue.status.casefold() == wanted:
+            return {}
+        # not there now: was it moved there since the item was queued (by our attempt
+        # whose answer was lost, or by anyone) and on again since? Then it is done, and a
+        # second move would undo the later one. (Jira's clock may run behind ours.)
+        since = item.created_at - TRANSITION_SKEW
+        moved = any(
+            c.after.casefold() == wanted and c.at is not None and c.at >= since
+            for c in await jira.status_changes(key)
+        )
+        return {} if moved else None
 
     async def assign_me(self, item: OutboxItem, incident: Incident) -> dict[str, Any]:
         """Step "assign": the ticket to the token's own account, when the item asks."""
