@@ -98,16 +98,21 @@ def parse_playbook(text: str, *, source: str = "<playbook>", default_name: str =
         raise PlaybookError(f"{source}: the TOML {depth_problem()}") from None
     if too_deep(data):
         raise PlaybookError(f"{source}: the TOML {depth_problem()}")
-    return _Builder(text, source, default_name or "playbook").build(data)
+    name = default_name or "playbook"
+    try:  # a playbook that is right needs no line numbers (finding them is most of the work)
+        return _Builder(text, source, name, locate=False).build(data)
+    except PlaybookError:
+        return _Builder(text, source, name).build(data)  # the same error, with its line
 
 
 class _Builder:
-    """Checks the parsed TOML and builds the Playbook; locates errors in the text."""
+    """Checks the parsed TOML and builds the Playbook; locates errors in the text (with
+    `locate=False`, every line is 0: the first pass, for a playbook expected to be right)."""
 
-    def __init__(self, text: str, source: str, default_name: str) -> None:
+    def __init__(self, text: str, source: str, default_name: str, *, locate: bool = True) -> None:
         self.source = source
         self.default_name = default_name
-        self.loc = _Locator(text)
+        self.loc: _Locator | _NoLines = _Locator(text) if locate else _NoLines()
 
     def fail(self, line: int, what: str) -> NoReturn:
         raise PlaybookError(f"{self.source}:{line}: {what}")
@@ -273,6 +278,25 @@ class _Table:
         self.array = array  # [[name]] rather than [name]
         self.header = header  # line of the header (1 for the root)
         self.lines = lines  # the table's logical lines (number, text)
+
+
+class _NoLines:
+    """A locator that looks nothing up: every line is 0."""
+
+    def top_key(self, key: str) -> int:
+        return 0
+
+    def step(self, i: int) -> int:
+        return 0
+
+    def step_key(self, i: int, key: str) -> int:
+        return 0
+
+    def item(self, i: int, j: int) -> int:
+        return 0
+
+    def item_key(self, i: int, j: int, key: str) -> int:
+        return 0
 
 
 class _Locator:
