@@ -73,8 +73,11 @@ class OutboxSender:
         # the items queued behind one that may go with it in one request (team events:
         # TeamSync.coalesce); those are marked `with` it and settled as it ends
         self.coalesce = coalesce
-        # the items that may go while one ahead of them waits out its retry's backoff
-        # (the team's posts: TeamSync's is_team_post; they depend on no other item)
+        # the items that go ahead of the others, never tried ones: ahead of one waiting
+        # out its retry's backoff, or about to be tried on another system than Slack (a
+        # Jira write may take its timeouts and retries); behind Slack's own items they
+        # wait, and go as one message (the team's posts: TeamSync's is_team_post; they
+        # depend on no other item, and keep their order among themselves)
         self.overtakes = overtakes
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
@@ -139,8 +142,12 @@ class OutboxSender:
             if blocking(items) is not None:
                 return done
             item = next((i for i in items if i.state.pending), None)
-            if item is not None and not item.due(self.clock.now()):
-                item = self._overtaking(items, item)
+            if item is not None and (not item.due(self.clock.now()) or item.system != "Slack"):
+                # waiting out its backoff, or about to be tried on another system (a Jira
+                # write may take its timeouts and retries): what may go first goes
+                item = self._overtaking(items, item) or (
+                    item if item.due(self.clock.now()) else None
+                )
             if item is None:
                 return done
             if item.notes.get("with"):
@@ -164,9 +171,10 @@ class OutboxSender:
         return done
 
     def _overtaking(self, items: list[OutboxItem], waiting: OutboxItem) -> OutboxItem | None:
-        """While `waiting` (the first pending item) waits out its backoff: the first item
-        behind it that may go meanwhile, due and never tried (a teammate's cockpit hears
-        of a change without waiting for another system's retry); None if there is none.
+        """Ahead of `waiting` (the first pending item: due on another system, or waiting
+        out its backoff): the first item behind it that may go first, due and never tried
+        (a teammate's cockpit hears of a change without waiting for another system's
+        write, its timeouts or its retries); None if there is none.
         Those keep their order among themselves (Slack's order settles two changes of a
         field): none goes ahead of another, the one waiting included."""
         if self.overtakes is None or self.overtakes(waiting):

@@ -17,7 +17,7 @@ from cockpit.application.team import Applied, ChannelWatch, TeamSync, cockpit_id
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
 from cockpit.domain.incident import Role, Severity, Status
-from cockpit.domain.outbox import OutboxState
+from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.playbook import default_playbook
 from cockpit.domain.slo import SupportCalendar
 from cockpit.domain.team import LEDGER_TABLE, TeamKey
@@ -281,6 +281,29 @@ async def test_severity_entries_read_the_same_in_both_cockpits(
     # and an event's time is kept within its message's)
     assert sorted(severities(bo, b_id)) == sorted(mine)
     assert bo.service.get(b_id).severity is Severity.MINOR
+
+
+async def test_the_team_hears_of_a_change_before_its_jira_write_is_tried(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """The team's post of a change goes ahead of the change's write to Jira, which under
+    faults may take its timeouts and retries (in tmux under --faults 0.2 FIXING took up to
+    27 s to reach the other screen, behind the transition's attempt)."""
+    ada, _bo, server = pair
+    link = report(server, "Search returns nothing")
+    a_id = await raise_or_join(ada, link, "Search down")
+    await ada.drain()
+    tried: list[str] = []
+    attempt = ada.sender.attempt
+
+    async def noted(item: OutboxItem) -> bool:
+        tried.append("team" if is_team_post(item) else item.operation)
+        return await attempt(item)
+
+    ada.sender.attempt = noted  # type: ignore[method-assign]
+    ada.actions.set_status(a_id, Status.FIXING)
+    await ada.sender.drain()
+    assert tried[0] == "team" and "jira.transition" in tried, tried
 
 
 async def test_the_team_hears_of_a_change_while_its_jira_write_waits_to_retry(
@@ -686,16 +709,19 @@ async def test_a_teammate_who_joins_holds_what_was_done_before_the_channel_exist
     assert b_inc.acknowledged_at == a_inc.acknowledged_at
     assert b_inc.severity is Severity.MAJOR and b_inc.roles == a_inc.roles
 
-    # one team message for all of it (Slack's one a second per channel): its events
+    # two team messages (Slack's one a second per channel): what was held when the channel
+    # came to exist goes at once, ahead of the ticket's link to the channel (a write to
+    # Jira, which may take its timeouts and retries); what the raise's last steps ticked
+    # goes as one more, behind Slack's own reply in the thread
     channel = TeamKey.of(a_inc).channel
     page = await ada.slack.messages_since(channel, None, cursor=None, limit=50)
     shared = [m for m in page.messages if m.get("metadata")]
-    assert len(shared) == 1
-    events = shared[0]["metadata"]["event_payload"]["events"]
+    assert len(shared) == 2
+    events = [e for m in shared for e in m["metadata"]["event_payload"]["events"]]
     ticked = [e["event_payload"]["data"]["item"] for e in events if "ticked" in e["event_type"]]
     assert sorted(ticked) == sorted(held)
     posts = server.state.snapshot()["requests"].get("slack:chat.postMessage", 0) - posts_before
-    assert posts == 2  # that message and the reply in the report's thread
+    assert posts == 3  # those two and the reply in the report's thread
 
     # reading the channel again changes nothing
     assert await bo.read() == [Applied(b_id, 0, [], False)]
