@@ -43,16 +43,8 @@ from .tmux import Tmux, cockpit_command
 
 pytestmark = [
     pytest.mark.timeout(900),
-    # Issue 18's done-when drill. Its eight steps pass, but not every time: under the
-    # range's faults a change's way to the other screen took up to 48 s in one run of
-    # nine (the budget below is 30 s; a refused post waits its backoff, a lost answer its
-    # check). It runs when asked, so that it is not a red CI for work still open:
-    #     COCKPIT_E2E_PAIR=1 python -m pytest tests/e2e/test_two_responders_in_tmux.py
-    pytest.mark.skipif(
-        os.environ.get("COCKPIT_E2E_PAIR") != "1",
-        reason="issue 18's two-responder drill, not always within its budget yet: "
-        "COCKPIT_E2E_PAIR=1 runs it",
-    ),
+    # Issue 18's done-when drill: 2-3 minutes. Under the range's faults a change's way to
+    # the other screen is held to 30 s; the move made in Jira to its own read's 200 s.
 ]
 
 REPORT = "Checkout is failing for a lot of buyers"
