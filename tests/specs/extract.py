@@ -82,6 +82,7 @@ JIRA_PATHS = (
     "/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}",
     "/rest/api/3/issue/{issueIdOrKey}/remotelink",
     "/rest/api/3/issue/{issueIdOrKey}/transitions",
+    "/rest/api/3/issue/{issueIdOrKey}/changelog",
     "/rest/api/3/issueLink",
     "/rest/api/3/issueLinkType",
     "/rest/api/3/issuetype",
