@@ -710,7 +710,11 @@ class IncidentActions:
         return Done(None, f"Discarded: {item.title}")
 
     def sent_by_hand(self, incident_id: str, draft_id: str) -> Done:
-        draft = self.service.mark_draft_sent_by_hand(incident_id, draft_id)
+        if self.team is None:
+            draft = self.service.mark_draft_sent_by_hand(incident_id, draft_id)
+        else:
+            draft = self.team.sent_by_hand(incident_id, draft_id)
+            self.wake()  # (what it tells the team is queued with it)
         return Done(None, "Kept on the timeline as posted by hand.", draft=draft)
 
     def handoff(self, active_id: str | None) -> Done:

@@ -593,19 +593,33 @@ class IncidentService:
         return draft
 
     def mark_draft_sent_by_hand(self, incident_id: str, draft_id: str) -> Draft:
-        """The user copied the draft and posted it themselves: keep that on the timeline."""
-        draft = self.get_draft(incident_id, draft_id).mark_sent(at=self.clock.now())
+        """The user copied the draft and posted it themselves: keep that on the timeline
+        (the draft and its entry in one write)."""
+
+        def change(ch: IncidentChange) -> Draft:
+            ch.save = False
+            return self.draft_sent_by_hand_in(ch, draft_id)
+
+        return self.store.change(normalize_id(incident_id), change)
+
+    def draft_sent_by_hand_in(self, ch: IncidentChange, draft_id: str) -> Draft:
+        """Within a change: the draft marked sent, and its timeline entry."""
+        doc = next((d for d in ch.current_docs("drafts") if d.get("id") == draft_id), None)
+        if doc is None:
+            raise NotFound(f"no draft {draft_id} on incident {ch.incident.id}")
         now = self.clock.now()
-        entry = TimelineEntry.new(
-            draft.incident_id,
-            kind=EntryKind.SENT,
-            text=f"{draft.title} — posted by hand to {draft.target}",
-            event_at=now,
-            recorded_at=now,
-            author=self.user,
+        draft = Draft.from_dict(doc).mark_sent(at=now)
+        ch.put_doc("drafts", draft.to_dict())
+        ch.entries.append(
+            TimelineEntry.new(
+                draft.incident_id,
+                kind=EntryKind.SENT,
+                text=f"{draft.title} — posted by hand to {draft.target}",
+                event_at=now,
+                recorded_at=now,
+                author=self.user,
+            )
         )
-        self.store.put_doc(draft.incident_id, "drafts", draft.to_dict())
-        self.store.add_entries(draft.incident_id, [entry])
         return draft
 
     def delete_draft(self, incident_id: str, draft_id: str) -> None:

@@ -459,6 +459,26 @@ class TeamSync:
 
         return svc.store.change(normalize_id(incident_id), change)
 
+    def sent_by_hand(self, incident_id: str, draft_id: str) -> Draft:
+        """A draft the person posted by hand (copied, not sent by cockpit), and what it
+        tells the team, in one write."""
+        svc = self.service
+
+        def change(ch: IncidentChange) -> Draft:
+            ch.save = False
+            draft = svc.draft_sent_by_hand_in(ch, draft_id)
+            data = {
+                "title": draft.title[:300],
+                "target": draft.target[:300],
+                "template": draft.template,
+                "text": _fit(draft.body, 2000),
+                "hand": "yes",
+            }
+            self.publish_all(ch, [(TeamKind.DRAFT_SENT, data, draft.sent_at or svc.clock.now())])
+            return draft
+
+        return svc.store.change(normalize_id(incident_id), change)
+
     def _item_text(self, item_id: str) -> str:
         return next((i.text for i in self.service.playbook.items if i.id == item_id), item_id)
 

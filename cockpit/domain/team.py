@@ -215,6 +215,7 @@ SCHEMA: Final[dict[TeamKind, dict[str, _F]]] = {
         "link": _F(str, required=False, max=MAX_URL, url=True),
         "template": _F(str, required=False, max=64, pattern=_TEMPLATE),
         "text": _F(str, required=False, max=MAX_TEXT, multiline=True),  # what was sent
+        "hand": _F(str, required=False, choices=("yes", "")),  # posted by hand, not by cockpit
     },
     TeamKind.STATUS_PAGE: {
         "status": _F(str, choices=_STATUS_PAGE),
@@ -419,7 +420,8 @@ class TeamEvent:
             return str(d["text"])
         if self.kind is TeamKind.DRAFT_SENT:
             target = f" to {d['target']}" if d.get("target") else ""
-            return f"{d['title']} — sent{target}"
+            how = "posted by hand" if d.get("hand") == "yes" else "sent"
+            return f"{d['title']} — {how}{target}"
         # the words of the sending cockpit's entry (status_page_text)
         return status_page_text(
             str(d["status"]), _names(str(d.get("components") or "")), opened=_opened(self)
@@ -995,7 +997,10 @@ def sent_draft(incident: Incident, ev: TeamEvent, at: datetime) -> Draft | None:
         kind="statuspage" if public else "slack",
         title=title,
         body=str(d["text"]),
-        target=sanitize(f"{target} (sent by {by})", single_line=True),
+        target=sanitize(
+            f"{target} ({'posted by hand by' if d.get('hand') == 'yes' else 'sent by'} {by})",
+            single_line=True,
+        ),
         state=DraftState.SENT,
         created_at=at,
         updated_at=at,

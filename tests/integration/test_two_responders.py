@@ -16,6 +16,7 @@ from cockpit.application.service import IncidentService
 from cockpit.application.team import Applied, ChannelWatch, TeamSync, cockpit_id, is_team_post
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
+from cockpit.domain.drafts import DraftState
 from cockpit.domain.incident import Role, Severity, Status
 from cockpit.domain.outbox import OutboxItem, OutboxState
 from cockpit.domain.playbook import default_playbook
@@ -422,7 +423,6 @@ async def test_drafts_status_page_and_hand_offs_converge(
     """What went out (a message, a status-page update) and who holds a role, told to the
     other cockpit: its timeline at the time it happened, the draft shown as sent by the
     teammate, the status page's incident linked (never a second one opened)."""
-    from cockpit.domain.drafts import DraftState
 
     ada, bo, server = pair
     link = report(server, "Card payments fail at checkout")
@@ -725,3 +725,32 @@ async def test_a_teammate_who_joins_holds_what_was_done_before_the_channel_exist
 
     # reading the channel again changes nothing
     assert await bo.read() == [Applied(b_id, 0, [], False)]
+
+
+async def test_a_draft_posted_by_hand_reaches_the_teammate(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Ada copies a stakeholder update and posts it herself (marked "posted by hand"): the
+    draft and its entry are one write, and Bo's cockpit shows it posted by hand, by her."""
+    ada, bo, server = pair
+    link = report(server, "Mobile logins fail")
+    a_id = await raise_or_join(ada, link, "Mobile logins")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Logins fail")
+    await bo.drain()
+    draft = ada.actions.new_draft(a_id, "stakeholder-update").draft
+    assert draft is not None
+    done = ada.actions.sent_by_hand(a_id, draft.id)
+    assert done.draft is not None and done.draft.state is DraftState.SENT
+    [entry] = [e for e in ada.store.timeline(a_id) if "posted by hand" in e.text]
+    assert entry.author == "ada"
+    await ada.drain()
+    await bo.read()
+    [told] = [e for e in bo.store.timeline(b_id) if "posted by hand" in e.text]
+    assert told.author == "ada" and told.text.startswith(draft.title)
+    [theirs] = [d for d in bo.service.drafts(b_id) if d.id.startswith("team-")]
+    assert theirs.state is DraftState.SENT and "(posted by hand by ada)" in theirs.target
+    assert theirs.body == draft.body.strip()
+    assert bo.service.get(b_id).last_update_at is not None
+    await bo.read()  # again: nothing doubled
+    assert len([e for e in bo.store.timeline(b_id) if "posted by hand" in e.text]) == 1
