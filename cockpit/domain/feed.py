@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, time, tzinfo
 from typing import Any
+
+import msgspec
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.sanitize import sanitize
@@ -12,8 +13,7 @@ from cockpit.domain.sanitize import sanitize
 TITLE_LIMIT = 120  # an incident title raised from a message: at most this many characters
 
 
-@dataclass(frozen=True)
-class FeedMessage:
+class FeedMessage(msgspec.Struct, frozen=True):
     channel: str  # channel name without '#': "incidents", "alerts", "incident-7"
     ts: str  # Slack's message ts: unique within a channel, sortable
     at: datetime  # the message's own time (UTC)
@@ -25,23 +25,24 @@ class FeedMessage:
     permalink: str = ""
     edited: bool = False
     deleted: bool = False
-    extra: tuple[str, ...] = field(default=())  # attachment lines (fields, file names)
+    extra: tuple[str, ...] = ()  # attachment lines (fields, file names)
     line: str = ""  # the row's most informative line ("" : the text's first line)
     detail: str = ""  # the reader's text: the whole message in structure ("" : the text)
     state: str = ""  # an alert's state from its colour: good, warning, danger or "#rrggbb"
     broadcast: bool = False  # a thread reply also sent to the channel: shown in it
     # (kind, id) of the names not known when it was read ("user", "U1"): the feed looks
-    # them up and reads the message again. Not stored, not compared.
-    wanted: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    # them up and reads the message again. Not stored.
+    wanted: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "at", utc(self.at))
-        object.__setattr__(self, "author", sanitize(self.author, single_line=True))
-        object.__setattr__(self, "text", sanitize(self.text))
-        object.__setattr__(self, "channel", sanitize(self.channel, single_line=True))
-        object.__setattr__(self, "line", sanitize(self.line, single_line=True))
-        object.__setattr__(self, "detail", sanitize(self.detail))
-        object.__setattr__(self, "state", sanitize(self.state, single_line=True))
+        put = msgspec.structs.force_setattr
+        put(self, "at", utc(self.at))
+        put(self, "author", sanitize(self.author, single_line=True))
+        put(self, "text", sanitize(self.text))
+        put(self, "channel", sanitize(self.channel, single_line=True))
+        put(self, "line", sanitize(self.line, single_line=True))
+        put(self, "detail", sanitize(self.detail))
+        put(self, "state", sanitize(self.state, single_line=True))
 
     def to_dict(self) -> dict[str, Any]:
         return {

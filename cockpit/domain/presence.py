@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+
+import msgspec
 
 from cockpit.domain.clock import from_iso, to_iso, utc
 from cockpit.domain.incident import Incident, Role
@@ -46,8 +47,7 @@ _ROLES: Final = {r.value: r for r in Role}
 _SHORT: Final = {Role.COMMANDER: "IC", Role.COMMS: "Comms"}
 
 
-@dataclass(frozen=True)
-class Here:
+class Here(msgspec.Struct, frozen=True):
     """One cockpit with the incident open: whose, in which roles, when it last said so."""
 
     cockpit: str

@@ -52,8 +52,10 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from cockpit.domain.feed import FeedMessage
 from cockpit.integrations.errors import RemoteError
@@ -885,7 +887,7 @@ class FeedPoller:
                     self.stats.duplicates += 1
                     continue
                 if m.deleted and old_author:  # a tombstone keeps its author
-                    m = replace(m, author=old_author)
+                    m = msgspec.structs.replace(m, author=old_author)
                 seen.move_to_end(m.key)
             seen[m.key] = (m.edited, m.deleted, content, m.author)
             out.append(m)

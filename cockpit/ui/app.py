@@ -197,6 +197,10 @@ class CockpitApp(CockpitHost):
         self.store_call("read the feed cache", lambda: cache.recent(1000), self._feed_arrived)
         now = services.clock.now()
         self.store_call("prune the feed cache", lambda: cache.prune(now=now))
+        from cockpit.memory import TRIM_EVERY, limit_heaps
+
+        limit_heaps()  # before the remote side's threads start (cockpit/memory.py)
+        self.set_interval(TRIM_EVERY, self._trim_memory, name="trim memory")
         remote = services.remote  # built now, not while the first frame was drawn
         if remote is not None:
             from cockpit.ui.screens.main import CockpitScreen
@@ -223,6 +227,14 @@ class CockpitApp(CockpitHost):
             if label and state.delay is not None:  # polling: how late a new report may be
                 label += f" · new within {state.delay:.0f} s"
             self._to_screen(FeedModeChanged(label, state.detail))
+
+    @work(thread=True, group="memory", exclusive=True, exit_on_error=False, name="trim memory")
+    def _trim_memory(self) -> None:
+        """The C heaps' free pages back to the system, off the UI thread (cockpit/memory.py:
+        over a shift, the churn of the feed and the store leaves them scattered)."""
+        from cockpit.memory import trim
+
+        trim()
 
     @work(thread=True, group="remote", exit_on_error=False, name="remote")
     def _run_remote(self) -> None:

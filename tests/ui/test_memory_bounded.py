@@ -39,3 +39,32 @@ async def test_a_closed_dialogs_rendered_lines_are_released(harness: Harness):
                 break
         # (Textual 8.2.8 kept every one of them: cockpit/ui/fixes.py)
         assert not alive, f"{len(alive)} of {len(caches)} styles caches of closed dialogs kept"
+
+
+async def test_the_c_heaps_are_trimmed_now_and_then_off_the_ui_thread(
+    harness: Harness, monkeypatch
+):
+    """Every TRIM_EVERY seconds the app hands the C heaps' free pages back (cockpit/
+    memory.py), on a thread of its own: never on the UI's."""
+    import threading
+
+    from cockpit import memory
+
+    calls: list[str] = []
+
+    def trim() -> bool:
+        calls.append(threading.current_thread().name)
+        return True
+
+    monkeypatch.setattr(memory, "TRIM_EVERY", 0.1)
+    monkeypatch.setattr(memory, "trim", trim)
+    harness.service.raise_incident("Checkout errors for EU buyers")
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        ui = threading.current_thread().name
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if len(calls) >= 3:
+                break
+        assert len(calls) >= 3, calls  # again and again, not once
+        assert ui not in calls

@@ -20,7 +20,7 @@ minor`` is false too, and ``not severity == critical`` is true).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -328,12 +328,30 @@ def _did_you_mean(word: str, choices: list[str] | frozenset[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-@dataclass(frozen=True)
 class Condition:
-    """A parsed `when` condition. `str(condition)` gives its source text back."""
+    """A parsed `when` condition. `str(condition)` gives its source text back. Two are
+    equal when their source texts are (the parsed form follows from it). Immutable; a
+    plain class with slots, read at start-up (a dataclass costs about a millisecond)."""
 
+    __slots__ = ("node", "source")
     source: str
-    node: _Node = field(repr=False, compare=False)
+    node: _Node
+
+    def __init__(self, source: str, node: _Node) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "node", node)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Condition is immutable (setting {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Condition) and other.source == self.source
+
+    def __hash__(self) -> int:
+        return hash(("Condition", self.source))
+
+    def __repr__(self) -> str:
+        return f"Condition(source={self.source!r})"
 
     @classmethod
     def parse(cls, text: str) -> Condition:

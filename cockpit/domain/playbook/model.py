@@ -10,8 +10,6 @@ here reads files or checks TOML: that is `loader`'s job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import msgspec
 
 from cockpit.domain.errors import NotFound
@@ -84,25 +82,50 @@ class Step(msgspec.Struct, frozen=True):
     items: tuple[Item, ...] = ()
 
 
-@dataclass(frozen=True)
 class Playbook:
+    """The steps, their items by id. Immutable; equal when name, steps and source are. A
+    plain class with slots: it is read at start-up (a dataclass costs about a ms)."""
+
+    __slots__ = ("_by_id", "_step_of", "name", "source", "steps")
     name: str
     steps: tuple[Step, ...]
-    source: str = ""  # where it was loaded from (a path)
-    _by_id: dict[str, Item] = field(init=False, repr=False, compare=False)
-    _step_of: dict[str, Step] = field(init=False, repr=False, compare=False)
+    source: str  # where it was loaded from (a path)
+    _by_id: dict[str, Item]
+    _step_of: dict[str, Step]
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, steps: tuple[Step, ...], source: str = "") -> None:
         by_id: dict[str, Item] = {}
         step_of: dict[str, Step] = {}
-        for step in self.steps:
+        for step in steps:
             for item in step.items:
                 if item.id in by_id:
-                    raise ValueError(f"duplicate item id {item.id!r} in playbook {self.name!r}")
+                    raise ValueError(f"duplicate item id {item.id!r} in playbook {name!r}")
                 by_id[item.id] = item
                 step_of[item.id] = step
-        object.__setattr__(self, "_by_id", by_id)
-        object.__setattr__(self, "_step_of", step_of)
+        for attr, value in (
+            ("name", name),
+            ("steps", tuple(steps)),
+            ("source", source),
+            ("_by_id", by_id),
+            ("_step_of", step_of),
+        ):
+            object.__setattr__(self, attr, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Playbook is immutable (setting {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Playbook) and (other.name, other.steps, other.source) == (
+            self.name,
+            self.steps,
+            self.source,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.steps, self.source))
+
+    def __repr__(self) -> str:
+        return f"Playbook(name={self.name!r}, steps={self.steps!r}, source={self.source!r})"
 
     @property
     def items(self) -> tuple[Item, ...]:
