@@ -23,6 +23,7 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -45,6 +46,10 @@ from cockpit.store.store import IncidentChange, Store
 
 log = logging.getLogger("cockpit.outbox")
 
+# an incident's outbox with nothing pending this many seconds (of the wall clock: a burst
+# of keystrokes is) has its summary settled: no longer named as needing the sender's visit
+SETTLE_AFTER = 5.0
+
 
 class OutboxSender:
     """Drains the outbox: per incident in order, each item exactly once."""
@@ -62,6 +67,7 @@ class OutboxSender:
         coalesce: Callable[[OutboxItem], OutboxItem] | None = None,
         on_sent: Callable[[IncidentChange, OutboxItem], object] | None = None,
         overtakes: Callable[[OutboxItem], bool] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.actions = actions
@@ -82,8 +88,10 @@ class OutboxSender:
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
         self.on_sent = on_sent
+        self.monotonic = monotonic
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._quiet: dict[str, float] = {}  # incident -> since when nothing is pending
 
     # -- the queue (called from any thread) -----------------------------------------------
     def enqueue(self, items: list[OutboxItem]) -> None:
@@ -125,7 +133,8 @@ class OutboxSender:
     async def drain(self) -> int:
         """One round over every incident with pending items; returns items finished.
         (The index names the incidents with queued or sending items: the others' files
-        are not read.)"""
+        are not read. It may name one whose items have all ended: the store leaves that
+        to `_settle`.)"""
         done = 0
         for summary in self.store.list_incidents():
             if OUTBOX not in summary.attention:
@@ -133,7 +142,26 @@ class OutboxSender:
             if self._stop.is_set():
                 break
             done += await self.drain_incident(summary.id)
+            self._settle(summary.id)
         return done
+
+    def _settle(self, incident_id: str) -> None:
+        """After a visit: an outbox with nothing pending for SETTLE_AFTER seconds has the
+        incident's summary settled (store.settle_summary), so later rounds pass it by. The
+        store does not rewrite the index as each item ends (`store._settles`): in a burst
+        of changes it would, on every write, between the keystrokes' own writes."""
+        if any(item.state.pending for item in self.items(incident_id)):
+            self._quiet.pop(incident_id, None)
+            return
+        now = self.monotonic()
+        since = self._quiet.setdefault(incident_id, now)
+        if now - since >= SETTLE_AFTER:
+            try:
+                self.store.settle_summary(incident_id)
+            except (CockpitError, OSError) as e:  # (the next round tries again)
+                log.warning("could not settle incident %s's summary: %s", incident_id, e)
+                return
+            self._quiet.pop(incident_id, None)
 
     async def drain_incident(self, incident_id: str) -> int:
         done = 0

@@ -632,13 +632,28 @@ class Store:
                 wanted: IncidentSummary | None = None
                 if not pending.skip or at_least:
                     wanted = self._summary_in(db, incident_id, pending.incident)
-                    if wanted == self._indexed(incident_id) and not at_least:
+                    indexed = self._indexed(incident_id)
+                    if not at_least and (wanted == indexed or _settles(wanted, indexed)):
                         pending.skip = True
                     else:
                         pending.skip = False
                         self._note(incident_id)
             if not pending.skip:
                 self._put_summary(incident_id, wanted, at_least=at_least)
+
+    def settle_summary(self, incident_id: str) -> bool:
+        """Write the incident's summary if the index's differs from its file's: what a
+        write left as it was (a table that needed work and needs none now, see
+        `_settles`). Whether it was written."""
+        shard = self._shard(incident_id)
+        with shard.lock:
+            with self._read(shard) as db:
+                wanted = self._summary_in(db, incident_id, None)
+            if wanted == self._indexed(incident_id):
+                return False
+            self._note(incident_id)
+            self._put_summary(incident_id, wanted)
+        return True
 
     def _summary_in(
         self, db: _Db, incident_id: str, incident: Incident | None
@@ -927,6 +942,22 @@ class Store:
 _JOURNAL_COMPACT: Final = 4096  # bytes of journal after which a write empties it
 SWEEP_STAMP: Final = ".swept"  # in the incidents' directory: its mtime, the last sweep
 SWEEP_EVERY: Final = 24 * 3600.0  # seconds between sweeps of that directory (no crash)
+
+
+def _settles(wanted: IncidentSummary | None, indexed: IncidentSummary | None) -> bool:
+    """Does `wanted` differ from the indexed summary only in naming fewer tables that need
+    work? A write that leaves it so does not rewrite the index: the outbox's items end one
+    by one, each in a write of the incident's file, and in a burst (a tick a keystroke,
+    each told to the team) the summary would go from "needs work" to not and back on every
+    write, each time the journal, the block of a thousand summaries and `index.json`
+    written and fsynced under the incident's lock, where the next keystroke's write waits.
+    The sender, which reads the flag to know which incidents to visit, finds nothing to
+    do there and settles the summary once the outbox has stayed quiet (`settle_summary`)."""
+    if wanted is None or indexed is None or wanted.attention == indexed.attention:
+        return False
+    if not set(wanted.attention) < set(indexed.attention):
+        return False
+    return msgspec.structs.replace(indexed, attention=wanted.attention) == wanted
 
 
 class _Pending(msgspec.Struct):

@@ -96,6 +96,9 @@ def test_search_text_and_outbox_attention_are_in_the_summary(store: Store) -> No
     store.put_doc(a, "outbox", item)
     assert store.list_incidents()[0].attention == ("outbox",)
     store.put_doc(a, "outbox", item | {"state": "sent"})
+    # left for the sender to settle (store._settles): not rewritten item by item
+    assert store.list_incidents()[0].attention == ("outbox",)
+    assert store.settle_summary(a) is True
     assert store.list_incidents()[0].attention == ()
     store.put_doc(a, "drafts", {"v": 1, "id": "d1", "state": "queued"})  # not summarised
     assert store.list_incidents()[0].attention == ()
