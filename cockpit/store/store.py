@@ -645,6 +645,9 @@ class Store:
         """Write the incident's summary if the index's differs from its file's: what a
         write left as it was (a table that needed work and needs none now, see
         `_settles`). Whether it was written."""
+        self._check_open()
+        if not self._reconciled:  # (as before any write: the sweep after a crash first)
+            self.reconcile()
         shard = self._shard(incident_id)
         with shard.lock:
             with self._read(shard) as db:
