@@ -108,7 +108,7 @@ async def test_a_reply_to_an_expanded_thread_still_shows_under_it() -> None:
 
 
 async def test_an_edit_or_a_deletion_takes_the_messages_place() -> None:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     first, second = [m for m in storm(9, 40) if not m.is_reply][:2]
     app = FeedApp()
