@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -62,6 +63,8 @@ log = logging.getLogger("cockpit.remote")
 APP_TOKEN = "slack-app"  # the secrets name of Slack's app-level token (Socket Mode)
 NAMES_SAVE_EVERY = 10.0  # seconds between saves of the names learned (when any were)
 TEAM_LOOK_EVERY = 15.0  # seconds between looks for open incidents' channels to catch up
+CATCH_UP_RETRY = 1.0  # the first wait after a failed catch-up read; doubles each time
+CATCH_UP_RETRY_MAX = 300.0
 RAISE_LOOK_DEADLINE = 8.0  # the longest a look for another cockpit's raise may take
 TEAM_LIST_DEADLINE = 10.0  # the longest a look for the team's open incidents may take
 
@@ -82,6 +85,15 @@ class FeedState:
 
 
 POLLING_ONLY = f"polling only: new messages can take up to {POLLING_WORST_CASE:.0f} s"
+
+
+def catch_up_retry(failures: int, retry_after: float | None, jitter: float) -> float:
+    """Seconds before a channel's catch-up read is tried again after `failures` earlier
+    failures in a row (0 for the first): `CATCH_UP_RETRY`·2ⁿ, spread by ±20% (`jitter` in
+    [0, 1): two cockpits refused together do not come back together), at most
+    `CATCH_UP_RETRY_MAX`, and never sooner than a 429's `retry_after`."""
+    wait = min(CATCH_UP_RETRY_MAX, CATCH_UP_RETRY * 2.0**failures) * (0.8 + 0.4 * jitter)
+    return max(wait, retry_after or 0.0)
 
 
 class Remote:
@@ -425,40 +437,56 @@ class Remote:
 
     async def _catch_up(self) -> None:
         """Each open incident's channel read once from its start (then the feed's reads
-        bring the rest); looked for again every `TEAM_LOOK_EVERY` s, or at once when an
-        incident is raised, joined or switched to."""
+        bring the rest); looked for again every `TEAM_LOOK_EVERY` s, at once when an
+        incident is raised, joined or switched to, and when a failed read is due again."""
         assert self.watch is not None and self._team_wake is not None
         failures: dict[str, tuple[int, float]] = {}  # channel → (failures, not before)
         while True:
             self._team_wake.clear()
+            pause = TEAM_LOOK_EVERY
             try:
-                self._team_channels = self._open_channels()
-                shown = self._shown_incident
-                # the incident shown first, at its channel's rank in the feed's budget (the
-                # feed's reads of that channel bring the team's events only once caught up)
-                order = sorted(self._team_channels.items(), key=lambda c: c[1] != shown)
-                for channel, iid in order:
-                    n, not_before = failures.get(channel, (0, 0.0))
-                    if channel in self._caught_up or time.monotonic() < not_before:
-                        continue
-                    spend = self._spend_active if iid == shown else None
-                    try:
-                        with polling(POLL_DEADLINE):
-                            done = await self.watch.read(iid, channel, spend=spend)
-                    except RemoteError as e:  # that channel again later, less and less often
-                        log.info("team catch-up of %s: %s", channel, e)
-                        wait = max(e.retry_after or 0.0, min(300.0, 15.0 * 2.0**n))
-                        failures[channel] = (n + 1, time.monotonic() + wait)
-                        continue
-                    failures.pop(channel, None)
-                    self._caught_up.add(channel)
-                    self._applied(done)
+                pause = await self._catch_up_round(failures)
             except asyncio.CancelledError:
                 raise
             except Exception:  # never let it end the remote side
                 log.exception("team catch-up failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._team_wake.wait(), TEAM_LOOK_EVERY)
+                await asyncio.wait_for(self._team_wake.wait(), pause)
+
+    async def _catch_up_round(self, failures: dict[str, tuple[int, float]]) -> float:
+        """One look: each open channel not caught up yet, and not waiting out a failure,
+        read from its start (the incident shown first). The seconds until the next look:
+        `TEAM_LOOK_EVERY`, or less when a failed read is due again sooner.
+        A failed read is tried again after `catch_up_retry` (1 s, then 2, 4 … 5 min, or
+        the 429's wait when longer): until its channel is caught up, a teammate's changes
+        pushed or polled there are not applied, so a passing refusal costs seconds."""
+        assert self.watch is not None
+        self._team_channels = self._open_channels()
+        shown = self._shown_incident
+        # the incident shown first, at its channel's rank in the feed's budget (the feed's
+        # reads of that channel bring the team's events only once caught up)
+        order = sorted(self._team_channels.items(), key=lambda c: c[1] != shown)
+        for channel, iid in order:
+            n, not_before = failures.get(channel, (0, 0.0))
+            if channel in self._caught_up or time.monotonic() < not_before:
+                continue
+            spend = self._spend_active if iid == shown else None
+            try:
+                with polling(POLL_DEADLINE):
+                    done = await self.watch.read(iid, channel, spend=spend)
+            except RemoteError as e:  # that channel again soon, then less and less often
+                wait = catch_up_retry(n, e.retry_after, random.random())
+                log.info("team catch-up of %s: %s (again in %.0f s)", channel, e, wait)
+                failures[channel] = (n + 1, time.monotonic() + wait)
+                continue
+            failures.pop(channel, None)
+            self._caught_up.add(channel)
+            self._applied(done)
+        for gone in set(failures) - set(self._team_channels):  # (closed meanwhile)
+            del failures[gone]
+        due = [nb for ch, (_, nb) in failures.items() if ch not in self._caught_up]
+        now = time.monotonic()
+        return min([TEAM_LOOK_EVERY, *(max(0.05, nb - now) for nb in due)])
 
     async def _spend_active(self) -> None:
         assert self.poller is not None

@@ -11,7 +11,9 @@ failure, or in a fresh process) resumes at the first step not done, looks for th
 effect first if it may have happened, and never redoes a step that is done; the item is
 SENT only when every step is.
 Items of one incident go in order; a failed one holds back those after it until the user
-retries or discards it.
+retries or discards it. The team's posts (`overtakes`) are the exception: they depend on no
+other item, so they go past one waiting out its backoff and, while a write to another
+system is under way, alongside it.
 
 No Textual here: the app runs `OutboxSender.run` in a thread of its own with its own
 event loop, the CLI drains it for the incident it changed, and the tests run it directly.
@@ -41,6 +43,7 @@ from cockpit.domain.errors import CockpitError
 from cockpit.domain.outbox import OutboxItem, OutboxState, blocking
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.integrations.errors import RemoteError
+from cockpit.integrations.http import polling
 from cockpit.integrations.outbox import Outcome, RemoteActions
 from cockpit.store.store import IncidentChange, Store
 
@@ -49,6 +52,13 @@ log = logging.getLogger("cockpit.outbox")
 # an incident's outbox with nothing pending this many seconds (of the wall clock: a burst
 # of keystrokes is) has its summary settled: no longer named as needing the sender's visit
 SETTLE_AFTER = 5.0
+# the longest a request of an item that overtakes (a team post) may take: a lost answer
+# (under --faults 0.2 a post held back past the client's 10 s timeout kept a change off the
+# teammate's screen 21 s) is found out sooner, and the next attempt looks for the post
+OVERTAKING_DEADLINE = 5.0
+# while a write to another system is under way, how often the team posts behind it are
+# looked at (one the person makes meanwhile, one whose backoff is over)
+OVERTAKING_LOOK = 0.25
 
 
 class OutboxSender:
@@ -79,11 +89,12 @@ class OutboxSender:
         # the items queued behind one that may go with it in one request (team events:
         # TeamSync.coalesce); those are marked `with` it and settled as it ends
         self.coalesce = coalesce
-        # the items that go ahead of the others, never tried ones: ahead of one waiting
-        # out its retry's backoff, or about to be tried on another system than Slack (a
-        # Jira write may take its timeouts and retries); behind Slack's own items they
-        # wait, and go as one message (the team's posts: TeamSync's is_team_post; they
-        # depend on no other item, and keep their order among themselves)
+        # the items that go ahead of the others, once due: ahead of one waiting out its
+        # retry's backoff, or about to be tried on another system than Slack (a Jira
+        # write may take its timeouts and retries); behind Slack's own items they wait,
+        # and go as one message (the team's posts: TeamSync's is_team_post; they depend
+        # on no other item, and keep their order among themselves). A teammate waits for
+        # them: their requests are held to OVERTAKING_DEADLINE (see `attempt`)
         self.overtakes = overtakes
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
@@ -190,7 +201,11 @@ class OutboxSender:
                     self.on_change(incident_id)
                     done += 1
                     continue
-            finished = await self.attempt(item)
+            if item.system != "Slack" and self.overtakes is not None:
+                finished, went = await self._attempt_overtaken(item)
+                done += went
+            else:
+                finished = await self.attempt(item)
             if not finished:  # (to be tried again: what may go meanwhile goes now)
                 if self.overtakes is None:
                     return done
@@ -198,11 +213,46 @@ class OutboxSender:
             done += 1
         return done
 
+    async def _attempt_overtaken(self, item: OutboxItem) -> tuple[bool, int]:
+        """`item`'s attempt on another system than Slack (a Jira write may take its
+        timeouts and retries: tens of seconds), while the team posts behind it go as
+        they come due, queued before it started or while it runs (a change the person
+        makes meanwhile): (whether `item` left the queue, team posts finished)."""
+        task = asyncio.ensure_future(self.attempt(item))
+        went = 0
+        try:
+            while not task.done():
+                post = None
+                if not self._stop.is_set():
+                    post = self._overtaking(self.items(item.incident_id), item)
+                if post is not None and post.notes.get("with"):  # (its carrier has ended)
+                    settled = self._went_with(post, self.items(item.incident_id))
+                    if settled is not None:
+                        went += settled
+                        continue
+                    post = None
+                if post is None:
+                    await asyncio.wait({task}, timeout=OVERTAKING_LOOK)
+                    continue
+                if self.coalesce is not None:
+                    post = self.coalesce(post)
+                    if not post.state.pending:  # (nothing left to send: discarded, with why)
+                        self.on_change(item.incident_id)
+                        went += 1
+                        continue
+                went += await self.attempt(post)
+        finally:
+            if not task.done():  # (stopped by an error here: as if cockpit had quit)
+                task.cancel()
+        return task.result(), went
+
     def _overtaking(self, items: list[OutboxItem], waiting: OutboxItem) -> OutboxItem | None:
         """Ahead of `waiting` (the first pending item: due on another system, or waiting
-        out its backoff): the first item behind it that may go first, due and never tried
-        (a teammate's cockpit hears of a change without waiting for another system's
-        write, its timeouts or its retries); None if there is none.
+        out its backoff): the first item behind it that may go first, when it is due (a
+        teammate's cockpit hears of a change without waiting for another system's write,
+        its timeouts or its retries); None if there is none. One tried already goes too
+        once its own backoff is over (its next attempt looks for the post first, if the
+        last one may have gone through); one that goes with another item goes with it.
         Those keep their order among themselves (Slack's order settles two changes of a
         field): none goes ahead of another, the one waiting included."""
         if self.overtakes is None or self.overtakes(waiting):
@@ -211,8 +261,8 @@ class OutboxSender:
         for item in items:
             if item.id <= waiting.id or not item.state.pending or not self.overtakes(item):
                 continue
-            if item.due(now) and not item.attempts and not item.notes:
-                return item
+            if item.due(now) or "with" in item.notes:  # (one that went with another
+                return item  # is settled as that one ended)
             return None
         return None
 
@@ -236,7 +286,17 @@ class OutboxSender:
         return True
 
     async def attempt(self, item: OutboxItem) -> bool:
-        """One attempt at `item`; True when it left the queue (sent or failed)."""
+        """One attempt at `item`; True when it left the queue (sent or failed). An item
+        that overtakes (a team post) has each request answered within
+        OVERTAKING_DEADLINE, or taken as lost, in one try: the outbox's own retry comes
+        sooner than the client's timeout and retries would, and looks for the post first
+        (a teammate's screen waits for it; Slack answers a post in well under a second)."""
+        if self.overtakes is not None and self.overtakes(item):
+            with polling(OVERTAKING_DEADLINE):
+                return await self._attempt(item)
+        return await self._attempt(item)
+
+    async def _attempt(self, item: OutboxItem) -> bool:
         now = self.clock.now()
         incident = self.store.get_incident(item.incident_id)
         # a SENDING item found at start-up was interrupted: its effect may be there

@@ -135,6 +135,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     yield p
     if p.figures:
         print("\nconvergence on screen (s):", json.dumps(p.figures))
+    # (shown when a step fails: what each cockpit logged, its remote side's faults)
+    for name in ("ada", "ada-bo"):
+        log = tmp / name / "logs" / "cockpit.log"
+        if log.exists():
+            print(f"\n{name}'s log:\n" + "\n".join(log.read_text().splitlines()[-40:]))
     term.kill()
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -39,7 +40,15 @@ TOKENS = {"slack": BOT_TOKEN, "jira": "jira-test-token", "statuspage": STATUSPAG
 class Cockpit:
     """One responder's cockpit: its own data dir, user, store, outbox and channel reader."""
 
-    def __init__(self, tmp: Path, server: SandboxServer, user: str, clock: FrozenClock) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        server: SandboxServer,
+        user: str,
+        clock: FrozenClock,
+        *,
+        timeout: float = 2.0,
+    ) -> None:
         config = tmp / f"{user}.toml"
         config.write_text(server.config_snippet())
         self.settings: Settings = load_settings(
@@ -63,8 +72,8 @@ class Cockpit:
         self.clients = build_clients(
             self.settings,
             TOKENS.get,
-            timeout=2.0,
-            deadline=5.0,
+            timeout=timeout,
+            deadline=max(5.0, timeout),
             retry=RetryPolicy(base_delay=0.01, max_delay=0.05, total=3.0),
         )
 
@@ -155,6 +164,30 @@ async def raise_or_join(c: Cockpit, link: str, title: str) -> str:
     done = c.actions.raise_incident(title, thread=link, reported_at="-20m")
     assert done.incident is not None
     return done.incident.id
+
+
+def noting_attempts(c: Cockpit) -> list[str]:
+    """What `c`'s sender tries from now on, in order: "team" for a team post, else the
+    operation."""
+    tried: list[str] = []
+    attempt = c.sender.attempt
+
+    async def noted(item: OutboxItem) -> bool:
+        tried.append("team" if is_team_post(item) else item.operation)
+        return await attempt(item)
+
+    c.sender.attempt = noted  # type: ignore[method-assign]
+    return tried
+
+
+async def both_on(ada: Cockpit, bo: Cockpit, server: SandboxServer, text: str) -> tuple[str, str]:
+    """A report of `text`: Ada raises it, Bo joins; both outboxes drained. Their ids."""
+    link = report(server, text)
+    a_id = await raise_or_join(ada, link, text)
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, text)
+    await bo.drain()
+    return a_id, b_id
 
 
 def texts(c: Cockpit, iid: str) -> list[str]:
@@ -294,14 +327,7 @@ async def test_the_team_hears_of_a_change_before_its_jira_write_is_tried(
     link = report(server, "Search returns nothing")
     a_id = await raise_or_join(ada, link, "Search down")
     await ada.drain()
-    tried: list[str] = []
-    attempt = ada.sender.attempt
-
-    async def noted(item: OutboxItem) -> bool:
-        tried.append("team" if is_team_post(item) else item.operation)
-        return await attempt(item)
-
-    ada.sender.attempt = noted  # type: ignore[method-assign]
+    tried = noting_attempts(ada)
     ada.actions.set_status(a_id, Status.FIXING)
     await ada.sender.drain()
     assert tried[0] == "team" and "jira.transition" in tried, tried
@@ -315,11 +341,7 @@ async def test_the_team_hears_of_a_change_while_its_jira_write_waits_to_retry(
     severity before Jira does (in tmux under --faults 0.2 a change took 48 s to reach the
     other screen, waiting behind the retries of a write to Jira)."""
     ada, bo, server = pair
-    link = report(server, "Exports stall at 99%")
-    a_id = await raise_or_join(ada, link, "Exports stall")
-    await ada.drain()
-    b_id = await raise_or_join(bo, link, "Exports stuck")
-    await bo.drain()
+    a_id, b_id = await both_on(ada, bo, server, "Exports stall at 99%")
     key = TeamKey.of(ada.service.get(a_id)).ticket
     server.faults.force("server_error", status=503, on=f"PUT /rest/api/3/issue/{key}", times=20)
     ada.actions.set_severity(a_id, Severity.CRITICAL)
@@ -348,6 +370,113 @@ async def test_the_team_hears_of_a_change_while_its_jira_write_waits_to_retry(
     await ada.drain()
     await bo.read()
     assert bo.service.get(b_id).severity is Severity.MINOR
+
+
+async def test_a_team_post_due_again_goes_ahead_of_a_jira_write_due_too(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """A team post refused once and the change's write to Jira refused too: when both are
+    due again the post goes first, as it did the first time (under --faults 0.2 a tried
+    post waited behind the write's next attempt, its timeouts and retries: FIXING took
+    12 s to reach the other screen)."""
+    ada, bo, server = pair
+    a_id, b_id = await both_on(ada, bo, server, "Webhooks arrive late")
+    key = TeamKey.of(ada.service.get(a_id)).ticket
+    server.faults.force("server_error", status=503, on=f"PUT /rest/api/3/issue/{key}", times=20)
+    server.faults.force("server_error", "before", status=502, on="chat.postMessage")
+    tried = noting_attempts(ada)
+    ada.actions.set_severity(a_id, Severity.CRITICAL)
+    await ada.sender.drain()
+    assert tried == ["team", "jira.set_severity"]  # both refused: each waits its backoff
+    items = ada.sender.items(a_id)
+    assert all(i.attempts == 1 and i.state.pending for i in items if i.state.pending)
+    ada.clock.advance(seconds=30)  # both due again
+    tried.clear()
+    await ada.sender.drain()
+    assert tried[:2] == ["team", "jira.set_severity"], tried
+    [post] = [i for i in ada.sender.items(a_id) if is_team_post(i) and i.attempts == 2]
+    assert post.state is OutboxState.SENT
+    await bo.read()
+    assert bo.service.get(b_id).severity is Severity.CRITICAL
+    server.faults.clear()
+    await ada.drain()
+
+
+async def test_a_change_made_while_a_jira_write_is_under_way_reaches_the_team_meanwhile(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """A write to Jira slow to answer (under --faults 0.2 one took its 10 s timeout and a
+    retry): the roles Ada names meanwhile are told to the channel while it is under way,
+    not after it (FIXING took 31 s to reach the other screen, its post behind the
+    assignee's write to Jira)."""
+    ada, bo, server = pair
+    a_id, b_id = await both_on(ada, bo, server, "Logins bounce back to the form")
+    key = TeamKey.of(ada.service.get(a_id)).ticket
+    server.faults.force("slow", on=f"PUT /rest/api/3/issue/{key}", seconds=1.5)
+    ada.actions.set_severity(a_id, Severity.CRITICAL)
+    [write] = [i for i in ada.sender.items(a_id) if i.operation == "jira.set_severity"]
+    loop = asyncio.get_running_loop()
+    drain = asyncio.ensure_future(ada.sender.drain())
+    try:
+
+        def state(item_id: str) -> OutboxState:
+            return next(i for i in ada.sender.items(a_id) if i.id == item_id).state
+
+        deadline = loop.time() + 1.0
+        while state(write.id) is not OutboxState.SENDING:
+            assert loop.time() < deadline, "the ticket's write was never tried"
+            await asyncio.sleep(0.02)
+        ada.actions.assign_roles(a_id, comms="bo")  # while the write is under way
+        [post] = [i for i in ada.sender.items(a_id) if is_team_post(i) and i.state.pending]
+        while state(post.id) is not OutboxState.SENT:
+            assert state(write.id) is OutboxState.SENDING, "the post waited for the write"
+            await asyncio.sleep(0.02)
+        await bo.read()
+        assert bo.service.get(b_id).roles.get(Role.COMMS) == "bo"
+        assert bo.service.get(b_id).severity is Severity.CRITICAL
+    finally:
+        await drain
+    assert state(write.id) is OutboxState.SENT
+
+
+async def test_a_team_posts_lost_answer_is_given_up_on_sooner_and_found_after(
+    tmp_path: Path,
+) -> None:
+    """A team post whose answer is held back (it went through, its answer did not come):
+    the attempt gives it up after OVERTAKING_DEADLINE, not the client's 10 s timeout, and
+    the next attempt finds the post in the channel: sent once."""
+    from cockpit.application.sender import OVERTAKING_DEADLINE
+
+    with SandboxServer(port=0, scenario="quiet", seed=11, lenient=True) as server:
+        clock = FrozenClock(SystemClock().now())
+        ada = Cockpit(tmp_path, server, "ada", clock, timeout=10.0)
+        try:
+            link = report(server, "Receipts are blank")
+            a_id = await raise_or_join(ada, link, "Receipts blank")
+            await ada.drain()
+            server.faults.force("timeout", "after", on="chat.postMessage", seconds=9)
+            ada.actions.set_severity(a_id, Severity.MAJOR)
+            [post] = [i for i in ada.sender.items(a_id) if is_team_post(i) and i.state.pending]
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            assert not await ada.sender.attempt(post)
+            took = loop.time() - started
+            assert OVERTAKING_DEADLINE - 0.5 < took < OVERTAKING_DEADLINE + 1.5, took
+            [post] = [i for i in ada.sender.items(a_id) if i.id == post.id]
+            assert post.uncertain and post.state is OutboxState.QUEUED
+            # the next attempt looks first, and finds it there
+            posts = server.state.snapshot()["requests"].get("slack:chat.postMessage", 0)
+            ada.clock.advance(seconds=30)
+            await ada.drain()
+            [post] = [i for i in ada.sender.items(a_id) if i.id == post.id]
+            assert post.state is OutboxState.SENT
+            assert server.state.snapshot()["requests"].get("slack:chat.postMessage", 0) == posts
+            channel = TeamKey.of(ada.service.get(a_id)).channel
+            page = await ada.slack.messages_since(channel, None, cursor=None, limit=50)
+            told = [m for m in page.messages if m.get("metadata") and "major" in m["text"].lower()]
+            assert len(told) == 1, [m["text"] for m in page.messages]
+        finally:
+            await ada.close()
 
 
 async def test_the_look_for_a_teammates_raise_is_asked_again_when_refused(
@@ -754,3 +883,54 @@ async def test_a_draft_posted_by_hand_reaches_the_teammate(
     assert bo.service.get(b_id).last_update_at is not None
     await bo.read()  # again: nothing doubled
     assert len([e for e in bo.store.timeline(b_id) if "posted by hand" in e.text]) == 1
+
+
+async def test_a_refused_catch_up_is_tried_again_in_seconds(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Until a joined incident's channel is caught up (read from its start), the teammate's
+    changes pushed or polled there are not applied: a catch-up read Slack refuses (a 429,
+    a 502) is tried again in a second, then two, four …, not at the next look 15 s on."""
+    from cockpit.application.runtime import TEAM_LOOK_EVERY, Remote
+
+    ada, bo, server = pair
+    link = report(server, "Payouts are delayed")
+    a_id = await raise_or_join(ada, link, "Payouts delayed")
+    await ada.drain()
+    b_id = await raise_or_join(bo, link, "Payouts delayed")
+    channel = TeamKey.of(bo.service.get(b_id)).channel
+    remote = Remote(
+        bo.settings, bo.store, bo.clock, user=bo.user, token=TOKENS.get, render=lambda i, t: ""
+    )
+    remote.team, remote.watch = bo.team, bo.watch
+    failures: dict[str, tuple[int, float]] = {}
+
+    # refused twice: each time the next look is due within the backoff, not 15 s on
+    server.faults.force("ratelimit", on="conversations.history", times=2, retry_after=None)
+    first = await remote._catch_up_round(failures)
+    assert 0.7 < first <= 1.2 < TEAM_LOOK_EVERY
+    assert channel not in remote._caught_up and failures[channel][0] == 1
+    assert await remote._catch_up_round(failures) == pytest.approx(first, abs=0.1)  # not yet
+    await asyncio.sleep(first)
+    second = await remote._catch_up_round(failures)
+    assert 1.5 < second <= 2.4 and failures[channel][0] == 2
+
+    # Ada's severity meanwhile: the read that goes through brings it, and looks are paced
+    # by TEAM_LOOK_EVERY again
+    ada.actions.set_severity(a_id, Severity.CRITICAL)
+    await ada.drain()
+    await asyncio.sleep(second)
+    assert await remote._catch_up_round(failures) == TEAM_LOOK_EVERY
+    assert channel in remote._caught_up and not failures
+    assert bo.service.get(b_id).severity is Severity.CRITICAL
+    assert not server.faults.pending()
+
+
+def test_a_catch_up_waits_longer_after_each_failure_and_never_less_than_asked() -> None:
+    from cockpit.application.runtime import CATCH_UP_RETRY_MAX, catch_up_retry
+
+    assert [catch_up_retry(n, None, 0.5) for n in range(4)] == [1.0, 2.0, 4.0, 8.0]
+    assert catch_up_retry(0, None, 0.0) == pytest.approx(0.8)
+    assert catch_up_retry(0, None, 0.999) == pytest.approx(1.2, abs=0.001)
+    assert catch_up_retry(30, None, 0.5) == CATCH_UP_RETRY_MAX
+    assert catch_up_retry(0, 20.0, 0.5) == 20.0  # a 429's Retry-After is waited out
