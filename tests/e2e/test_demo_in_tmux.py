@@ -67,7 +67,11 @@ def run_whole_playbook(term: Tmux, tmp: Path, *, faults: float) -> dict:  # type
     term.wait_for("Raise an incident")
     time.sleep(0.7)  # opened when the look in its thread ended: no key at once
     term.keys("C-s")
-    # ticket, channel, link back in the thread: on the drill range, once each
+    # ticket, channel, link back in the thread: on the drill range, once each. With one
+    # request in three refused, each of the chain's writes may lose its answer (a timeout
+    # holds 10 s, then the write waits its backoff and is looked for before it goes
+    # again): 60 s ran out once in a clean clone's run (the ticket made at the third try,
+    # 21 faults), so the wait grows with the faults asked for (120 s at 0.3)
     state = wait_state(
         port,
         lambda s: (
@@ -78,7 +82,7 @@ def run_whole_playbook(term: Tmux, tmp: Path, *, faults: float) -> dict:  # type
                 for m in r.get("replies", [])
             )
         ),
-        timeout=60,
+        timeout=60 + 200 * faults,
     )
     term.keys("escape")  # clear the feed filter
     # assess: severity Critical with the questions
