@@ -43,7 +43,6 @@ from cockpit.domain.errors import CockpitError
 from cockpit.domain.outbox import OutboxItem, OutboxState, blocking
 from cockpit.domain.timeline import EntryKind, TimelineEntry
 from cockpit.integrations.errors import RemoteError
-from cockpit.integrations.http import polling
 from cockpit.integrations.outbox import Outcome, RemoteActions
 from cockpit.store.store import IncidentChange, Store
 
@@ -52,10 +51,6 @@ log = logging.getLogger("cockpit.outbox")
 # an incident's outbox with nothing pending this many seconds (of the wall clock: a burst
 # of keystrokes is) has its summary settled: no longer named as needing the sender's visit
 SETTLE_AFTER = 5.0
-# the longest a request of an item that overtakes (a team post) may take: a lost answer
-# (under --faults 0.2 a post held back past the client's 10 s timeout kept a change off the
-# teammate's screen 21 s) is found out sooner, and the next attempt looks for the post
-OVERTAKING_DEADLINE = 5.0
 # while a write to another system is under way, how often the team posts behind it are
 # looked at (one the person makes meanwhile, one whose backoff is over)
 OVERTAKING_LOOK = 0.25
@@ -93,8 +88,7 @@ class OutboxSender:
         # retry's backoff, or about to be tried on another system than Slack (a Jira
         # write may take its timeouts and retries); behind Slack's own items they wait,
         # and go as one message (the team's posts: TeamSync's is_team_post; they depend
-        # on no other item, and keep their order among themselves). A teammate waits for
-        # them: their requests are held to OVERTAKING_DEADLINE (see `attempt`)
+        # on no other item, and keep their order among themselves)
         self.overtakes = overtakes
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
@@ -286,17 +280,7 @@ class OutboxSender:
         return True
 
     async def attempt(self, item: OutboxItem) -> bool:
-        """One attempt at `item`; True when it left the queue (sent or failed). An item
-        that overtakes (a team post) has each request answered within
-        OVERTAKING_DEADLINE, or taken as lost, in one try: the outbox's own retry comes
-        sooner than the client's timeout and retries would, and looks for the post first
-        (a teammate's screen waits for it; Slack answers a post in well under a second)."""
-        if self.overtakes is not None and self.overtakes(item):
-            with polling(OVERTAKING_DEADLINE):
-                return await self._attempt(item)
-        return await self._attempt(item)
-
-    async def _attempt(self, item: OutboxItem) -> bool:
+        """One attempt at `item`; True when it left the queue (sent or failed)."""
         now = self.clock.now()
         incident = self.store.get_incident(item.incident_id)
         # a SENDING item found at start-up was interrupted: its effect may be there

@@ -439,46 +439,6 @@ async def test_a_change_made_while_a_jira_write_is_under_way_reaches_the_team_me
     assert state(write.id) is OutboxState.SENT
 
 
-async def test_a_team_posts_lost_answer_is_given_up_on_sooner_and_found_after(
-    tmp_path: Path,
-) -> None:
-    """A team post whose answer is held back (it went through, its answer did not come):
-    the attempt gives it up after OVERTAKING_DEADLINE, not the client's 10 s timeout, and
-    the next attempt finds the post in the channel: sent once."""
-    from cockpit.application.sender import OVERTAKING_DEADLINE
-
-    with SandboxServer(port=0, scenario="quiet", seed=11, lenient=True) as server:
-        clock = FrozenClock(SystemClock().now())
-        ada = Cockpit(tmp_path, server, "ada", clock, timeout=10.0)
-        try:
-            link = report(server, "Receipts are blank")
-            a_id = await raise_or_join(ada, link, "Receipts blank")
-            await ada.drain()
-            server.faults.force("timeout", "after", on="chat.postMessage", seconds=9)
-            ada.actions.set_severity(a_id, Severity.MAJOR)
-            [post] = [i for i in ada.sender.items(a_id) if is_team_post(i) and i.state.pending]
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            assert not await ada.sender.attempt(post)
-            took = loop.time() - started
-            assert OVERTAKING_DEADLINE - 0.5 < took < OVERTAKING_DEADLINE + 1.5, took
-            [post] = [i for i in ada.sender.items(a_id) if i.id == post.id]
-            assert post.uncertain and post.state is OutboxState.QUEUED
-            # the next attempt looks first, and finds it there
-            posts = server.state.snapshot()["requests"].get("slack:chat.postMessage", 0)
-            ada.clock.advance(seconds=30)
-            await ada.drain()
-            [post] = [i for i in ada.sender.items(a_id) if i.id == post.id]
-            assert post.state is OutboxState.SENT
-            assert server.state.snapshot()["requests"].get("slack:chat.postMessage", 0) == posts
-            channel = TeamKey.of(ada.service.get(a_id)).channel
-            page = await ada.slack.messages_since(channel, None, cursor=None, limit=50)
-            told = [m for m in page.messages if m.get("metadata") and "major" in m["text"].lower()]
-            assert len(told) == 1, [m["text"] for m in page.messages]
-        finally:
-            await ada.close()
-
-
 async def test_the_look_for_a_teammates_raise_is_asked_again_when_refused(
     pair: tuple[Cockpit, Cockpit, SandboxServer],
 ) -> None:
