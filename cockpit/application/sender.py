@@ -11,9 +11,7 @@ failure, or in a fresh process) resumes at the first step not done, looks for th
 effect first if it may have happened, and never redoes a step that is done; the item is
 SENT only when every step is.
 Items of one incident go in order; a failed one holds back those after it until the user
-retries or discards it. The team's posts (`overtakes`) are the exception: they depend on no
-other item, so they go past one waiting out its backoff and, while a write to another
-system is under way, alongside it.
+retries or discards it.
 
 No Textual here: the app runs `OutboxSender.run` in a thread of its own with its own
 event loop, the CLI drains it for the incident it changed, and the tests run it directly.
@@ -51,9 +49,6 @@ log = logging.getLogger("cockpit.outbox")
 # an incident's outbox with nothing pending this many seconds (of the wall clock: a burst
 # of keystrokes is) has its summary settled: no longer named as needing the sender's visit
 SETTLE_AFTER = 5.0
-# while a write to another system is under way, how often the team posts behind it are
-# looked at (one the person makes meanwhile, one whose backoff is over)
-OVERTAKING_LOOK = 0.25
 
 
 class OutboxSender:
@@ -84,11 +79,11 @@ class OutboxSender:
         # the items queued behind one that may go with it in one request (team events:
         # TeamSync.coalesce); those are marked `with` it and settled as it ends
         self.coalesce = coalesce
-        # the items that go ahead of the others, once due: ahead of one waiting out its
-        # retry's backoff, or about to be tried on another system than Slack (a Jira
-        # write may take its timeouts and retries); behind Slack's own items they wait,
-        # and go as one message (the team's posts: TeamSync's is_team_post; they depend
-        # on no other item, and keep their order among themselves)
+        # the items that go ahead of the others, never tried ones: ahead of one waiting
+        # out its retry's backoff, or about to be tried on another system than Slack (a
+        # Jira write may take its timeouts and retries); behind Slack's own items they
+        # wait, and go as one message (the team's posts: TeamSync's is_team_post; they
+        # depend on no other item, and keep their order among themselves)
         self.overtakes = overtakes
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
@@ -195,11 +190,7 @@ class OutboxSender:
                     self.on_change(incident_id)
                     done += 1
                     continue
-            if item.system != "Slack" and self.overtakes is not None:
-                finished, went = await self._attempt_overtaken(item)
-                done += went
-            else:
-                finished = await self.attempt(item)
+            finished = await self.attempt(item)
             if not finished:  # (to be tried again: what may go meanwhile goes now)
                 if self.overtakes is None:
                     return done
@@ -207,46 +198,11 @@ class OutboxSender:
             done += 1
         return done
 
-    async def _attempt_overtaken(self, item: OutboxItem) -> tuple[bool, int]:
-        """`item`'s attempt on another system than Slack (a Jira write may take its
-        timeouts and retries: tens of seconds), while the team posts behind it go as
-        they come due, queued before it started or while it runs (a change the person
-        makes meanwhile): (whether `item` left the queue, team posts finished)."""
-        task = asyncio.ensure_future(self.attempt(item))
-        went = 0
-        try:
-            while not task.done():
-                post = None
-                if not self._stop.is_set():
-                    post = self._overtaking(self.items(item.incident_id), item)
-                if post is not None and post.notes.get("with"):  # (its carrier has ended)
-                    settled = self._went_with(post, self.items(item.incident_id))
-                    if settled is not None:
-                        went += settled
-                        continue
-                    post = None
-                if post is None:
-                    await asyncio.wait({task}, timeout=OVERTAKING_LOOK)
-                    continue
-                if self.coalesce is not None:
-                    post = self.coalesce(post)
-                    if not post.state.pending:  # (nothing left to send: discarded, with why)
-                        self.on_change(item.incident_id)
-                        went += 1
-                        continue
-                went += await self.attempt(post)
-        finally:
-            if not task.done():  # (stopped by an error here: as if cockpit had quit)
-                task.cancel()
-        return task.result(), went
-
     def _overtaking(self, items: list[OutboxItem], waiting: OutboxItem) -> OutboxItem | None:
         """Ahead of `waiting` (the first pending item: due on another system, or waiting
-        out its backoff): the first item behind it that may go first, when it is due (a
-        teammate's cockpit hears of a change without waiting for another system's write,
-        its timeouts or its retries); None if there is none. One tried already goes too
-        once its own backoff is over (its next attempt looks for the post first, if the
-        last one may have gone through); one that goes with another item goes with it.
+        out its backoff): the first item behind it that may go first, due and never tried
+        (a teammate's cockpit hears of a change without waiting for another system's
+        write, its timeouts or its retries); None if there is none.
         Those keep their order among themselves (Slack's order settles two changes of a
         field): none goes ahead of another, the one waiting included."""
         if self.overtakes is None or self.overtakes(waiting):
@@ -255,8 +211,8 @@ class OutboxSender:
         for item in items:
             if item.id <= waiting.id or not item.state.pending or not self.overtakes(item):
                 continue
-            if item.due(now) or "with" in item.notes:  # (one that went with another
-                return item  # is settled as that one ended)
+            if item.due(now) and not item.attempts and not item.notes:
+                return item
             return None
         return None
 
