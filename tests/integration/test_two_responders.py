@@ -40,15 +40,7 @@ TOKENS = {"slack": BOT_TOKEN, "jira": "jira-test-token", "statuspage": STATUSPAG
 class Cockpit:
     """One responder's cockpit: its own data dir, user, store, outbox and channel reader."""
 
-    def __init__(
-        self,
-        tmp: Path,
-        server: SandboxServer,
-        user: str,
-        clock: FrozenClock,
-        *,
-        timeout: float = 2.0,
-    ) -> None:
+    def __init__(self, tmp: Path, server: SandboxServer, user: str, clock: FrozenClock) -> None:
         config = tmp / f"{user}.toml"
         config.write_text(server.config_snippet())
         self.settings: Settings = load_settings(
@@ -72,8 +64,8 @@ class Cockpit:
         self.clients = build_clients(
             self.settings,
             TOKENS.get,
-            timeout=timeout,
-            deadline=max(5.0, timeout),
+            timeout=2.0,
+            deadline=5.0,
             retry=RetryPolicy(base_delay=0.01, max_delay=0.05, total=3.0),
         )
 
