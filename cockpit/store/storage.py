@@ -266,6 +266,34 @@ def parse(raw: bytes, validate: Validator | None = None, *, depth_check: bool = 
     return data
 
 
+def _changed_too_deep(data: Data, base: Data, fresh: Data) -> bool:
+    """Whether a document of `data` (a transaction's copy of `base`, changed) nests too
+    deeply once written (`fresh`, `data` parsed back). The depth of the file is that of
+    its deepest document plus two (the file, the table); a document whose fields are
+    all base's own objects (`_copy` shares them; TinyDB replaces a field, it never
+    changes one in place) is base's, which was read (or written) checked, and is not
+    walked again: in a long incident's file, one write's few documents are."""
+    for name, table in data.items():
+        old_table = base.get(name) or {}
+        for key, doc in table.items():
+            old = old_table.get(key)
+            if _same_fields(doc, old):
+                continue
+            if too_deep(fresh[name][key], MAX_DEPTH - 2):
+                return True
+    return False
+
+
+def _same_fields(doc: dict[str, Any], old: dict[str, Any] | None) -> bool:
+    """Whether `doc` holds `old`'s fields, the very same objects (a copy `_copy` made)."""
+    if old is None or len(old) != len(doc):
+        return False
+    return all(doc.get(f, _ABSENT) is v for f, v in old.items())
+
+
+_ABSENT = object()
+
+
 def _read(path: Path) -> tuple[bytes, os.stat_result]:
     """A store file's bytes: the safe read (regular file, size limit, never a FIFO)."""
     return read_file(path, limit=STORE_LIMIT)
@@ -449,7 +477,7 @@ class SafeJSONStorage(Storage):
             try:
                 yield
                 if self._local.dirty:
-                    self._commit(self._local.view)
+                    self._commit(self._local.view, base=snap.data)
             finally:
                 self._local.view = None
                 self._local.dirty = False
@@ -527,10 +555,15 @@ class SafeJSONStorage(Storage):
             self._cache = snap
         return snap
 
-    def _commit(self, data: Data) -> None:
-        """Atomically replace the file with `data`; return once it is on disk."""
+    def _commit(self, data: Data, *, base: Data | None = None) -> None:
+        """Atomically replace the file with `data`; return once it is on disk. `base`:
+        the file's content `data` was made from (a transaction's copy of it): only the
+        documents that are not base's own are looked at for their depth."""
         raw = serialize(data)
-        fresh = parse(raw)  # (refuses, before anything is written, what could not be read)
+        # (refuses, before anything is written, what could not be read)
+        fresh = parse(raw, depth_check=base is None)
+        if base is not None and _changed_too_deep(data, base, fresh):
+            raise ValueError(f"the JSON {depth_problem()}")
         directory = self.path.parent
         ensure_private_dir(directory)
         if not self._swept:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,3 +57,39 @@ def test_the_store_refuses_a_file_nested_too_deep() -> None:
         parse(json.dumps(doc).encode())
     ok = {"incident": {"1": {"x": nested(MAX_DEPTH - 3, [])}}}
     assert parse(json.dumps(ok).encode()) == ok
+
+
+def test_a_write_is_refused_when_the_document_it_changes_nests_too_deep(tmp_path: Path) -> None:
+    """A transaction walks only the documents it changed (the others were checked when
+    read): a document made too deep, new or changed, or deep inside a field changed, is
+    refused, and the file keeps what it held; one just under the limit is written."""
+    from tinydb import TinyDB
+
+    from cockpit.store.storage import SafeJSONStorage
+
+    path = tmp_path / "incident.json"
+    storage = SafeJSONStorage(path)
+    db = TinyDB(storage=lambda: storage)
+    table = db.table("timeline")
+    for n in range(50):
+        table.insert({"n": n, "x": nested(MAX_DEPTH - 4, [])})
+    before = path.read_bytes()
+    deepest_ok = nested(MAX_DEPTH - 3, [])  # the file, the table, the document: 3 levels
+    too_deep_value = nested(MAX_DEPTH - 2, [])
+
+    def write(change: Callable[[Any], None]) -> None:
+        with storage.transaction():
+            change(db.table("timeline"))
+
+    for change in (
+        lambda t: t.insert({"x": too_deep_value}),
+        lambda t: t.update({"x": too_deep_value}, doc_ids=[17]),
+        lambda t: t.update({"y": {"z": nested(MAX_DEPTH - 3, [])}}, doc_ids=[3]),
+    ):
+        with pytest.raises(ValueError, match="nest"):
+            write(change)
+        assert path.read_bytes() == before
+    write(lambda t: t.update({"x": deepest_ok}, doc_ids=[17]))
+    assert parse(path.read_bytes())["timeline"]["17"]["x"] == deepest_ok
+    write(lambda t: t.insert({"x": deepest_ok}))
+    assert len(parse(path.read_bytes())["timeline"]) == 51

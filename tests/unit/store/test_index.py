@@ -155,10 +155,10 @@ def test_a_crash_after_the_journal_before_the_file(
     before = store.list_incidents()
     real = SafeJSONStorage._commit
 
-    def commit(self: SafeJSONStorage, d: Any) -> None:
+    def commit(self: SafeJSONStorage, d: Any, **kw: Any) -> None:
         if self.path.parent.name == "incidents":
             raise KeyboardInterrupt
-        real(self, d)
+        real(self, d, **kw)
 
     monkeypatch.setattr(SafeJSONStorage, "_commit", commit)
     with pytest.raises(KeyboardInterrupt):

@@ -60,9 +60,9 @@ def test_transaction_writes_once_and_rolls_back_on_error(
     commits: list[int] = []
     real = SafeJSONStorage._commit
 
-    def counting(self: SafeJSONStorage, data: Any) -> None:
+    def counting(self: SafeJSONStorage, data: Any, **kw: Any) -> None:
         commits.append(1)
-        real(self, data)
+        real(self, data, **kw)
 
     monkeypatch.setattr(SafeJSONStorage, "_commit", counting)
     with s.transaction():

@@ -41,9 +41,9 @@ def commits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = SafeJSONStorage._commit
 
-    def counting(self: SafeJSONStorage, data: Any) -> None:
+    def counting(self: SafeJSONStorage, data: Any, **kw: Any) -> None:
         seen.append(self.path.name)
-        real(self, data)
+        real(self, data, **kw)
 
     monkeypatch.setattr(SafeJSONStorage, "_commit", counting)
     return seen
