@@ -176,7 +176,7 @@ class Remote:
         on_status: Callable[[str], None],
         quiet_alerts: Callable[[], bool],
     ) -> None:
-        from cockpit.application.team import is_team_post
+        from cockpit.application.team import is_team_post, settled_post
 
         self._loop = asyncio.get_running_loop()
         self.clients = build_clients(self.settings, self.token, **self.client_kw)
@@ -197,6 +197,7 @@ class Remote:
             on_sent=self.team.sent if self.team is not None else None,
             # the team hears of a change while a write to another system waits to retry
             overtakes=is_team_post if self.team is not None else None,
+            settled=settled_post if self.team is not None else None,
         )
         self._on_change, self._on_status = on_change, on_status
         if self.actions is not None:

@@ -24,8 +24,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 
@@ -51,6 +52,17 @@ log = logging.getLogger("cockpit.outbox")
 SETTLE_AFTER = 5.0
 
 
+def _went_in(doc: Mapping[str, Any], carrier_id: str) -> bool:
+    """Whether an outbox document is an item still pending that went in `carrier_id`'s
+    request (marked `with` it by `coalesce`)."""
+    notes = doc.get("notes")
+    return (
+        isinstance(notes, dict)
+        and notes.get("with") == carrier_id
+        and doc.get("state") in (OutboxState.QUEUED, OutboxState.SENDING)
+    )
+
+
 class OutboxSender:
     """Drains the outbox: per incident in order, each item exactly once."""
 
@@ -67,6 +79,7 @@ class OutboxSender:
         coalesce: Callable[[OutboxItem], OutboxItem] | None = None,
         on_sent: Callable[[IncidentChange, OutboxItem], object] | None = None,
         overtakes: Callable[[OutboxItem], bool] | None = None,
+        settled: Callable[[OutboxItem], OutboxItem] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -88,6 +101,9 @@ class OutboxSender:
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
         self.on_sent = on_sent
+        # what an item that has ended (sent, discarded) keeps on disk (TeamSync.settled:
+        # a team post's message metadata goes, its events are in the team's ledger)
+        self.settled = settled
         self.monotonic = monotonic
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -291,8 +307,13 @@ class OutboxSender:
         return item
 
     def _store(self, item: OutboxItem) -> None:
-        keep_item(self.store, item, self.clock.now())
+        keep_item(self.store, self._kept(item), self.clock.now())
         self.on_change(item.incident_id)
+
+    def _kept(self, item: OutboxItem) -> OutboxItem:
+        """The item as it is written: once ended, what `settled` keeps of it."""
+        ended = item.state in (OutboxState.SENT, OutboxState.DISCARDED)
+        return self.settled(item) if ended and self.settled is not None else item
 
     def _finish(self, item: OutboxItem, outcome: Outcome) -> None:
         """Sent: the item, the incident's new links, a timeline entry, the checklist tick
@@ -323,7 +344,13 @@ class OutboxSender:
                 ch.entries.append(msgspec.structs.replace(entry, id=f"{item.id}0done"))
             if item.item_id and not ch.ticked(item.item_id):
                 ch.ticks.append(Tick(item_id=item.item_id, ticked=True, by=self.user, at=now))
-            keep_item_in(ch, sent, now)
+            keep_item_in(ch, self._kept(sent), now)
+            # what went in its request (`coalesce`) is sent with it, in this write
+            for doc in ch.current_docs(OUTBOX, lambda d: _went_in(d, item.id)):
+                went = OutboxItem.from_dict(doc).sent(
+                    at=now, remote_id=outcome.remote_id, remote_link=outcome.remote_link
+                )
+                keep_item_in(ch, self._kept(went), now)
             if self.on_sent is not None:
                 self.on_sent(ch, sent)
 

@@ -378,10 +378,15 @@ class TeamSync:
         if not is_team_post(item) or item.attempts or item.notes or item.uncertain:
             return item
 
+        def behind(doc: Mapping[str, Any]) -> bool:  # (not a long incident's ended posts)
+            pending = doc.get("state") in (OutboxState.QUEUED, OutboxState.SENDING)
+            return pending and str(doc.get("id", "")) >= item.id
+
         def change(ch: IncidentChange) -> OutboxItem:
             ch.save = False
             docs = sorted(
-                (OutboxItem.from_dict(d) for d in ch.current_docs(OUTBOX)), key=lambda i: i.id
+                (OutboxItem.from_dict(d) for d in ch.current_docs(OUTBOX, behind)),
+                key=lambda i: i.id,
             )
             me = next((i for i in docs if i.id == item.id), None)
             if me is None or me != item:  # changed meanwhile: send it as it is now
@@ -390,7 +395,7 @@ class TeamSync:
             # every cockpit that reads it tells under the same id) is not posted again
             told = {
                 k.event.id
-                for doc in ch.current_docs(LEDGER_TABLE)
+                for doc in ch.current_docs(LEDGER_TABLE, lambda d: bool(d.get("ts")))
                 if (k := Known.from_dict(doc)) is not None and k.ts
             }
             mine = events_of_metadata(me.params.get("metadata"))
@@ -399,7 +404,7 @@ class TeamSync:
                 now = self.service.clock.now()
                 why = "not sent: a teammate's cockpit told the channel already"
                 gone = msgspec.structs.replace(me.discarded(at=now), reason=why)
-                ch.put_doc(OUTBOX, gone.to_dict())
+                ch.put_doc(OUTBOX, settled_post(gone).to_dict())
                 return gone
             taken: list[OutboxItem] = []
             for later in docs:
@@ -424,7 +429,8 @@ class TeamSync:
             for later in taken:
                 ch.put_doc(OUTBOX, later.noting(**{"with": me.id}).to_dict())
             place = {e.id: n for n, e in enumerate(events)}
-            for doc in ch.current_docs(LEDGER_TABLE):
+            markers = {i.id for i in docs}  # (its events' own entries: queued by these)
+            for doc in ch.current_docs(LEDGER_TABLE, lambda d: d.get("marker") in markers):
                 k = Known.from_dict(doc)
                 if k is not None and k.event.id in place and k.own and not k.ts:
                     k.seq = place[k.event.id]
@@ -610,6 +616,23 @@ def is_team_post(item: OutboxItem) -> bool:
         and not item.draft_id
         and not item.item_id
     )
+
+
+def settled_post(item: OutboxItem) -> OutboxItem:
+    """What a team post that has ended (sent, or discarded) keeps on disk: its text, and
+    of its message's metadata the event type alone. Its events are in the ledger
+    (LEDGER_TABLE, each marked with this item's id), which this item's state and Slack
+    ts order; nothing reads the rest once it went. A change makes a post, and an
+    incident's file is written whole at each change: kept whole, a long incident's
+    posts (two thirds of its file after a few hundred changes) made every write slower."""
+    if not is_team_post(item) or item.state not in (OutboxState.SENT, OutboxState.DISCARDED):
+        return item
+    metadata = item.params["metadata"]
+    kept = {"event_type": str(metadata.get("event_type", ""))}
+    if kept == metadata and set(item.params) <= {"to", "text", "metadata"}:
+        return item
+    params = {"to": "channel", "text": str(item.params.get("text", "")), "metadata": kept}
+    return msgspec.structs.replace(item, params=params)
 
 
 def _title(events: Sequence[TeamEvent]) -> str:

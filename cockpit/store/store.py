@@ -37,7 +37,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -145,12 +145,17 @@ class IncidentChange:
                 latest = tick
         return latest is not None and latest.ticked
 
-    def current_docs(self, table: str) -> list[dict[str, Any]]:
-        """A table's documents as they are in the file now (copies)."""
+    def current_docs(
+        self, table: str, where: Callable[[Mapping[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """A table's documents as they are in the file now (copies); with `where`, those
+        it accepts (looked at as stored, before they are copied)."""
         _check_table(table, writing=False)
         if self._db is None:  # a new incident: only what this change adds
-            return [copy.deepcopy(d) for t, d in self.docs if t == table]
-        return [copy.deepcopy(dict(d)) for d in self._db.table(table).all()]
+            docs: Iterable[Mapping[str, Any]] = (d for t, d in self.docs if t == table)
+        else:
+            docs = self._db.table(table).all()
+        return [copy.deepcopy(dict(d)) for d in docs if where is None or where(d)]
 
     def put_doc(self, table: str, doc: dict[str, Any]) -> None:
         _check_table(table, writing=True)

@@ -14,7 +14,14 @@ import pytest
 from cockpit.application.actions import IncidentActions
 from cockpit.application.sender import OutboxSender
 from cockpit.application.service import IncidentService
-from cockpit.application.team import Applied, ChannelWatch, TeamSync, cockpit_id, is_team_post
+from cockpit.application.team import (
+    Applied,
+    ChannelWatch,
+    TeamSync,
+    cockpit_id,
+    is_team_post,
+    settled_post,
+)
 from cockpit.config import Settings, load_settings
 from cockpit.domain.clock import FrozenClock, SystemClock
 from cockpit.domain.drafts import DraftState
@@ -83,6 +90,7 @@ class Cockpit:
             coalesce=self.team.coalesce,
             on_sent=self.team.sent,
             overtakes=is_team_post,  # (as the app's)
+            settled=settled_post,
         )
         self.slack = cast(SlackClient, self.clients["slack"])
 
@@ -323,6 +331,64 @@ async def test_the_team_hears_of_a_change_before_its_jira_write_is_tried(
     ada.actions.set_status(a_id, Status.FIXING)
     await ada.sender.drain()
     assert tried[0] == "team" and "jira.transition" in tried, tried
+
+
+async def test_a_burst_of_changes_is_one_post_written_once_and_kept_small(
+    pair: tuple[Cockpit, Cockpit, SandboxServer],
+) -> None:
+    """Ten ticks made at once go as one message; the nine posts that went in it are sent
+    in that message's own write (not one write each), and an ended post keeps its text,
+    its event type and its message's ts, not its events (the ledger has them): a long
+    incident's file stays small. The teammate applies all ten."""
+    from cockpit.application.outbox import OUTBOX
+    from cockpit.domain.outbox import OutboxState
+    from cockpit.domain.team import LEDGER_TABLE
+    from cockpit.store.storage import SafeJSONStorage
+
+    ada, bo, server = pair
+    a_id, b_id = await both_on(ada, bo, server, "Payments time out")
+    status, done = ada.service.get(a_id).status, ada.store.ticks(a_id)
+    items = [
+        i.id
+        for i in ada.service.playbook.items
+        if i.tickable(status) and not (i.id in done and done[i.id].ticked)
+    ]
+    for item_id in items[:10]:
+        ada.actions.tick(a_id, item_id, True)
+    posts = lambda: [i for i in ada.sender.items(a_id) if is_team_post(i)]  # noqa: E731
+    burst = [i for i in posts() if i.state.pending]
+    assert len(burst) == 10
+    tried = noting_attempts(ada)
+    writes: list[str] = []
+    commit = SafeJSONStorage._commit
+
+    def counted(storage: SafeJSONStorage, data: Any, **kw: Any) -> None:
+        writes.append(storage.path.name)
+        commit(storage, data, **kw)
+
+    SafeJSONStorage._commit = counted  # type: ignore[method-assign]
+    try:
+        await ada.drain()
+    finally:
+        SafeJSONStorage._commit = commit  # type: ignore[method-assign]
+    assert tried == ["team"]
+    # coalesced (the nine marked `with` it), sending, posted, sent with the nine: four
+    # writes of the incident's file, not four and one for each of the nine
+    assert writes.count(f"{a_id}.json") == 4, writes
+    ended = {i.id: i for i in posts() if i.id in {b.id for b in burst}}
+    assert all(i.state is OutboxState.SENT for i in ended.values())
+    assert len({i.remote_id for i in ended.values()}) == 1
+    for item in ended.values():
+        assert set(item.params) == {"to", "text", "metadata"}
+        assert set(item.params["metadata"]) == {"event_type"}
+        assert item.params["text"]
+    own = [d for d in ada.store.docs(a_id, LEDGER_TABLE) if d.get("marker") in ended]
+    assert len(own) == 10  # the events, each marked with its post (its state, its ts)
+    assert all(i.remote_id for i in ended.values())
+    assert len(ada.store.docs(a_id, OUTBOX)) == len(ada.sender.items(a_id))
+    await bo.read()
+    ticks = bo.store.ticks(b_id)
+    assert all(ticks[i].ticked for i in items[:10]), ticks
 
 
 async def test_the_team_hears_of_a_change_while_its_jira_write_waits_to_retry(
