@@ -101,7 +101,7 @@ class OutboxSender:
         # within the write that marks an item SENT: what it sent, told to the team
         # (TeamSync.sent: a draft, a status-page update)
         self.on_sent = on_sent
-        # what an item that has ended (sent, discarded) keeps on disk (TeamSync.settled:
+        # what an item that has ended (sent, discarded) keeps on disk (team.settled_post:
         # a team post's message metadata goes, its events are in the team's ledger)
         self.settled = settled
         self.monotonic = monotonic
