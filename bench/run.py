@@ -459,17 +459,24 @@ async def _tick_run(data_dir: Path, cfg: Config) -> dict[str, Any]:
 
 
 def _set_tick_baseline(data_dir: Path, incident_id: str, n: int) -> list[float]:
-    from cockpit.domain.checklist import Tick
     from cockpit.store.store import Store
 
-    times = []
     with Store.open(data_dir) as store:
-        at = generate.ANCHOR + timedelta(days=1)
-        for k in range(n):
-            tick = Tick("update-playbooks", k % 2 == 0, "ada", at + timedelta(seconds=k))
-            t = time.perf_counter()
-            store.set_tick(incident_id, tick)
-            times.append(time.perf_counter() - t)
+        return _timed_set_ticks(store, incident_id, n, day=1)
+
+
+def _timed_set_ticks(store: Any, incident_id: str, n: int, *, day: int) -> list[float]:
+    """`Store.set_tick` alone, n times on one item (on, off, …) of `incident_id`, dated
+    `day` days after the generated store's anchor: each call's seconds."""
+    from cockpit.domain.checklist import Tick
+
+    times = []
+    at = generate.ANCHOR + timedelta(days=day)
+    for k in range(n):
+        tick = Tick("update-playbooks", k % 2 == 0, "ada", at + timedelta(seconds=k))
+        t = time.perf_counter()
+        store.set_tick(incident_id, tick)
+        times.append(time.perf_counter() - t)
     return times
 
 
@@ -1660,17 +1667,8 @@ def _soak_machine(store: Any, n: int = 80) -> list[float]:
     """The machine's pace as a window starts (a 2-core VM's speed drifts over minutes):
     `set_tick` alone, n times, on a past incident of the store (a write of its file,
     fsynced), the app idle. Shown beside the soak's tick; the verdict is the tick's own."""
-    from cockpit.domain.checklist import Tick
-
     past = next(s.id for s in store.list_incidents() if not s.is_open)
-    times = []
-    at = generate.ANCHOR + timedelta(days=2)
-    for k in range(n):
-        tick = Tick("update-playbooks", k % 2 == 0, "ada", at + timedelta(seconds=k))
-        t = time.perf_counter()
-        store.set_tick(past, tick)
-        times.append(time.perf_counter() - t)
-    return times
+    return _timed_set_ticks(store, past, n, day=2)
 
 
 async def _soak_measure(
